@@ -1,0 +1,48 @@
+# Kiln: `make run` and `make test` do all the set-up on a fresh Debian 12 machine (as root).
+SWIFT ?= swift
+# C libraries Kiln links, and the tools the tests and benchmarks use as references.
+BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev
+BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl
+SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \
+	samples/*.jxl samples/*.gif samples/*.tiff)
+
+.PHONY: run test build release deps bench-deps bench samples clean
+
+# Install only what is missing (apt-get update once, first: a new machine's lists may be stale).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_PACKAGES))
+
+bench-deps: deps
+	$(call apt_install,$(BENCH_PACKAGES))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# The main job on embedded defaults: process samples/ into ./kiln-out and print the summary.
+run: release
+	.build/release/kiln process --out kiln-out $(SAMPLES)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: bench-deps release
+	benchmarks/run.sh
+
+# Regenerate samples/ (committed; only needed when changing them).
+samples: bench-deps
+	samples/make-samples.sh
+
+clean:
+	rm -rf .build kiln-out kiln-data

@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kiln",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kiln", targets: ["kiln"]),
+        /// The pipeline as a library: `try await Pipeline(...).ingest(...)`.
+        .library(name: "KilnPipeline", targets: ["KilnPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, entered in one place each.
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+        .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+        .target(name: "CKilnOS"),
+
+        // Pure Swift: catalog, envelope, formats, presets.
+        .target(name: "KilnCore"),
+        .target(name: "KilnSniff", dependencies: ["KilnCore", "CMagic"]),
+        .target(name: "KilnImaging", dependencies: ["KilnCore", "CVips"]),
+        .target(name: "KilnStorage", dependencies: [
+            "KilnCore", "CKilnOS", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "KilnPipeline", dependencies: [
+            "KilnCore", "KilnSniff", "KilnImaging", "KilnStorage",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "kiln", dependencies: [
+            "KilnPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
+        .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff"]),
+        .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging"]),
+        .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage"]),
+        .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging"]),
+        .testTarget(name: "KilnCLITests", dependencies: ["KilnCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

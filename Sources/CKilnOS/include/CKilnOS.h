@@ -1,0 +1,7 @@
+#ifndef CKILNOS_H
+#define CKILNOS_H
+
+/// Atomically swaps two paths (Linux renameat2 with RENAME_EXCHANGE). 0 on success, -1 and errno otherwise.
+int kiln_rename_exchange(const char *from, const char *to);
+
+#endif

@@ -1,0 +1,106 @@
+/// Every error Kiln raises, built in one place so messages and details stay consistent.
+extension KilnError {
+    public static func emptyFile(_ path: String) -> KilnError {
+        KilnError(.file001, "Upload failed: \(path) is empty (0 bytes); send a non-empty file",
+                  details: ["size_bytes": 0])
+    }
+
+    public static func uploadFailed(_ reason: String) -> KilnError {
+        KilnError(.file001, "Upload failed: \(reason)")
+    }
+
+    public static func notFound(_ path: String) -> KilnError {
+        KilnError(.file002, "File not found: \(path); check the path and that it is a readable file",
+                  details: ["path": .string(path)])
+    }
+
+    public static func unsupportedFormat(mime: String) -> KilnError {
+        KilnError(.file003,
+                  "Unsupported file format: the content is \(mime); send JPEG, PNG, WebP, AVIF, HEIC, JPEG XL, GIF or TIFF",
+                  details: ["mime": .string(mime), "allowed": .array(MediaFormat.all.map { .string($0.mime) })])
+    }
+
+    public static func tooLarge(size: Int64, limit: Int64, kind: MediaKind) -> KilnError {
+        KilnError(.file004,
+                  "File size exceeded: \(ByteCount.format(size)) is over the \(ByteCount.format(limit)) limit for \(kind.plural)",
+                  details: ["limit_bytes": .int(Int(limit)), "size_bytes": .int(Int(size))])
+    }
+
+    public static func corrupt(_ reason: String) -> KilnError {
+        KilnError(.file005, "File corrupt or truncated: \(reason); re-export the file and try again",
+                  details: ["reason": .string(reason)])
+    }
+
+    public static func storageUnavailable(_ reason: String) -> KilnError {
+        KilnError(.file006, "Storage unavailable: \(reason); retry later",
+                  details: ["reason": .string(reason)])
+    }
+
+    public static func storageNotConfigured(_ reason: String) -> KilnError {
+        KilnError(.file007, "Storage not configured: \(reason)", details: ["reason": .string(reason)])
+    }
+
+    public static func typeMismatch(declared: MediaKind, actual: MediaKind, mime: String) -> KilnError {
+        KilnError(.media001,
+                  "Media type mismatch: declared \(declared.rawValue), but the content is \(actual.rawValue) (\(mime)); use --type auto or send a \(declared.rawValue)",
+                  details: ["declared": .string(declared.rawValue), "actual": .string(actual.rawValue),
+                            "mime": .string(mime)])
+    }
+
+    public static func presetRejects(kind: MediaKind, preset: String) -> KilnError {
+        KilnError(.media001, "Media type mismatch: preset \(preset) takes no \(kind.plural); choose another preset",
+                  details: ["actual": .string(kind.rawValue), "preset": .string(preset)])
+    }
+
+    public static func carouselCount(_ count: Int, range: ClosedRange<Int>?, preset: String) -> KilnError {
+        guard let range else {
+            return KilnError(.media002, "Invalid carousel: preset \(preset) does not take carousels; send items one by one",
+                             details: ["count": .int(count), "preset": .string(preset)])
+        }
+        return KilnError(.media002,
+                         "Invalid carousel: \(count) item(s), preset \(preset) takes \(range.lowerBound) to \(range.upperBound)",
+                         details: ["count": .int(count), "min_items": .int(range.lowerBound),
+                                   "max_items": .int(range.upperBound), "preset": .string(preset)])
+    }
+
+    public static func carouselKind(_ kind: MediaKind, preset: String) -> KilnError {
+        KilnError(.media002, "Invalid carousel: preset \(preset) does not take \(kind.plural) in a carousel",
+                  details: ["kind": .string(kind.rawValue), "preset": .string(preset)])
+    }
+
+    public static func tooManyPixels(width: Int, height: Int, limit: Int) -> KilnError {
+        let megapixels = Double(width) * Double(height) / 1_000_000
+        return KilnError(.media003,
+                         "Dimensions out of range: \(width)x\(height) is \(ByteCount.decimal(megapixels)) MP, over the \(ByteCount.decimal(Double(limit) / 1_000_000)) MP limit; downscale the image",
+                         details: ["width": .int(width), "height": .int(height),
+                                   "pixels": .int(width * height), "max_pixels": .int(limit)])
+    }
+
+    public static func tooSmall(width: Int, height: Int, minWidth: Int, minHeight: Int) -> KilnError {
+        KilnError(.media003,
+                  "Dimensions out of range: \(width)x\(height) is below the minimum \(minWidth)x\(minHeight); use a larger original",
+                  details: ["width": .int(width), "height": .int(height),
+                            "min_width": .int(minWidth), "min_height": .int(minHeight)])
+    }
+
+    public static func aspect(width: Int, height: Int, allowed: AspectRange) -> KilnError {
+        let ratio = Double(width) / Double(height)
+        return KilnError(.media004,
+                         "Aspect ratio out of range: \(ByteCount.decimal(ratio, places: 3)):1 (\(width)x\(height)) is outside \(allowed); crop it, or use --fit crop or --fit pad",
+                         details: ["aspect": .double(ratio), "min_aspect": .double(allowed.min),
+                                   "max_aspect": .double(allowed.max), "width": .int(width), "height": .int(height)])
+    }
+
+    public static func imageProcessing(_ reason: String) -> KilnError {
+        KilnError(.processing001, "Image processing failed: \(reason)", details: ["reason": .string(reason)])
+    }
+
+    public static func invalidRequest(_ reason: String, fields: [String: String] = [:]) -> KilnError {
+        KilnError(.api001, "Invalid request: \(reason)",
+                  details: fields.isEmpty ? [:] : ["fields": .object(fields.mapValues { .string($0) })])
+    }
+
+    public static func internalError(_ reason: String) -> KilnError {
+        KilnError(.api005, "Internal error: \(reason)", details: ["reason": .string(reason)])
+    }
+}

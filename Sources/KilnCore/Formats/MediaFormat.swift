@@ -1,0 +1,44 @@
+/// The format table: every input format Kiln accepts, keyed by the MIME type libmagic sniffs.
+///
+/// This is the allow-list. A MIME type not listed here is `FILE_003`, whatever the file's
+/// name or the client's Content-Type say.
+public struct MediaFormat: Sendable, Equatable {
+    /// Short name used in manifests and probes ("jpeg").
+    public let name: String
+    /// The MIME type libmagic reports for this format.
+    public let mime: String
+    public let kind: MediaKind
+    /// The libvips loader that must read it; Kiln never lets libvips pick a loader itself.
+    public let decoder: String
+    /// Whether the format may be animated (only the first frame is used unless asked).
+    public let animated: Bool
+
+    public static let all: [MediaFormat] = [
+        MediaFormat(name: "jpeg", mime: "image/jpeg", kind: .image, decoder: "jpegload", animated: false),
+        MediaFormat(name: "png", mime: "image/png", kind: .image, decoder: "pngload", animated: false),
+        MediaFormat(name: "webp", mime: "image/webp", kind: .image, decoder: "webpload", animated: true),
+        MediaFormat(name: "avif", mime: "image/avif", kind: .image, decoder: "heifload", animated: false),
+        MediaFormat(name: "heic", mime: "image/heic", kind: .image, decoder: "heifload", animated: false),
+        MediaFormat(name: "heif", mime: "image/heif", kind: .image, decoder: "heifload", animated: false),
+        MediaFormat(name: "jxl", mime: "image/jxl", kind: .image, decoder: "jxlload", animated: false),
+        MediaFormat(name: "gif", mime: "image/gif", kind: .image, decoder: "gifload", animated: true),
+        MediaFormat(name: "tiff", mime: "image/tiff", kind: .image, decoder: "tiffload", animated: false),
+    ]
+
+    private static let byMIME: [String: MediaFormat] =
+        Dictionary(uniqueKeysWithValues: all.map { ($0.mime, $0) })
+
+    /// The accepted format for a sniffed MIME type, or nil when Kiln does not take it.
+    public static func forMIME(_ mime: String) -> MediaFormat? { byMIME[mime] }
+}
+
+/// Formats Kiln writes renditions in.
+public enum OutputFormat: String, Codable, Sendable, CaseIterable {
+    case jpeg
+    case webp
+    case avif
+    case png
+
+    public var mime: String { "image/\(rawValue)" }
+    public var fileExtension: String { rawValue == "jpeg" ? "jpg" : rawValue }
+}

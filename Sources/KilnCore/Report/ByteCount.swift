@@ -1,0 +1,27 @@
+/// Human formats for sizes and ratios in messages ("122.5 MB", "1.91").
+public enum ByteCount {
+    /// Binary multiples with the familiar labels, as upload limits are stated: 52428800 -> "50 MB".
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : "\(decimal(value)) \(units[unit])"
+    }
+
+    /// `value` with at most `places` decimals and no trailing zeros.
+    public static func decimal(_ value: Double, places: Int = 1) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let rounded = (value * scale).rounded() / scale
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: "."), text.distance(from: dot, to: text.endIndex) > places + 1 {
+            text = String(text[..<text.index(dot, offsetBy: places + 1)])
+        }
+        return text
+    }
+}

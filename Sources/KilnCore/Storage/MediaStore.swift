@@ -1,0 +1,21 @@
+/// Where renditions end up. Work is written into a private staging directory first and
+/// published as a whole by `commit`, so a reader never sees a half-written item.
+public protocol MediaStore: Sendable {
+    /// A fresh, empty local directory to write one item's files into.
+    func makeStaging() throws -> Staging
+    /// Publishes the staged files under `id` and returns where they are (directory or prefix).
+    /// An item already stored under `id` is replaced as a whole.
+    func commit(_ staging: Staging, as id: String) async throws -> String
+    /// Throws the staged files away.
+    func discard(_ staging: Staging)
+}
+
+/// A private local directory holding one item's files until commit.
+public struct Staging: Sendable, Equatable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// The path of `name` inside the staging directory.
+    public func path(_ name: String) -> String { directory + "/" + name }
+}

@@ -1,0 +1,129 @@
+import KilnCore
+
+/// Makes renditions with libvips: fail-on-error decode with shrink-on-load, EXIF auto-orient,
+/// sRGB, crop or pad to the planned geometry, metadata stripped, encoded to the spec's format.
+public enum ImageProcessor {
+    /// What was written.
+    public struct Output: Sendable, Equatable {
+        public let width: Int
+        public let height: Int
+        /// The quality used: lower than asked when the spec's byte limit required it.
+        public let quality: Int
+        /// ThumbHash and dominant colour, when asked for.
+        public let placeholder: Placeholder?
+    }
+
+    /// Renders `spec` from the image at `path` into `outputPath`.
+    ///
+    /// - Parameters:
+    ///   - facts: the header facts (their displayed size plans the geometry).
+    ///   - placeholder: also compute the ThumbHash and dominant colour from this rendition's
+    ///     pixels (pass it for a small rendition: the pixels are kept in memory once).
+    public static func render(path: String, facts: SourceFacts, spec: RenditionSpec, aspect: AspectRange?,
+                              fit: Fit, outputPath: String, quality: Int? = nil,
+                              placeholder: Bool = false) throws -> Output {
+        let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
+                                              spec: spec, aspect: aspect, fit: fit)
+        let quality = quality ?? spec.quality
+        do {
+            var image = try shrink(path: path, geometry: geometry)
+            image = try toSRGB(image, flatten: spec.format == .jpeg)
+            if geometry.mode == .pad {
+                image = try letterbox(image, width: geometry.width, height: geometry.height)
+            }
+            var hints: Placeholder?
+            if placeholder {
+                image = try memoryCopy(image)
+                hints = try Placeholder.make(from: image)
+            }
+            try save(image, format: spec.format, quality: quality, to: outputPath)
+            return Output(width: image.width, height: image.height, quality: quality, placeholder: hints)
+        } catch {
+            throw error.kilnError(decoding: true)
+        }
+    }
+
+    /// Decode with shrink-on-load, auto-rotate, import any ICC profile (or CMYK) into sRGB.
+    private static func shrink(path: String, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+        let crop = geometry.mode == .crop
+        let image = try VipsOperation.call("thumbnail", [
+            "filename": .string(path),
+            "width": .int(geometry.width),
+            "height": .int(geometry.height),
+            "size": .string(crop ? "both" : "down"),
+            "crop": .string(crop ? "attention" : "none"),
+            "fail_on": .string("error"),
+        ])
+        return try unwrap(image, "thumbnail")
+    }
+
+    /// 8-bit sRGB (grey, 16-bit and CMYK leftovers included); alpha flattened onto white for JPEG.
+    private static func toSRGB(_ input: ImageHandle, flatten: Bool) throws(VipsFailure) -> ImageHandle {
+        var image = input
+        if image.interpretation != "srgb" || !image.isUChar {
+            image = try unwrap(try VipsOperation.call("colourspace", [
+                "in": .image(image), "space": .string("srgb"),
+            ]), "colourspace")
+        }
+        if !image.isUChar {
+            image = try unwrap(try VipsOperation.call("cast", ["in": .image(image), "format": .string("uchar")]), "cast")
+        }
+        if flatten, image.hasAlpha {
+            image = try unwrap(try VipsOperation.call("flatten", [
+                "in": .image(image), "background": .doubles([255, 255, 255]),
+            ]), "flatten")
+        }
+        return image
+    }
+
+    private static func letterbox(_ image: ImageHandle, width: Int, height: Int) throws(VipsFailure) -> ImageHandle {
+        let background: [Double] = image.bands == 4 ? [0, 0, 0, 0] : Array(repeating: 0, count: image.bands)
+        return try unwrap(try VipsOperation.call("gravity", [
+            "in": .image(image), "direction": .string("centre"), "width": .int(width), "height": .int(height),
+            "extend": .string("background"), "background": .doubles(background),
+        ]), "gravity")
+    }
+
+    /// Computes the pixels once so they can be both saved and sampled.
+    private static func memoryCopy(_ image: ImageHandle) throws(VipsFailure) -> ImageHandle {
+        try image.copiedToMemory()
+    }
+
+    private static func save(_ image: ImageHandle, format: OutputFormat, quality: Int, to path: String)
+        throws(VipsFailure)
+    {
+        switch format {
+        case .jpeg:
+            try VipsOperation.call("jpegsave", [
+                "in": .image(image), "filename": .string(path), "Q": .int(quality), "strip": .bool(true),
+            ])
+        case .webp:
+            try VipsOperation.call("webpsave", [
+                "in": .image(image), "filename": .string(path), "Q": .int(quality), "strip": .bool(true),
+            ])
+        case .avif:
+            try VipsOperation.call("heifsave", [
+                "in": .image(image), "filename": .string(path), "Q": .int(quality), "strip": .bool(true),
+                "compression": .string("av1"),
+            ])
+        case .png:
+            try VipsOperation.call("pngsave", ["in": .image(image), "filename": .string(path), "strip": .bool(true)])
+        }
+    }
+
+    static func unwrap(_ image: ImageHandle?, _ operation: String) throws(VipsFailure) -> ImageHandle {
+        guard let image else { throw VipsFailure(operation: operation, message: "produced no image") }
+        return image
+    }
+}
+
+extension Error {
+    /// The catalog error for anything thrown while imaging.
+    func kilnError(decoding: Bool) -> KilnError {
+        switch self {
+        case let error as KilnError: error
+        case let error as VipsFailure: error.kilnError(decoding: decoding)
+        default: .imageProcessing(String(describing: self))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import KilnCore
+
+/// The size and shape of one rendition, planned from the displayed source size before any
+/// pixel is touched.
+public struct RenditionGeometry: Equatable, Sendable {
+    public enum Mode: Equatable, Sendable {
+        /// Shrink to fit inside the box, keeping the shape.
+        case within
+        /// Fill the box exactly, cropping around the most interesting region.
+        case crop
+        /// Fit inside the box and letterbox to its exact size.
+        case pad
+    }
+
+    public let mode: Mode
+    public let width: Int
+    public let height: Int
+
+    /// Plans a rendition of a `sourceWidth` x `sourceHeight` (as displayed) image. Never enlarges.
+    /// `aspect` and `fit` decide crop or pad when the source's shape is out of range; `reject`
+    /// is handled by validation before this is reached, and here falls back to `within`.
+    public static func plan(sourceWidth: Int, sourceHeight: Int, spec: RenditionSpec, aspect: AspectRange?,
+                            fit: Fit) -> RenditionGeometry {
+        let sw = Double(max(1, sourceWidth))
+        let sh = Double(max(1, sourceHeight))
+        let ratio = sw / sh
+        var mode = Mode.within
+        var extentW = sw
+        var extentH = sh
+        if let aspect, !aspect.contains(ratio), fit != .reject {
+            let target = aspect.clamp(ratio)
+            mode = fit == .crop ? .crop : .pad
+            let wider = ratio > target
+            switch (fit, wider) {
+            case (.crop, true): extentW = sh * target
+            case (.crop, false): extentH = sw / target
+            case (_, true): extentH = sw / target
+            case (_, false): extentW = sh * target
+            }
+        }
+        var scale = min(1, Double(spec.maxWidth) / extentW, Double(spec.maxHeight) / extentH)
+        if let maxPixels = spec.maxPixels, extentW * extentH * scale * scale > Double(maxPixels) {
+            scale = (Double(maxPixels) / (extentW * extentH)).squareRoot()
+        }
+        let width = max(1, Int((extentW * scale).rounded(.down)))
+        let height = max(1, Int((extentH * scale).rounded(.down)))
+        return RenditionGeometry(mode: mode, width: width, height: height)
+    }
+}

@@ -1,0 +1,24 @@
+import KilnCore
+
+/// Where libvips' error text is read to choose a catalog code: decoder trouble is the
+/// file's fault (FILE_005), anything else on a validated input is Kiln's (PROCESSING_001).
+extension VipsFailure {
+    private static let decoderMarkers = [
+        "load", "premature end", "truncated", "corrupt", "not a known file format", "read error",
+        "invalid", "bad ", "vipsjpeg", "libspng", "png2vips", "gifload", "webp", "heif", "jxl", "tiff",
+        "out of order", "unexpected end", "decode", "huffman", "marker", "crc",
+    ]
+
+    /// The catalog error for this failure; `decoding` says whether pixels were being read.
+    func kilnError(decoding: Bool) -> KilnError {
+        let text = message.lowercased()
+        if decoding, Self.decoderMarkers.contains(where: { text.contains($0) }) {
+            return .corrupt(Self.firstLine(message))
+        }
+        return .imageProcessing("\(operation): \(Self.firstLine(message))")
+    }
+
+    private static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n").first ?? Substring(text))
+    }
+}

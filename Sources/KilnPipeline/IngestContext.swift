@@ -1,0 +1,58 @@
+import KilnCore
+import KilnSniff
+
+/// The state one item carries through the steps. Each step reads what earlier steps set.
+struct IngestContext: Sendable {
+    /// Where the bytes are (a local file, read in place, or a spooled upload).
+    let path: String
+    /// The name reported back (the path given, or the upload's file name).
+    let input: String
+    let options: IngestOptions
+    let preset: Preset
+
+    /// Set by receive.
+    var sizeBytes: Int64 = 0
+    /// Set by sniff.
+    var mime = ""
+    var format: MediaFormat?
+    /// Set by validate.
+    var facts: SourceFacts?
+    /// Set by process.
+    var staging: Staging?
+    var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []
+    var placeholder: (thumbhash: String, dominantColor: String)?
+    var warnings: [String] = []
+    /// Set by stage.
+    var item: MediaItem?
+
+    init(path: String, input: String, options: IngestOptions, preset: Preset) {
+        self.path = path
+        self.input = input
+        self.options = options
+        self.preset = preset
+    }
+
+    /// A value a step needs from an earlier one; its absence is a bug in the step order.
+    func required<T>(_ value: T?, _ name: String) throws(KilnError) -> T {
+        guard let value else { throw KilnError.internalError("pipeline step order: \(name) was not set") }
+        return value
+    }
+}
+
+/// One stage of the pipeline. Steps return early when they do not apply.
+struct Step: Sendable {
+    let name: String
+    let run: @Sendable (inout IngestContext, PipelineEnvironment) throws -> Void
+}
+
+/// What steps share: the sniffer and the store.
+struct PipelineEnvironment: Sendable {
+    let sniffer: ContentSniffer
+    let store: (any MediaStore)?
+
+    /// The store, or FILE_007 when this pipeline was made without one (probe only).
+    func requireStore() throws(KilnError) -> any MediaStore {
+        guard let store else { throw KilnError.storageNotConfigured("this pipeline has no store; pass one to Pipeline(store:)") }
+        return store
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import KilnCore
+import KilnImaging
+
+/// process: every rendition of the preset, written into the item's staging directory.
+/// The smallest (last) rendition also yields the ThumbHash and dominant colour.
+extension Step {
+    static let processImage = Step(name: "process") { context, environment in
+        let facts = try context.required(context.facts, "facts")
+        let staging = try environment.requireStore().makeStaging()
+        context.staging = staging
+        let aspect = context.preset.image?.aspect
+        for (index, spec) in context.preset.renditions.enumerated() {
+            let file = "\(spec.name).\(spec.format.fileExtension)"
+            let output = try renderWithinBytes(
+                context: context, facts: facts, spec: spec, aspect: aspect, path: staging.path(file),
+                placeholder: index == context.preset.renditions.count - 1)
+            if output.quality != spec.quality, let limit = spec.maxBytes {
+                context.warnings.append(
+                    "re-encoded \(spec.name) at quality \(output.quality) to fit the \(ByteCount.format(limit)) limit")
+            }
+            if let hints = output.placeholder { context.placeholder = (hints.thumbhash, hints.dominantColor) }
+            context.renditionFiles.append((spec, file, output.width, output.height))
+        }
+        context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
+                                                                   fit: context.options.fit))
+    }
+
+    /// Lowers the quality in steps until the file fits `spec.maxBytes` (a limit the platform sets).
+    private static func renderWithinBytes(context: IngestContext, facts: SourceFacts, spec: RenditionSpec,
+                                          aspect: AspectRange?, path: String, placeholder: Bool) throws
+        -> ImageProcessor.Output
+    {
+        var quality = spec.quality
+        while true {
+            let output = try ImageProcessor.render(
+                path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
+                outputPath: path, quality: quality, placeholder: placeholder)
+            guard let limit = spec.maxBytes, spec.format != .png, quality > 30 else { return output }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+            if size <= limit { return output }
+            quality -= 10
+        }
+    }
+}
+
+/// What the pipeline changed or removed, in words for the envelope's `warnings`.
+enum ImageWarnings {
+    static func describe(_ facts: SourceFacts, preset: Preset, fit: Fit) -> [String] {
+        var warnings: [String] = []
+        if facts.orientation != 1 { warnings.append("rotated upright from EXIF orientation \(facts.orientation)") }
+        if facts.metadata.contains("gps") { warnings.append("stripped GPS metadata") }
+        let other = facts.metadata.filter { $0 != "gps" && $0 != "icc" }
+        if !other.isEmpty { warnings.append("stripped metadata: \(other.joined(separator: ", "))") }
+        switch facts.colorSpace {
+        case "srgb", "b-w", "rgb16", "grey16":
+            if facts.hasICCProfile { warnings.append("converted the embedded ICC profile to sRGB") }
+        default:
+            warnings.append("converted \(facts.colorSpace.uppercased()) to sRGB")
+        }
+        if facts.bitDepth > 8 { warnings.append("reduced \(facts.bitDepth)-bit samples to 8-bit") }
+        if facts.pages > 1 { warnings.append("used the first of \(facts.pages) frames") }
+        if let aspect = preset.image?.aspect, !aspect.contains(Double(facts.displayWidth) / Double(facts.displayHeight)) {
+            switch fit {
+            case .crop: warnings.append("cropped to aspect \(aspect) (--fit crop)")
+            case .pad: warnings.append("padded to aspect \(aspect) (--fit pad)")
+            case .reject: break
+            }
+        }
+        return warnings
+    }
+}

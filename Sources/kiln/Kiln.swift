@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `kiln`: subcommands only; the work is in KilnPipeline.
+@main
+struct Kiln: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kiln",
+        abstract: "Turns raw uploads into safe, publishable media.",
+        subcommands: [ProcessCommand.self, ProbeCommand.self, CodesCommand.self])
+}

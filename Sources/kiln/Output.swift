@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import KilnCore
+
+/// Printing envelopes and mapping outcomes to exit codes: the CLI's edge.
+enum Output {
+    /// Exit 0 on success, 1 when the envelope carries an error (64, bad usage, is ArgumentParser's).
+    static func exitCode(success: Bool) -> ExitCode { success ? .success : ExitCode(1) }
+
+    static func printJSON<T: Encodable & Sendable>(_ envelope: Envelope<T>) {
+        do {
+            let data = try envelope.jsonData()
+            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        } catch {
+            FileHandle.standardError.write(Data("kiln: cannot encode the result: \(error)\n".utf8))
+        }
+    }
+
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    static func describe(_ error: KilnError) -> String { "\(error.code.rawValue) \(error.message)" }
+}
