@@ -34,12 +34,13 @@ let package = Package(
             "KilnPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore"]),
-        .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff"]),
-        .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging"]),
-        .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage"]),
-        .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging"]),
-        .testTarget(name: "KilnCLITests", dependencies: ["KilnCore"]),
+        .target(name: "KilnTestSupport", path: "Tests/KilnTestSupport"),
+        .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", "KilnTestSupport"]),
+        .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff", "KilnTestSupport"]),
+        .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging", "KilnTestSupport"]),
+        .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage", "KilnTestSupport"]),
+        .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnTestSupport"]),
+        .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

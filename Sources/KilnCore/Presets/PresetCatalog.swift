@@ -25,8 +25,9 @@ public struct PresetCatalog: Sendable {
         let decoder = JSONDecoder()
         let list: [Preset]
         do {
-            if let array = try? decoder.decode([Preset].self, from: json) {
-                list = array
+            let isArray = json.first { !" \t\r\n".utf8.contains($0) } == UInt8(ascii: "[")
+            if isArray {
+                list = try decoder.decode([Preset].self, from: json)
             } else {
                 list = try decoder.decode(Wrapper.self, from: json).presets
             }
