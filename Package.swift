@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff", "KilnTestSupport"]),
         .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging", "KilnTestSupport"]),
         .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage", "KilnTestSupport"]),
-        .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnTestSupport"]),
+        .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

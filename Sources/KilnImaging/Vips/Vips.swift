@@ -25,12 +25,14 @@ enum Vips {
         return true
     }()
 
+    static let unknownError = "libvips gave no reason"
+
     /// Takes and clears libvips' error buffer. It is process-wide: call right after the failure.
     static func takeError() -> String {
-        guard let buffer = vips_error_buffer_copy() else { return "unknown libvips error" }
+        guard let buffer = vips_error_buffer_copy() else { return unknownError }
         defer { g_free(buffer) }
         let text = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "unknown libvips error" : text
+        return text.isEmpty ? unknownError : text
     }
 }
 

@@ -10,9 +10,13 @@ extension VipsFailure {
     ]
 
     /// The catalog error for this failure; `decoding` says whether pixels were being read.
+    ///
+    /// libvips' error buffer is process-wide: when two images fail at once, one may take both
+    /// messages and the other none. A decode failure that lost its text is still the file's.
     func kilnError(decoding: Bool) -> KilnError {
         let text = message.lowercased()
-        if decoding, Self.decoderMarkers.contains(where: { text.contains($0) }) {
+        let lostText = message == Vips.unknownError
+        if decoding, lostText || Self.decoderMarkers.contains(where: { text.contains($0) }) {
             return .corrupt(Self.firstLine(message))
         }
         return .imageProcessing("\(operation): \(Self.firstLine(message))")

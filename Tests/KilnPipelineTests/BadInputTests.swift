@@ -1,0 +1,138 @@
+import Foundation
+import KilnCore
+import KilnPipeline
+import KilnTestSupport
+import Testing
+
+/// Every bad input gets its catalog code, a message that says what to do, and leaves nothing behind.
+@Suite struct BadInputTests {
+    @Test func emptyFileIsFILE_001() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("bad/empty.jpg")
+        #expect(error?.code == .file001)
+        #expect(error?.message.contains("empty") == true)
+    }
+
+    @Test func missingPathIsFILE_002() async throws {
+        let harness = try PipelineHarness()
+        #expect(await harness.failure("no-such-file.jpg")?.code == .file002)
+        #expect(await harness.failure("bad")?.code == .file002, "a directory is not a file")
+    }
+
+    @Test(arguments: ["bad/text.txt", "bad/doc.pdf", "bad/image.svg", "make-samples.sh"])
+    func nonImagesAreFILE_003(sample: String) async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure(sample)
+        #expect(error?.code == .file003)
+        #expect(error?.details["mime"] != nil)
+    }
+
+    @Test func oversizeImageIsFILE_004WithoutReadingIt() async throws {
+        let harness = try PipelineHarness()
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        // 60 MiB, sparse: a JPEG header then holes. Reading it whole would still "work"; the
+        // size check must come first and say so.
+        let huge = try Fixtures.sparseCopy(of: Fixtures.sample("photo.jpg"), size: 60 << 20, in: directory)
+        let error = await harness.failure(huge)
+        #expect(error?.code == .file004)
+        #expect(error?.details["limit_bytes"] == .int(50 << 20))
+        #expect(error?.details["size_bytes"] == .int(60 << 20))
+        #expect(error?.message == "File size exceeded: 60 MB is over the 50 MB limit for images")
+    }
+
+    @Test(arguments: ["bad/truncated.jpg", "bad/truncated.png", "bad/corrupt.jpg"])
+    func truncatedOrCorruptIsFILE_005(sample: String) async throws {
+        let harness = try PipelineHarness()
+        #expect(await harness.failure(sample)?.code == .file005)
+    }
+
+    @Test func pixelBombIsMEDIA_003BeforeDecode() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("bad/bomb.png")
+        #expect(error?.code == .media003)
+        #expect(error?.details["pixels"] == .int(625_000_000))
+        #expect(error?.details["max_pixels"] == .int(100_000_000))
+    }
+
+    @Test func panoramaUnderInstagramFeedIsMEDIA_004() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("panorama.jpg", IngestOptions(preset: "instagram-feed"))
+        #expect(error?.code == .media004)
+        #expect(error?.details["min_aspect"] == .double(0.8))
+        #expect(error?.details["max_aspect"] == .double(1.91))
+        #expect(error?.details["aspect"] == .double(3.0))
+        #expect(error?.message.contains("--fit crop") == true)
+    }
+
+    @Test func tooSmallForInstagramFeedIsMEDIA_003() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("small.jpg", IngestOptions(preset: "instagram-feed"))
+        #expect(error?.code == .media003)
+        #expect(error?.details["min_width"] == .int(320))
+        #expect(error?.details["width"] == .int(200))
+    }
+
+    @Test func declaringAnImageAsVideoIsMEDIA_001() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("photo.jpg", IngestOptions(type: .video))
+        #expect(error?.code == .media001)
+        #expect(error?.details["declared"] == "video")
+        #expect(error?.details["actual"] == "image")
+    }
+
+    @Test func unknownPresetIsAPI_001() async throws {
+        let harness = try PipelineHarness()
+        #expect(await harness.failure("photo.jpg", IngestOptions(preset: "myspace"))?.code == .api001)
+    }
+
+    @Test(arguments: [1, 11])
+    func carouselsOutsideTwoToTenAreMEDIA_002(count: Int) async throws {
+        let harness = try PipelineHarness()
+        let paths = Array(repeating: (Fixtures.sample("small.jpg"), "small.jpg"), count: count)
+        await #expect {
+            try await harness.pipeline.ingestCarousel(paths: paths)
+        } throws: { error in
+            (error as? KilnError)?.code == .media002 && (error as? KilnError)?.details["max_items"] == .int(10)
+        }
+        #expect(harness.publishedFiles.isEmpty)
+    }
+
+    @Test func carouselWithOneBadItemPublishesNothing() async throws {
+        let harness = try PipelineHarness()
+        let paths = [(Fixtures.sample("photo.jpg"), "photo.jpg"), (Fixtures.sample("bad/truncated.jpg"), "truncated.jpg")]
+        await #expect {
+            try await harness.pipeline.ingestCarousel(paths: paths)
+        } throws: { ($0 as? KilnError)?.code == .file005 }
+        #expect(harness.publishedFiles.isEmpty)
+        #expect(Fixtures.files(under: harness.out + "/.staging").isEmpty)
+    }
+
+    @Test func oversizeStreamStopsAtTheLimitAndLeavesNoTempFile() throws {
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        var spooler = try Spooler(directory: directory, limit: 1000)
+        try spooler.append(Data(count: 600))
+        do {
+            try spooler.append(Data(count: 600))
+            Issue.record("crossing the limit must fail")
+        } catch {
+            #expect(error.code == .file004)
+            #expect(error.details["limit_bytes"] == .int(1000))
+        }
+        #expect(Fixtures.files(under: directory).isEmpty)
+    }
+
+    @Test func emptyStreamIsFILE_001() throws {
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        let spooler = try Spooler(directory: directory, limit: 1000)
+        do {
+            _ = try spooler.finish()
+            Issue.record("an empty stream must fail")
+        } catch {
+            #expect(error.code == .file001)
+        }
+        #expect(Fixtures.files(under: directory).isEmpty)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import KilnCore
+import KilnStorage
+import KilnTestSupport
+import Testing
+
+@Suite struct LocalStoreTests {
+    @Test func commitPublishesTheWholeDirectoryAtOnce() async throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        let store = try LocalStore(root: root)
+        let staging = try store.makeStaging()
+        try Data("a".utf8).write(to: URL(fileURLWithPath: staging.path("a.txt")))
+        #expect(!FileManager.default.fileExists(atPath: root + "/item1"), "nothing visible before commit")
+        let location = try await store.commit(staging, as: "item1")
+        #expect(location == root + "/item1")
+        #expect(Fixtures.files(under: root).filter { !$0.hasPrefix(".staging") } == ["item1/a.txt"])
+        #expect(Fixtures.files(under: root + "/.staging").isEmpty)
+    }
+
+    @Test func recommitReplacesTheOldItemWhole() async throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        let store = try LocalStore(root: root)
+        let first = try store.makeStaging()
+        try Data("old".utf8).write(to: URL(fileURLWithPath: first.path("old.txt")))
+        _ = try await store.commit(first, as: "same")
+        let second = try store.makeStaging()
+        try Data("new".utf8).write(to: URL(fileURLWithPath: second.path("new.txt")))
+        _ = try await store.commit(second, as: "same")
+        #expect(Fixtures.files(under: root + "/same") == ["new.txt"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/.staging").isEmpty)
+    }
+
+    @Test func discardLeavesNothing() throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        let store = try LocalStore(root: root)
+        let staging = try store.makeStaging()
+        try Data("x".utf8).write(to: URL(fileURLWithPath: staging.path("x")))
+        store.discard(staging)
+        #expect(Fixtures.files(under: root).isEmpty)
+    }
+
+    @Test func unwritableRootIsFILE_007() {
+        #expect {
+            try LocalStore(root: "/proc/kiln-cannot-exist")
+        } throws: { ($0 as? KilnError)?.code == .file007 }
+    }
+
+    @Test func digestsMatchKnownVectorsAndStreamLargeFiles() throws {
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        let abc = directory + "/abc"
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: abc))
+        #expect(try FileDigest.sha256(path: abc) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        // 3 MiB of zeros crosses several read chunks.
+        let zeros = directory + "/zeros"
+        try Data(count: 3 << 20).write(to: URL(fileURLWithPath: zeros))
+        #expect(try FileDigest.sha256(path: zeros) == "bbd05cf6097ac9b1f89ea29d2542c1b7b67ee46848393895f5a9e43fa1f621e5")
+    }
+}
