@@ -34,6 +34,7 @@ run: release
 	.build/release/kiln process --out kiln-out $(SAMPLES)
 
 test: deps
+	$(SWIFT) build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

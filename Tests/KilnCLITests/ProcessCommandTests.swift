@@ -1,0 +1,124 @@
+import Foundation
+import KilnTestSupport
+import Testing
+
+/// The `kiln` binary's contract: one envelope on stdout with --json, exit 0 / 1 / 64.
+@Suite struct ProcessCommandTests {
+    struct Run {
+        let status: Int32
+        let stdout: Data
+        let stderr: String
+
+        var envelope: [String: Any]? { try? JSONSerialization.jsonObject(with: stdout) as? [String: Any] }
+        var error: [String: Any]? { envelope?["error"] as? [String: Any] }
+        var items: [[String: Any]] { (envelope?["data"] as? [String: Any])?["items"] as? [[String: Any]] ?? [] }
+    }
+
+    static let binary = Fixtures.root + "/.build/debug/kiln"
+
+    func kiln(_ arguments: [String], stdin: Data? = nil) throws -> Run {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build first: swift build")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func successPrintsOneEnvelopeAndExits0() throws {
+        let out = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out) }
+        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("photo.jpg")])
+        #expect(run.status == 0)
+        #expect(run.envelope?["success"] as? Bool == true)
+        let item = try #require(run.items.first)
+        #expect(item["mime"] as? String == "image/jpeg")
+        let renditions = try #require(item["renditions"] as? [[String: Any]])
+        #expect(renditions.map { $0["name"] as? String } == ["display", "thumb"])
+        for rendition in renditions {
+            #expect(FileManager.default.fileExists(atPath: rendition["path"] as? String ?? ""))
+            #expect((rendition["sha256"] as? String)?.count == 64)
+        }
+        #expect(((run.envelope?["meta"] as? [String: Any])?["request_id"] as? String)?.hasPrefix("req_") == true)
+    }
+
+    @Test func singleFailureIsTheTopLevelErrorAndExits1() throws {
+        let out = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out) }
+        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("bad/bomb.png")])
+        #expect(run.status == 1)
+        #expect(run.envelope?["success"] as? Bool == false)
+        #expect(run.error?["code"] as? String == "MEDIA_003")
+        #expect(run.error?["category"] as? String == "MEDIA")
+        #expect(run.error?["retryable"] as? Bool == false)
+        #expect(Fixtures.files(under: out).isEmpty)
+    }
+
+    @Test func severalFilesReportEachItemAndFailIfAnyFails() throws {
+        let out = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out) }
+        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("small.jpg"), Fixtures.sample("bad/text.txt")])
+        #expect(run.status == 1)
+        #expect(run.envelope?["success"] as? Bool == false)
+        #expect(run.items.count == 2)
+        #expect(run.items[0]["renditions"] != nil)
+        #expect((run.items[1]["error"] as? [String: Any])?["code"] as? String == "FILE_003")
+    }
+
+    @Test func carouselOfElevenIsMEDIA_002() throws {
+        let out = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out) }
+        let files = Array(repeating: Fixtures.sample("small.jpg"), count: 11)
+        let run = try kiln(["process", "--json", "--type", "carousel", "--out", out] + files)
+        #expect(run.status == 1)
+        #expect(run.error?["code"] as? String == "MEDIA_002")
+    }
+
+    @Test func standardInputIsStreamedThrough() throws {
+        let out = Fixtures.scratchDirectory()
+        let data = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out); Fixtures.cleanUp(data) }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.webp")))
+        let run = try kiln(["process", "--json", "--out", out, "--data", data, "-"], stdin: bytes)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.items.first?["mime"] as? String == "image/webp")
+        #expect(Fixtures.files(under: data).isEmpty, "the spooled upload is removed")
+    }
+
+    @Test func badUsageExits64() throws {
+        #expect(try kiln(["process", "--fit", "sideways", Fixtures.sample("photo.jpg")]).status == 64)
+        #expect(try kiln(["process"]).status == 64)
+    }
+
+    @Test func probeShowsWhatThePipelineSees() throws {
+        let run = try kiln(["probe", "--json", Fixtures.sample("orient-6.jpg")])
+        #expect(run.status == 0)
+        let source = try #require(run.items.first?["source"] as? [String: Any])
+        #expect(source["mime"] as? String == "image/jpeg")
+        #expect(source["orientation"] as? Int == 6)
+        #expect(source["width"] as? Int == 200 && source["display_width"] as? Int == 300)
+        #expect(source["color_space"] as? String == "srgb")
+        #expect(source["bit_depth"] as? Int == 8)
+        #expect(source["has_alpha"] as? Bool == false)
+        let missing = try kiln(["probe", "--json", "/nonexistent.jpg"])
+        #expect(missing.status == 1 && missing.error?["code"] as? String == "FILE_002")
+    }
+
+    @Test func codesPrintsTheCatalog() throws {
+        let json = try kiln(["codes", "--json"])
+        let array = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
+        #expect(array?.count == 24)
+        let markdown = try kiln(["codes", "--markdown"])
+        #expect(String(decoding: markdown.stdout, as: UTF8.self)
+            == (try String(contentsOfFile: Fixtures.root + "/docs/error-codes.md", encoding: .utf8)))
+    }
+}
