@@ -9,19 +9,13 @@ public enum ImageProcessor {
         public let height: Int
         /// The quality used: lower than asked when the spec's byte limit required it.
         public let quality: Int
-        /// ThumbHash and dominant colour, when asked for.
-        public let placeholder: Placeholder?
     }
 
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
-    /// - Parameters:
-    ///   - facts: the header facts (their displayed size plans the geometry).
-    ///   - placeholder: also compute the ThumbHash and dominant colour from this rendition's
-    ///     pixels (pass it for a small rendition: the pixels are kept in memory once).
+    /// - Parameter facts: the header facts (their displayed size plans the geometry).
     public static func render(path: String, facts: SourceFacts, spec: RenditionSpec, aspect: AspectRange?,
-                              fit: Fit, outputPath: String, quality: Int? = nil,
-                              placeholder: Bool = false) throws -> Output {
+                              fit: Fit, outputPath: String, quality: Int? = nil) throws -> Output {
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit)
         let quality = quality ?? spec.quality
@@ -31,13 +25,8 @@ public enum ImageProcessor {
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
             }
-            var hints: Placeholder?
-            if placeholder {
-                image = try memoryCopy(image)
-                hints = try Placeholder.make(from: image)
-            }
             try save(image, format: spec.format, quality: quality, to: outputPath)
-            return Output(width: image.width, height: image.height, quality: quality, placeholder: hints)
+            return Output(width: image.width, height: image.height, quality: quality)
         } catch {
             throw error.kilnError(decoding: true)
         }
@@ -82,11 +71,6 @@ public enum ImageProcessor {
             "in": .image(image), "direction": .string("centre"), "width": .int(width), "height": .int(height),
             "extend": .string("background"), "background": .doubles(background),
         ]), "gravity")
-    }
-
-    /// Computes the pixels once so they can be both saved and sampled.
-    private static func memoryCopy(_ image: ImageHandle) throws(VipsFailure) -> ImageHandle {
-        try image.copiedToMemory()
     }
 
     private static func save(_ image: ImageHandle, format: OutputFormat, quality: Int, to path: String)

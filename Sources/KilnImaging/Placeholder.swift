@@ -7,11 +7,20 @@ public struct Placeholder: Sendable, Equatable {
     /// `#rrggbb`.
     public let dominantColor: String
 
-    /// Samples `image` (8-bit sRGB, with or without alpha) through a <= 100 px thumbnail.
-    static func make(from image: ImageHandle) throws(VipsFailure) -> Placeholder {
-        let small = try ImageProcessor.unwrap(try VipsOperation.call("thumbnail_image", [
-            "in": .image(image), "width": .int(100), "height": .int(100), "size": .string("down"),
-        ]), "thumbnail_image")
+    /// Samples a rendition Kiln wrote (8-bit sRGB) through a <= 100 px thumbnail. Reading the
+    /// smallest rendition back is cheaper than keeping any rendition's pixels in memory.
+    public static func make(fromRendition path: String) throws -> Placeholder {
+        do {
+            return try sample(path)
+        } catch {
+            throw error.kilnError(decoding: false)
+        }
+    }
+
+    private static func sample(_ path: String) throws(VipsFailure) -> Placeholder {
+        let small = try ImageProcessor.unwrap(try VipsOperation.call("thumbnail", [
+            "filename": .string(path), "width": .int(100), "height": .int(100), "size": .string("down"),
+        ]), "thumbnail")
         let pixels = try small.pixelBytes()
         let rgba = Self.rgba(pixels, bands: small.bands, count: small.width * small.height)
         let hash = ThumbHash.encode(width: small.width, height: small.height, rgba: rgba)

@@ -8,7 +8,7 @@ import Testing
     static let display = RenditionSpec(name: "display", maxWidth: 2048, maxHeight: 2048)
 
     func render(_ sample: String, spec: RenditionSpec = display, aspect: AspectRange? = nil, fit: Fit = .reject,
-                format: MediaFormat? = nil) throws -> (PixelProbe, ImageProcessor.Output) {
+                format: MediaFormat? = nil) throws -> (PixelProbe, Placeholder) {
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
         let path = Fixtures.sample(sample)
@@ -17,8 +17,10 @@ import Testing
         let facts = try ImageProber.facts(path: path, format: format, sizeBytes: size)
         let output = directory + "/out.jpg"
         let result = try ImageProcessor.render(path: path, facts: facts, spec: spec, aspect: aspect, fit: fit,
-                                               outputPath: output, placeholder: true)
-        return (try PixelProbe(path: output), result)
+                                               outputPath: output)
+        let probe = try PixelProbe(path: output)
+        #expect(probe.width == result.width && probe.height == result.height)
+        return (probe, try Placeholder.make(fromRendition: output))
     }
 
     @Test(arguments: 1...8)
@@ -69,7 +71,7 @@ import Testing
     @Test(arguments: [("photo.heic", "image/heic"), ("photo.avif", "image/avif"), ("photo.webp", "image/webp"),
                       ("photo.jxl", "image/jxl"), ("photo.tiff", "image/tiff"), ("photo.jpg", "image/jpeg")])
     func everyInputFormatDecodesToTheSamePicture(file: String, mime: String) throws {
-        let (probe, output) = try render(file, format: MediaFormat.forMIME(mime))
+        let (probe, placeholder) = try render(file, format: MediaFormat.forMIME(mime))
         #expect(probe.width == 1200 && probe.height == 800)
         // Same picture as the JPEG original: compare a few points loosely (lossy codecs differ).
         let (reference, _) = try render("photo.jpg")
@@ -77,7 +79,8 @@ import Testing
             let a = probe.color(atX: x, y: y), b = reference.color(atX: x, y: y)
             #expect(abs(a.r - b.r) + abs(a.g - b.g) + abs(a.b - b.b) < 90, "\(file) at \(x),\(y): \(a) vs \(b)")
         }
-        #expect(output.placeholder?.dominantColor.count == 7)
+        #expect(placeholder.dominantColor.count == 7 && placeholder.dominantColor.hasPrefix("#"))
+        #expect(Data(base64Encoded: placeholder.thumbhash)?.count ?? 0 >= 5)
     }
 
     @Test func gifUsesItsFirstFrame() throws {

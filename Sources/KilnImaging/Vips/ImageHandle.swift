@@ -62,14 +62,6 @@ final class ImageHandle: @unchecked Sendable {
         return names
     }
 
-    /// A new image holding every pixel in memory: it can be read many times, in any order.
-    func copiedToMemory() throws(VipsFailure) -> ImageHandle {
-        guard let copy = vips_image_copy_memory(pointer) else {
-            throw VipsFailure(operation: "copy_memory", message: Vips.takeError())
-        }
-        return ImageHandle(owning: copy)
-    }
-
     /// Computes every pixel into a packed buffer (band-interleaved, row by row).
     /// For small images only: thumbnails for ThumbHash and colour probes.
     func pixelBytes() throws(VipsFailure) -> [UInt8] {

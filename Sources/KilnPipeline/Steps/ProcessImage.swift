@@ -10,17 +10,19 @@ extension Step {
         let staging = try environment.requireStore().makeStaging()
         context.staging = staging
         let aspect = context.preset.image?.aspect
-        for (index, spec) in context.preset.renditions.enumerated() {
+        for spec in context.preset.renditions {
             let file = "\(spec.name).\(spec.format.fileExtension)"
             let output = try renderWithinBytes(
-                context: context, facts: facts, spec: spec, aspect: aspect, path: staging.path(file),
-                placeholder: index == context.preset.renditions.count - 1)
+                context: context, facts: facts, spec: spec, aspect: aspect, path: staging.path(file))
             if output.quality != spec.quality, let limit = spec.maxBytes {
                 context.warnings.append(
                     "re-encoded \(spec.name) at quality \(output.quality) to fit the \(ByteCount.format(limit)) limit")
             }
-            if let hints = output.placeholder { context.placeholder = (hints.thumbhash, hints.dominantColor) }
             context.renditionFiles.append((spec, file, output.width, output.height))
+        }
+        if let smallest = context.renditionFiles.min(by: { $0.width * $0.height < $1.width * $1.height }) {
+            let hints = try Placeholder.make(fromRendition: staging.path(smallest.file))
+            context.placeholder = (hints.thumbhash, hints.dominantColor)
         }
         context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
                                                                    fit: context.options.fit))
@@ -28,14 +30,14 @@ extension Step {
 
     /// Lowers the quality in steps until the file fits `spec.maxBytes` (a limit the platform sets).
     private static func renderWithinBytes(context: IngestContext, facts: SourceFacts, spec: RenditionSpec,
-                                          aspect: AspectRange?, path: String, placeholder: Bool) throws
+                                          aspect: AspectRange?, path: String) throws
         -> ImageProcessor.Output
     {
         var quality = spec.quality
         while true {
             let output = try ImageProcessor.render(
                 path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: path, quality: quality, placeholder: placeholder)
+                outputPath: path, quality: quality)
             guard let limit = spec.maxBytes, spec.format != .png, quality > 30 else { return output }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             if size <= limit { return output }
