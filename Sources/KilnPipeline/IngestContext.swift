@@ -1,5 +1,4 @@
 import KilnCore
-import KilnSniff
 
 /// The state one item carries through the steps. Each step reads what earlier steps set.
 struct IngestContext: Sendable {
@@ -36,23 +35,5 @@ struct IngestContext: Sendable {
     func required<T>(_ value: T?, _ name: String) throws(KilnError) -> T {
         guard let value else { throw KilnError.internalError("pipeline step order: \(name) was not set") }
         return value
-    }
-}
-
-/// One stage of the pipeline. Steps return early when they do not apply.
-struct Step: Sendable {
-    let name: String
-    let run: @Sendable (inout IngestContext, PipelineEnvironment) throws -> Void
-}
-
-/// What steps share: the sniffer and the store.
-struct PipelineEnvironment: Sendable {
-    let sniffer: ContentSniffer
-    let store: (any MediaStore)?
-
-    /// The store, or FILE_007 when this pipeline was made without one (probe only).
-    func requireStore() throws(KilnError) -> any MediaStore {
-        guard let store else { throw KilnError.storageNotConfigured("this pipeline has no store; pass one to Pipeline(store:)") }
-        return store
     }
 }

@@ -81,47 +81,19 @@ public struct SourceFacts: Codable, Sendable, Equatable {
         self.hasICCProfile = hasICCProfile
         self.pages = pages
         self.metadata = metadata
+        displayWidth = orientation >= 5 ? height : width
+        displayHeight = orientation >= 5 ? width : height
     }
 
-    /// Orientations 5-8 swap width and height when displayed.
-    public var displayWidth: Int { orientation >= 5 ? height : width }
-    public var displayHeight: Int { orientation >= 5 ? width : height }
+    /// Size as shown: orientations 5-8 swap width and height.
+    public let displayWidth: Int
+    public let displayHeight: Int
 
     enum CodingKeys: String, CodingKey {
         case format, mime, width, height, orientation, bands, pages, metadata
         case sizeBytes = "size_bytes", colorSpace = "color_space", bitDepth = "bit_depth"
         case hasAlpha = "has_alpha", hasICCProfile = "has_icc_profile"
         case displayWidth = "display_width", displayHeight = "display_height"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(format: try c.decode(String.self, forKey: .format), mime: try c.decode(String.self, forKey: .mime),
-                  sizeBytes: try c.decode(Int64.self, forKey: .sizeBytes), width: try c.decode(Int.self, forKey: .width),
-                  height: try c.decode(Int.self, forKey: .height), orientation: try c.decode(Int.self, forKey: .orientation),
-                  colorSpace: try c.decode(String.self, forKey: .colorSpace), bands: try c.decode(Int.self, forKey: .bands),
-                  bitDepth: try c.decode(Int.self, forKey: .bitDepth), hasAlpha: try c.decode(Bool.self, forKey: .hasAlpha),
-                  hasICCProfile: try c.decode(Bool.self, forKey: .hasICCProfile), pages: try c.decode(Int.self, forKey: .pages),
-                  metadata: try c.decode([String].self, forKey: .metadata))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(format, forKey: .format)
-        try c.encode(mime, forKey: .mime)
-        try c.encode(sizeBytes, forKey: .sizeBytes)
-        try c.encode(width, forKey: .width)
-        try c.encode(height, forKey: .height)
-        try c.encode(displayWidth, forKey: .displayWidth)
-        try c.encode(displayHeight, forKey: .displayHeight)
-        try c.encode(orientation, forKey: .orientation)
-        try c.encode(colorSpace, forKey: .colorSpace)
-        try c.encode(bands, forKey: .bands)
-        try c.encode(bitDepth, forKey: .bitDepth)
-        try c.encode(hasAlpha, forKey: .hasAlpha)
-        try c.encode(hasICCProfile, forKey: .hasICCProfile)
-        try c.encode(pages, forKey: .pages)
-        try c.encode(metadata, forKey: .metadata)
     }
 }
 
