@@ -17,17 +17,22 @@ let package = Package(
         // C libraries, entered in one place each.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat", providers: [
+            .apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libswscale-dev", "libswresample-dev",
+                  "libavutil-dev"]),
+        ]),
         .target(name: "CKilnOS"),
 
         // Pure Swift: catalog, envelope, formats, presets.
         .target(name: "KilnCore"),
         .target(name: "KilnSniff", dependencies: ["KilnCore", "CMagic"]),
         .target(name: "KilnImaging", dependencies: ["KilnCore", "CVips"]),
+        .target(name: "KilnVideo", dependencies: ["KilnCore", "KilnImaging", "CFFmpeg"]),
         .target(name: "KilnStorage", dependencies: [
             "KilnCore", "CKilnOS", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "KilnPipeline", dependencies: [
-            "KilnCore", "KilnSniff", "KilnImaging", "KilnStorage",
+            "KilnCore", "KilnSniff", "KilnImaging", "KilnVideo", "KilnStorage",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "kiln", dependencies: [
@@ -38,6 +43,7 @@ let package = Package(
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", "KilnTestSupport"]),
         .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff", "KilnTestSupport"]),
         .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging", "KilnTestSupport"]),
+        .testTarget(name: "KilnVideoTests", dependencies: ["KilnVideo", "KilnImaging", "KilnTestSupport"]),
         .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),

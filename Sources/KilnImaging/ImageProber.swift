@@ -5,7 +5,7 @@ import KilnCore
 /// milliseconds.
 public enum ImageProber {
     /// Header facts of the image at `path`, whose sniffed format is `format`.
-    public static func facts(path: String, format: MediaFormat, sizeBytes: Int64) throws -> SourceFacts {
+    public static func facts(path: String, format: MediaFormat, sizeBytes: Int64) throws -> ImageFacts {
         let image: ImageHandle?
         do {
             image = try VipsOperation.call(format.decoder, [
@@ -15,7 +15,7 @@ public enum ImageProber {
             throw KilnError.corrupt("the \(format.name) header cannot be read (\(error.message.split(separator: "\n").first ?? ""))")
         }
         guard let image else { throw KilnError.imageProcessing("\(format.decoder) returned no image") }
-        return SourceFacts(
+        return ImageFacts(
             format: format.name, mime: format.mime, sizeBytes: sizeBytes, width: image.width, height: image.height,
             orientation: image.orientation, colorSpace: image.interpretation, bands: image.bands,
             bitDepth: image.bitDepth, hasAlpha: image.hasAlpha, hasICCProfile: image.has(field: "icc-profile-data"),

@@ -14,7 +14,7 @@ public enum ImageProcessor {
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
     /// - Parameter facts: the header facts (their displayed size plans the geometry).
-    public static func render(path: String, facts: SourceFacts, spec: RenditionSpec, aspect: AspectRange?,
+    public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
                               fit: Fit, outputPath: String, quality: Int? = nil) throws -> Output {
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit)

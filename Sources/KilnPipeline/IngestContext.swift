@@ -15,7 +15,7 @@ struct IngestContext: Sendable {
     var mime = ""
     var format: MediaFormat?
     /// Set by validate.
-    var facts: SourceFacts?
+    var facts: ImageFacts?
     /// Set by process.
     var staging: Staging?
     var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []

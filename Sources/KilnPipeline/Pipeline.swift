@@ -79,7 +79,7 @@ public final class Pipeline: Sendable {
     }
 
     /// What the pipeline sees in a file, without processing it: the sniffed type and header facts.
-    public func probe(path: String) async throws(KilnError) -> SourceFacts {
+    public func probe(path: String) async throws(KilnError) -> ImageFacts {
         let preset = presets.presets["default"] ?? Preset.builtIn[0]
         let environment = environment
         return try await Offload.run { () throws(KilnError) in

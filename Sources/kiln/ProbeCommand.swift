@@ -66,7 +66,7 @@ struct ProbeReport: Encodable, Sendable {
 
 struct ProbeOutcome: Encodable, Sendable {
     let input: String
-    let facts: SourceFacts?
+    let facts: ImageFacts?
     let error: KilnError?
 
     func encode(to encoder: any Encoder) throws {

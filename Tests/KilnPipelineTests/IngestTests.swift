@@ -12,7 +12,7 @@ import Testing
         let item = try await harness.pipeline.ingest(path: Fixtures.sample("photo.jpg"))
         #expect(item.id == (try FileDigest.sha256(path: Fixtures.sample("photo.jpg"))))
         #expect(item.kind == .image && item.mime == "image/jpeg" && item.preset == "default")
-        #expect(item.source.width == 1200 && item.source.height == 800)
+        #expect(item.source.image?.width == 1200 && item.source.image?.height == 800)
         #expect(item.renditions.map(\.name) == ["display", "thumb"])
         #expect(item.renditions[0].width == 1200 && item.renditions[1].width == 320 && item.renditions[1].height == 213)
         #expect(item.thumbhash?.isEmpty == false)

@@ -16,7 +16,7 @@ extension KilnError {
 
     public static func unsupportedFormat(mime: String) -> KilnError {
         KilnError(.file003,
-                  "Unsupported file format: the content is \(mime); send JPEG, PNG, WebP, AVIF, HEIC, JPEG XL, GIF or TIFF",
+                  "Unsupported file format: the content is \(mime); send JPEG, PNG, WebP, AVIF, HEIC, JPEG XL, GIF or TIFF images, or MP4, MOV, WebM, MKV or AVI videos",
                   details: ["mime": .string(mime), "allowed": .array(MediaFormat.all.map { .string($0.mime) })])
     }
 
@@ -40,11 +40,10 @@ extension KilnError {
         KilnError(.file007, "Storage not configured: \(reason)", details: ["reason": .string(reason)])
     }
 
-    public static func typeMismatch(declared: MediaKind, actual: MediaKind, mime: String) -> KilnError {
+    public static func typeMismatch(declared: MediaKind, actual: String, mime: String) -> KilnError {
         KilnError(.media001,
-                  "Media type mismatch: declared \(declared.rawValue), but the content is \(actual.rawValue) (\(mime)); use --type auto or send a \(declared.rawValue)",
-                  details: ["declared": .string(declared.rawValue), "actual": .string(actual.rawValue),
-                            "mime": .string(mime)])
+                  "Media type mismatch: declared \(declared.rawValue), but the content is \(actual) (\(mime)); use --type auto or send a \(declared.rawValue)",
+                  details: ["declared": .string(declared.rawValue), "actual": .string(actual), "mime": .string(mime)])
     }
 
     public static func presetRejects(kind: MediaKind, preset: String) -> KilnError {
@@ -89,6 +88,51 @@ extension KilnError {
                          "Aspect ratio out of range: \(ByteCount.decimal(ratio, places: 3)):1 (\(width)x\(height)) is outside \(allowed); crop it, or use --fit crop or --fit pad",
                          details: ["aspect": .double(ratio), "min_aspect": .double(allowed.min),
                                    "max_aspect": .double(allowed.max), "width": .int(width), "height": .int(height)])
+    }
+
+    public static func duration(_ seconds: Double, min: Double, max: Double) -> KilnError {
+        KilnError(.media005,
+                  "Duration out of range: \(ByteCount.decimal(seconds, places: 2)) s is outside \(ByteCount.decimal(min, places: 2))-\(ByteCount.decimal(max, places: 2)) s; trim the video to fit",
+                  details: ["duration": .double(seconds), "min_duration": .double(min), "max_duration": .double(max)])
+    }
+
+    public static func videoSize(width: Int, height: Int, rules: VideoRules) -> KilnError {
+        KilnError(.media003,
+                  "Dimensions out of range: \(width)x\(height) is outside \(rules.minWidth)x\(rules.minHeight) to a long edge of \(rules.maxLongEdge) and a short edge of \(rules.maxShortEdge)",
+                  details: ["width": .int(width), "height": .int(height), "min_width": .int(rules.minWidth),
+                            "min_height": .int(rules.minHeight), "max_long_edge": .int(rules.maxLongEdge),
+                            "max_short_edge": .int(rules.maxShortEdge)])
+    }
+
+    public static func noVideoStream(mime: String) -> KilnError {
+        KilnError(.media006, "Unsupported stream: the file (\(mime)) has no video stream; send a video",
+                  details: ["reason": "no video stream"])
+    }
+
+    public static func unsupportedCodec(_ codec: String) -> KilnError {
+        KilnError(.media006, "Unsupported stream: the \(codec) codec cannot be decoded; export as H.264 or HEVC",
+                  details: ["reason": "codec", "codec": .string(codec)])
+    }
+
+    public static func frameRate(_ rate: Double, min: Double, max: Double) -> KilnError {
+        KilnError(.media006,
+                  "Unsupported stream: \(ByteCount.decimal(rate, places: 2)) fps is outside \(ByteCount.decimal(min, places: 2))-\(ByteCount.decimal(max, places: 2)) fps; export at a standard frame rate",
+                  details: ["reason": "frame_rate", "frame_rate": .double(rate), "min_frame_rate": .double(min),
+                            "max_frame_rate": .double(max)])
+    }
+
+    public static func frameCount(_ count: Int, max: Int) -> KilnError {
+        KilnError(.media006, "Unsupported stream: \(count) frames is over the \(max) frame limit",
+                  details: ["reason": "frame_count", "frame_count": .int(count), "max_frames": .int(max)])
+    }
+
+    public static func videoProcessing(_ reason: String) -> KilnError {
+        KilnError(.processing002, "Video processing failed: \(reason)", details: ["reason": .string(reason)])
+    }
+
+    public static func timedOut(after seconds: Double) -> KilnError {
+        KilnError(.processing003, "Processing timed out after \(ByteCount.decimal(seconds)) s; retry later or send a shorter file",
+                  details: ["timeout_seconds": .double(seconds)])
     }
 
     public static func imageProcessing(_ reason: String) -> KilnError {

@@ -8,7 +8,8 @@ public struct MediaFormat: Sendable, Equatable {
     /// The MIME type libmagic reports for this format.
     public let mime: String
     public let kind: MediaKind
-    /// The libvips loader that must read it; Kiln never lets libvips pick a loader itself.
+    /// What must read it: the libvips loader for images, the FFmpeg demuxer for videos. Kiln
+    /// never lets either library guess the format itself.
     public let decoder: String
     /// Whether the format may be animated (only the first frame is used unless asked).
     public let animated: Bool
@@ -23,6 +24,12 @@ public struct MediaFormat: Sendable, Equatable {
         MediaFormat(name: "jxl", mime: "image/jxl", kind: .image, decoder: "jxlload", animated: false),
         MediaFormat(name: "gif", mime: "image/gif", kind: .image, decoder: "gifload", animated: true),
         MediaFormat(name: "tiff", mime: "image/tiff", kind: .image, decoder: "tiffload", animated: false),
+        MediaFormat(name: "mp4", mime: "video/mp4", kind: .video, decoder: "mov", animated: true),
+        MediaFormat(name: "mov", mime: "video/quicktime", kind: .video, decoder: "mov", animated: true),
+        MediaFormat(name: "3gp", mime: "video/3gpp", kind: .video, decoder: "mov", animated: true),
+        MediaFormat(name: "webm", mime: "video/webm", kind: .video, decoder: "matroska", animated: true),
+        MediaFormat(name: "mkv", mime: "video/x-matroska", kind: .video, decoder: "matroska", animated: true),
+        MediaFormat(name: "avi", mime: "video/x-msvideo", kind: .video, decoder: "avi", animated: true),
     ]
 
     private static let byMIME: [String: MediaFormat] =
@@ -30,6 +37,10 @@ public struct MediaFormat: Sendable, Equatable {
 
     /// The accepted format for a sniffed MIME type, or nil when Kiln does not take it.
     public static func forMIME(_ mime: String) -> MediaFormat? { byMIME[mime] }
+
+    /// The kind a MIME type names even when Kiln does not accept it ("audio/x-m4a" is audio):
+    /// lets `--type video` on a song answer MEDIA_001 rather than FILE_003.
+    public static func family(of mime: String) -> String { String(mime.prefix { $0 != "/" }) }
 }
 
 /// Formats Kiln writes renditions in.

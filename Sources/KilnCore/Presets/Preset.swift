@@ -7,16 +7,20 @@ public struct Preset: Codable, Sendable, Equatable {
     public var summary: String
     /// Rules for images; nil when the preset takes no images.
     public var image: ImageRules?
+    /// Rules for videos; nil when the preset takes no videos.
+    public var video: VideoRules?
     /// Carousel item range and the kinds it may hold; nil when the preset takes no carousels.
     public var carousel: CarouselRules?
-    /// Image renditions, largest first.
+    /// Image renditions, largest first. For a video, the poster takes the video's size and
+    /// the `thumb` rendition (when there is one) is made from the poster.
     public var renditions: [RenditionSpec]
 
-    public init(name: String, summary: String, image: ImageRules?, carousel: CarouselRules?,
-                renditions: [RenditionSpec]) {
+    public init(name: String, summary: String, image: ImageRules?, video: VideoRules? = nil,
+                carousel: CarouselRules?, renditions: [RenditionSpec]) {
         self.name = name
         self.summary = summary
         self.image = image
+        self.video = video
         self.carousel = carousel
         self.renditions = renditions
     }

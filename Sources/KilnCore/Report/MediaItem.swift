@@ -8,7 +8,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
     /// The MIME type libmagic sniffed (never the extension or the client's claim).
     public let mime: String
     public let preset: String
-    public let source: SourceFacts
+    public let source: MediaFacts
     public var renditions: [Rendition]
     /// ThumbHash placeholder, base64.
     public var thumbhash: String?
@@ -21,7 +21,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
     /// Where the item's files are (directory or bucket prefix).
     public var location: String?
 
-    public init(id: String, input: String?, kind: MediaKind, mime: String, preset: String, source: SourceFacts,
+    public init(id: String, input: String?, kind: MediaKind, mime: String, preset: String, source: MediaFacts,
                 renditions: [Rendition] = [], thumbhash: String? = nil, dominantColor: String? = nil,
                 original: StoredOriginal? = nil, warnings: [String] = [], location: String? = nil) {
         self.id = id
@@ -45,7 +45,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
 }
 
 /// Facts read from the input's header: what `kiln probe` prints and validation checks.
-public struct SourceFacts: Codable, Sendable, Equatable {
+public struct ImageFacts: Codable, Sendable, Equatable {
     public let format: String
     public let mime: String
     public let sizeBytes: Int64

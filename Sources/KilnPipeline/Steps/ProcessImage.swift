@@ -29,7 +29,7 @@ extension Step {
     }
 
     /// Lowers the quality in steps until the file fits `spec.maxBytes` (a limit the platform sets).
-    private static func renderWithinBytes(context: IngestContext, facts: SourceFacts, spec: RenditionSpec,
+    private static func renderWithinBytes(context: IngestContext, facts: ImageFacts, spec: RenditionSpec,
                                           aspect: AspectRange?, path: String) throws
         -> ImageProcessor.Output
     {
@@ -48,7 +48,7 @@ extension Step {
 
 /// What the pipeline changed or removed, in words for the envelope's `warnings`.
 enum ImageWarnings {
-    static func describe(_ facts: SourceFacts, preset: Preset, fit: Fit) -> [String] {
+    static func describe(_ facts: ImageFacts, preset: Preset, fit: Fit) -> [String] {
         var warnings: [String] = []
         if facts.orientation != 1 { warnings.append("rotated upright from EXIF orientation \(facts.orientation)") }
         if facts.metadata.contains("gps") { warnings.append("stripped GPS metadata") }

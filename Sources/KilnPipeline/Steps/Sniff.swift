@@ -6,15 +6,19 @@ extension Step {
     static let sniff = Step(name: "sniff") { context, environment in
         let mime = try environment.sniffer.mimeType(ofFileAt: context.path)
         context.mime = mime
-        guard let format = MediaFormat.forMIME(mime) else { throw KilnError.unsupportedFormat(mime: mime) }
-        context.format = format
         let declared: MediaKind? = switch context.options.type {
         case .image: .image
         case .video: .video
         case .auto, .carousel: nil
         }
-        if let declared, declared != format.kind {
-            throw KilnError.typeMismatch(declared: declared, actual: format.kind, mime: mime)
+        let format = MediaFormat.forMIME(mime)
+        let actual = format?.kind.rawValue ?? MediaFormat.family(of: mime)
+        // A declared kind that the content plainly is not (a song sent as a video) is a mismatch
+        // even when Kiln would not take the content at all.
+        if let declared, declared.rawValue != actual, ["image", "video", "audio"].contains(actual) {
+            throw KilnError.typeMismatch(declared: declared, actual: actual, mime: mime)
         }
+        guard let format else { throw KilnError.unsupportedFormat(mime: mime) }
+        context.format = format
     }
 }

@@ -29,7 +29,7 @@ extension Step {
         }
         let item = MediaItem(
             id: id, input: context.input, kind: .image, mime: context.mime, preset: context.preset.name,
-            source: facts, renditions: renditions, thumbhash: context.placeholder?.thumbhash,
+            source: .image(facts), renditions: renditions, thumbhash: context.placeholder?.thumbhash,
             dominantColor: context.placeholder?.dominantColor, original: original, warnings: context.warnings)
         try ManifestFile.write(item, to: staging.path(ManifestFile.name))
         context.item = item

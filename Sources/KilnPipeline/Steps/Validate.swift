@@ -23,7 +23,7 @@ extension Step {
 
 /// The preset's image rules over header facts; pure, so the rules are tested without files.
 enum ImageRulesCheck {
-    static func check(_ facts: SourceFacts, rules: ImageRules, fit: Fit) throws {
+    static func check(_ facts: ImageFacts, rules: ImageRules, fit: Fit) throws {
         // Pixel bombs first: width x height per frame, before anything else looks at pixels.
         if facts.width * facts.height > rules.maxPixels {
             throw KilnError.tooManyPixels(width: facts.width, height: facts.height, limit: rules.maxPixels)

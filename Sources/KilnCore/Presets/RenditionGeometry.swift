@@ -1,5 +1,3 @@
-import KilnCore
-
 /// The size and shape of one rendition, planned from the displayed source size before any
 /// pixel is touched.
 public struct RenditionGeometry: Equatable, Sendable {
@@ -15,6 +13,17 @@ public struct RenditionGeometry: Equatable, Sendable {
     public let mode: Mode
     public let width: Int
     public let height: Int
+
+    public init(mode: Mode, width: Int, height: Int) {
+        self.mode = mode
+        self.width = width
+        self.height = height
+    }
+
+    /// The same plan with even sides (4:2:0 video needs them), never below 2.
+    public var evenSized: RenditionGeometry {
+        RenditionGeometry(mode: mode, width: max(2, width & ~1), height: max(2, height & ~1))
+    }
 
     /// Plans a rendition of a `sourceWidth` x `sourceHeight` (as displayed) image. Never enlarges.
     /// `aspect` and `fit` decide crop or pad when the source's shape is out of range; `reject`

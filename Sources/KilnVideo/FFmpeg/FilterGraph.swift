@@ -1,0 +1,98 @@
+import CFFmpeg
+
+/// A libavfilter graph from one buffer source to one buffer sink, described in the CLI's
+/// filter syntax (`transpose=clock,scale=1080:1920,format=yuv420p`). Owns the graph.
+final class FilterGraph {
+    private let graph: UnsafeMutablePointer<AVFilterGraph>
+    let source: UnsafeMutablePointer<AVFilterContext>
+    let sink: UnsafeMutablePointer<AVFilterContext>
+
+    /// A video graph fed by frames like those `decoder` produces.
+    convenience init(video decoder: Decoder, timeBase: AVRational, description: String) throws(AVFailure) {
+        let c = decoder.context.pointee
+        let aspect = c.sample_aspect_ratio.num > 0 ? c.sample_aspect_ratio : AVRational(num: 1, den: 1)
+        let arguments = "video_size=\(c.width)x\(c.height):pix_fmt=\(c.pix_fmt.rawValue)"
+            + ":time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(aspect.num)/\(aspect.den)"
+        try self.init(source: "buffer", sink: "buffersink", arguments: arguments, description: description)
+    }
+
+    /// An audio graph fed by frames like those `decoder` produces.
+    convenience init(audio decoder: Decoder, description: String) throws(AVFailure) {
+        let c = decoder.context
+        var layout = [CChar](repeating: 0, count: 64)
+        var channels = c.pointee.ch_layout
+        if channels.order == AV_CHANNEL_ORDER_UNSPEC {
+            av_channel_layout_default(&channels, c.pointee.ch_layout.nb_channels)
+        }
+        av_channel_layout_describe(&channels, &layout, layout.count)
+        let format = av_get_sample_fmt_name(c.pointee.sample_fmt).map { String(cString: $0) } ?? "fltp"
+        let arguments = "time_base=1/\(c.pointee.sample_rate):sample_rate=\(c.pointee.sample_rate)"
+            + ":sample_fmt=\(format):channel_layout=\(string(from: layout))"
+        try self.init(source: "abuffer", sink: "abuffersink", arguments: arguments, description: description)
+    }
+
+    private init(source sourceName: String, sink sinkName: String, arguments: String, description: String)
+        throws(AVFailure)
+    {
+        guard let graph = avfilter_graph_alloc() else { throw AVFailure("avfilter_graph_alloc", code: kiln_averror(ENOMEM)) }
+        var source: UnsafeMutablePointer<AVFilterContext>?
+        var sink: UnsafeMutablePointer<AVFilterContext>?
+        do throws(AVFailure) {
+            try check(avfilter_graph_create_filter(&source, avfilter_get_by_name(sourceName), "in", arguments, nil, graph),
+                      "\(sourceName) (\(arguments))")
+            try check(avfilter_graph_create_filter(&sink, avfilter_get_by_name(sinkName), "out", nil, nil, graph),
+                      sinkName)
+            guard let source, let sink else { throw AVFailure("avfilter_graph_create_filter", code: kiln_averror(ENOMEM)) }
+            var outputs = avfilter_inout_alloc()
+            var inputs = avfilter_inout_alloc()
+            defer {
+                avfilter_inout_free(&outputs)
+                avfilter_inout_free(&inputs)
+            }
+            guard let outputs, let inputs else { throw AVFailure("avfilter_inout_alloc", code: kiln_averror(ENOMEM)) }
+            outputs.pointee.name = av_strdup("in")
+            outputs.pointee.filter_ctx = source
+            inputs.pointee.name = av_strdup("out")
+            inputs.pointee.filter_ctx = sink
+            var outputsList: UnsafeMutablePointer<AVFilterInOut>? = outputs
+            var inputsList: UnsafeMutablePointer<AVFilterInOut>? = inputs
+            try check(avfilter_graph_parse_ptr(graph, description, &inputsList, &outputsList, nil),
+                      "filter graph \"\(description)\"")
+            try check(avfilter_graph_config(graph, nil), "filter graph \"\(description)\"")
+        } catch {
+            var toFree: UnsafeMutablePointer<AVFilterGraph>? = graph
+            avfilter_graph_free(&toFree)
+            throw error
+        }
+        self.graph = graph
+        // Both exist: the checks above threw otherwise.
+        self.source = source!
+        self.sink = sink!
+    }
+
+    deinit {
+        var toFree: UnsafeMutablePointer<AVFilterGraph>? = graph
+        avfilter_graph_free(&toFree)
+    }
+
+    var outputTimeBase: AVRational { av_buffersink_get_time_base(sink) }
+    var outputFrameRate: AVRational { av_buffersink_get_frame_rate(sink) }
+    var outputWidth: Int32 { av_buffersink_get_w(sink) }
+    var outputHeight: Int32 { av_buffersink_get_h(sink) }
+
+    /// Makes the sink hand out audio frames of exactly `samples` (AAC wants 1024).
+    func setFrameSize(_ samples: Int32) { av_buffersink_set_frame_size(sink, UInt32(samples)) }
+
+    /// Feeds a frame (nil: end of stream).
+    func push(_ frame: Frame?) throws(AVFailure) {
+        try check(av_buffersrc_add_frame_flags(source, frame?.pointer, 0), "av_buffersrc_add_frame")
+    }
+
+    /// The next filtered frame, or false when the graph needs input or is drained.
+    func pull(into frame: Frame) throws(AVFailure) -> Bool {
+        let code = av_buffersink_get_frame(sink, frame.pointer)
+        if code == kiln_averror_eagain() || code == kiln_averror_eof() { return false }
+        try check(code, "av_buffersink_get_frame")
+        return true
+    }
+}

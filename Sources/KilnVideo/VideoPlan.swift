@@ -1,0 +1,120 @@
+import KilnCore
+
+/// What will be done to a validated video, decided from its header facts and the preset
+/// before any frame is decoded: remux (stream copy) when it already meets the preset,
+/// otherwise transcode to H.264 8-bit 4:2:0 + AAC, and how.
+public struct VideoPlan: Sendable, Equatable {
+    public enum Mode: String, Sendable, Equatable, Codable { case remux, transcode }
+
+    public enum Audio: Sendable, Equatable {
+        case none
+        case copy
+        case transcode(sampleRate: Int, channels: Int)
+    }
+
+    public let mode: Mode
+    public let audio: Audio
+    /// Output picture size and how it is reached (within, crop, pad), as displayed.
+    public let geometry: RenditionGeometry
+    /// Clockwise quarter turns applied when transcoding (a remux keeps the display matrix).
+    public let rotation: Int
+    /// "hlg" or "pq" when the picture is tone-mapped to SDR BT.709.
+    public let toneMap: String?
+    /// The constant output frame rate when it changes (VFR made constant, or capped).
+    public let frameRate: Double?
+    /// What differs from the input, in words, for the envelope.
+    public let warnings: [String]
+    let displayWidth: Int
+    let displayHeight: Int
+
+    public static func make(facts: VideoFacts, rules: VideoRules, fit: Fit) throws -> VideoPlan {
+        guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
+        let output = rules.output
+        let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
+        let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
+                                              spec: box, aspect: rules.aspect, fit: fit).evenSized
+        var reasons: [String] = []
+        if video.codec != "h264" { reasons.append("transcoded \(video.codec.uppercased()) to H.264") }
+        if video.pixelFormat != "yuv420p" && video.pixelFormat != "yuvj420p" {
+            reasons.append("converted \(video.pixelFormat) (\(video.bitDepth)-bit) to 8-bit yuv420p")
+        }
+        let toneMap = video.hdr
+        if let toneMap { reasons.append("tone-mapped \(toneMap.uppercased()) HDR to SDR BT.709") }
+        if video.interlaced { reasons.append("deinterlaced") }
+        switch geometry.mode {
+        case .crop: reasons.append("cropped to \(geometry.width)x\(geometry.height) (--fit crop)")
+        case .pad: reasons.append("padded to \(geometry.width)x\(geometry.height) (--fit pad)")
+        case .within:
+            if geometry.width != video.displayWidth || geometry.height != video.displayHeight {
+                reasons.append("scaled \(video.displayWidth)x\(video.displayHeight) to \(geometry.width)x\(geometry.height)")
+            }
+        }
+        var frameRate: Double?
+        if video.frameRate > rules.maxFrameRate + 0.01 {
+            frameRate = rules.maxFrameRate
+            reasons.append("reduced the frame rate from \(ByteCount.decimal(video.frameRate, places: 2)) to \(ByteCount.decimal(rules.maxFrameRate, places: 2)) fps")
+        } else if video.variableFrameRate && rules.constantFrameRate {
+            frameRate = min(rules.maxFrameRate, max(1, video.frameRate.rounded()))
+            reasons.append("made the variable frame rate constant at \(ByteCount.decimal(frameRate ?? 0, places: 2)) fps")
+        }
+        let (audio, audioReasons) = audioPlan(facts.audio, output: output)
+        let transcodeVideo = !reasons.isEmpty
+        let mode: Mode = transcodeVideo ? .transcode : .remux
+        var warnings = reasons + audioReasons
+        if transcodeVideo, video.rotation != 0 { warnings.append("rotated \(video.rotation)° upright") }
+        if mode == .remux {
+            warnings.append(audio == .copy || audio == .none
+                ? "remuxed without re-encoding (moov moved first)" : "remuxed the video without re-encoding")
+        }
+        return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
+                         toneMap: toneMap, frameRate: frameRate, warnings: warnings,
+                         displayWidth: video.displayWidth, displayHeight: video.displayHeight)
+    }
+
+    /// AAC at <= max sample rate in mono or stereo is copied; anything else is re-encoded.
+    private static func audioPlan(_ audio: AudioStreamFacts?, output: VideoOutputSpec) -> (Audio, [String]) {
+        guard let audio else { return (.none, []) }
+        let rate = audio.sampleRate > output.maxSampleRate ? output.maxSampleRate : max(8000, audio.sampleRate)
+        let channels = min(2, max(1, audio.channels))
+        if audio.codec == "aac", rate == audio.sampleRate, channels == audio.channels { return (.copy, []) }
+        var reasons: [String] = []
+        if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC") }
+        if rate != audio.sampleRate { reasons.append("resampled audio from \(audio.sampleRate) to \(rate) Hz") }
+        if channels != audio.channels { reasons.append("downmixed \(audio.channels) audio channels to stereo") }
+        if reasons.isEmpty { reasons.append("re-encoded audio to AAC") }
+        return (.transcode(sampleRate: rate, channels: channels), reasons)
+    }
+
+    /// The libavfilter chain from decoded frames to the output picture in `pixelFormat`.
+    func filters(pixelFormat: String, includeFrameRate: Bool = true) -> String {
+        var chain: [String] = []
+        switch rotation {
+        case 90: chain.append("transpose=clock")
+        case 180: chain.append("hflip,vflip")
+        case 270: chain.append("transpose=cclock")
+        default: break
+        }
+        if toneMap != nil {
+            chain.append("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
+                + "zscale=t=bt709:m=bt709:r=tv")
+        }
+        let (w, h) = (geometry.width, geometry.height)
+        switch geometry.mode {
+        case .within:
+            chain.append("scale=\(w):\(h):flags=bicubic")
+        case .crop:
+            let ratio = Double(w) / Double(h)
+            let source = Double(displayWidth) / Double(displayHeight)
+            let cropW = source > ratio ? Int((Double(displayHeight) * ratio).rounded()) & ~1 : displayWidth & ~1
+            let cropH = source > ratio ? displayHeight & ~1 : Int((Double(displayWidth) / ratio).rounded()) & ~1
+            chain.append("crop=\(cropW):\(cropH),scale=\(w):\(h):flags=bicubic")
+        case .pad:
+            chain.append("scale=\(w):\(h):force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bicubic,"
+                + "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2:color=black")
+        }
+        chain.append("setsar=1")
+        if includeFrameRate, let frameRate { chain.append("fps=\(ByteCount.decimal(frameRate, places: 3))") }
+        chain.append("format=\(pixelFormat)")
+        return chain.joined(separator: ",")
+    }
+}

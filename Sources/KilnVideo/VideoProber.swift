@@ -1,0 +1,82 @@
+import CFFmpeg
+import KilnCore
+
+/// Reads a video's container and stream headers with the demuxer its sniffed format names:
+/// codecs, size, rotation, frame rate, duration, colour, audio. Nothing is decoded.
+public enum VideoProber {
+    public static func facts(path: String, format: MediaFormat, sizeBytes: Int64) throws -> VideoFacts {
+        let demuxer: Demuxer
+        do {
+            demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(timeout: .seconds(30)))
+        } catch {
+            throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
+        }
+        return facts(of: demuxer, mime: format.mime, sizeBytes: sizeBytes)
+    }
+
+    static func facts(of demuxer: Demuxer, mime: String, sizeBytes: Int64) -> VideoFacts {
+        let context = demuxer.context.pointee
+        let video = demuxer.bestStream(AVMEDIA_TYPE_VIDEO).map { videoFacts(demuxer.streams[$0], containerDuration: context.duration) }
+        let audio = demuxer.bestStream(AVMEDIA_TYPE_AUDIO).map { audioFacts(demuxer.streams[$0]) }
+        return VideoFacts(
+            container: String(cString: context.iformat.pointee.name), mime: mime, sizeBytes: sizeBytes,
+            duration: duration(of: demuxer), bitRate: context.bit_rate > 0 ? Int(context.bit_rate) : nil,
+            video: video, audio: audio)
+    }
+
+    /// Seconds, from the container, else from the longest stream.
+    static func duration(of demuxer: Demuxer) -> Double {
+        let container = demuxer.context.pointee.duration
+        if container != kiln_nopts_value(), container > 0 { return Double(container) / Double(kiln_time_base()) }
+        return demuxer.streams.map { stream in
+            let s = stream.pointee
+            return s.duration > 0 ? Double(s.duration) * av_q2d(s.time_base) : 0
+        }.max() ?? 0
+    }
+
+    private static func videoFacts(_ stream: UnsafeMutablePointer<AVStream>, containerDuration: Int64) -> VideoStreamFacts {
+        let p = stream.pointee.codecpar.pointee
+        let pixelFormat = AVPixelFormat(rawValue: p.format)
+        let descriptor = av_pix_fmt_desc_get(pixelFormat)
+        let average = rate(stream.pointee.avg_frame_rate) ?? rate(stream.pointee.r_frame_rate) ?? 0
+        let real = rate(stream.pointee.r_frame_rate) ?? average
+        let seconds = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base)
+            : Double(max(0, containerDuration)) / Double(kiln_time_base())
+        let frames = stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : Int((seconds * average).rounded())
+        let transfer = p.color_trc
+        return VideoStreamFacts(
+            codec: String(cString: avcodec_get_name(p.codec_id)),
+            profile: avcodec_profile_name(p.codec_id, p.profile).map { String(cString: $0) },
+            pixelFormat: av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? "unknown",
+            bitDepth: descriptor.map { Int($0.pointee.comp.0.depth) } ?? 8,
+            width: Int(p.width), height: Int(p.height), rotation: clockwiseRotation(stream),
+            frameRate: average, variableFrameRate: average > 0 && abs(real - average) / average > 0.01,
+            frameCount: frames,
+            colorTransfer: transfer == AVCOL_TRC_UNSPECIFIED ? nil : av_color_transfer_name(transfer).map { String(cString: $0) },
+            colorPrimaries: p.color_primaries == AVCOL_PRI_UNSPECIFIED ? nil
+                : av_color_primaries_name(p.color_primaries).map { String(cString: $0) },
+            hdr: transfer == AVCOL_TRC_ARIB_STD_B67 ? "hlg" : transfer == AVCOL_TRC_SMPTE2084 ? "pq" : nil,
+            interlaced: p.field_order != AV_FIELD_UNKNOWN && p.field_order != AV_FIELD_PROGRESSIVE)
+    }
+
+    private static func audioFacts(_ stream: UnsafeMutablePointer<AVStream>) -> AudioStreamFacts {
+        var layout = stream.pointee.codecpar.pointee.ch_layout
+        var text = [CChar](repeating: 0, count: 64)
+        av_channel_layout_describe(&layout, &text, text.count)
+        let p = stream.pointee.codecpar.pointee
+        return AudioStreamFacts(codec: String(cString: avcodec_get_name(p.codec_id)), channels: Int(p.ch_layout.nb_channels),
+                                channelLayout: string(from: text), sampleRate: Int(p.sample_rate))
+    }
+
+    /// The clockwise turn that shows the picture upright (FFmpeg's display matrix angle is
+    /// counter-clockwise), snapped to a quarter turn.
+    static func clockwiseRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
+        let angle = -kiln_stream_rotation(stream)
+        let quarter = Int((angle / 90).rounded()) * 90
+        return ((quarter % 360) + 360) % 360
+    }
+
+    private static func rate(_ value: AVRational) -> Double? {
+        value.num > 0 && value.den > 0 ? av_q2d(value) : nil
+    }
+}
