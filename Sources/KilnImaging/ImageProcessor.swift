@@ -73,7 +73,7 @@ public enum ImageProcessor {
         ]), "gravity")
     }
 
-    private static func save(_ image: ImageHandle, format: OutputFormat, quality: Int, to path: String)
+    static func save(_ image: ImageHandle, format: OutputFormat, quality: Int, to path: String)
         throws(VipsFailure)
     {
         switch format {

@@ -22,6 +22,8 @@ public struct VideoPlan: Sendable, Equatable {
     public let toneMap: String?
     /// The constant output frame rate when it changes (VFR made constant, or capped).
     public let frameRate: Double?
+    /// Interlaced input is deinterlaced (yadif) while transcoding.
+    public let deinterlace: Bool
     /// What differs from the input, in words, for the envelope.
     public let warnings: [String]
     let displayWidth: Int
@@ -67,7 +69,7 @@ public struct VideoPlan: Sendable, Equatable {
                 ? "remuxed without re-encoding (moov moved first)" : "remuxed the video without re-encoding")
         }
         return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
-                         toneMap: toneMap, frameRate: frameRate, warnings: warnings,
+                         toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced, warnings: warnings,
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
@@ -86,8 +88,10 @@ public struct VideoPlan: Sendable, Equatable {
     }
 
     /// The libavfilter chain from decoded frames to the output picture in `pixelFormat`.
-    func filters(pixelFormat: String, includeFrameRate: Bool = true) -> String {
+    /// `rotation` is the turn to apply (the poster of a remux still needs the display matrix's).
+    func filters(pixelFormat: String, rotation: Int, includeFrameRate: Bool = true) -> String {
         var chain: [String] = []
+        if deinterlace { chain.append("yadif") }
         switch rotation {
         case 90: chain.append("transpose=clock")
         case 180: chain.append("hflip,vflip")

@@ -11,7 +11,21 @@ public enum VideoProber {
         } catch {
             throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
         }
+        if let stream = truncatedStream(demuxer, fileSize: sizeBytes) {
+            throw KilnError.corrupt("the file ends before the last sample of stream \(stream) (truncated upload?)")
+        }
         return facts(of: demuxer, mime: format.mime, sizeBytes: sizeBytes)
+    }
+
+    /// A stream whose index (read from the header) points past the end of the file: the
+    /// upload was cut short. Header-only, so a truncated file fails before any decoding.
+    static func truncatedStream(_ demuxer: Demuxer, fileSize: Int64) -> Int? {
+        for (index, stream) in demuxer.streams.enumerated() {
+            let count = avformat_index_get_entries_count(stream)
+            guard count > 0, let last = avformat_index_get_entry(stream, count - 1) else { continue }
+            if last.pointee.pos + Int64(last.pointee.size) > fileSize { return index }
+        }
+        return nil
     }
 
     static func facts(of demuxer: Demuxer, mime: String, sizeBytes: Int64) -> VideoFacts {
@@ -56,7 +70,8 @@ public enum VideoProber {
             colorPrimaries: p.color_primaries == AVCOL_PRI_UNSPECIFIED ? nil
                 : av_color_primaries_name(p.color_primaries).map { String(cString: $0) },
             hdr: transfer == AVCOL_TRC_ARIB_STD_B67 ? "hlg" : transfer == AVCOL_TRC_SMPTE2084 ? "pq" : nil,
-            interlaced: p.field_order != AV_FIELD_UNKNOWN && p.field_order != AV_FIELD_PROGRESSIVE)
+            interlaced: p.field_order != AV_FIELD_UNKNOWN && p.field_order != AV_FIELD_PROGRESSIVE,
+            decodable: avcodec_find_decoder(p.codec_id) != nil)
     }
 
     private static func audioFacts(_ stream: UnsafeMutablePointer<AVStream>) -> AudioStreamFacts {

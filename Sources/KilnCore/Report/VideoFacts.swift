@@ -51,10 +51,12 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
     /// "hlg" or "pq" for HDR transfer functions; nil for SDR.
     public var hdr: String?
     public var interlaced: Bool
+    /// Whether this FFmpeg build has a decoder for the codec.
+    public var decodable: Bool
 
     public init(codec: String, profile: String?, pixelFormat: String, bitDepth: Int, width: Int, height: Int,
                 rotation: Int, frameRate: Double, variableFrameRate: Bool, frameCount: Int,
-                colorTransfer: String?, colorPrimaries: String?, hdr: String?, interlaced: Bool) {
+                colorTransfer: String?, colorPrimaries: String?, hdr: String?, interlaced: Bool, decodable: Bool) {
         self.codec = codec
         self.profile = profile
         self.pixelFormat = pixelFormat
@@ -69,6 +71,7 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
         self.colorPrimaries = colorPrimaries
         self.hdr = hdr
         self.interlaced = interlaced
+        self.decodable = decodable
         displayWidth = rotation % 180 == 0 ? width : height
         displayHeight = rotation % 180 == 0 ? height : width
     }
@@ -78,7 +81,7 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
     public let displayHeight: Int
 
     enum CodingKeys: String, CodingKey {
-        case codec, profile, width, height, rotation, hdr, interlaced
+        case codec, profile, width, height, rotation, hdr, interlaced, decodable
         case pixelFormat = "pixel_format", bitDepth = "bit_depth", frameRate = "frame_rate"
         case variableFrameRate = "variable_frame_rate", frameCount = "frame_count"
         case colorTransfer = "color_transfer", colorPrimaries = "color_primaries"

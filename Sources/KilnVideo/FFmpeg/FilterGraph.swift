@@ -17,7 +17,7 @@ final class FilterGraph {
     }
 
     /// An audio graph fed by frames like those `decoder` produces.
-    convenience init(audio decoder: Decoder, description: String) throws(AVFailure) {
+    convenience init(audio decoder: Decoder, timeBase: AVRational, description: String) throws(AVFailure) {
         let c = decoder.context
         var layout = [CChar](repeating: 0, count: 64)
         var channels = c.pointee.ch_layout
@@ -26,7 +26,7 @@ final class FilterGraph {
         }
         av_channel_layout_describe(&channels, &layout, layout.count)
         let format = av_get_sample_fmt_name(c.pointee.sample_fmt).map { String(cString: $0) } ?? "fltp"
-        let arguments = "time_base=1/\(c.pointee.sample_rate):sample_rate=\(c.pointee.sample_rate)"
+        let arguments = "time_base=\(timeBase.num)/\(timeBase.den):sample_rate=\(c.pointee.sample_rate)"
             + ":sample_fmt=\(format):channel_layout=\(string(from: layout))"
         try self.init(source: "abuffer", sink: "abuffersink", arguments: arguments, description: description)
     }
@@ -43,19 +43,21 @@ final class FilterGraph {
             try check(avfilter_graph_create_filter(&sink, avfilter_get_by_name(sinkName), "out", nil, nil, graph),
                       sinkName)
             guard let source, let sink else { throw AVFailure("avfilter_graph_create_filter", code: kiln_averror(ENOMEM)) }
-            var outputs = avfilter_inout_alloc()
-            var inputs = avfilter_inout_alloc()
+            // The in/out lists name the graph's open ends; parsing consumes them and leaves
+            // what it did not use in the variables, which are freed here either way.
+            var outputsList = avfilter_inout_alloc()
+            var inputsList = avfilter_inout_alloc()
             defer {
-                avfilter_inout_free(&outputs)
-                avfilter_inout_free(&inputs)
+                avfilter_inout_free(&outputsList)
+                avfilter_inout_free(&inputsList)
             }
-            guard let outputs, let inputs else { throw AVFailure("avfilter_inout_alloc", code: kiln_averror(ENOMEM)) }
+            guard let outputs = outputsList, let inputs = inputsList else {
+                throw AVFailure("avfilter_inout_alloc", code: kiln_averror(ENOMEM))
+            }
             outputs.pointee.name = av_strdup("in")
             outputs.pointee.filter_ctx = source
             inputs.pointee.name = av_strdup("out")
             inputs.pointee.filter_ctx = sink
-            var outputsList: UnsafeMutablePointer<AVFilterInOut>? = outputs
-            var inputsList: UnsafeMutablePointer<AVFilterInOut>? = inputs
             try check(avfilter_graph_parse_ptr(graph, description, &inputsList, &outputsList, nil),
                       "filter graph \"\(description)\"")
             try check(avfilter_graph_config(graph, nil), "filter graph \"\(description)\"")

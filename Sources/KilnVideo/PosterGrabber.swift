@@ -1,0 +1,67 @@
+import CFFmpeg
+
+/// Decodes one representative frame (upright, tone-mapped, at the video's output size) as
+/// packed RGB for libvips to encode.
+enum PosterGrabber {
+    struct Picture {
+        let pixels: [UInt8]
+        let width: Int
+        let height: Int
+    }
+
+    /// The frame at `seconds` (or the last one before the end), through the plan's filters.
+    static func grab(input: Demuxer, plan: VideoPlan, rotation: Int, at seconds: Double) throws(AVFailure) -> Picture {
+        guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw AVFailure("poster", message: "no video stream") }
+        let stream = input.streams[index]
+        let decoder = try Decoder(stream: stream, index: index)
+        let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base,
+                                    description: plan.filters(pixelFormat: "rgb24", rotation: rotation, includeFrameRate: false))
+        let timeBase = av_q2d(stream.pointee.time_base)
+        let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
+        let target = start + Int64(seconds / timeBase)
+        if seconds > 0 { av_seek_frame(input.context, Int32(index), target, AVSEEK_FLAG_BACKWARD) }
+
+        let packet = try Packet()
+        let frame = try Frame()
+        let chosen = try Frame()
+        var found = false
+        reading: while try input.read(into: packet) {
+            defer { packet.unref() }
+            guard Int(packet.pointer.pointee.stream_index) == index else { continue }
+            try decoder.send(packet)
+            while try decoder.receive(into: frame) {
+                chosen.unref()
+                av_frame_move_ref(chosen.pointer, frame.pointer)
+                found = true
+                if chosen.pointer.pointee.best_effort_timestamp >= target { break reading }
+            }
+        }
+        if !found {
+            try decoder.send(nil)
+            while try decoder.receive(into: frame) {
+                chosen.unref()
+                av_frame_move_ref(chosen.pointer, frame.pointer)
+                found = true
+            }
+        }
+        guard found else { throw AVFailure("poster", message: "no frame could be decoded") }
+        chosen.pointer.pointee.pts = chosen.pointer.pointee.best_effort_timestamp
+        try graph.push(chosen)
+        try graph.push(nil)
+        let rgb = try Frame()
+        guard try graph.pull(into: rgb) else { throw AVFailure("poster", message: "the filter graph gave no frame") }
+        let width = Int(rgb.pointer.pointee.width)
+        let height = Int(rgb.pointer.pointee.height)
+        let stride = Int(rgb.pointer.pointee.linesize.0)
+        guard let data = rgb.pointer.pointee.data.0, width > 0, height > 0 else {
+            throw AVFailure("poster", message: "empty frame")
+        }
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        pixels.withUnsafeMutableBytes { out in
+            for row in 0..<height {
+                (out.baseAddress! + row * width * 3).copyMemory(from: data + row * stride, byteCount: width * 3)
+            }
+        }
+        return Picture(pixels: pixels, width: width, height: height)
+    }
+}

@@ -1,0 +1,107 @@
+import CFFmpeg
+import KilnCore
+import KilnImaging
+import Synchronization
+
+/// The video engine: remux or transcode per the plan, then a poster frame, with progress,
+/// a deadline and cancellation. Every failure is a catalog error.
+public enum VideoProcessor {
+    /// What was written.
+    public struct Output: Sendable, Equatable {
+        public let mode: VideoPlan.Mode
+        public let width: Int
+        public let height: Int
+        public let posterWidth: Int
+        public let posterHeight: Int
+        public let warnings: [String]
+    }
+
+    /// Progress: frames encoded so far and the expected total (0 for a remux, which has no frames to count).
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+    /// Makes `videoPath` (MP4) and `posterPath` (JPEG) from the video at `path`.
+    /// - Parameter timeout: wall-clock limit for the job (PROCESSING_003 past it).
+    public static func process(path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules, fit: Fit,
+                               videoPath: String, posterPath: String, timeout: Duration? = nil,
+                               cancellation: VideoCancellation? = nil, progress: Progress? = nil) throws -> Output {
+        let plan = try VideoPlan.make(facts: facts, rules: rules, fit: fit)
+        let interrupt = Interrupt(timeout: timeout)
+        cancellation?.attach(interrupt)
+        let total = expectedFrames(facts, plan: plan)
+        do {
+            let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
+            switch plan.mode {
+            case .remux:
+                try Remuxer.run(input: input, outputPath: videoPath, interrupt: interrupt)
+                progress?(total, total)
+            case .transcode:
+                var last = 0
+                let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
+                                                interrupt: interrupt) { done in
+                    // About a hundred callbacks over a job, not one per frame.
+                    if done - last >= max(1, total / 100) {
+                        last = done
+                        progress?(done, total)
+                    }
+                }
+                try transcoder.run()
+                progress?(total, total)
+            }
+            let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
+            let picture = try PosterGrabber.grab(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
+                                                 at: posterTime(facts.duration))
+            try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
+                                        quality: 85, to: posterPath)
+            return Output(mode: plan.mode, width: plan.geometry.width, height: plan.geometry.height,
+                          posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings)
+        } catch let failure as AVFailure {
+            throw classify(failure, interrupt: interrupt, timeout: timeout)
+        }
+    }
+
+    /// A frame a tenth of the way in (the first is often black), at most 10 s in.
+    static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
+
+    static func expectedFrames(_ facts: VideoFacts, plan: VideoPlan) -> Int {
+        guard let rate = plan.frameRate else { return max(1, facts.video?.frameCount ?? 1) }
+        return max(1, Int((facts.duration * rate).rounded()))
+    }
+
+    /// Where FFmpeg's failures map to catalog codes: a stop is a timeout (or cancellation),
+    /// reading or decoding the input is the file's fault, the rest is the engine's.
+    static func classify(_ failure: AVFailure, interrupt: Interrupt, timeout: Duration?) -> KilnError {
+        if failure.wasInterrupted || interrupt.isStopped {
+            if interrupt.isCancelled { return KilnError(.processing003, "Processing cancelled", details: ["reason": "cancelled"]) }
+            let seconds = timeout.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
+            return .timedOut(after: seconds)
+        }
+        let inputSide = ["av_read_frame", "avcodec_send_packet", "avcodec_receive_frame", "avformat_open_input",
+                         "avformat_find_stream_info"]
+        if inputSide.contains(failure.operation) || failure.code == kiln_averror_invaliddata() {
+            return .corrupt("\(failure.message) while reading the video (\(failure.operation))")
+        }
+        var error = KilnError.videoProcessing("\(failure.operation): \(failure.message)")
+        error.details["ffmpeg_error"] = .string(failure.message)
+        error.details["operation"] = .string(failure.operation)
+        return error
+    }
+}
+
+/// Cancels a running video job from another task: FFmpeg's blocking calls and the frame
+/// loops stop, and everything the job held is freed as its owners go away.
+public final class VideoCancellation: Sendable {
+    private let interrupt = Mutex<Interrupt?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        interrupt.withLock { $0?.cancel() }
+    }
+
+    func attach(_ job: Interrupt) {
+        interrupt.withLock { $0 = job }
+        if cancelled.load(ordering: .relaxed) { job.cancel() }
+    }
+}
