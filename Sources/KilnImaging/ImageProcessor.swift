@@ -92,6 +92,8 @@ public enum ImageProcessor {
             ])
         case .png:
             try VipsOperation.call("pngsave", ["in": .image(image), "filename": .string(path), "strip": .bool(true)])
+        case .mp4:
+            throw VipsFailure(operation: "save", message: "libvips does not write video")
         }
     }
 

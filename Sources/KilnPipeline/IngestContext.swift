@@ -1,4 +1,5 @@
 import KilnCore
+import KilnVideo
 
 /// The state one item carries through the steps. Each step reads what earlier steps set.
 struct IngestContext: Sendable {
@@ -15,7 +16,7 @@ struct IngestContext: Sendable {
     var mime = ""
     var format: MediaFormat?
     /// Set by validate.
-    var facts: ImageFacts?
+    var facts: MediaFacts?
     /// Set by process.
     var staging: Staging?
     var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []
@@ -23,9 +24,13 @@ struct IngestContext: Sendable {
     var warnings: [String] = []
     /// Set by stage.
     var item: MediaItem?
+    /// Stops a running video job when the caller's task is cancelled.
+    let cancellation: VideoCancellation
 
-    init(path: String, input: String, options: IngestOptions, preset: Preset) {
+    init(path: String, input: String, options: IngestOptions, preset: Preset,
+         cancellation: VideoCancellation = VideoCancellation()) {
         self.path = path
+        self.cancellation = cancellation
         self.input = input
         self.options = options
         self.preset = preset

@@ -10,12 +10,19 @@ public struct IngestOptions: Sendable {
     public var fit: Fit
     /// Also store the original byte for byte (unsanitized, marked so in the manifest).
     public var keepOriginal: Bool
+    /// Wall-clock limit for processing one video (PROCESSING_003 past it); nil for none.
+    public var timeout: Duration?
+    /// Called with frames done and the expected total while a video is transcoded.
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init(preset: String = "default", type: DeclaredType = .auto, fit: Fit = .reject,
-                keepOriginal: Bool = false) {
+                keepOriginal: Bool = false, timeout: Duration? = .seconds(600),
+                progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) {
         self.preset = preset
         self.type = type
         self.fit = fit
         self.keepOriginal = keepOriginal
+        self.timeout = timeout
+        self.progress = progress
     }
 }

@@ -3,6 +3,7 @@ import KilnCore
 import KilnImaging
 import KilnSniff
 import KilnStorage
+import KilnVideo
 
 /// Kiln's engine: receive -> sniff -> validate -> process -> store, for one file or a carousel.
 ///
@@ -14,9 +15,9 @@ import KilnStorage
 /// Every failure is a `KilnError` with a catalog code; nothing half-written is left behind.
 public final class Pipeline: Sendable {
     /// The cheap checks, run for every item before any expensive work.
-    static let checks: [Step] = [.receive, .sniff, .validate]
+    static let checks: [Step] = [.receive, .sniff, .validateImage, .validateVideo]
     /// The work, run once the checks pass.
-    static let work: [Step] = [.processImage, .stageItem]
+    static let work: [Step] = [.processImage, .processVideo, .stageItem]
 
     public let presets: PresetCatalog
     let environment: PipelineEnvironment
@@ -33,11 +34,22 @@ public final class Pipeline: Sendable {
     {
         let preset = try resolve(options.preset)
         let environment = environment
-        var context = try await Offload.run { () throws(KilnError) in
-            var context = IngestContext(path: path, input: name ?? path, options: options, preset: preset)
-            try Self.runSteps(Self.checks + Self.work, &context, environment)
-            return context
+        let cancellation = VideoCancellation()
+        let staged: Result<IngestContext, KilnError> = await withTaskCancellationHandler {
+            do {
+                return .success(try await Offload.run { () throws(KilnError) in
+                    var context = IngestContext(path: path, input: name ?? path, options: options, preset: preset,
+                                                cancellation: cancellation)
+                    try Self.runSteps(Self.checks + Self.work, &context, environment)
+                    return context
+                })
+            } catch {
+                return .failure(Self.catalogError(error, step: "ingest"))
+            }
+        } onCancel: {
+            cancellation.cancel()
         }
+        var context = try staged.get()
         return try await commit(&context)
     }
 
@@ -79,14 +91,19 @@ public final class Pipeline: Sendable {
     }
 
     /// What the pipeline sees in a file, without processing it: the sniffed type and header facts.
-    public func probe(path: String) async throws(KilnError) -> ImageFacts {
+    public func probe(path: String) async throws(KilnError) -> MediaFacts {
         let preset = presets.presets["default"] ?? Preset.builtIn[0]
         let environment = environment
         return try await Offload.run { () throws(KilnError) in
             var context = IngestContext(path: path, input: path, options: IngestOptions(), preset: preset)
             try Self.runSteps([.receive, .sniff], &context, environment)
             let format = try context.required(context.format, "format")
-            return try Self.guarded { try ImageProber.facts(path: path, format: format, sizeBytes: context.sizeBytes) }
+            return try Self.guarded {
+                switch format.kind {
+                case .image: .image(try ImageProber.facts(path: path, format: format, sizeBytes: context.sizeBytes))
+                case .video: .video(try VideoProber.facts(path: path, format: format, sizeBytes: context.sizeBytes))
+                }
+            }
         }
     }
 

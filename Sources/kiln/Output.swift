@@ -22,4 +22,11 @@ enum Output {
     }
 
     static func describe(_ error: KilnError) -> String { "\(error.code.rawValue) \(error.message)" }
+
+    /// Video progress on stderr, on one line, only when a person is watching it.
+    static let progressLine: @Sendable (Int, Int) -> Void = { done, total in
+        guard isatty(STDERR_FILENO) != 0, total > 0 else { return }
+        let percent = min(100, done * 100 / total)
+        FileHandle.standardError.write(Data("\r  transcoding: \(done)/\(total) frames (\(percent)%)\(done >= total ? "\n" : "")".utf8))
+    }
 }

@@ -22,7 +22,7 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         var results: [ProbeOutcome] = []
         for file in files {
-            do {
+            do throws(KilnError) {
                 results.append(ProbeOutcome(input: file, facts: try await pipeline.probe(path: file), error: nil))
             } catch {
                 results.append(ProbeOutcome(input: file, facts: nil, error: error))
@@ -38,16 +38,31 @@ struct ProbeCommand: AsyncParsableCommand {
         } else {
             for result in results {
                 if let facts = result.facts {
-                    Output.line("\(result.input): \(facts.mime), \(facts.displayWidth)x\(facts.displayHeight) as displayed "
-                        + "(stored \(facts.width)x\(facts.height), orientation \(facts.orientation)), \(facts.colorSpace), "
-                        + "\(facts.bands) bands, \(facts.bitDepth)-bit\(facts.hasAlpha ? ", alpha" : ""), "
-                        + "\(ByteCount.format(facts.sizeBytes))")
+                    Output.line("\(result.input): \(Self.describe(facts))")
                 } else if let error = result.error {
                     Output.line("\(result.input): \(Output.describe(error))")
                 }
             }
         }
         throw Output.exitCode(success: success)
+    }
+
+    static func describe(_ facts: MediaFacts) -> String {
+        switch facts {
+        case .image(let f):
+            return "\(f.mime), \(f.displayWidth)x\(f.displayHeight) as displayed (stored \(f.width)x\(f.height), "
+                + "orientation \(f.orientation)), \(f.colorSpace), \(f.bands) bands, \(f.bitDepth)-bit"
+                + "\(f.hasAlpha ? ", alpha" : ""), \(ByteCount.format(f.sizeBytes))"
+        case .video(let f):
+            var text = "\(f.mime), \(ByteCount.decimal(f.duration, places: 2)) s, \(ByteCount.format(f.sizeBytes))"
+            if let v = f.video {
+                text += "; video \(v.codec) \(v.pixelFormat) \(v.displayWidth)x\(v.displayHeight) as displayed"
+                    + " (rotation \(v.rotation)), \(ByteCount.decimal(v.frameRate, places: 2)) fps"
+                    + (v.variableFrameRate ? " (variable)" : "") + (v.hdr.map { ", HDR \($0)" } ?? "")
+            }
+            if let a = f.audio { text += "; audio \(a.codec) \(a.channelLayout) \(a.sampleRate) Hz" }
+            return text
+        }
     }
 
     private func finish(_ envelope: Envelope<ProbeReport>, files: [String]) throws {
@@ -66,7 +81,7 @@ struct ProbeReport: Encodable, Sendable {
 
 struct ProbeOutcome: Encodable, Sendable {
     let input: String
-    let facts: ImageFacts?
+    let facts: MediaFacts?
     let error: KilnError?
 
     func encode(to encoder: any Encoder) throws {

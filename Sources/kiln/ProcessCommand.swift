@@ -24,24 +24,33 @@ struct ProcessCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also store the original, byte for byte (not sanitized).")
     var keepOriginal = false
 
+    @Option(name: .long, help: "Seconds a video may take to process (env KILN_TIMEOUT; default: 600).")
+    var timeout: Double?
+
     @Flag(help: "Print one JSON envelope on stdout.") var json = false
 
     @Argument(help: "Files to process.") var files: [String]
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a number of seconds above 0") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be given once") }
     }
 
     func run() async throws {
-        let options = IngestOptions(preset: settings.presetName, type: type, fit: fit, keepOriginal: keepOriginal)
+        let seconds = timeout ?? Environment.value("KILN_TIMEOUT").flatMap(Double.init) ?? 600
+        let options = IngestOptions(preset: settings.presetName, type: type, fit: fit, keepOriginal: keepOriginal,
+                                    timeout: .milliseconds(Int64(seconds * 1000)),
+                                    progress: json ? nil : Output.progressLine)
         let pipeline: Pipeline
         var inputs: [(path: String, name: String)] = []
         var spooled: [SpooledFile] = []
         do {
             pipeline = try Pipeline(store: try LocalStore(root: out ?? Environment.value("KILN_OUT") ?? "./kiln-out"),
                                     presets: try settings.catalog())
-            let limit = try pipeline.resolve(options.preset).image?.maxBytes ?? ImageRules.defaultMaxBytes
+            // A stream's kind is unknown until sniffed: cut it at the largest limit of the preset.
+            let preset = try pipeline.resolve(options.preset)
+            let limit = max(preset.image?.maxBytes ?? 0, preset.video?.maxBytes ?? 0)
             for file in files {
                 if file == "-" {
                     let temp = try Spooler.spool(from: .standardInput, directory: settings.dataDirectory + "/tmp",

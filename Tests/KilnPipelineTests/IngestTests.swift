@@ -21,7 +21,7 @@ import Testing
         #expect(Set(harness.publishedFiles) == ["\(item.id)/display.jpg", "\(item.id)/thumb.jpg", "\(item.id)/manifest.json"])
         for rendition in item.renditions {
             #expect(rendition.path == harness.out + "/\(item.id)/\(rendition.name).jpg")
-            let facts = try await harness.pipeline.probe(path: rendition.path)
+            let facts = try #require(try await harness.pipeline.probe(path: rendition.path).image)
             #expect(facts.metadata.isEmpty, "\(rendition.name) keeps no metadata: \(facts.metadata)")
             #expect(facts.width == rendition.width)
         }

@@ -28,6 +28,8 @@ $FF $SRC -c:v libx264 -preset veryfast -pix_fmt yuv420p no-audio.mp4
 # 95 s, tiny (64x64 at 24 fps, flat colour): over Instagram Reels' 90 s.
 $FF -f lavfi -i color=c=navy:size=64x64:rate=24:duration=95 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
     long-95s.mp4
+# Audio only in WebM: a video container (it sniffs as video/webm) with no video stream.
+$FF -f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 -c:a libopus -b:a 32k audio-only.webm
 # Audio only (AAC in M4A).
 $FF $TONE -c:a aac -b:a 64k audio.m4a
 # Truncated: the faststart file cut at 60% (moov present, media data cut short).

@@ -49,7 +49,9 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
     case webp
     case avif
     case png
+    /// H.264 + AAC, moov first: the published video.
+    case mp4
 
-    public var mime: String { "image/\(rawValue)" }
+    public var mime: String { self == .mp4 ? "video/mp4" : "image/\(rawValue)" }
     public var fileExtension: String { rawValue == "jpeg" ? "jpg" : rawValue }
 }

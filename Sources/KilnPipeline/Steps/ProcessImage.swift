@@ -6,7 +6,7 @@ import KilnImaging
 /// The smallest (last) rendition also yields the ThumbHash and dominant colour.
 extension Step {
     static let processImage = Step(name: "process") { context, environment in
-        let facts = try context.required(context.facts, "facts")
+        guard case .image(let facts)? = context.facts else { return }
         let staging = try environment.requireStore().makeStaging()
         context.staging = staging
         let aspect = context.preset.image?.aspect

@@ -28,8 +28,8 @@ extension Step {
             context.warnings.append("kept the original unsanitized (its metadata, GPS included, is intact)")
         }
         let item = MediaItem(
-            id: id, input: context.input, kind: .image, mime: context.mime, preset: context.preset.name,
-            source: .image(facts), renditions: renditions, thumbhash: context.placeholder?.thumbhash,
+            id: id, input: context.input, kind: context.format?.kind ?? .image, mime: context.mime,
+            preset: context.preset.name, source: facts, renditions: renditions, thumbhash: context.placeholder?.thumbhash,
             dominantColor: context.placeholder?.dominantColor, original: original, warnings: context.warnings)
         try ManifestFile.write(item, to: staging.path(ManifestFile.name))
         context.item = item

@@ -1,14 +1,13 @@
 import KilnCore
 import KilnImaging
+import KilnVideo
 
 /// validate: the cheap checks, in cost order, before any pixel is decoded: size (from stat),
-/// then the header (dimensions, pixel count), then the preset's rules (minimum size, aspect).
+/// then the header (dimensions, pixel count, duration, streams), then the preset's rules.
 extension Step {
-    static let validate = Step(name: "validate") { context, _ in
+    static let validateImage = Step(name: "validate") { context, _ in
         let format = try context.required(context.format, "format")
-        guard format.kind == .image else {
-            throw KilnError.unsupportedFormat(mime: context.mime)
-        }
+        guard format.kind == .image else { return }
         guard let rules = context.preset.image else {
             throw KilnError.presetRejects(kind: .image, preset: context.preset.name)
         }
@@ -17,7 +16,21 @@ extension Step {
         }
         let facts = try ImageProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
         try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-        context.facts = facts
+        context.facts = .image(facts)
+    }
+
+    static let validateVideo = Step(name: "validate") { context, _ in
+        let format = try context.required(context.format, "format")
+        guard format.kind == .video else { return }
+        guard let rules = context.preset.video else {
+            throw KilnError.presetRejects(kind: .video, preset: context.preset.name)
+        }
+        guard context.sizeBytes <= rules.maxBytes else {
+            throw KilnError.tooLarge(size: context.sizeBytes, limit: rules.maxBytes, kind: .video)
+        }
+        let facts = try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
+        try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+        context.facts = .video(facts)
     }
 }
 
@@ -32,6 +45,29 @@ enum ImageRulesCheck {
         if width < rules.minWidth || height < rules.minHeight {
             throw KilnError.tooSmall(width: width, height: height, minWidth: rules.minWidth, minHeight: rules.minHeight)
         }
+        if let aspect = rules.aspect, fit == .reject, !aspect.contains(Double(width) / Double(height)) {
+            throw KilnError.aspect(width: width, height: height, allowed: aspect)
+        }
+    }
+}
+
+/// The preset's video rules over header facts: what re-encoding cannot fix is an error here.
+enum VideoRulesCheck {
+    static func check(_ facts: VideoFacts, rules: VideoRules, fit: Fit) throws {
+        guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
+        guard video.decodable else { throw KilnError.unsupportedCodec(video.codec) }
+        if facts.duration < rules.minDuration || facts.duration > rules.maxDuration {
+            throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
+        }
+        let (width, height) = (video.displayWidth, video.displayHeight)
+        if width < rules.minWidth || height < rules.minHeight || max(width, height) > rules.maxLongEdge
+            || min(width, height) > rules.maxShortEdge {
+            throw KilnError.videoSize(width: width, height: height, rules: rules)
+        }
+        if video.frameRate < rules.minFrameRate - 0.01 {
+            throw KilnError.frameRate(video.frameRate, min: rules.minFrameRate, max: rules.maxFrameRate)
+        }
+        if video.frameCount > rules.maxFrames { throw KilnError.frameCount(video.frameCount, max: rules.maxFrames) }
         if let aspect = rules.aspect, fit == .reject, !aspect.contains(Double(width) / Double(height)) {
             throw KilnError.aspect(width: width, height: height, allowed: aspect)
         }

@@ -10,6 +10,7 @@ final class Demuxer {
     /// to know its streams. Only the file protocol is allowed: a container cannot make FFmpeg
     /// open other files or URLs.
     init(path: String, format: String, interrupt: Interrupt) throws(AVFailure) {
+        FFmpegRuntime.start()
         self.interrupt = interrupt
         guard let inputFormat = av_find_input_format(format) else {
             throw AVFailure("av_find_input_format", message: "FFmpeg has no \(format) demuxer")

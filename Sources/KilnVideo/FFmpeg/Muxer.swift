@@ -10,6 +10,7 @@ final class Muxer {
     private var finished = false
 
     init(path: String, interrupt: Interrupt) throws(AVFailure) {
+        FFmpegRuntime.start()
         self.path = path
         self.interrupt = interrupt
         var context: UnsafeMutablePointer<AVFormatContext>?
