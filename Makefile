@@ -1,12 +1,15 @@
 # Kiln: `make run` and `make test` do all the set-up on a fresh Debian 12 machine (as root).
 SWIFT ?= swift
 # C libraries Kiln links, and the tools the tests and benchmarks use as references.
-BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev
-BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl
+BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libavformat-dev libavcodec-dev libavfilter-dev \
+	libswscale-dev libswresample-dev libavutil-dev
+TEST_PACKAGES := ffmpeg
+BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg
 SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \
-	samples/*.jxl samples/*.gif samples/*.tiff)
+	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \
+	samples/video/vp9-opus.webm samples/video/hlg-hdr.mp4
 
-.PHONY: run test build release deps bench-deps bench samples clean
+.PHONY: run test build release deps test-deps bench-deps bench samples clean
 
 # Install only what is missing (apt-get update once, first: a new machine's lists may be stale).
 define apt_install
@@ -19,6 +22,9 @@ endef
 
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
+
+test-deps: deps
+	$(call apt_install,$(TEST_PACKAGES))
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))
@@ -35,7 +41,7 @@ release: deps
 run: release
 	.build/release/kiln process --out kiln-out $(SAMPLES)
 
-test: deps
+test: test-deps
 	$(SWIFT) build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -46,6 +52,7 @@ bench: bench-deps release
 # Regenerate samples/ (committed; only needed when changing them).
 samples: bench-deps
 	samples/make-samples.sh
+	samples/video/make-video-samples.sh
 
 clean:
 	rm -rf .build kiln-out kiln-data

@@ -8,4 +8,12 @@ mkdir -p "$inputs"
 # A 12 MP photo-like JPEG (4000x3000) and a 24 MP one, made once.
 [ -f "$inputs/12mp.jpg" ] || convert-im6.q16 -seed 11 -size 4000x3000 plasma:tomato-steelblue -blur 0x2 -quality 90 "$inputs/12mp.jpg"
 [ -f "$inputs/24mp.jpg" ] || convert-im6.q16 -seed 12 -size 6000x4000 plasma:gold-darkgreen -blur 0x2 -quality 90 "$inputs/24mp.jpg"
+# Video: 10 s of 1080p30 HEVC 10-bit + AAC (needs a transcode), and the same picture as H.264
+# 8-bit with moov at the end (needs only a remux).
+FF="ffmpeg -hide_banner -loglevel error -y"
+SRC="-f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 -f lavfi -i sine=frequency=440:sample_rate=48000:duration=10"
+[ -f "$inputs/hevc-1080p.mp4" ] || $FF $SRC -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le \
+    -x265-params log-level=error -tag:v hvc1 -c:a aac -shortest "$inputs/hevc-1080p.mp4"
+[ -f "$inputs/h264-1080p.mp4" ] || $FF $SRC -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest \
+    "$inputs/h264-1080p.mp4"
 exec python3 benchmarks/bench.py "$@"
