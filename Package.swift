@@ -17,10 +17,8 @@ let package = Package(
         // C libraries, entered in one place each.
         .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat", providers: [
-            .apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libswscale-dev", "libswresample-dev",
-                  "libavutil-dev"]),
-        ]),
+        // FFmpeg's headers (libav*-dev) and a loader that opens its libraries on first use.
+        .target(name: "CFFmpeg", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKilnOS"),
 
         // Pure Swift: catalog, envelope, formats, presets.

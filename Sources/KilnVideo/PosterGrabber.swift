@@ -19,7 +19,7 @@ enum PosterGrabber {
         let timeBase = av_q2d(stream.pointee.time_base)
         let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
         let target = start + Int64(seconds / timeBase)
-        if seconds > 0 { av_seek_frame(input.context, Int32(index), target, AVSEEK_FLAG_BACKWARD) }
+        if seconds > 0 { ff.av_seek_frame(input.context, Int32(index), target, AVSEEK_FLAG_BACKWARD) }
 
         let packet = try Packet()
         let frame = try Frame()
@@ -31,7 +31,7 @@ enum PosterGrabber {
             try decoder.send(packet)
             while try decoder.receive(into: frame) {
                 chosen.unref()
-                av_frame_move_ref(chosen.pointer, frame.pointer)
+                ff.av_frame_move_ref(chosen.pointer, frame.pointer)
                 found = true
                 if chosen.pointer.pointee.best_effort_timestamp >= target { break reading }
             }
@@ -40,7 +40,7 @@ enum PosterGrabber {
             try decoder.send(nil)
             while try decoder.receive(into: frame) {
                 chosen.unref()
-                av_frame_move_ref(chosen.pointer, frame.pointer)
+                ff.av_frame_move_ref(chosen.pointer, frame.pointer)
                 found = true
             }
         }

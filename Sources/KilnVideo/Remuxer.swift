@@ -9,10 +9,10 @@ enum Remuxer {
         for index in [input.bestStream(AVMEDIA_TYPE_VIDEO), input.bestStream(AVMEDIA_TYPE_AUDIO)].compactMap({ $0 }) {
             let source = input.streams[index]
             let stream = try muxer.addStream()
-            try check(avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar), "avcodec_parameters_copy")
+            try check(ff.avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar), "avcodec_parameters_copy")
             stream.pointee.codecpar.pointee.codec_tag = 0
             stream.pointee.time_base = source.pointee.time_base
-            try check(kiln_copy_display_matrix(source, stream), "copy display matrix")
+            try check(withFFmpegTable { kiln_copy_display_matrix($0, source, stream) }, "copy display matrix")
             mapping[index] = (stream, source)
         }
         try muxer.start()
@@ -22,7 +22,7 @@ enum Remuxer {
                 packet.unref()
                 continue
             }
-            av_packet_rescale_ts(packet.pointer, streams.input.pointee.time_base, streams.output.pointee.time_base)
+            ff.av_packet_rescale_ts(packet.pointer, streams.input.pointee.time_base, streams.output.pointee.time_base)
             packet.pointer.pointee.stream_index = streams.output.pointee.index
             packet.pointer.pointee.pos = -1
             try muxer.write(packet)

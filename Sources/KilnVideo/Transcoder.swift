@@ -77,7 +77,7 @@ final class Transcoder {
     private func writePackets(_ encoded: Packet) throws(AVFailure) {
         while try video.encoder.receive(into: encoded) {
             encoded.pointer.pointee.stream_index = video.stream.pointee.index
-            av_packet_rescale_ts(encoded.pointer, video.encoder.context.pointee.time_base, video.stream.pointee.time_base)
+            ff.av_packet_rescale_ts(encoded.pointer, video.encoder.context.pointee.time_base, video.stream.pointee.time_base)
             try muxer.write(encoded)
         }
     }
@@ -138,7 +138,7 @@ private final class AudioPath {
         stream = try muxer.addStream()
         switch plan {
         case .none, .copy:
-            try check(avcodec_parameters_copy(stream.pointee.codecpar, inputStream.pointee.codecpar), "avcodec_parameters_copy")
+            try check(ff.avcodec_parameters_copy(stream.pointee.codecpar, inputStream.pointee.codecpar), "avcodec_parameters_copy")
             stream.pointee.codecpar.pointee.codec_tag = 0
             stream.pointee.time_base = inputStream.pointee.time_base
             coder = nil
@@ -151,7 +151,7 @@ private final class AudioPath {
             let c = encoder.context
             c.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
             c.pointee.sample_rate = Int32(sampleRate)
-            av_channel_layout_default(&c.pointee.ch_layout, Int32(channels))
+            ff.av_channel_layout_default(&c.pointee.ch_layout, Int32(channels))
             c.pointee.bit_rate = Int64(channels == 1 ? output.audioBitRate / 2 : output.audioBitRate)
             c.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
             try encoder.open(options: [], globalHeader: muxer.wantsGlobalHeader, stream: stream)
@@ -162,7 +162,7 @@ private final class AudioPath {
 
     func consume(_ packet: Packet, frame: Frame, filtered: Frame, encoded: Packet, muxer: Muxer) throws(AVFailure) {
         guard let coder else {
-            av_packet_rescale_ts(packet.pointer, inputStream.pointee.time_base, stream.pointee.time_base)
+            ff.av_packet_rescale_ts(packet.pointer, inputStream.pointee.time_base, stream.pointee.time_base)
             packet.pointer.pointee.stream_index = stream.pointee.index
             packet.pointer.pointee.pos = -1
             try muxer.write(packet)
@@ -204,7 +204,7 @@ private final class AudioPath {
                        muxer: Muxer) throws(AVFailure) {
         while try coder.encoder.receive(into: encoded) {
             encoded.pointer.pointee.stream_index = stream.pointee.index
-            av_packet_rescale_ts(encoded.pointer, coder.encoder.context.pointee.time_base, stream.pointee.time_base)
+            ff.av_packet_rescale_ts(encoded.pointer, coder.encoder.context.pointee.time_base, stream.pointee.time_base)
             try muxer.write(encoded)
         }
     }

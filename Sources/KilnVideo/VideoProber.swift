@@ -8,6 +8,8 @@ public enum VideoProber {
         let demuxer: Demuxer
         do {
             demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(timeout: .seconds(30)))
+        } catch where error.operation == FFmpegRuntime.loadOperation {
+            throw KilnError.videoProcessing(error.message)
         } catch {
             throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
         }
@@ -21,8 +23,8 @@ public enum VideoProber {
     /// upload was cut short. Header-only, so a truncated file fails before any decoding.
     static func truncatedStream(_ demuxer: Demuxer, fileSize: Int64) -> Int? {
         for (index, stream) in demuxer.streams.enumerated() {
-            let count = avformat_index_get_entries_count(stream)
-            guard count > 0, let last = avformat_index_get_entry(stream, count - 1) else { continue }
+            let count = ff.avformat_index_get_entries_count(stream)
+            guard count > 0, let last = ff.avformat_index_get_entry(stream, count - 1) else { continue }
             if last.pointee.pos + Int64(last.pointee.size) > fileSize { return index }
         }
         return nil
@@ -51,7 +53,7 @@ public enum VideoProber {
     private static func videoFacts(_ stream: UnsafeMutablePointer<AVStream>, containerDuration: Int64) -> VideoStreamFacts {
         let p = stream.pointee.codecpar.pointee
         let pixelFormat = AVPixelFormat(rawValue: p.format)
-        let descriptor = av_pix_fmt_desc_get(pixelFormat)
+        let descriptor = ff.av_pix_fmt_desc_get(pixelFormat)
         let average = rate(stream.pointee.avg_frame_rate) ?? rate(stream.pointee.r_frame_rate) ?? 0
         let real = rate(stream.pointee.r_frame_rate) ?? average
         let seconds = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base)
@@ -59,34 +61,34 @@ public enum VideoProber {
         let frames = stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : Int((seconds * average).rounded())
         let transfer = p.color_trc
         return VideoStreamFacts(
-            codec: String(cString: avcodec_get_name(p.codec_id)),
-            profile: avcodec_profile_name(p.codec_id, p.profile).map { String(cString: $0) },
-            pixelFormat: av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? "unknown",
+            codec: text(ff.avcodec_get_name(p.codec_id)),
+            profile: ff.avcodec_profile_name(p.codec_id, p.profile).map { String(cString: $0) },
+            pixelFormat: ff.av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? "unknown",
             bitDepth: descriptor.map { Int($0.pointee.comp.0.depth) } ?? 8,
             width: Int(p.width), height: Int(p.height), rotation: clockwiseRotation(stream),
             frameRate: average, variableFrameRate: average > 0 && abs(real - average) / average > 0.01,
             frameCount: frames,
-            colorTransfer: transfer == AVCOL_TRC_UNSPECIFIED ? nil : av_color_transfer_name(transfer).map { String(cString: $0) },
+            colorTransfer: transfer == AVCOL_TRC_UNSPECIFIED ? nil : ff.av_color_transfer_name(transfer).map { String(cString: $0) },
             colorPrimaries: p.color_primaries == AVCOL_PRI_UNSPECIFIED ? nil
-                : av_color_primaries_name(p.color_primaries).map { String(cString: $0) },
+                : ff.av_color_primaries_name(p.color_primaries).map { String(cString: $0) },
             hdr: transfer == AVCOL_TRC_ARIB_STD_B67 ? "hlg" : transfer == AVCOL_TRC_SMPTE2084 ? "pq" : nil,
             interlaced: p.field_order != AV_FIELD_UNKNOWN && p.field_order != AV_FIELD_PROGRESSIVE,
-            decodable: avcodec_find_decoder(p.codec_id) != nil)
+            decodable: ff.avcodec_find_decoder(p.codec_id) != nil)
     }
 
     private static func audioFacts(_ stream: UnsafeMutablePointer<AVStream>) -> AudioStreamFacts {
         var layout = stream.pointee.codecpar.pointee.ch_layout
-        var text = [CChar](repeating: 0, count: 64)
-        av_channel_layout_describe(&layout, &text, text.count)
+        var description = [CChar](repeating: 0, count: 64)
+        ff.av_channel_layout_describe(&layout, &description, description.count)
         let p = stream.pointee.codecpar.pointee
-        return AudioStreamFacts(codec: String(cString: avcodec_get_name(p.codec_id)), channels: Int(p.ch_layout.nb_channels),
-                                channelLayout: string(from: text), sampleRate: Int(p.sample_rate))
+        return AudioStreamFacts(codec: text(ff.avcodec_get_name(p.codec_id)), channels: Int(p.ch_layout.nb_channels),
+                                channelLayout: string(from: description), sampleRate: Int(p.sample_rate))
     }
 
     /// The clockwise turn that shows the picture upright (FFmpeg's display matrix angle is
     /// counter-clockwise), snapped to a quarter turn.
     static func clockwiseRotation(_ stream: UnsafeMutablePointer<AVStream>) -> Int {
-        let angle = -kiln_stream_rotation(stream)
+        let angle = -withFFmpegTable { kiln_stream_rotation($0, stream) }
         let quarter = Int((angle / 90).rounded()) * 90
         return ((quarter % 360) + 360) % 360
     }

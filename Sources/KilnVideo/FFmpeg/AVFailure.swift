@@ -26,7 +26,7 @@ struct AVFailure: Error, CustomStringConvertible {
     /// `av_err2str`, which Swift cannot import.
     static func text(_ code: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: 128)
-        guard av_strerror(code, &buffer, buffer.count) == 0 else { return "FFmpeg error \(code)" }
+        guard ff.av_strerror(code, &buffer, buffer.count) == 0 else { return "FFmpeg error \(code)" }
         return string(from: buffer)
     }
 }
@@ -41,4 +41,9 @@ func string(from buffer: [CChar]) -> String {
 func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(AVFailure) -> Int32 {
     if code < 0 { throw AVFailure(operation(), code: code) }
     return code
+}
+
+/// A string FFmpeg returned (a codec or format name), or "unknown" for none.
+func text(_ pointer: UnsafePointer<CChar>?) -> String {
+    pointer.map { String(cString: $0) } ?? "unknown"
 }

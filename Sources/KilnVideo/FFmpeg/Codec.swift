@@ -7,35 +7,35 @@ final class Decoder {
 
     init(stream: UnsafeMutablePointer<AVStream>, index: Int) throws(AVFailure) {
         let parameters = stream.pointee.codecpar!
-        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
-            throw AVFailure("avcodec_find_decoder", message: "no decoder for \(String(cString: avcodec_get_name(parameters.pointee.codec_id)))")
+        guard let codec = ff.avcodec_find_decoder(parameters.pointee.codec_id) else {
+            throw AVFailure("avcodec_find_decoder", message: "no decoder for \(text(ff.avcodec_get_name(parameters.pointee.codec_id)))")
         }
-        guard let context = avcodec_alloc_context3(codec) else {
+        guard let context = ff.avcodec_alloc_context3(codec) else {
             throw AVFailure("avcodec_alloc_context3", code: kiln_averror(ENOMEM))
         }
         self.context = context
         streamIndex = index
-        try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
+        try check(ff.avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
         context.pointee.thread_count = 0
-        try check(avcodec_open2(context, codec, nil), "avcodec_open2 (decoder)")
+        try check(ff.avcodec_open2(context, codec, nil), "avcodec_open2 (decoder)")
     }
 
     deinit {
         var context: UnsafeMutablePointer<AVCodecContext>? = context
-        avcodec_free_context(&context)
+        ff.avcodec_free_context(&context)
     }
 
     /// Sends a packet; nil flushes the decoder at the end of the stream.
     func send(_ packet: Packet?) throws(AVFailure) {
-        let code = avcodec_send_packet(context, packet?.pointer)
+        let code = ff.avcodec_send_packet(context, packet?.pointer)
         if code == kiln_averror_eof() { return }
         try check(code, "avcodec_send_packet")
     }
 
     /// The next decoded frame, or false when the decoder needs input or is drained.
     func receive(into frame: Frame) throws(AVFailure) -> Bool {
-        let code = avcodec_receive_frame(context, frame.pointer)
+        let code = ff.avcodec_receive_frame(context, frame.pointer)
         if code == kiln_averror_eagain() || code == kiln_averror_eof() { return false }
         try check(code, "avcodec_receive_frame")
         return true
@@ -49,10 +49,10 @@ final class Encoder {
 
     /// Allocates the encoder; set the context's fields, then call `open`.
     init(name: String) throws(AVFailure) {
-        guard let codec = avcodec_find_encoder_by_name(name) else {
+        guard let codec = ff.avcodec_find_encoder_by_name(name) else {
             throw AVFailure("avcodec_find_encoder_by_name", message: "FFmpeg has no \(name) encoder")
         }
-        guard let context = avcodec_alloc_context3(codec) else {
+        guard let context = ff.avcodec_alloc_context3(codec) else {
             throw AVFailure("avcodec_alloc_context3", code: kiln_averror(ENOMEM))
         }
         self.codec = codec
@@ -61,7 +61,7 @@ final class Encoder {
 
     deinit {
         var context: UnsafeMutablePointer<AVCodecContext>? = context
-        avcodec_free_context(&context)
+        ff.avcodec_free_context(&context)
     }
 
     /// Opens the encoder with private `options` (e.g. x264's preset and crf) and describes it
@@ -71,22 +71,22 @@ final class Encoder {
     {
         if globalHeader { context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         var dictionary: OpaquePointer?
-        for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
-        defer { av_dict_free(&dictionary) }
-        try check(avcodec_open2(context, codec, &dictionary), "avcodec_open2 (encoder)")
-        try check(avcodec_parameters_from_context(stream.pointee.codecpar, context), "avcodec_parameters_from_context")
+        for (key, value) in options { ff.av_dict_set(&dictionary, key, value, 0) }
+        defer { ff.av_dict_free(&dictionary) }
+        try check(ff.avcodec_open2(context, codec, &dictionary), "avcodec_open2 (encoder)")
+        try check(ff.avcodec_parameters_from_context(stream.pointee.codecpar, context), "avcodec_parameters_from_context")
         stream.pointee.time_base = context.pointee.time_base
     }
 
     /// Sends a frame; nil starts draining.
     func send(_ frame: Frame?) throws(AVFailure) {
-        let code = avcodec_send_frame(context, frame?.pointer)
+        let code = ff.avcodec_send_frame(context, frame?.pointer)
         if code == kiln_averror_eof() { return }
         try check(code, "avcodec_send_frame")
     }
 
     func receive(into packet: Packet) throws(AVFailure) -> Bool {
-        let code = avcodec_receive_packet(context, packet.pointer)
+        let code = ff.avcodec_receive_packet(context, packet.pointer)
         if code == kiln_averror_eagain() || code == kiln_averror_eof() { return false }
         try check(code, "avcodec_receive_packet")
         return true

@@ -10,35 +10,35 @@ final class Demuxer {
     /// to know its streams. Only the file protocol is allowed: a container cannot make FFmpeg
     /// open other files or URLs.
     init(path: String, format: String, interrupt: Interrupt) throws(AVFailure) {
-        FFmpegRuntime.start()
+        try FFmpegRuntime.start()
         self.interrupt = interrupt
-        guard let inputFormat = av_find_input_format(format) else {
+        guard let inputFormat = ff.av_find_input_format(format) else {
             throw AVFailure("av_find_input_format", message: "FFmpeg has no \(format) demuxer")
         }
-        guard let allocated = avformat_alloc_context() else {
+        guard let allocated = ff.avformat_alloc_context() else {
             throw AVFailure("avformat_alloc_context", code: kiln_averror(ENOMEM))
         }
         allocated.pointee.interrupt_callback = interrupt.callback
         var context: UnsafeMutablePointer<AVFormatContext>? = allocated
         var options: OpaquePointer?
-        av_dict_set(&options, "protocol_whitelist", "file", 0)
-        defer { av_dict_free(&options) }
+        ff.av_dict_set(&options, "protocol_whitelist", "file", 0)
+        defer { ff.av_dict_free(&options) }
         // avformat_open_input frees the context on failure.
-        try check(avformat_open_input(&context, path, inputFormat, &options), "avformat_open_input")
+        try check(ff.avformat_open_input(&context, path, inputFormat, &options), "avformat_open_input")
         guard let opened = context else { throw AVFailure("avformat_open_input", code: kiln_averror(ENOMEM)) }
         self.context = opened
         do {
-            try check(avformat_find_stream_info(opened, nil), "avformat_find_stream_info")
+            try check(ff.avformat_find_stream_info(opened, nil), "avformat_find_stream_info")
         } catch {
             var toClose: UnsafeMutablePointer<AVFormatContext>? = opened
-            avformat_close_input(&toClose)
+            ff.avformat_close_input(&toClose)
             throw error
         }
     }
 
     deinit {
         var context: UnsafeMutablePointer<AVFormatContext>? = context
-        avformat_close_input(&context)
+        ff.avformat_close_input(&context)
     }
 
     var streams: [UnsafeMutablePointer<AVStream>] {
@@ -47,7 +47,7 @@ final class Demuxer {
 
     /// The index of the best stream of `type` (cover art is not a video stream), or nil.
     func bestStream(_ type: AVMediaType) -> Int? {
-        let index = av_find_best_stream(context, type, -1, -1, nil, 0)
+        let index = ff.av_find_best_stream(context, type, -1, -1, nil, 0)
         guard index >= 0, let stream = context.pointee.streams[Int(index)] else { return nil }
         if (stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0 { return nil }
         return Int(index)
@@ -56,7 +56,7 @@ final class Demuxer {
     /// Reads the next packet; false at the end of the file.
     func read(into packet: Packet) throws(AVFailure) -> Bool {
         try interrupt.checkpoint()
-        let code = av_read_frame(context, packet.pointer)
+        let code = ff.av_read_frame(context, packet.pointer)
         if code == kiln_averror_eof() { return false }
         try check(code, "av_read_frame")
         return true

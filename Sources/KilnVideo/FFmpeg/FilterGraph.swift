@@ -22,10 +22,10 @@ final class FilterGraph {
         var layout = [CChar](repeating: 0, count: 64)
         var channels = c.pointee.ch_layout
         if channels.order == AV_CHANNEL_ORDER_UNSPEC {
-            av_channel_layout_default(&channels, c.pointee.ch_layout.nb_channels)
+            ff.av_channel_layout_default(&channels, c.pointee.ch_layout.nb_channels)
         }
-        av_channel_layout_describe(&channels, &layout, layout.count)
-        let format = av_get_sample_fmt_name(c.pointee.sample_fmt).map { String(cString: $0) } ?? "fltp"
+        ff.av_channel_layout_describe(&channels, &layout, layout.count)
+        let format = ff.av_get_sample_fmt_name(c.pointee.sample_fmt).map { String(cString: $0) } ?? "fltp"
         let arguments = "time_base=\(timeBase.num)/\(timeBase.den):sample_rate=\(c.pointee.sample_rate)"
             + ":sample_fmt=\(format):channel_layout=\(string(from: layout))"
         try self.init(source: "abuffer", sink: "abuffersink", arguments: arguments, description: description)
@@ -34,36 +34,36 @@ final class FilterGraph {
     private init(source sourceName: String, sink sinkName: String, arguments: String, description: String)
         throws(AVFailure)
     {
-        guard let graph = avfilter_graph_alloc() else { throw AVFailure("avfilter_graph_alloc", code: kiln_averror(ENOMEM)) }
+        guard let graph = ff.avfilter_graph_alloc() else { throw AVFailure("avfilter_graph_alloc", code: kiln_averror(ENOMEM)) }
         var source: UnsafeMutablePointer<AVFilterContext>?
         var sink: UnsafeMutablePointer<AVFilterContext>?
         do throws(AVFailure) {
-            try check(avfilter_graph_create_filter(&source, avfilter_get_by_name(sourceName), "in", arguments, nil, graph),
+            try check(ff.avfilter_graph_create_filter(&source, ff.avfilter_get_by_name(sourceName), "in", arguments, nil, graph),
                       "\(sourceName) (\(arguments))")
-            try check(avfilter_graph_create_filter(&sink, avfilter_get_by_name(sinkName), "out", nil, nil, graph),
+            try check(ff.avfilter_graph_create_filter(&sink, ff.avfilter_get_by_name(sinkName), "out", nil, nil, graph),
                       sinkName)
             guard let source, let sink else { throw AVFailure("avfilter_graph_create_filter", code: kiln_averror(ENOMEM)) }
             // The in/out lists name the graph's open ends; parsing consumes them and leaves
             // what it did not use in the variables, which are freed here either way.
-            var outputsList = avfilter_inout_alloc()
-            var inputsList = avfilter_inout_alloc()
+            var outputsList = ff.avfilter_inout_alloc()
+            var inputsList = ff.avfilter_inout_alloc()
             defer {
-                avfilter_inout_free(&outputsList)
-                avfilter_inout_free(&inputsList)
+                ff.avfilter_inout_free(&outputsList)
+                ff.avfilter_inout_free(&inputsList)
             }
             guard let outputs = outputsList, let inputs = inputsList else {
                 throw AVFailure("avfilter_inout_alloc", code: kiln_averror(ENOMEM))
             }
-            outputs.pointee.name = av_strdup("in")
+            outputs.pointee.name = ff.av_strdup("in")
             outputs.pointee.filter_ctx = source
-            inputs.pointee.name = av_strdup("out")
+            inputs.pointee.name = ff.av_strdup("out")
             inputs.pointee.filter_ctx = sink
-            try check(avfilter_graph_parse_ptr(graph, description, &inputsList, &outputsList, nil),
+            try check(ff.avfilter_graph_parse_ptr(graph, description, &inputsList, &outputsList, nil),
                       "filter graph \"\(description)\"")
-            try check(avfilter_graph_config(graph, nil), "filter graph \"\(description)\"")
+            try check(ff.avfilter_graph_config(graph, nil), "filter graph \"\(description)\"")
         } catch {
             var toFree: UnsafeMutablePointer<AVFilterGraph>? = graph
-            avfilter_graph_free(&toFree)
+            ff.avfilter_graph_free(&toFree)
             throw error
         }
         self.graph = graph
@@ -74,25 +74,25 @@ final class FilterGraph {
 
     deinit {
         var toFree: UnsafeMutablePointer<AVFilterGraph>? = graph
-        avfilter_graph_free(&toFree)
+        ff.avfilter_graph_free(&toFree)
     }
 
-    var outputTimeBase: AVRational { av_buffersink_get_time_base(sink) }
-    var outputFrameRate: AVRational { av_buffersink_get_frame_rate(sink) }
-    var outputWidth: Int32 { av_buffersink_get_w(sink) }
-    var outputHeight: Int32 { av_buffersink_get_h(sink) }
+    var outputTimeBase: AVRational { ff.av_buffersink_get_time_base(sink) }
+    var outputFrameRate: AVRational { ff.av_buffersink_get_frame_rate(sink) }
+    var outputWidth: Int32 { ff.av_buffersink_get_w(sink) }
+    var outputHeight: Int32 { ff.av_buffersink_get_h(sink) }
 
     /// Makes the sink hand out audio frames of exactly `samples` (AAC wants 1024).
-    func setFrameSize(_ samples: Int32) { av_buffersink_set_frame_size(sink, UInt32(samples)) }
+    func setFrameSize(_ samples: Int32) { ff.av_buffersink_set_frame_size(sink, UInt32(samples)) }
 
     /// Feeds a frame (nil: end of stream).
     func push(_ frame: Frame?) throws(AVFailure) {
-        try check(av_buffersrc_add_frame_flags(source, frame?.pointer, 0), "av_buffersrc_add_frame")
+        try check(ff.av_buffersrc_add_frame_flags(source, frame?.pointer, 0), "av_buffersrc_add_frame")
     }
 
     /// The next filtered frame, or false when the graph needs input or is drained.
     func pull(into frame: Frame) throws(AVFailure) -> Bool {
-        let code = av_buffersink_get_frame(sink, frame.pointer)
+        let code = ff.av_buffersink_get_frame(sink, frame.pointer)
         if code == kiln_averror_eagain() || code == kiln_averror_eof() { return false }
         try check(code, "av_buffersink_get_frame")
         return true

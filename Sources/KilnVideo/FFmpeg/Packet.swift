@@ -5,16 +5,16 @@ final class Packet {
     let pointer: UnsafeMutablePointer<AVPacket>
 
     init() throws(AVFailure) {
-        guard let packet = av_packet_alloc() else { throw AVFailure("av_packet_alloc", code: kiln_averror(ENOMEM)) }
+        guard let packet = ff.av_packet_alloc() else { throw AVFailure("av_packet_alloc", code: kiln_averror(ENOMEM)) }
         pointer = packet
     }
 
     deinit {
         var packet: UnsafeMutablePointer<AVPacket>? = pointer
-        av_packet_free(&packet)
+        ff.av_packet_free(&packet)
     }
 
-    func unref() { av_packet_unref(pointer) }
+    func unref() { ff.av_packet_unref(pointer) }
 }
 
 /// Owns one `AVFrame`.
@@ -22,14 +22,14 @@ final class Frame {
     let pointer: UnsafeMutablePointer<AVFrame>
 
     init() throws(AVFailure) {
-        guard let frame = av_frame_alloc() else { throw AVFailure("av_frame_alloc", code: kiln_averror(ENOMEM)) }
+        guard let frame = ff.av_frame_alloc() else { throw AVFailure("av_frame_alloc", code: kiln_averror(ENOMEM)) }
         pointer = frame
     }
 
     deinit {
         var frame: UnsafeMutablePointer<AVFrame>? = pointer
-        av_frame_free(&frame)
+        ff.av_frame_free(&frame)
     }
 
-    func unref() { av_frame_unref(pointer) }
+    func unref() { ff.av_frame_unref(pointer) }
 }

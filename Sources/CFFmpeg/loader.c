@@ -1,0 +1,45 @@
+// Loads FFmpeg's libraries on first use; see CFFmpeg.h for why.
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include "CFFmpeg.h"
+
+#define KILN_SONAME(lib, major) "lib" #lib ".so." AV_STRINGIFY(major)
+
+int kiln_ffmpeg_load(KilnFFmpeg *table, char *error, size_t error_size) {
+    // Dependencies first; RTLD_LOCAL keeps their symbols out of the process-wide scope.
+    void *avutil = dlopen(KILN_SONAME(avutil, LIBAVUTIL_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL);
+    void *avcodec = avutil ? dlopen(KILN_SONAME(avcodec, LIBAVCODEC_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL) : NULL;
+    void *avformat = avcodec ? dlopen(KILN_SONAME(avformat, LIBAVFORMAT_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL) : NULL;
+    void *avfilter = avformat ? dlopen(KILN_SONAME(avfilter, LIBAVFILTER_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL) : NULL;
+    if (!avfilter) {
+        snprintf(error, error_size, "cannot load FFmpeg: %s", dlerror());
+        return -1;
+    }
+    void *symbol;
+#define KILN_FFMPEG_RESOLVE(lib, name) \
+    symbol = dlsym(lib, #name); \
+    if (!symbol) { snprintf(error, error_size, "FFmpeg has no %s: %s", #name, dlerror()); return -1; } \
+    table->name = (__typeof__(name) *)symbol;
+    KILN_FFMPEG_FUNCTIONS(KILN_FFMPEG_RESOLVE)
+#undef KILN_FFMPEG_RESOLVE
+    return 0;
+}
+
+double kiln_stream_rotation(const KilnFFmpeg *ff, const AVStream *stream) {
+    size_t size = 0;
+    const uint8_t *matrix = ff->av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!matrix || size < 9 * sizeof(int32_t)) return 0;
+    double angle = ff->av_display_rotation_get((const int32_t *)matrix);
+    return angle != angle ? 0 : angle; // NaN when the matrix is degenerate
+}
+
+int kiln_copy_display_matrix(const KilnFFmpeg *ff, const AVStream *from, AVStream *to) {
+    size_t size = 0;
+    const uint8_t *matrix = ff->av_stream_get_side_data(from, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (!matrix) return 0;
+    uint8_t *copy = ff->av_stream_new_side_data(to, AV_PKT_DATA_DISPLAYMATRIX, size);
+    if (!copy) return AVERROR(ENOMEM);
+    memcpy(copy, matrix, size);
+    return 0;
+}
