@@ -9,40 +9,36 @@ enum PosterGrabber {
         let height: Int
     }
 
-    /// The frame at `seconds` (or the last one before the end), through the plan's filters.
+    /// The key frame at or before `seconds` (decoding only from there to the first picture is
+    /// cheap, where an exact frame could cost a whole GOP of decoding), through the plan's filters.
     static func grab(input: Demuxer, plan: VideoPlan, rotation: Int, at seconds: Double) throws(AVFailure) -> Picture {
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw AVFailure("poster", message: "no video stream") }
         let stream = input.streams[index]
         let decoder = try Decoder(stream: stream, index: index)
         let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base,
                                     description: plan.filters(pixelFormat: "rgb24", rotation: rotation, includeFrameRate: false))
-        let timeBase = av_q2d(stream.pointee.time_base)
         let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
-        let target = start + Int64(seconds / timeBase)
-        if seconds > 0 { ff.av_seek_frame(input.context, Int32(index), target, AVSEEK_FLAG_BACKWARD) }
+        if seconds > 0 {
+            let target = start + Int64(seconds / av_q2d(stream.pointee.time_base))
+            // A failed seek leaves the position at the start: the first frame is the poster then.
+            _ = ff.av_seek_frame(input.context, Int32(index), target, AVSEEK_FLAG_BACKWARD)
+        }
 
         let packet = try Packet()
-        let frame = try Frame()
         let chosen = try Frame()
         var found = false
         reading: while try input.read(into: packet) {
             defer { packet.unref() }
             guard Int(packet.pointer.pointee.stream_index) == index else { continue }
             try decoder.send(packet)
-            while try decoder.receive(into: frame) {
-                chosen.unref()
-                ff.av_frame_move_ref(chosen.pointer, frame.pointer)
+            if try decoder.receive(into: chosen) {
                 found = true
-                if chosen.pointer.pointee.best_effort_timestamp >= target { break reading }
+                break reading
             }
         }
         if !found {
             try decoder.send(nil)
-            while try decoder.receive(into: frame) {
-                chosen.unref()
-                ff.av_frame_move_ref(chosen.pointer, frame.pointer)
-                found = true
-            }
+            found = try decoder.receive(into: chosen)
         }
         guard found else { throw AVFailure("poster", message: "no frame could be decoded") }
         chosen.pointer.pointee.pts = chosen.pointer.pointee.best_effort_timestamp

@@ -120,7 +120,9 @@ import Testing
         let reference = directory + "/reference.png"
         let ffmpeg = Process()
         ffmpeg.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        ffmpeg.arguments = ["-hide_banner", "-loglevel", "error", "-ss", String(VideoProcessorTestsHelper.posterTime(facts.duration)),
+        // Kiln's poster is the key frame at or before a tenth of the duration: ask ffmpeg for the same.
+        ffmpeg.arguments = ["-hide_banner", "-loglevel", "error", "-noaccurate_seek",
+                            "-ss", String(VideoProcessorTestsHelper.posterTime(facts.duration)),
                             "-i", Clips.path(name), "-frames:v", "1", "-pix_fmt", "rgb24", reference]
         try ffmpeg.run()
         ffmpeg.waitUntilExit()
