@@ -52,11 +52,10 @@ enum PosterGrabber {
         guard let data = rgb.pointer.pointee.data.0, width > 0, height > 0 else {
             throw AVFailure("poster", message: "empty frame")
         }
-        var pixels = [UInt8](repeating: 0, count: width * height * 3)
-        pixels.withUnsafeMutableBytes { out in
-            for row in 0..<height {
-                (out.baseAddress! + row * width * 3).copyMemory(from: data + row * stride, byteCount: width * 3)
-            }
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(width * height * 3)
+        for row in 0..<height {
+            pixels.append(contentsOf: UnsafeBufferPointer(start: data + row * stride, count: width * 3))
         }
         return Picture(pixels: pixels, width: width, height: height)
     }

@@ -59,6 +59,9 @@ public enum VideoProber {
         let seconds = stream.pointee.duration > 0 ? Double(stream.pointee.duration) * av_q2d(stream.pointee.time_base)
             : Double(max(0, containerDuration)) / Double(kiln_time_base())
         let frames = stream.pointee.nb_frames > 0 ? Int(stream.pointee.nb_frames) : Int((seconds * average).rounded())
+        // A constant-rate stream's average differs from its rate by at most one frame's worth
+        // (whether the last frame's duration is counted); beyond that the timing varies.
+        let variable = average > 0 && abs(real - average) / average > 1 / Double(max(2, frames) - 1) + 0.005
         let transfer = p.color_trc
         return VideoStreamFacts(
             codec: text(ff.avcodec_get_name(p.codec_id)),
@@ -66,7 +69,7 @@ public enum VideoProber {
             pixelFormat: ff.av_get_pix_fmt_name(pixelFormat).map { String(cString: $0) } ?? "unknown",
             bitDepth: descriptor.map { Int($0.pointee.comp.0.depth) } ?? 8,
             width: Int(p.width), height: Int(p.height), rotation: clockwiseRotation(stream),
-            frameRate: average, variableFrameRate: average > 0 && abs(real - average) / average > 0.01,
+            frameRate: variable ? average : real, variableFrameRate: variable,
             frameCount: frames,
             colorTransfer: transfer == AVCOL_TRC_UNSPECIFIED ? nil : ff.av_color_transfer_name(transfer).map { String(cString: $0) },
             colorPrimaries: p.color_primaries == AVCOL_PRI_UNSPECIFIED ? nil
@@ -79,7 +82,7 @@ public enum VideoProber {
     private static func audioFacts(_ stream: UnsafeMutablePointer<AVStream>) -> AudioStreamFacts {
         var layout = stream.pointee.codecpar.pointee.ch_layout
         var description = [CChar](repeating: 0, count: 64)
-        ff.av_channel_layout_describe(&layout, &description, description.count)
+        _ = ff.av_channel_layout_describe(&layout, &description, description.count)
         let p = stream.pointee.codecpar.pointee
         return AudioStreamFacts(codec: text(ff.avcodec_get_name(p.codec_id)), channels: Int(p.ch_layout.nb_channels),
                                 channelLayout: string(from: description), sampleRate: Int(p.sample_rate))

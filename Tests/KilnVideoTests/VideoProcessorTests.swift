@@ -147,3 +147,35 @@ import Testing
 enum VideoProcessorTestsHelper {
     static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
 }
+
+@Suite struct FrameRateTests {
+    @Test func variableFrameRateIsMadeConstantWhenThePresetNeedsIt() throws {
+        let facts = try Clips.facts("vfr.mp4")
+        let video = try #require(facts.video)
+        #expect(video.variableFrameRate)
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        let output = try VideoProcessor.process(
+            path: Clips.path("vfr.mp4"), format: MediaFormat.forMIME("video/mp4")!, facts: facts,
+            rules: VideoRules(constantFrameRate: true), fit: .reject, videoPath: directory + "/v.mp4",
+            posterPath: directory + "/p.jpg")
+        #expect(output.mode == .transcode)
+        #expect(output.warnings.contains { $0.hasPrefix("made the variable frame rate constant at 20 fps") })
+        let result = try Clips.facts(atPath: directory + "/v.mp4")
+        #expect(result.video?.variableFrameRate == false)
+        #expect(abs((result.video?.frameRate ?? 0) - 20) < 0.1)
+    }
+
+    @Test func variableFrameRateIsKeptWhenThePresetDoesNotCare() throws {
+        let facts = try Clips.facts("vfr.mp4")
+        let plan = try VideoPlan.make(facts: facts, rules: VideoRules(), fit: .reject)
+        #expect(plan.mode == .remux && plan.frameRate == nil)
+    }
+
+    @Test func frameRateAboveTheMaximumIsCapped() throws {
+        let facts = try Clips.facts("h264-aac-faststart.mp4")
+        let plan = try VideoPlan.make(facts: facts, rules: VideoRules(maxFrameRate: 24), fit: .reject)
+        #expect(plan.mode == .transcode && plan.frameRate == 24)
+        #expect(plan.warnings.contains("reduced the frame rate from 30 to 24 fps"))
+    }
+}

@@ -6,9 +6,10 @@ import KilnVideo
 enum Clips {
     static func path(_ name: String) -> String { Fixtures.sample("video/" + name) }
 
-    static func facts(_ name: String) throws -> VideoFacts {
-        let path = path(name)
-        let format = name.hasSuffix(".webm") ? MediaFormat.forMIME("video/webm")! : MediaFormat.forMIME("video/mp4")!
+    static func facts(_ name: String) throws -> VideoFacts { try facts(atPath: path(name)) }
+
+    static func facts(atPath path: String) throws -> VideoFacts {
+        let format = path.hasSuffix(".webm") ? MediaFormat.forMIME("video/webm")! : MediaFormat.forMIME("video/mp4")!
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int).map(Int64.init) ?? 0
         return try VideoProber.facts(path: path, format: format, sizeBytes: size)
     }

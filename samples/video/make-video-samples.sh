@@ -25,6 +25,9 @@ $FF $SRC -c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -x265-params log-le
     -color_primaries bt2020 -color_trc arib-std-b67 -colorspace bt2020nc -tag:v hvc1 hlg-hdr.mp4
 # Video without audio.
 $FF $SRC -c:v libx264 -preset veryfast -pix_fmt yuv420p no-audio.mp4
+# Variable frame rate: 30 fps for 1.5 s, then 15 fps (timestamps kept as they are).
+$FF -f lavfi -i testsrc2=size=320x240:rate=30:duration=3 -vf "setpts='(N+if(gte(N,45),N-45,0))/30/TB'" \
+    -fps_mode passthrough -c:v libx264 -preset veryfast -pix_fmt yuv420p vfr.mp4
 # 95 s, tiny (64x64 at 24 fps, flat colour): over Instagram Reels' 90 s.
 $FF -f lavfi -i color=c=navy:size=64x64:rate=24:duration=95 -c:v libx264 -preset veryfast -pix_fmt yuv420p \
     long-95s.mp4

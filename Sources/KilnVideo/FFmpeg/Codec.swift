@@ -6,7 +6,9 @@ final class Decoder {
     let streamIndex: Int
 
     init(stream: UnsafeMutablePointer<AVStream>, index: Int) throws(AVFailure) {
-        let parameters = stream.pointee.codecpar!
+        guard let parameters = stream.pointee.codecpar else {
+            throw AVFailure("avcodec_parameters", message: "stream \(index) has no codec parameters")
+        }
         guard let codec = ff.avcodec_find_decoder(parameters.pointee.codec_id) else {
             throw AVFailure("avcodec_find_decoder", message: "no decoder for \(text(ff.avcodec_get_name(parameters.pointee.codec_id)))")
         }
@@ -71,8 +73,8 @@ final class Encoder {
     {
         if globalHeader { context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER }
         var dictionary: OpaquePointer?
-        for (key, value) in options { ff.av_dict_set(&dictionary, key, value, 0) }
         defer { ff.av_dict_free(&dictionary) }
+        for (key, value) in options { try check(ff.av_dict_set(&dictionary, key, value, 0), "av_dict_set") }
         try check(ff.avcodec_open2(context, codec, &dictionary), "avcodec_open2 (encoder)")
         try check(ff.avcodec_parameters_from_context(stream.pointee.codecpar, context), "avcodec_parameters_from_context")
         stream.pointee.time_base = context.pointee.time_base

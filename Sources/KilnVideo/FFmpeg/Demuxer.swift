@@ -15,14 +15,14 @@ final class Demuxer {
         guard let inputFormat = ff.av_find_input_format(format) else {
             throw AVFailure("av_find_input_format", message: "FFmpeg has no \(format) demuxer")
         }
+        var options: OpaquePointer?
+        defer { ff.av_dict_free(&options) }
+        try check(ff.av_dict_set(&options, "protocol_whitelist", "file", 0), "av_dict_set")
         guard let allocated = ff.avformat_alloc_context() else {
             throw AVFailure("avformat_alloc_context", code: kiln_averror(ENOMEM))
         }
         allocated.pointee.interrupt_callback = interrupt.callback
         var context: UnsafeMutablePointer<AVFormatContext>? = allocated
-        var options: OpaquePointer?
-        ff.av_dict_set(&options, "protocol_whitelist", "file", 0)
-        defer { ff.av_dict_free(&options) }
         // avformat_open_input frees the context on failure.
         try check(ff.avformat_open_input(&context, path, inputFormat, &options), "avformat_open_input")
         guard let opened = context else { throw AVFailure("avformat_open_input", code: kiln_averror(ENOMEM)) }

@@ -24,7 +24,7 @@ final class FilterGraph {
         if channels.order == AV_CHANNEL_ORDER_UNSPEC {
             ff.av_channel_layout_default(&channels, c.pointee.ch_layout.nb_channels)
         }
-        ff.av_channel_layout_describe(&channels, &layout, layout.count)
+        _ = ff.av_channel_layout_describe(&channels, &layout, layout.count)
         let format = ff.av_get_sample_fmt_name(c.pointee.sample_fmt).map { String(cString: $0) } ?? "fltp"
         let arguments = "time_base=\(timeBase.num)/\(timeBase.den):sample_rate=\(c.pointee.sample_rate)"
             + ":sample_fmt=\(format):channel_layout=\(string(from: layout))"
@@ -37,12 +37,14 @@ final class FilterGraph {
         guard let graph = ff.avfilter_graph_alloc() else { throw AVFailure("avfilter_graph_alloc", code: kiln_averror(ENOMEM)) }
         var source: UnsafeMutablePointer<AVFilterContext>?
         var sink: UnsafeMutablePointer<AVFilterContext>?
+        let created: (source: UnsafeMutablePointer<AVFilterContext>, sink: UnsafeMutablePointer<AVFilterContext>)
         do throws(AVFailure) {
             try check(ff.avfilter_graph_create_filter(&source, ff.avfilter_get_by_name(sourceName), "in", arguments, nil, graph),
                       "\(sourceName) (\(arguments))")
             try check(ff.avfilter_graph_create_filter(&sink, ff.avfilter_get_by_name(sinkName), "out", nil, nil, graph),
                       sinkName)
             guard let source, let sink else { throw AVFailure("avfilter_graph_create_filter", code: kiln_averror(ENOMEM)) }
+            created = (source, sink)
             // The in/out lists name the graph's open ends; parsing consumes them and leaves
             // what it did not use in the variables, which are freed here either way.
             var outputsList = ff.avfilter_inout_alloc()
@@ -67,9 +69,8 @@ final class FilterGraph {
             throw error
         }
         self.graph = graph
-        // Both exist: the checks above threw otherwise.
-        self.source = source!
-        self.sink = sink!
+        self.source = created.source
+        self.sink = created.sink
     }
 
     deinit {

@@ -21,7 +21,7 @@ final class Muxer {
     }
 
     deinit {
-        if context.pointee.pb != nil { ff.avio_closep(&context.pointee.pb) }
+        if context.pointee.pb != nil { _ = ff.avio_closep(&context.pointee.pb) }
         ff.avformat_free_context(context)
         if !finished { try? FileManager.default.removeItem(atPath: path) }
     }
@@ -41,9 +41,9 @@ final class Muxer {
         var callback = interrupt.callback
         try check(ff.avio_open2(&context.pointee.pb, path, AVIO_FLAG_WRITE, &callback, nil), "avio_open2")
         var options: OpaquePointer?
-        ff.av_dict_set(&options, "movflags", "+faststart", 0)
-        ff.av_dict_set(&options, "use_editlist", "0", 0)
         defer { ff.av_dict_free(&options) }
+        try check(ff.av_dict_set(&options, "movflags", "+faststart", 0), "av_dict_set")
+        try check(ff.av_dict_set(&options, "use_editlist", "0", 0), "av_dict_set")
         try check(ff.avformat_write_header(context, &options), "avformat_write_header")
     }
 
