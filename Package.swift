@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // C libraries, entered in one place each.
@@ -28,6 +29,7 @@ let package = Package(
         .target(name: "KilnVideo", dependencies: ["KilnCore", "KilnImaging", "CFFmpeg"]),
         .target(name: "KilnStorage", dependencies: [
             "KilnCore", "CKilnOS", .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "KilnPipeline", dependencies: [
             "KilnCore", "KilnSniff", "KilnImaging", "KilnVideo", "KilnStorage",

@@ -135,8 +135,10 @@ public final class Pipeline: Sendable {
         let location = try await Self.guardedAsync { try await self.environment.requireStore().commit(staging, as: item.id) }
         context.staging = nil
         item.location = location
+        let store = try environment.requireStore()
         item.renditions = item.renditions.map { rendition in
             var published = rendition
+            published.url = store.url(forItem: item.id, file: rendition.path)
             published.path = location + "/" + rendition.path
             return published
         }

@@ -29,7 +29,7 @@ public struct LocalStore: MediaStore {
 
     private var stagingRoot: String { root + "/.staging" }
 
-    public func makeStaging() throws -> Staging {
+    public func makeStaging() throws(KilnError) -> Staging {
         let directory = stagingRoot + "/" + UUID().uuidString.lowercased()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -39,7 +39,7 @@ public struct LocalStore: MediaStore {
         return Staging(directory: directory)
     }
 
-    public func commit(_ staging: Staging, as id: String) async throws -> String {
+    public func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String {
         let target = root + "/" + id
         if rename(staging.directory, target) == 0 { return target }
         let firstError = errno

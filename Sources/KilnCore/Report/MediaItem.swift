@@ -100,8 +100,10 @@ public struct ImageFacts: Codable, Sendable, Equatable {
 /// One output file.
 public struct Rendition: Codable, Sendable, Equatable {
     public let name: String
-    /// Path (local store) or object key (bucket), relative to the store's root.
+    /// Path (local store) or object location (bucket).
     public var path: String
+    /// Where a browser fetches it: the bucket's public URL or a presigned one (object stores only).
+    public var url: String?
     public let format: OutputFormat
     public let width: Int
     public let height: Int
@@ -116,6 +118,15 @@ public struct Rendition: Codable, Sendable, Equatable {
         self.height = height
         self.bytes = bytes
         self.sha256 = sha256
+    }
+}
+
+extension OutputFormat {
+    /// The MIME type of a file Kiln stores, by its name.
+    public static func mime(forFile name: String) -> String {
+        if name.hasSuffix(".json") { return "application/json" }
+        let ext = name.split(separator: ".").last.map(String.init) ?? ""
+        return OutputFormat.allCases.first { $0.fileExtension == ext }?.mime ?? "application/octet-stream"
     }
 }
 

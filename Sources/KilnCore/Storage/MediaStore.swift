@@ -2,12 +2,18 @@
 /// published as a whole by `commit`, so a reader never sees a half-written item.
 public protocol MediaStore: Sendable {
     /// A fresh, empty local directory to write one item's files into.
-    func makeStaging() throws -> Staging
+    func makeStaging() throws(KilnError) -> Staging
     /// Publishes the staged files under `id` and returns where they are (directory or prefix).
     /// An item already stored under `id` is replaced as a whole.
-    func commit(_ staging: Staging, as id: String) async throws -> String
+    func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String
     /// Throws the staged files away.
     func discard(_ staging: Staging)
+    /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
+    func url(forItem id: String, file: String) -> String?
+}
+
+extension MediaStore {
+    public func url(forItem id: String, file: String) -> String? { nil }
 }
 
 /// A private local directory holding one item's files until commit.

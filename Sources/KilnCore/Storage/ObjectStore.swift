@@ -1,0 +1,33 @@
+/// A flat namespace of objects (keys like `<media-id>/display.jpg`): the local directory and
+/// R2/S3 buckets both offer it, and one conformance suite checks both.
+///
+/// Writes are atomic per object: a reader sees the old bytes or the new ones, never a mix.
+public protocol ObjectStore: Sendable {
+    /// Stores the file at `path` under `key`, streaming it.
+    func put(file path: String, key: String, contentType: String) async throws(KilnError)
+    func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError)
+    /// Writes the object to the local `path` (temp file + rename); FILE_002 when it does not exist.
+    func get(key: String, to path: String) async throws(KilnError)
+    /// The bytes in `range` (inclusive); FILE_002 when the object does not exist.
+    func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8]
+    /// Size and ETag, or nil when there is no such object.
+    func head(key: String) async throws(KilnError) -> ObjectInfo?
+    /// Removes the object; removing a missing one is not an error.
+    func delete(key: String) async throws(KilnError)
+    /// Every object whose key starts with `prefix`, in key order.
+    func list(prefix: String) async throws(KilnError) -> [ObjectInfo]
+    /// A URL a browser can fetch the object at (public or presigned), when the store has one.
+    func url(for key: String) -> String?
+}
+
+public struct ObjectInfo: Sendable, Equatable {
+    public let key: String
+    public let size: Int64
+    public let etag: String?
+
+    public init(key: String, size: Int64, etag: String?) {
+        self.key = key
+        self.size = size
+        self.etag = etag
+    }
+}

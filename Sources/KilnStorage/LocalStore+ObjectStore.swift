@@ -1,0 +1,109 @@
+import Foundation
+import KilnCore
+
+/// The local directory as an `ObjectStore`: keys are relative paths under the root; writes
+/// go to the staging area and are renamed into place.
+extension LocalStore: ObjectStore {
+    public func put(file path: String, key: String, contentType: String) async throws(KilnError) {
+        let target = try self.path(for: key)
+        let temp = try temporaryPath()
+        do {
+            try FileManager.default.copyItem(atPath: path, toPath: temp)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temp)
+            guard FileManager.default.fileExists(atPath: path) else { throw KilnError.notFound(path) }
+            throw KilnError.storageUnavailable("cannot copy \(path): \(error.localizedDescription)")
+        }
+        try publish(temp, at: target)
+    }
+
+    public func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError) {
+        let target = try self.path(for: key)
+        let temp = try temporaryPath()
+        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+            throw KilnError.storageUnavailable("cannot write \(temp)")
+        }
+        try publish(temp, at: target)
+    }
+
+    public func get(key: String, to path: String) async throws(KilnError) {
+        let source = try self.path(for: key)
+        guard FileManager.default.fileExists(atPath: source) else { throw KilnError.notFound(key) }
+        let temp = path + ".part-" + UUID().uuidString.lowercased()
+        do {
+            try FileManager.default.copyItem(atPath: source, toPath: temp)
+        } catch {
+            throw KilnError.storageUnavailable("cannot read \(key): \(error.localizedDescription)")
+        }
+        guard rename(temp, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temp)
+            throw KilnError.storageUnavailable("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8] {
+        let source = try self.path(for: key)
+        guard let handle = FileHandle(forReadingAtPath: source) else { throw KilnError.notFound(key) }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            return Array(try handle.read(upToCount: Int(range.upperBound - range.lowerBound + 1)) ?? Data())
+        } catch {
+            throw KilnError.storageUnavailable("cannot read \(key): \(error.localizedDescription)")
+        }
+    }
+
+    public func head(key: String) async throws(KilnError) -> ObjectInfo? {
+        var info = stat()
+        guard stat(try path(for: key), &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return ObjectInfo(key: key, size: Int64(info.st_size), etag: nil)
+    }
+
+    public func delete(key: String) async throws(KilnError) {
+        let target = try path(for: key)
+        guard unlink(target) == 0 || errno == ENOENT else {
+            throw KilnError.storageUnavailable("cannot delete \(key): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var objects: [ObjectInfo] = []
+        while let relative = walker.nextObject() as? String {
+            if relative.hasPrefix(".staging") { continue }
+            guard relative.hasPrefix(prefix), let info = try await head(key: relative) else { continue }
+            objects.append(info)
+        }
+        return objects.sorted { $0.key < $1.key }
+    }
+
+    public func url(for key: String) -> String? { nil }
+
+    /// The file for `key`; API_001 for keys that would leave the root.
+    func path(for key: String) throws(KilnError) -> String {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+        guard !key.isEmpty, !key.hasPrefix("/"), !parts.contains(".."), !parts.contains("."), !parts.contains(""),
+              !key.hasPrefix(".staging")
+        else { throw KilnError.invalidRequest("object key \"\(key)\" is not a plain relative path", fields: ["key": "invalid"]) }
+        return root + "/" + key
+    }
+
+    private func temporaryPath() throws(KilnError) -> String {
+        try makeStaging().directory + "/object"
+    }
+
+    /// Renames the finished temp file into place (creating parent directories) and drops its staging folder.
+    private func publish(_ temp: String, at target: String) throws(KilnError) {
+        let folder = (temp as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.storageUnavailable("cannot create the folder for \(target): \(error.localizedDescription)")
+        }
+        guard rename(temp, target) == 0 else {
+            throw KilnError.storageUnavailable("cannot publish \(target): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import KilnCore
+import NIOCore
+import NIOHTTP1
+
+/// The bucket as an `ObjectStore`.
+extension S3Client: ObjectStore {
+    public func put(file path: String, key: String, contentType: String) async throws(KilnError) {
+        let size = try localSize(path)
+        if size > configuration.multipartThreshold {
+            return try await putMultipart(file: path, size: size, key: key, contentType: contentType)
+        }
+        try await cataloged(key: key) {
+            let chunks = FileChunks(path: path, offset: 0, length: size)
+            _ = try await send(.PUT, key: key, headers: [("content-type", contentType)],
+                               body: .file(chunks, sha256: try await chunks.sha256()))
+        }
+    }
+
+    public func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError) {
+        try await cataloged(key: key) {
+            _ = try await send(.PUT, key: key, headers: [("content-type", contentType)], body: .bytes(bytes))
+        }
+    }
+
+    public func get(key: String, to path: String) async throws(KilnError) {
+        let temp = path + ".part-" + UUID().uuidString.lowercased()
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        try await cataloged(key: key) {
+            try await download(key: key, to: temp)
+            guard rename(temp, path) == 0 else { throw S3Failure.localFile("cannot write \(path)") }
+        }
+    }
+
+    public func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8] {
+        try await cataloged(key: key) {
+            try await send(.GET, key: key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")]).body
+        }
+    }
+
+    public func head(key: String) async throws(KilnError) -> ObjectInfo? {
+        do {
+            let response = try await send(.HEAD, key: key)
+            return ObjectInfo(key: key, size: Int64(response.headers.first(name: "content-length") ?? "") ?? 0,
+                              etag: response.headers.first(name: "etag"))
+        } catch S3Failure.http(404, _, _) {
+            return nil
+        } catch let failure as S3Failure {
+            throw failure.kilnError(bucket: configuration.bucket, key: key)
+        } catch {
+            throw KilnError.storageUnavailable("\(configuration.bucket): \(error)")
+        }
+    }
+
+    public func delete(key: String) async throws(KilnError) {
+        try await cataloged(key: key) { _ = try await send(.DELETE, key: key) }
+    }
+
+    public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
+        try await cataloged(key: prefix) {
+            var objects: [ObjectInfo] = []
+            var token: String?
+            repeat {
+                var query = [("list-type", "2"), ("prefix", prefix)]
+                if let token { query.append(("continuation-token", token)) }
+                let body = try await send(.GET, key: nil, query: query).body
+                var key: String?
+                var size: Int64 = 0
+                token = nil
+                for leaf in S3XML.leaves(body) {
+                    switch leaf.path {
+                    case "ListBucketResult/Contents/Key": key = leaf.text
+                    case "ListBucketResult/Contents/Size": size = Int64(leaf.text) ?? 0
+                    case "ListBucketResult/Contents/ETag": if let key { objects.append(ObjectInfo(key: key, size: size, etag: leaf.text)) }
+                    case "ListBucketResult/NextContinuationToken": token = leaf.text
+                    default: break
+                    }
+                }
+            } while token != nil
+            return objects.sorted { $0.key < $1.key }
+        }
+    }
+
+    public func url(for key: String) -> String? {
+        if let base = configuration.publicURL {
+            return (base.hasSuffix("/") ? String(base.dropLast()) : base) + SigV4.canonicalURI("/" + key)
+        }
+        return presignedURL(key: key, expires: 3600)
+    }
+
+    /// A GET URL for `key` that works without credentials for `expires` seconds.
+    public func presignedURL(key: String, expires: Int, date: Date = Date()) -> String {
+        let place = location(for: key)
+        let query = signer.presignedQuery(method: "GET", path: place.path, query: [], host: place.host, date: date,
+                                          expires: expires)
+        return place.base + SigV4.canonicalURI(place.path) + "?" + SigV4.canonicalQuery(query)
+    }
+
+    /// Checks, at start-up, that the bucket exists and the credentials are accepted.
+    public func verify() async throws(KilnError) {
+        do {
+            _ = try await send(.HEAD, key: nil)
+        } catch S3Failure.http(404, _, _) {
+            throw KilnError.storageNotConfigured("bucket \(configuration.bucket) does not exist at \(configuration.endpoint); create it or fix KILN_R2_BUCKET")
+        } catch let failure as S3Failure {
+            throw failure.kilnError(bucket: configuration.bucket, key: nil)
+        } catch {
+            throw KilnError.storageUnavailable("\(configuration.bucket): \(error)")
+        }
+    }
+
+    /// Streams the object into `path` chunk by chunk.
+    private func download(key: String, to path: String) async throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw S3Failure.localFile("cannot create \(path)")
+        }
+        defer { try? handle.close() }
+        // The whole exchange is retried like any other request; the body is written as it arrives.
+        _ = try await send(.GET, key: key, sink: ResponseSink(handle: handle))
+    }
+
+    private func localSize(_ path: String) throws(KilnError) -> Int64 {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw KilnError.notFound(path) }
+        return Int64(info.st_size)
+    }
+}
