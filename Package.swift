@@ -44,7 +44,9 @@ let package = Package(
         .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff", "KilnTestSupport"]),
         .testTarget(name: "KilnImagingTests", dependencies: ["KilnImaging", "KilnTestSupport"]),
         .testTarget(name: "KilnVideoTests", dependencies: ["KilnVideo", "KilnImaging", "KilnTestSupport"]),
-        .testTarget(name: "KilnStorageTests", dependencies: ["KilnStorage", "KilnTestSupport"]),
+        .testTarget(name: "KilnStorageTests", dependencies: [
+            "KilnStorage", "KilnTestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),
     ],
