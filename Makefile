@@ -23,8 +23,10 @@ endef
 deps:
 	$(call apt_install,$(BUILD_PACKAGES))
 
+# moto's S3 server (with boto3 to set it up) for the storage tests; PyPI is reachable.
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
+	@python3 -c 'import moto.server, boto3, flask_cors' 2>/dev/null || pip install --quiet 'moto[server]' boto3
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))

@@ -14,7 +14,7 @@ public struct LocalStore: MediaStore {
     public let root: String
 
     /// Creates `root` if needed; FILE_007 when it cannot be created or written.
-    public init(root: String) throws {
+    public init(root: String) throws(KilnError) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         do {
             try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)

@@ -46,8 +46,8 @@ struct ProcessCommand: AsyncParsableCommand {
         var inputs: [(path: String, name: String)] = []
         var spooled: [SpooledFile] = []
         do {
-            pipeline = try Pipeline(store: try LocalStore(root: out ?? Environment.value("KILN_OUT") ?? "./kiln-out"),
-                                    presets: try settings.catalog())
+            let store = try await settings.store(localDirectory: out ?? Environment.value("KILN_OUT") ?? "./kiln-out")
+            pipeline = try Pipeline(store: store, presets: try settings.catalog())
             // A stream's kind is unknown until sniffed: cut it at the largest limit of the preset.
             let preset = try pipeline.resolve(options.preset)
             let limit = max(preset.image?.maxBytes ?? 0, preset.video?.maxBytes ?? 0)

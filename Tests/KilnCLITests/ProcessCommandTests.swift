@@ -122,3 +122,54 @@ import Testing
             == (try String(contentsOfFile: Fixtures.root + "/docs/error-codes.md", encoding: .utf8)))
     }
 }
+
+/// `kiln process --storage r2` against moto: the envelope says where each rendition went.
+@Suite struct ProcessToR2Tests {
+    func environment(_ moto: MotoS3, secret: String? = nil) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["KILN_STORAGE"] = "r2"
+        environment["KILN_R2_ENDPOINT"] = moto.endpoint
+        environment["KILN_R2_BUCKET"] = moto.bucket
+        environment["KILN_R2_ACCESS_KEY_ID"] = moto.accessKeyID
+        environment["KILN_R2_SECRET_ACCESS_KEY"] = secret ?? moto.secretAccessKey
+        return environment
+    }
+
+    func kiln(_ arguments: [String], environment: [String: String]) throws -> (Int32, [String: Any]?) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, try? JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func renditionsGoToTheBucket() throws {
+        let moto = try MotoS3.shared.get()
+        let data = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(data) }
+        let (status, envelope) = try kiln(["process", "--json", "--data", data, Fixtures.sample("photo.webp")],
+                                          environment: environment(moto))
+        #expect(status == 0)
+        let items = (envelope?["data"] as? [String: Any])?["items"] as? [[String: Any]]
+        let renditions = try #require(items?.first?["renditions"] as? [[String: Any]])
+        #expect(renditions.count == 2)
+        for rendition in renditions {
+            #expect((rendition["path"] as? String)?.hasPrefix("s3://\(moto.bucket)/") == true)
+            #expect((rendition["url"] as? String)?.contains("X-Amz-Signature") == true)
+        }
+    }
+
+    @Test func wrongSecretIsFILE_007BeforeAnyWork() throws {
+        let moto = try MotoS3.shared.get()
+        let (status, envelope) = try kiln(["process", "--json", Fixtures.sample("photo.jpg")],
+                                          environment: environment(moto, secret: "wrong"))
+        #expect(status == 1)
+        #expect((envelope?["error"] as? [String: Any])?["code"] as? String == "FILE_007")
+    }
+}
