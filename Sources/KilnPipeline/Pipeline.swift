@@ -132,20 +132,8 @@ public final class Pipeline: Sendable {
         guard var item = context.item, let staging = context.staging else {
             throw KilnError.internalError("pipeline step order: nothing staged to commit")
         }
-        let location = try await Self.guardedAsync { try await self.environment.requireStore().commit(staging, as: item.id) }
+        item.location = try await Self.guardedAsync { try await self.environment.requireStore().commit(staging, as: item.id) }
         context.staging = nil
-        item.location = location
-        let store = try environment.requireStore()
-        item.renditions = item.renditions.map { rendition in
-            var published = rendition
-            published.url = store.url(forItem: item.id, file: rendition.path)
-            published.path = location + "/" + rendition.path
-            return published
-        }
-        if var original = item.original {
-            original.path = location + "/" + original.path
-            item.original = original
-        }
         return item
     }
 

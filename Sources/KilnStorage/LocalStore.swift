@@ -57,6 +57,8 @@ public struct LocalStore: MediaStore {
         return target
     }
 
+    public func location(forItem id: String) -> String { root + "/" + id }
+
     public func discard(_ staging: Staging) {
         try? FileManager.default.removeItem(atPath: staging.directory)
     }

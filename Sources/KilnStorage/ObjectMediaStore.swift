@@ -49,8 +49,10 @@ public struct ObjectMediaStore: MediaStore {
             if !existed { for key in uploaded { try? await objects.delete(key: key) } }
             throw error
         }
-        return "\(locationPrefix)/\(id)"
+        return location(forItem: id)
     }
+
+    public func location(forItem id: String) -> String { "\(locationPrefix)/\(id)" }
 
     public func discard(_ staging: Staging) {
         try? FileManager.default.removeItem(atPath: staging.directory)

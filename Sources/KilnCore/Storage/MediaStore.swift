@@ -8,6 +8,8 @@ public protocol MediaStore: Sendable {
     func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String
     /// Throws the staged files away.
     func discard(_ staging: Staging)
+    /// Where the item `id` is published: a directory or a bucket prefix ("s3://bucket/<id>").
+    func location(forItem id: String) -> String
     /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
     func url(forItem id: String, file: String) -> String?
 }
