@@ -88,6 +88,37 @@ def video_table(scratch):
     return transcode[0] <= 1.05 * reference[0] and transcode[0] / remux[0] >= 20
 
 
+def upload_table(scratch):
+    """Peak RSS of `kiln storage put` streaming a 1 GiB file to moto's S3 server (multipart)."""
+    try:
+        harness = subprocess.Popen([sys.executable, os.path.join(ROOT, "Tests/Support/moto_s3.py")],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    except OSError as error:
+        print(f"\nupload: moto not available ({error})")
+        return True
+    import json
+    info = json.loads(harness.stdout.readline())
+    env = dict(os.environ, KILN_R2_ENDPOINT=info["endpoint"], KILN_R2_BUCKET=info["bucket"],
+               KILN_R2_ACCESS_KEY_ID=info["access_key_id"], KILN_R2_SECRET_ACCESS_KEY=info["secret_access_key"])
+    big = os.path.join(scratch, "1gib.bin")
+    with open(big, "wb") as f:
+        f.truncate(1 << 30)
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen([KILN, "storage", "put", big, "bench/1gib.bin"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        small = median_of([KILN, "codes", "--json"], runs=3)
+    finally:
+        harness.stdin.close()
+        harness.wait()
+    rss = usage.ru_maxrss / 1024.0
+    print(f"\nupload: 1 GiB to moto's S3 server in 16 MiB parts, 4 at once: {wall:.1f} s, peak RSS {rss:.1f} MB"
+          f" (a run that uploads nothing: {small[1]:.1f} MB); target: under ~100 MB above that")
+    return os.waitstatus_to_exitcode(status) == 0 and rss - small[1] < 100
+
+
 def startup_table():
     """The fixed cost of a run: start, libvips init, one header read. Explains the RSS gap."""
     small = os.path.join(ROOT, "samples/small.jpg")
@@ -123,6 +154,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         results = [rendition_table(os.path.join(INPUTS, name), scratch) for name in ("12mp.jpg", "24mp.jpg")]
         results.append(video_table(scratch))
+        results.append(upload_table(scratch))
         startup_table()
         results.append(rejection_table(scratch))
     print("\nall targets met" if all(results) else "\nsome targets not met")

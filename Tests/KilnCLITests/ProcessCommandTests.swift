@@ -173,3 +173,25 @@ import Testing
         #expect((envelope?["error"] as? [String: Any])?["code"] as? String == "FILE_007")
     }
 }
+
+extension ProcessToR2Tests {
+    @Test func storageCheckAndPut() throws {
+        let moto = try MotoS3.shared.get()
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
+        check.arguments = ["storage", "check"]
+        check.environment = environment(moto)
+        check.standardOutput = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0)
+        let put = Process()
+        put.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
+        put.arguments = ["storage", "put", Fixtures.sample("small.jpg"), "cli/small.jpg"]
+        put.environment = environment(moto, secret: "wrong")
+        put.standardOutput = FileHandle.nullDevice
+        try put.run()
+        put.waitUntilExit()
+        #expect(put.terminationStatus == 1, "a wrong secret fails the upload")
+    }
+}
