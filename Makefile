@@ -3,7 +3,7 @@ SWIFT ?= swift
 # C libraries Kiln links, and the tools the tests and benchmarks use as references.
 BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libavformat-dev libavcodec-dev libavfilter-dev \
 	libswscale-dev libswresample-dev libavutil-dev
-TEST_PACKAGES := ffmpeg
+TEST_PACKAGES := ffmpeg time
 BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg
 SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \
 	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \

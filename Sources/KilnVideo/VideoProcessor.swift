@@ -47,6 +47,11 @@ public enum VideoProcessor {
                 try transcoder.run()
                 progress?(total, total)
             }
+            // A container whose index is at its start (WebM, fragmented MP4) can be cut short
+            // and still read to an early, clean end: compare with the duration it declares.
+            if facts.duration > 1, input.secondsRead < facts.duration * 0.9 - 0.5 {
+                throw KilnError.corrupt("the video ends at \(ByteCount.decimal(input.secondsRead, places: 2)) s of the \(ByteCount.decimal(facts.duration, places: 2)) s it declares (truncated upload?)")
+            }
             let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             let picture = try PosterGrabber.grab(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
                                                  at: posterTime(facts.duration))

@@ -53,12 +53,20 @@ final class Demuxer {
         return Int(index)
     }
 
+    /// How far into the file (seconds from its start) the packets read so far reach.
+    private(set) var secondsRead = 0.0
+
     /// Reads the next packet; false at the end of the file.
     func read(into packet: Packet) throws(AVFailure) -> Bool {
         try interrupt.checkpoint()
         let code = ff.av_read_frame(context, packet.pointer)
         if code == kiln_averror_eof() { return false }
         try check(code, "av_read_frame")
+        let p = packet.pointer.pointee
+        if p.pts != kiln_nopts_value(), let stream = context.pointee.streams[Int(p.stream_index)] {
+            let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
+            secondsRead = max(secondsRead, Double(p.pts - start + max(0, p.duration)) * av_q2d(stream.pointee.time_base))
+        }
         return true
     }
 }
