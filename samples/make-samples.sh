@@ -55,6 +55,9 @@ rm photo-small.png
 # 25000x25000 1-bit PNG: 625 megapixels that compress to ~80 KB (a decompression bomb).
 vips black tmp/bomb.v 25000 25000
 vips pngsave tmp/bomb.v bad/bomb.png --bitdepth 1 --compression 9
+# 9000x9000 1-bit PNG: 81 MP, under the limit, slow to decode: for per-job timeouts.
+vips black tmp/slow.v 9000 9000
+vips pngsave tmp/slow.v bad/slow-81mp.png --bitdepth 1 --compression 9
 printf 'just some text, not an image\n' > bad/text.txt
 printf '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n' > bad/image.svg
 # A minimal one-page PDF, written by hand (ImageMagick's policy forbids writing PDF).

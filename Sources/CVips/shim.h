@@ -36,3 +36,27 @@ static inline void kiln_object_ref(void *object) { g_object_ref(object); }
 static inline void kiln_operation_unref_outputs(VipsOperation *op) { vips_object_unref_outputs(VIPS_OBJECT(op)); }
 static inline VipsImage *kiln_value_get_image(const GValue *value) { return VIPS_IMAGE(g_value_get_object(value)); }
 static inline void kiln_value_set_image(GValue *value, VipsImage *image) { g_value_set_object(value, image); }
+
+/// A job's deadline for libvips: evaluation checks it on every progress tick and sets the
+/// image's kill flag once it has passed (or the job was cancelled); the save then fails.
+typedef struct {
+    gint64 deadline_us;   /* g_get_monotonic_time() value; 0 for none */
+    volatile gint cancelled;
+} KilnDeadline;
+
+static void kiln_deadline_check(VipsImage *image, VipsProgress *progress, void *user) {
+    (void)progress;
+    KilnDeadline *deadline = (KilnDeadline *)user;
+    if (g_atomic_int_get(&deadline->cancelled) ||
+        (deadline->deadline_us && g_get_monotonic_time() > deadline->deadline_us))
+        vips_image_set_kill(image, TRUE);
+}
+
+/// Watches evaluation of `image` (the image handed to a save) against `deadline`, which must
+/// outlive the evaluation.
+static inline void kiln_watch_deadline(VipsImage *image, KilnDeadline *deadline) {
+    vips_image_set_progress(image, TRUE);
+    g_signal_connect_data(image, "eval", G_CALLBACK(kiln_deadline_check), deadline, NULL, 0);
+}
+
+static inline gint64 kiln_monotonic_us(void) { return g_get_monotonic_time(); }

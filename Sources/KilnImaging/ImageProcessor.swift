@@ -14,8 +14,11 @@ public enum ImageProcessor {
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
     /// - Parameter facts: the header facts (their displayed size plans the geometry).
+    ///   A `deadline` stops the work mid-computation (PROCESSING_003).
     public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
-                              fit: Fit, outputPath: String, quality: Int? = nil) throws -> Output {
+                              fit: Fit, outputPath: String, quality: Int? = nil,
+                              deadline: ImageDeadline? = nil) throws -> Output {
+        if let stop = deadline?.stopError() { throw stop }
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit)
         let quality = quality ?? spec.quality
@@ -25,9 +28,11 @@ public enum ImageProcessor {
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
             }
+            if let deadline { deadline.watch(image) }
             try save(image, format: spec.format, quality: quality, to: outputPath)
             return Output(width: image.width, height: image.height, quality: quality)
         } catch {
+            if let stop = deadline?.stopError() { throw stop }
             throw error.kilnError(decoding: true)
         }
     }

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnImaging
 import KilnVideo
 
 /// The state one item carries through the steps. Each step reads what earlier steps set.
@@ -26,11 +27,14 @@ struct IngestContext: Sendable {
     var item: MediaItem?
     /// Stops a running video job when the caller's task is cancelled.
     let cancellation: VideoCancellation
+    /// The same for libvips work, with the job's time limit.
+    let imageDeadline: ImageDeadline
 
     init(path: String, input: String, options: IngestOptions, preset: Preset,
-         cancellation: VideoCancellation = VideoCancellation()) {
+         cancellation: VideoCancellation = VideoCancellation(), imageDeadline: ImageDeadline? = nil) {
         self.path = path
         self.cancellation = cancellation
+        self.imageDeadline = imageDeadline ?? ImageDeadline(timeout: options.timeout)
         self.input = input
         self.options = options
         self.preset = preset

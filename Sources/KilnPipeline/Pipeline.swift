@@ -35,11 +35,12 @@ public final class Pipeline: Sendable {
         let preset = try resolve(options.preset)
         let environment = environment
         let cancellation = VideoCancellation()
+        let imageDeadline = ImageDeadline(timeout: options.timeout)
         let staged: Result<IngestContext, KilnError> = await withTaskCancellationHandler {
             do {
                 return .success(try await Offload.run { () throws(KilnError) in
                     var context = IngestContext(path: path, input: name ?? path, options: options, preset: preset,
-                                                cancellation: cancellation)
+                                                cancellation: cancellation, imageDeadline: imageDeadline)
                     try Self.runSteps(Self.checks + Self.work, &context, environment)
                     return context
                 })
@@ -48,6 +49,7 @@ public final class Pipeline: Sendable {
             }
         } onCancel: {
             cancellation.cancel()
+            imageDeadline.cancel()
         }
         var context = try staged.get()
         return try await commit(&context)

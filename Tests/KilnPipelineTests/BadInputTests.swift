@@ -136,3 +136,28 @@ import Testing
         #expect(Fixtures.files(under: directory).isEmpty)
     }
 }
+
+/// Per-job limits that stop libvips mid-computation.
+@Suite struct ImageTimeoutTests {
+    @Test func slowImagePastItsDeadlineIsPROCESSING_003() async throws {
+        let harness = try PipelineHarness()
+        // 81 MP of 1-bit PNG: under the pixel limit, but seconds of decoding in a debug build.
+        let error = await harness.failure("bad/slow-81mp.png", IngestOptions(timeout: .milliseconds(100)))
+        #expect(error?.code == .processing003)
+        #expect(error?.details["timeout_seconds"] == .double(0.1))
+    }
+
+    @Test func cancellingTheCallersTaskStopsAnImageJob() async throws {
+        let harness = try PipelineHarness()
+        let pipeline = harness.pipeline
+        let path = Fixtures.sample("bad/slow-81mp.png")
+        let task = Task { () async throws -> MediaItem in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await pipeline.ingest(path: path)
+        }
+        await #expect { try await task.value } throws: { error in
+            (error as? KilnError)?.code == .processing003 && (error as? KilnError)?.details["reason"] == "cancelled"
+        }
+        #expect(harness.publishedFiles.isEmpty)
+    }
+}
