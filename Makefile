@@ -9,7 +9,7 @@ SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif 
 	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \
 	samples/video/vp9-opus.webm samples/video/hlg-hdr.mp4
 
-.PHONY: run test build release deps test-deps bench-deps bench samples clean
+.PHONY: run test build release deps test-deps bench-deps bench samples fuzz clean
 
 # Install only what is missing (apt-get update once, first: a new machine's lists may be stale).
 define apt_install
@@ -51,10 +51,26 @@ test: test-deps
 bench: bench-deps release
 	benchmarks/run.sh
 
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target, starting
+# from Tests/Fixtures/fuzz/<target>; new findings (crash-*, timeout-*) land in .fuzz/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := checks video-probe presets sigv4
+fuzz: test-deps
+	$(SWIFT) build --product kiln-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
+		-Xswiftc -parse-as-library -Xswiftc -DKILN_FUZZ
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p .fuzz/$$t/corpus; \
+		echo "== $$t ($(FUZZ_SECONDS) s)"; \
+		SWIFT_BACKTRACE=enable=no KILN_FUZZ_TARGET=$$t ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/kiln-fuzz \
+			.fuzz/$$t/corpus Tests/Fixtures/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+			-rss_limit_mb=4096 -artifact_prefix=.fuzz/$$t/ -print_final_stats=1 || exit 1; \
+	done
+
 # Regenerate samples/ (committed; only needed when changing them).
 samples: bench-deps
 	samples/make-samples.sh
 	samples/video/make-video-samples.sh
+	samples/hostile/make_hostile.py
 
 clean:
 	rm -rf .build kiln-out kiln-data

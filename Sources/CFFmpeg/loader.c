@@ -26,6 +26,46 @@ int kiln_ffmpeg_load(KilnFFmpeg *table, char *error, size_t error_size) {
     return 0;
 }
 
+static int kiln_memory_read(void *opaque, uint8_t *buffer, int size) {
+    KilnMemoryInput *input = opaque;
+    int64_t left = input->size - input->position;
+    if (left <= 0) return AVERROR_EOF;
+    int count = left < size ? (int)left : size;
+    memcpy(buffer, input->data + input->position, (size_t)count);
+    input->position += count;
+    return count;
+}
+
+static int64_t kiln_memory_seek(void *opaque, int64_t offset, int whence) {
+    KilnMemoryInput *input = opaque;
+    int64_t base;
+    switch (whence & ~AVSEEK_FORCE) {
+    case AVSEEK_SIZE: return input->size;
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = input->position; break;
+    case SEEK_END: base = input->size; break;
+    default: return AVERROR(EINVAL);
+    }
+    if (offset > INT64_MAX - base || base + offset < 0 || base + offset > input->size) return AVERROR(EINVAL);
+    input->position = base + offset;
+    return input->position;
+}
+
+AVIOContext *kiln_memory_io(const KilnFFmpeg *ff, KilnMemoryInput *input) {
+    const int size = 4096;
+    unsigned char *buffer = ff->av_malloc(size);
+    if (!buffer) return NULL;
+    AVIOContext *io = ff->avio_alloc_context(buffer, size, 0, input, kiln_memory_read, NULL, kiln_memory_seek);
+    if (!io) ff->av_freep(&buffer);
+    return io;
+}
+
+void kiln_memory_io_free(const KilnFFmpeg *ff, AVIOContext **io) {
+    if (!*io) return;
+    ff->av_freep(&(*io)->buffer);
+    ff->avio_context_free(io);
+}
+
 double kiln_stream_rotation(const KilnFFmpeg *ff, const AVStream *stream) {
     size_t size = 0;
     const uint8_t *matrix = ff->av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);

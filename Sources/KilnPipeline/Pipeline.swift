@@ -92,6 +92,18 @@ public final class Pipeline: Sendable {
         return (record, items)
     }
 
+    /// Runs only the cheap checks (receive, sniff, validate against the preset) on `path`:
+    /// what an upload would be rejected for, without processing it.
+    public func check(path: String, options: IngestOptions = IngestOptions()) async throws(KilnError) -> MediaFacts {
+        let preset = try resolve(options.preset)
+        let environment = environment
+        return try await Offload.run { () throws(KilnError) in
+            var context = IngestContext(path: path, input: path, options: options, preset: preset)
+            try Self.runSteps(Self.checks, &context, environment)
+            return try context.required(context.facts, "facts")
+        }
+    }
+
     /// What the pipeline sees in a file, without processing it: the sniffed type and header facts.
     public func probe(path: String) async throws(KilnError) -> MediaFacts {
         let preset = presets.presets["default"] ?? Preset.builtIn[0]

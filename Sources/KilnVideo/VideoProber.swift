@@ -19,6 +19,22 @@ public enum VideoProber {
         return facts(of: demuxer, mime: format.mime, sizeBytes: sizeBytes)
     }
 
+    /// Header facts of a video held in memory (read through a custom AVIOContext).
+    public static func facts(bytes: UnsafeRawBufferPointer, format: MediaFormat) throws -> VideoFacts {
+        let demuxer: Demuxer
+        do {
+            demuxer = try Demuxer(bytes: bytes, format: format.decoder, interrupt: Interrupt(timeout: .seconds(30)))
+        } catch where error.operation == FFmpegRuntime.loadOperation {
+            throw KilnError.videoProcessing(error.message)
+        } catch {
+            throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
+        }
+        if let stream = truncatedStream(demuxer, fileSize: Int64(bytes.count)) {
+            throw KilnError.corrupt("the data ends before the last sample of stream \(stream)")
+        }
+        return facts(of: demuxer, mime: format.mime, sizeBytes: Int64(bytes.count))
+    }
+
     /// A stream whose index (read from the header) points past the end of the file: the
     /// upload was cut short. Header-only, so a truncated file fails before any decoding.
     static func truncatedStream(_ demuxer: Demuxer, fileSize: Int64) -> Int? {

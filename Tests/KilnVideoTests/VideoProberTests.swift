@@ -41,3 +41,20 @@ import Testing
         #expect { try Clips.facts(name) } throws: { ($0 as? KilnError)?.code == .file005 }
     }
 }
+
+@Suite struct MemoryProbeTests {
+    @Test(arguments: ["h264-aac-moov-end.mp4", "hevc10-rotated.mp4", "vp9-opus.webm"])
+    func probingFromMemoryMatchesProbingTheFile(name: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Clips.path(name)))
+        let format = name.hasSuffix(".webm") ? MediaFormat.forMIME("video/webm")! : MediaFormat.forMIME("video/mp4")!
+        let fromMemory = try data.withUnsafeBytes { try VideoProber.facts(bytes: $0, format: format) }
+        #expect(fromMemory == (try Clips.facts(name)))
+    }
+
+    @Test func truncatedBytesInMemoryAreFILE_005() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Clips.path("truncated.mp4")))
+        #expect {
+            try data.withUnsafeBytes { try VideoProber.facts(bytes: $0, format: MediaFormat.forMIME("video/mp4")!) }
+        } throws: { ($0 as? KilnError)?.code == .file005 }
+    }
+}

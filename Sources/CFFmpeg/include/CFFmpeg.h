@@ -17,6 +17,8 @@
 /// Every FFmpeg function Kiln calls, with the library that defines it.
 #define KILN_FFMPEG_FUNCTIONS(X) \
     X(avutil, av_channel_layout_default) \
+    X(avutil, av_malloc) \
+    X(avutil, av_freep) \
     X(avutil, av_channel_layout_describe) \
     X(avutil, av_color_primaries_name) \
     X(avutil, av_color_transfer_name) \
@@ -70,6 +72,8 @@
     X(avformat, avformat_open_input) \
     X(avformat, avformat_write_header) \
     X(avformat, avio_closep) \
+    X(avformat, avio_alloc_context) \
+    X(avformat, avio_context_free) \
     X(avformat, avio_open2) \
     X(avfilter, av_buffersink_get_frame) \
     X(avfilter, av_buffersink_get_frame_rate) \
@@ -112,5 +116,16 @@ double kiln_stream_rotation(const KilnFFmpeg *_Nonnull ff, const AVStream *_Nonn
 /// Copies the display matrix (rotation) from one stream to another: copying codec
 /// parameters for a remux does not carry it.
 int kiln_copy_display_matrix(const KilnFFmpeg *_Nonnull ff, const AVStream *_Nonnull from, AVStream *_Nonnull to);
+
+/// Bytes in memory read through a custom AVIOContext (probing without a file).
+typedef struct KilnMemoryInput {
+    const uint8_t *_Nullable data;
+    int64_t size;
+    int64_t position;
+} KilnMemoryInput;
+
+/// An AVIOContext reading `input` (which must outlive it); free with kiln_memory_io_free.
+AVIOContext *_Nullable kiln_memory_io(const KilnFFmpeg *_Nonnull ff, KilnMemoryInput *_Nonnull input);
+void kiln_memory_io_free(const KilnFFmpeg *_Nonnull ff, AVIOContext *_Nullable *_Nonnull io);
 
 #endif

@@ -5,6 +5,9 @@ final class Demuxer {
     let context: UnsafeMutablePointer<AVFormatContext>
     /// Held so the interrupt callback's opaque pointer stays valid.
     private let interrupt: Interrupt
+    /// For input read from memory: the custom IO context and its cursor, freed after the context.
+    private var memoryIO: UnsafeMutablePointer<AVIOContext>?
+    private var memory: UnsafeMutablePointer<KilnMemoryInput>?
 
     /// Opens `path` with the demuxer `format` names (never FFmpeg's own guess) and reads enough
     /// to know its streams. Only the file protocol is allowed: a container cannot make FFmpeg
@@ -12,6 +15,34 @@ final class Demuxer {
     init(path: String, format: String, interrupt: Interrupt) throws(AVFailure) {
         try FFmpegRuntime.start()
         self.interrupt = interrupt
+        context = try Self.open(url: path, format: format, interrupt: interrupt, io: nil)
+    }
+
+    /// Opens bytes in memory through a custom AVIOContext: `bytes` must outlive the demuxer.
+    init(bytes: UnsafeRawBufferPointer, format: String, interrupt: Interrupt) throws(AVFailure) {
+        try FFmpegRuntime.start()
+        self.interrupt = interrupt
+        let memory = UnsafeMutablePointer<KilnMemoryInput>.allocate(capacity: 1)
+        memory.initialize(to: KilnMemoryInput(data: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                              size: Int64(bytes.count), position: 0))
+        var io = withFFmpegTable { kiln_memory_io($0, memory) }
+        guard io != nil else {
+            memory.deallocate()
+            throw AVFailure("avio_alloc_context", code: kiln_averror(ENOMEM))
+        }
+        do {
+            context = try Self.open(url: "", format: format, interrupt: interrupt, io: io)
+        } catch {
+            withFFmpegTable { kiln_memory_io_free($0, &io) }
+            memory.deallocate()
+            throw error
+        }
+        self.memoryIO = io
+        self.memory = memory
+    }
+
+    private static func open(url path: String, format: String, interrupt: Interrupt,
+                             io: UnsafeMutablePointer<AVIOContext>?) throws(AVFailure) -> UnsafeMutablePointer<AVFormatContext> {
         guard let inputFormat = ff.av_find_input_format(format) else {
             throw AVFailure("av_find_input_format", message: "FFmpeg has no \(format) demuxer")
         }
@@ -22,11 +53,14 @@ final class Demuxer {
             throw AVFailure("avformat_alloc_context", code: kiln_averror(ENOMEM))
         }
         allocated.pointee.interrupt_callback = interrupt.callback
+        if let io {
+            allocated.pointee.pb = io
+            allocated.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+        }
         var context: UnsafeMutablePointer<AVFormatContext>? = allocated
         // avformat_open_input frees the context on failure.
         try check(ff.avformat_open_input(&context, path, inputFormat, &options), "avformat_open_input")
         guard let opened = context else { throw AVFailure("avformat_open_input", code: kiln_averror(ENOMEM)) }
-        self.context = opened
         do {
             try check(ff.avformat_find_stream_info(opened, nil), "avformat_find_stream_info")
         } catch {
@@ -34,11 +68,14 @@ final class Demuxer {
             ff.avformat_close_input(&toClose)
             throw error
         }
+        return opened
     }
 
     deinit {
         var context: UnsafeMutablePointer<AVFormatContext>? = context
         ff.avformat_close_input(&context)
+        if memoryIO != nil { withFFmpegTable { kiln_memory_io_free($0, &memoryIO) } }
+        memory?.deallocate()
     }
 
     var streams: [UnsafeMutablePointer<AVStream>] {

@@ -1,0 +1,26 @@
+import Foundation
+import KilnFuzz
+
+// KILN_FUZZ_TARGET picks the target (see FuzzTargets.names).
+private let target = ProcessInfo.processInfo.environment["KILN_FUZZ_TARGET"] ?? "checks"
+
+#if KILN_FUZZ
+/// libFuzzer's entry point (built by `make fuzz` with -sanitize=fuzzer,address).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    FuzzTargets.run(target, UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+#else
+/// Without libFuzzer: replays the files given as arguments (a crash reproducer).
+@main
+struct Replay {
+    static func main() throws {
+        for path in CommandLine.arguments.dropFirst() {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data.withUnsafeBytes { FuzzTargets.run(target, $0) }
+            print("ok \(path)")
+        }
+    }
+}
+#endif
