@@ -14,13 +14,11 @@ static inline GType kiln_gtype_array_int(void) { return VIPS_TYPE_ARRAY_INT; }
 static inline GType kiln_gtype_fundamental(GType t) { return G_TYPE_FUNDAMENTAL(t); }
 
 /// The value type of an operation's argument `name`; 0 when the operation has no such argument.
+/// Looked up on the GObject class, which (unlike vips_object_get_argument) writes nothing to
+/// libvips' process-wide error buffer: a miss here must not pollute another job's error text.
 static inline GType kiln_operation_argument_type(VipsOperation *op, const char *name) {
-    GParamSpec *pspec = NULL;
-    VipsArgumentClass *argument_class = NULL;
-    VipsArgumentInstance *argument_instance = NULL;
-    if (vips_object_get_argument(VIPS_OBJECT(op), name, &pspec, &argument_class, &argument_instance))
-        return 0;
-    return G_PARAM_SPEC_VALUE_TYPE(pspec);
+    GParamSpec *pspec = g_object_class_find_property(G_OBJECT_GET_CLASS(op), name);
+    return pspec ? G_PARAM_SPEC_VALUE_TYPE(pspec) : 0;
 }
 
 static inline void kiln_operation_set(VipsOperation *op, const char *name, const GValue *value) {

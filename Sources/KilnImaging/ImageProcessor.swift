@@ -33,7 +33,7 @@ public enum ImageProcessor {
             return Output(width: image.width, height: image.height, quality: quality)
         } catch {
             if let stop = deadline?.stopError() { throw stop }
-            throw error.kilnError(decoding: true)
+            throw error.kilnError(decoding: true, format: facts.format)
         }
     }
 
@@ -110,10 +110,10 @@ public enum ImageProcessor {
 
 extension Error {
     /// The catalog error for anything thrown while imaging.
-    func kilnError(decoding: Bool) -> KilnError {
+    func kilnError(decoding: Bool, format: String? = nil) -> KilnError {
         switch self {
         case let error as KilnError: error
-        case let error as VipsFailure: error.kilnError(decoding: decoding)
+        case let error as VipsFailure: error.kilnError(decoding: decoding, format: format)
         default: .imageProcessing(String(describing: self))
         }
     }

@@ -126,3 +126,36 @@ import Testing
         }
     }
 }
+
+/// libvips keeps one error buffer for the whole process: concurrent failures must still each
+/// report their own decoder's message.
+@Suite struct ErrorIsolationTests {
+    @Test func concurrentFailuresKeepTheirOwnMessages() async throws {
+        let harness = try PipelineHarness()
+        let pipeline = harness.pipeline
+        let cases = [("bad/truncated.jpg", "jpeg"), ("bad/truncated.png", "png")]
+        let results = await withTaskGroup(of: (String, KilnError?).self) { group in
+            for round in 0..<8 {
+                for (file, format) in cases {
+                    group.addTask {
+                        do {
+                            _ = try await pipeline.ingest(path: Fixtures.sample(file), name: "\(round)-\(file)")
+                            return (format, nil)
+                        } catch {
+                            return (format, error as? KilnError)
+                        }
+                    }
+                }
+            }
+            var all: [(String, KilnError?)] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        for (format, error) in results {
+            #expect(error?.code == .file005, "\(format): \(error?.message ?? "")")
+            let message = error?.message.lowercased() ?? ""
+            let other = format == "jpeg" ? "png" : "jpeg"
+            #expect(!message.contains(other == "jpeg" ? "vipsjpeg" : "png"), "a \(format) failure reported: \(message)")
+        }
+    }
+}

@@ -59,10 +59,7 @@ enum VipsOperation {
     ) throws(VipsFailure) {
         let property = key.replacingOccurrences(of: "_", with: "-")
         let type = kiln_operation_argument_type(operation, property)
-        guard type != 0 else {
-            _ = Vips.takeError()
-            throw VipsFailure(operation: name, message: "has no argument \(key)")
-        }
+        guard type != 0 else { throw VipsFailure(operation: name, message: "has no argument \(key)") }
         var value = GValue()
         g_value_init(&value, type)
         defer { g_value_unset(&value) }
