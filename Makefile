@@ -57,7 +57,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := checks video-probe presets sigv4
 fuzz: test-deps
 	$(SWIFT) build --product kiln-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
-		-Xswiftc -parse-as-library -Xswiftc -DKILN_FUZZ
+		-Xswiftc -parse-as-library -Xswiftc -DKILN_FUZZ -Xswiftc -use-ld=lld
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p .fuzz/$$t/corpus; \
 		echo "== $$t ($(FUZZ_SECONDS) s)"; \

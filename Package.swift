@@ -43,7 +43,8 @@ let package = Package(
         // Fuzzing: the targets as a library (regression tests replay their corpora), and one
         // executable that libFuzzer drives (`make fuzz`) or that replays files given to it.
         .target(name: "KilnFuzz", dependencies: ["KilnPipeline", "KilnVideo", "KilnStorage"]),
-        .executableTarget(name: "kiln-fuzz", dependencies: ["KilnFuzz"], path: "Fuzz/kiln-fuzz"),
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(name: "kiln-fuzz", dependencies: ["KilnFuzz", "CFuzzDriver"], path: "Fuzz/kiln-fuzz"),
         .testTarget(name: "KilnFuzzTests", dependencies: ["KilnFuzz", "KilnTestSupport"]),
         .testTarget(name: "KilnCoreTests", dependencies: ["KilnCore", "KilnTestSupport"]),
         .testTarget(name: "KilnSniffTests", dependencies: ["KilnSniff", "KilnTestSupport"]),

@@ -1,3 +1,4 @@
+import CFuzzDriver
 import Foundation
 import KilnFuzz
 
@@ -5,11 +6,19 @@ import KilnFuzz
 private let target = ProcessInfo.processInfo.environment["KILN_FUZZ_TARGET"] ?? "checks"
 
 #if KILN_FUZZ
-/// libFuzzer's entry point (built by `make fuzz` with -sanitize=fuzzer,address).
+/// libFuzzer calls this for every input (built by `make fuzz` with -sanitize=fuzzer,address).
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     FuzzTargets.run(target, UnsafeRawBufferPointer(start: data, count: size))
     return 0
+}
+
+/// SwiftPM names an executable's entry point `<module>_main`; hand it to libFuzzer's driver.
+@_cdecl("kiln_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzOneInput(data, size) }
 }
 #else
 /// Without libFuzzer: replays the files given as arguments (a crash reproducer).

@@ -1,0 +1,1 @@
+// Declarations only (see CFuzzDriver.h); a C target needs one source file.
