@@ -161,3 +161,17 @@ import Testing
         #expect(harness.publishedFiles.isEmpty)
     }
 }
+
+@Suite struct FrameLimitTests {
+    @Test func gifDeclaringTooManyFramesIsMEDIA_006() async throws {
+        var presets = PresetCatalog()
+        try presets.add(json: Data(#"[{"name": "few", "summary": "", "image": {"max_frames": 100}, "renditions": [{"name": "d", "long_edge": 64}]}]"#.utf8),
+                        source: "test")
+        let harness = try PipelineHarness(presets: presets)
+        let error = await harness.failure("hostile/corpus/gif-5000-frames.gif", IngestOptions(preset: "few"))
+        #expect(error?.code == .media006)
+        #expect(error?.details["max_frames"] == .int(100))
+        // libnsgif stops counting at 4097 frames; the header still says far more than 100.
+        if case .int(let frames)? = error?.details["frame_count"] { #expect(frames > 4000) } else { Issue.record("no frame_count") }
+    }
+}

@@ -36,17 +36,23 @@ public struct ImageRules: Codable, Sendable, Equatable {
     public var minHeight: Int
     /// Allowed width/height range (MEDIA_004 under `--fit reject`); nil when any shape goes.
     public var aspect: AspectRange?
+    /// Frames or pages an animated or multi-page input may declare (MEDIA_006): reading the
+    /// header of a GIF walks every frame.
+    public var maxFrames: Int
 
     public static let defaultMaxBytes: Int64 = 50 * 1024 * 1024
     public static let defaultMaxPixels = 100_000_000
+    public static let defaultMaxFrames = 10_000
 
     public init(maxBytes: Int64 = defaultMaxBytes, maxPixels: Int = defaultMaxPixels,
-                minWidth: Int = 1, minHeight: Int = 1, aspect: AspectRange? = nil) {
+                minWidth: Int = 1, minHeight: Int = 1, aspect: AspectRange? = nil,
+                maxFrames: Int = defaultMaxFrames) {
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
         self.minWidth = minWidth
         self.minHeight = minHeight
         self.aspect = aspect
+        self.maxFrames = maxFrames
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,12 +62,13 @@ public struct ImageRules: Codable, Sendable, Equatable {
             maxPixels: try c.decodeIfPresent(Int.self, forKey: .maxPixels) ?? Self.defaultMaxPixels,
             minWidth: try c.decodeIfPresent(Int.self, forKey: .minWidth) ?? 1,
             minHeight: try c.decodeIfPresent(Int.self, forKey: .minHeight) ?? 1,
-            aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect))
+            aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
+            maxFrames: try c.decodeIfPresent(Int.self, forKey: .maxFrames) ?? Self.defaultMaxFrames)
     }
 
     enum CodingKeys: String, CodingKey {
         case maxBytes = "max_bytes", maxPixels = "max_pixels", minWidth = "min_width"
-        case minHeight = "min_height", aspect
+        case minHeight = "min_height", aspect, maxFrames = "max_frames"
     }
 }
 

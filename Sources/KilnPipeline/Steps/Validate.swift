@@ -41,6 +41,7 @@ enum ImageRulesCheck {
         if facts.width * facts.height > rules.maxPixels {
             throw KilnError.tooManyPixels(width: facts.width, height: facts.height, limit: rules.maxPixels)
         }
+        if facts.pages > rules.maxFrames { throw KilnError.frameCount(facts.pages, max: rules.maxFrames) }
         let (width, height) = (facts.displayWidth, facts.displayHeight)
         if width < rules.minWidth || height < rules.minHeight {
             throw KilnError.tooSmall(width: width, height: height, minWidth: rules.minWidth, minHeight: rules.minHeight)
