@@ -29,15 +29,7 @@ public struct LocalStore: MediaStore {
 
     private var stagingRoot: String { root + "/.staging" }
 
-    public func makeStaging() throws(KilnError) -> Staging {
-        let directory = stagingRoot + "/" + UUID().uuidString.lowercased()
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.storageUnavailable("cannot create \(directory): \(Self.reason(error))")
-        }
-        return Staging(directory: directory)
-    }
+    public func makeStaging() throws(KilnError) -> Staging { try Staging.create(under: stagingRoot) }
 
     public func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String {
         let target = root + "/" + id

@@ -22,15 +22,7 @@ public struct ObjectMediaStore: MediaStore {
         }
     }
 
-    public func makeStaging() throws(KilnError) -> Staging {
-        let directory = stagingRoot + "/" + UUID().uuidString.lowercased()
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
-        }
-        return Staging(directory: directory)
-    }
+    public func makeStaging() throws(KilnError) -> Staging { try Staging.create(under: stagingRoot) }
 
     public func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String {
         defer { discard(staging) }

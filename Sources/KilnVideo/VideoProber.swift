@@ -5,34 +5,33 @@ import KilnCore
 /// codecs, size, rotation, frame rate, duration, colour, audio. Nothing is decoded.
 public enum VideoProber {
     public static func facts(path: String, format: MediaFormat, sizeBytes: Int64) throws -> VideoFacts {
+        try facts(format: format, sizeBytes: sizeBytes) { interrupt throws(AVFailure) in
+            try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
+        }
+    }
+
+    /// Header facts of a video held in memory (read through a custom AVIOContext).
+    public static func facts(bytes: UnsafeRawBufferPointer, format: MediaFormat) throws -> VideoFacts {
+        try facts(format: format, sizeBytes: Int64(bytes.count)) { interrupt throws(AVFailure) in
+            try Demuxer(bytes: bytes, format: format.decoder, interrupt: interrupt)
+        }
+    }
+
+    /// Opens with `open`, maps failures to catalog codes, and checks the index against the size.
+    private static func facts(format: MediaFormat, sizeBytes: Int64,
+                              open: (Interrupt) throws(AVFailure) -> Demuxer) throws -> VideoFacts {
         let demuxer: Demuxer
         do {
-            demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(timeout: .seconds(30)))
+            demuxer = try open(Interrupt(timeout: .seconds(30)))
         } catch where error.operation == FFmpegRuntime.loadOperation {
             throw KilnError.videoProcessing(error.message)
         } catch {
             throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
         }
         if let stream = truncatedStream(demuxer, fileSize: sizeBytes) {
-            throw KilnError.corrupt("the file ends before the last sample of stream \(stream) (truncated upload?)")
+            throw KilnError.corrupt("the data ends before the last sample of stream \(stream) (truncated upload?)")
         }
         return facts(of: demuxer, mime: format.mime, sizeBytes: sizeBytes)
-    }
-
-    /// Header facts of a video held in memory (read through a custom AVIOContext).
-    public static func facts(bytes: UnsafeRawBufferPointer, format: MediaFormat) throws -> VideoFacts {
-        let demuxer: Demuxer
-        do {
-            demuxer = try Demuxer(bytes: bytes, format: format.decoder, interrupt: Interrupt(timeout: .seconds(30)))
-        } catch where error.operation == FFmpegRuntime.loadOperation {
-            throw KilnError.videoProcessing(error.message)
-        } catch {
-            throw KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
-        }
-        if let stream = truncatedStream(demuxer, fileSize: Int64(bytes.count)) {
-            throw KilnError.corrupt("the data ends before the last sample of stream \(stream)")
-        }
-        return facts(of: demuxer, mime: format.mime, sizeBytes: Int64(bytes.count))
     }
 
     /// A stream whose index (read from the header) points past the end of the file: the

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where renditions end up. Work is written into a private staging directory first and
 /// published as a whole by `commit`, so a reader never sees a half-written item.
 public protocol MediaStore: Sendable {
@@ -26,4 +28,15 @@ public struct Staging: Sendable, Equatable {
 
     /// The path of `name` inside the staging directory.
     public func path(_ name: String) -> String { directory + "/" + name }
+
+    /// A new, uniquely named staging directory under `root`.
+    public static func create(under root: String) throws(KilnError) -> Staging {
+        let directory = root + "/" + UUID().uuidString.lowercased()
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
+        }
+        return Staging(directory: directory)
+    }
 }
