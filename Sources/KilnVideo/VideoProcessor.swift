@@ -30,6 +30,8 @@ public enum VideoProcessor {
         let total = expectedFrames(facts, plan: plan)
         do {
             let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
+            // A header can understate the duration: the packets themselves are held to the limit.
+            input.durationLimit = rules.maxDuration + 1
             switch plan.mode {
             case .remux:
                 try Remuxer.run(input: input, outputPath: videoPath, interrupt: interrupt)
@@ -60,6 +62,10 @@ public enum VideoProcessor {
             return Output(mode: plan.mode, width: plan.geometry.width, height: plan.geometry.height,
                           posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings)
         } catch let failure as AVFailure {
+            if failure.operation == Demuxer.durationLimitOperation {
+                throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
+                    .with(detail: "decoded_duration_over", .double(rules.maxDuration + 1))
+            }
             throw classify(failure, interrupt: interrupt, timeout: timeout)
         }
     }

@@ -179,3 +179,20 @@ enum VideoProcessorTestsHelper {
         #expect(plan.warnings.contains("reduced the frame rate from 30 to 24 fps"))
     }
 }
+
+@Suite struct DecodedDurationTests {
+    /// A header that understates the duration does not buy unbounded work: the packets read
+    /// are held to the preset's maximum (here 1 s for a 3 s clip whose facts claim 0.5 s).
+    @Test func packetsPastTheMaximumStopTheJobAsMEDIA_005() throws {
+        var facts = try Clips.facts("vp9-opus.webm")
+        facts.duration = 0.5
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        #expect {
+            try VideoProcessor.process(path: Clips.path("vp9-opus.webm"), format: MediaFormat.forMIME("video/webm")!,
+                                       facts: facts, rules: VideoRules(maxDuration: 0), fit: .reject,
+                                       videoPath: directory + "/v.mp4", posterPath: directory + "/p.jpg")
+        } throws: { ($0 as? KilnError)?.code == .media005 }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/v.mp4"), "no partial video")
+    }
+}

@@ -14,5 +14,12 @@ public struct KilnError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var entry: CatalogEntry { code.entry }
+
+    /// The same error with one more detail.
+    public func with(detail key: String, _ value: JSONValue) -> KilnError {
+        var copy = self
+        copy.details[key] = value
+        return copy
+    }
     public var description: String { "\(code.rawValue): \(message)" }
 }

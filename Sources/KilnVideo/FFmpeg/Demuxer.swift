@@ -92,6 +92,9 @@ final class Demuxer {
 
     /// How far into the file (seconds from its start) the packets read so far reach.
     private(set) var secondsRead = 0.0
+    /// Reading stops past this many seconds of media, whatever the header claimed.
+    var durationLimit: Double?
+    static let durationLimitOperation = "duration limit"
 
     /// Reads the next packet; false at the end of the file.
     func read(into packet: Packet) throws(AVFailure) -> Bool {
@@ -103,6 +106,9 @@ final class Demuxer {
         if p.pts != kiln_nopts_value(), let stream = context.pointee.streams[Int(p.stream_index)] {
             let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
             secondsRead = max(secondsRead, Double(p.pts - start + max(0, p.duration)) * av_q2d(stream.pointee.time_base))
+            if let durationLimit, secondsRead > durationLimit {
+                throw AVFailure(Self.durationLimitOperation, message: "the media runs past \(durationLimit) s")
+            }
         }
         return true
     }
