@@ -24,8 +24,11 @@ struct ProcessCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also store the original, byte for byte (not sanitized).")
     var keepOriginal = false
 
-    @Option(name: .long, help: "Seconds a video may take to process (env KILN_TIMEOUT; default: 600).")
+    @Option(name: .long, help: "Seconds a job may take to process (env KILN_TIMEOUT; default: 600).")
     var timeout: Double?
+
+    @Option(name: .long, help: "Megabytes of memory a job may plan to use (env KILN_MEMORY_BUDGET_MB; default: 2048).")
+    var memoryBudget: Int?
 
     @Flag(help: "Print one JSON envelope on stdout.") var json = false
 
@@ -34,14 +37,17 @@ struct ProcessCommand: AsyncParsableCommand {
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a number of seconds above 0") }
+        if let memoryBudget, memoryBudget <= 0 { throw ValidationError("--memory-budget must be megabytes above 0") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be given once") }
     }
 
     func run() async throws {
         let seconds = timeout ?? Environment.value("KILN_TIMEOUT").flatMap(Double.init) ?? 600
+        let megabytes = memoryBudget ?? Environment.value("KILN_MEMORY_BUDGET_MB").flatMap(Int.init) ?? 2048
         let options = IngestOptions(preset: settings.presetName, type: type, fit: fit, keepOriginal: keepOriginal,
                                     timeout: .milliseconds(Int64(seconds * 1000)),
-                                    progress: json ? nil : Output.progressLine)
+                                    progress: json ? nil : Output.progressLine,
+                                    memoryBudget: Int64(megabytes) << 20)
         let pipeline: Pipeline
         var inputs: [(path: String, name: String)] = []
         var spooled: [SpooledFile] = []

@@ -175,3 +175,41 @@ import Testing
         if case .int(let frames)? = error?.details["frame_count"] { #expect(frames > 4000) } else { Issue.record("no frame_count") }
     }
 }
+
+/// The per-job memory budget, checked against an estimate from the header before decoding.
+@Suite struct MemoryBudgetTests {
+    @Test func imageOverTheBudgetIsMEDIA_003BeforeDecoding() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("photo.jpg", IngestOptions(memoryBudget: 1 << 20))
+        #expect(error?.code == .media003)
+        #expect(error?.details["memory_budget_bytes"] == .int(1 << 20))
+        if case .int(let needed)? = error?.details["estimated_memory_bytes"] { #expect(needed > 1 << 20) }
+        else { Issue.record("no estimate in the details") }
+    }
+
+    @Test func videoOverTheBudgetIsMEDIA_003() async throws {
+        let harness = try PipelineHarness()
+        let error = await harness.failure("video/hlg-hdr.mp4", IngestOptions(memoryBudget: 4 << 20))
+        #expect(error?.code == .media003 && error?.message.contains("budget") == true)
+    }
+
+    @Test func theDefaultBudgetLeavesRoomForTheLimits() {
+        // The largest image the default preset admits (100 MP, 16-bit RGBA, very wide) and a 4K
+        // HDR video both fit the default budget: the budget stops outliers, not legal inputs.
+        let wide = ImageFacts(format: "tiff", mime: "image/tiff", sizeBytes: 1, width: 100_000, height: 1000,
+                              orientation: 1, colorSpace: "rgb16", bands: 4, bitDepth: 16, hasAlpha: true,
+                              hasICCProfile: false, pages: 1, metadata: [])
+        #expect(MemoryEstimate.image(wide, renditions: Preset.builtIn[0].renditions) < IngestOptions.defaultMemoryBudget)
+        let stream = VideoStreamFacts(codec: "hevc", profile: nil, pixelFormat: "yuv420p10le", bitDepth: 10, width: 3840,
+                                      height: 2160, rotation: 0, frameRate: 60, variableFrameRate: false, frameCount: 100,
+                                      colorTransfer: "smpte2084", colorPrimaries: "bt2020", hdr: "pq", interlaced: false,
+                                      decodable: true)
+        let hdr = VideoFacts(container: "mov", mime: "video/mp4", sizeBytes: 1, duration: 10, bitRate: nil,
+                             video: stream, audio: nil)
+        let sdr = VideoFacts(container: "mov", mime: "video/mp4", sizeBytes: 1, duration: 10, bitRate: nil,
+                             video: { var s = stream; s.hdr = nil; return s }(), audio: nil)
+        #expect(MemoryEstimate.video(hdr, output: VideoOutputSpec()) < IngestOptions.defaultMemoryBudget)
+        #expect(MemoryEstimate.video(hdr, output: VideoOutputSpec()) > MemoryEstimate.video(sdr, output: VideoOutputSpec()),
+                "tone mapping holds float frames")
+    }
+}

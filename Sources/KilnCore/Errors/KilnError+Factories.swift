@@ -135,6 +135,13 @@ extension KilnError {
                   details: ["timeout_seconds": .double(seconds)])
     }
 
+    public static func overMemoryBudget(needed: Int64, budget: Int64, width: Int, height: Int) -> KilnError {
+        KilnError(.media003,
+                  "Dimensions out of range: processing \(width)x\(height) needs about \(ByteCount.format(needed)) of memory, over the \(ByteCount.format(budget)) budget per job; send a smaller file",
+                  details: ["estimated_memory_bytes": .int(Int(needed)), "memory_budget_bytes": .int(Int(budget)),
+                            "width": .int(width), "height": .int(height)])
+    }
+
     public static func imageProcessing(_ reason: String) -> KilnError {
         KilnError(.processing001, "Image processing failed: \(reason)", details: ["reason": .string(reason)])
     }

@@ -16,6 +16,12 @@ extension Step {
         }
         let facts = try ImageProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
         try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+        if let budget = context.options.memoryBudget {
+            let needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
+            if needed > budget {
+                throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: facts.width, height: facts.height)
+            }
+        }
         context.facts = .image(facts)
     }
 
@@ -30,6 +36,12 @@ extension Step {
         }
         let facts = try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
         try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+        if let budget = context.options.memoryBudget, let video = facts.video {
+            let needed = MemoryEstimate.video(facts, output: rules.output)
+            if needed > budget {
+                throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: video.width, height: video.height)
+            }
+        }
         context.facts = .video(facts)
     }
 }
