@@ -14,7 +14,8 @@ public enum MemoryEstimate {
         let bytesPerSample = Int64(max(1, facts.bitDepth / 8))
         let strips = Int64(facts.width) * Int64(max(3, facts.bands)) * bytesPerSample * Int64(stripLines) * Int64(threads)
         // A crop around the most interesting region looks at the whole shrunk picture at once.
-        let largest = renditions.map { Int64($0.maxWidth) * Int64($0.maxHeight) * 4 }.max() ?? 0
+        let source = Int64(facts.width) * Int64(facts.height)
+        let largest = renditions.map { min(Int64($0.maxWidth) * Int64($0.maxHeight), source) * 4 }.max() ?? 0
         return strips + largest * 2
     }
 
