@@ -7,10 +7,8 @@ static inline GType kiln_gtype_uint64(void) { return G_TYPE_UINT64; }
 static inline GType kiln_gtype_double(void) { return G_TYPE_DOUBLE; }
 static inline GType kiln_gtype_string(void) { return G_TYPE_STRING; }
 static inline GType kiln_gtype_enum(void) { return G_TYPE_ENUM; }
-static inline GType kiln_gtype_flags(void) { return G_TYPE_FLAGS; }
 static inline GType kiln_gtype_image(void) { return VIPS_TYPE_IMAGE; }
 static inline GType kiln_gtype_array_double(void) { return VIPS_TYPE_ARRAY_DOUBLE; }
-static inline GType kiln_gtype_array_int(void) { return VIPS_TYPE_ARRAY_INT; }
 static inline GType kiln_gtype_fundamental(GType t) { return G_TYPE_FUNDAMENTAL(t); }
 
 /// The value type of an operation's argument `name`; 0 when the operation has no such argument.

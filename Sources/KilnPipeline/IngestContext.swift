@@ -25,16 +25,12 @@ struct IngestContext: Sendable {
     var warnings: [String] = []
     /// Set by stage.
     var item: MediaItem?
-    /// Stops a running video job when the caller's task is cancelled.
-    let cancellation: VideoCancellation
-    /// The same for libvips work, with the job's time limit.
-    let imageDeadline: ImageDeadline
+    /// The job's deadline and cancel switch, for FFmpeg and libvips alike.
+    let control: JobControl
 
-    init(path: String, input: String, options: IngestOptions, preset: Preset,
-         cancellation: VideoCancellation = VideoCancellation(), imageDeadline: ImageDeadline? = nil) {
+    init(path: String, input: String, options: IngestOptions, preset: Preset, control: JobControl? = nil) {
         self.path = path
-        self.cancellation = cancellation
-        self.imageDeadline = imageDeadline ?? ImageDeadline(timeout: options.timeout)
+        self.control = control ?? JobControl(timeout: options.timeout)
         self.input = input
         self.options = options
         self.preset = preset
@@ -44,5 +40,19 @@ struct IngestContext: Sendable {
     func required<T>(_ value: T?, _ name: String) throws(KilnError) -> T {
         guard let value else { throw KilnError.internalError("pipeline step order: \(name) was not set") }
         return value
+    }
+}
+
+/// One job's stop switch: cancels FFmpeg work (interrupt callback) and libvips work (kill
+/// flag), and carries the deadline libvips checks.
+final class JobControl: Sendable {
+    let video = VideoCancellation()
+    let images: ImageDeadline
+
+    init(timeout: Duration?) { images = ImageDeadline(timeout: timeout) }
+
+    func cancel() {
+        video.cancel()
+        images.cancel()
     }
 }

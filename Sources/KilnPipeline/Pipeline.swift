@@ -34,25 +34,31 @@ public final class Pipeline: Sendable {
     {
         let preset = try resolve(options.preset)
         let environment = environment
-        let cancellation = VideoCancellation()
-        let imageDeadline = ImageDeadline(timeout: options.timeout)
-        let staged: Result<IngestContext, KilnError> = await withTaskCancellationHandler {
+        var context = try await Self.cancellable(options) { control throws(KilnError) in
+            var context = IngestContext(path: path, input: name ?? path, options: options, preset: preset, control: control)
+            try Self.runSteps(Self.checks + Self.work, &context, environment)
+            return context
+        }
+        return try await commit(&context)
+    }
+
+    /// Runs blocking work off the caller's thread; cancelling the caller's task stops it
+    /// (FFmpeg's interrupt callback, libvips' kill flag), as does the job's deadline.
+    static func cancellable<T: Sendable>(_ options: IngestOptions,
+                                         _ work: @escaping @Sendable (JobControl) throws(KilnError) -> T)
+        async throws(KilnError) -> T
+    {
+        let control = JobControl(timeout: options.timeout)
+        let result: Result<T, KilnError> = await withTaskCancellationHandler {
             do {
-                return .success(try await Offload.run { () throws(KilnError) in
-                    var context = IngestContext(path: path, input: name ?? path, options: options, preset: preset,
-                                                cancellation: cancellation, imageDeadline: imageDeadline)
-                    try Self.runSteps(Self.checks + Self.work, &context, environment)
-                    return context
-                })
+                return .success(try await Offload.run { () throws(KilnError) in try work(control) })
             } catch {
-                return .failure(Self.catalogError(error, step: "ingest"))
+                return .failure(catalogError(error, step: "ingest"))
             }
         } onCancel: {
-            cancellation.cancel()
-            imageDeadline.cancel()
+            control.cancel()
         }
-        var context = try staged.get()
-        return try await commit(&context)
+        return try result.get()
     }
 
     /// Processes several files as one carousel: the count and every item's checks pass before any
@@ -65,8 +71,10 @@ public final class Pipeline: Sendable {
             throw KilnError.carouselCount(paths.count, range: preset.carousel?.range, preset: preset.name)
         }
         let environment = environment
-        var contexts = try await Offload.run { () throws(KilnError) in
-            var contexts = paths.map { IngestContext(path: $0.path, input: $0.name, options: options, preset: preset) }
+        var contexts = try await Self.cancellable(options) { control throws(KilnError) in
+            var contexts = paths.map {
+                IngestContext(path: $0.path, input: $0.name, options: options, preset: preset, control: control)
+            }
             for index in contexts.indices {
                 try Self.runSteps(Self.checks, &contexts[index], environment)
                 if let kind = contexts[index].format?.kind, !rules.kinds.contains(kind) {

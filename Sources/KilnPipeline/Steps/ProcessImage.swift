@@ -37,7 +37,7 @@ extension Step {
         while true {
             let output = try ImageProcessor.render(
                 path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: path, quality: quality, deadline: context.imageDeadline)
+                outputPath: path, quality: quality, deadline: context.control.images)
             guard let limit = spec.maxBytes, spec.format != .png, quality > 30 else { return output }
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             if size <= limit { return output }

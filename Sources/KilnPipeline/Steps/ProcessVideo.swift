@@ -14,7 +14,7 @@ extension Step {
         let output = try VideoProcessor.process(
             path: context.path, format: format, facts: facts, rules: rules, fit: context.options.fit,
             videoPath: staging.path("video.mp4"), posterPath: staging.path("poster.jpg"),
-            timeout: context.options.timeout, cancellation: context.cancellation, progress: context.options.progress)
+            timeout: context.options.timeout, cancellation: context.control.video, progress: context.options.progress)
         context.warnings.append(contentsOf: output.warnings)
         context.renditionFiles.append((
             RenditionSpec(name: "video", format: .mp4, maxWidth: rules.output.maxWidth, maxHeight: rules.output.maxHeight),
