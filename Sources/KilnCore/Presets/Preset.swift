@@ -58,12 +58,12 @@ public struct ImageRules: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
-            maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes) ?? Self.defaultMaxBytes,
-            maxPixels: try c.decodeIfPresent(Int.self, forKey: .maxPixels) ?? Self.defaultMaxPixels,
-            minWidth: try c.decodeIfPresent(Int.self, forKey: .minWidth) ?? 1,
-            minHeight: try c.decodeIfPresent(Int.self, forKey: .minHeight) ?? 1,
+            maxBytes: try c.value(.maxBytes, or: Self.defaultMaxBytes),
+            maxPixels: try c.value(.maxPixels, or: Self.defaultMaxPixels),
+            minWidth: try c.value(.minWidth, or: 1),
+            minHeight: try c.value(.minHeight, or: 1),
             aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
-            maxFrames: try c.decodeIfPresent(Int.self, forKey: .maxFrames) ?? Self.defaultMaxFrames)
+            maxFrames: try c.value(.maxFrames, or: Self.defaultMaxFrames))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -153,12 +153,12 @@ public struct RenditionSpec: Codable, Sendable, Equatable {
                 forKey: .maxWidth, in: c,
                 debugDescription: "rendition \(name) needs long_edge, or max_width and max_height, above 0")
         }
-        let quality = try c.decodeIfPresent(Int.self, forKey: .quality) ?? 85
+        let quality = try c.value(.quality, or: 85)
         guard (1...100).contains(quality) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .quality, in: c, debugDescription: "quality must be 1 to 100, got \(quality)")
         }
-        self.init(name: name, format: try c.decodeIfPresent(OutputFormat.self, forKey: .format) ?? .jpeg,
+        self.init(name: name, format: try c.value(.format, or: .jpeg),
                   maxWidth: width, maxHeight: height, quality: quality,
                   maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes),
                   maxPixels: try c.decodeIfPresent(Int.self, forKey: .maxPixels))

@@ -51,19 +51,19 @@ public struct VideoRules: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = VideoRules()
         self.init(
-            maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes) ?? defaults.maxBytes,
-            minDuration: try c.decodeIfPresent(Double.self, forKey: .minDuration) ?? defaults.minDuration,
-            maxDuration: try c.decodeIfPresent(Double.self, forKey: .maxDuration) ?? defaults.maxDuration,
-            minWidth: try c.decodeIfPresent(Int.self, forKey: .minWidth) ?? defaults.minWidth,
-            minHeight: try c.decodeIfPresent(Int.self, forKey: .minHeight) ?? defaults.minHeight,
-            maxLongEdge: try c.decodeIfPresent(Int.self, forKey: .maxLongEdge) ?? defaults.maxLongEdge,
-            maxShortEdge: try c.decodeIfPresent(Int.self, forKey: .maxShortEdge) ?? defaults.maxShortEdge,
-            minFrameRate: try c.decodeIfPresent(Double.self, forKey: .minFrameRate) ?? defaults.minFrameRate,
-            maxFrameRate: try c.decodeIfPresent(Double.self, forKey: .maxFrameRate) ?? defaults.maxFrameRate,
-            maxFrames: try c.decodeIfPresent(Int.self, forKey: .maxFrames) ?? defaults.maxFrames,
+            maxBytes: try c.value(.maxBytes, or: defaults.maxBytes),
+            minDuration: try c.value(.minDuration, or: defaults.minDuration),
+            maxDuration: try c.value(.maxDuration, or: defaults.maxDuration),
+            minWidth: try c.value(.minWidth, or: defaults.minWidth),
+            minHeight: try c.value(.minHeight, or: defaults.minHeight),
+            maxLongEdge: try c.value(.maxLongEdge, or: defaults.maxLongEdge),
+            maxShortEdge: try c.value(.maxShortEdge, or: defaults.maxShortEdge),
+            minFrameRate: try c.value(.minFrameRate, or: defaults.minFrameRate),
+            maxFrameRate: try c.value(.maxFrameRate, or: defaults.maxFrameRate),
+            maxFrames: try c.value(.maxFrames, or: defaults.maxFrames),
             aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
-            constantFrameRate: try c.decodeIfPresent(Bool.self, forKey: .constantFrameRate) ?? false,
-            output: try c.decodeIfPresent(VideoOutputSpec.self, forKey: .output) ?? defaults.output)
+            constantFrameRate: try c.value(.constantFrameRate, or: false),
+            output: try c.value(.output, or: defaults.output))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -100,12 +100,12 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = VideoOutputSpec()
-        self.init(maxWidth: try c.decodeIfPresent(Int.self, forKey: .maxWidth) ?? d.maxWidth,
-                  maxHeight: try c.decodeIfPresent(Int.self, forKey: .maxHeight) ?? d.maxHeight,
-                  crf: try c.decodeIfPresent(Int.self, forKey: .crf) ?? d.crf,
-                  preset: try c.decodeIfPresent(String.self, forKey: .preset) ?? d.preset,
-                  audioBitRate: try c.decodeIfPresent(Int.self, forKey: .audioBitRate) ?? d.audioBitRate,
-                  maxSampleRate: try c.decodeIfPresent(Int.self, forKey: .maxSampleRate) ?? d.maxSampleRate)
+        self.init(maxWidth: try c.value(.maxWidth, or: d.maxWidth),
+                  maxHeight: try c.value(.maxHeight, or: d.maxHeight),
+                  crf: try c.value(.crf, or: d.crf),
+                  preset: try c.value(.preset, or: d.preset),
+                  audioBitRate: try c.value(.audioBitRate, or: d.audioBitRate),
+                  maxSampleRate: try c.value(.maxSampleRate, or: d.maxSampleRate))
     }
 
     enum CodingKeys: String, CodingKey {
