@@ -33,26 +33,21 @@ static inline void kiln_operation_unref_outputs(VipsOperation *op) { vips_object
 static inline VipsImage *kiln_value_get_image(const GValue *value) { return VIPS_IMAGE(g_value_get_object(value)); }
 static inline void kiln_value_set_image(GValue *value, VipsImage *image) { g_value_set_object(value, image); }
 
-/// A job's deadline for libvips: evaluation checks it on every progress tick and sets the
-/// image's kill flag once it has passed (or the job was cancelled); the save then fails.
+/// Asked on every evaluation tick whether the job must stop (cancelled or out of time); the
+/// image is then killed and the save fails. `should_stop` reads the job's state atomically.
 typedef struct {
-    gint64 deadline_us;   /* g_get_monotonic_time() value; 0 for none */
-    volatile gint cancelled;
-} KilnDeadline;
+    int (*_Nonnull should_stop)(void *_Nullable user);
+    void *_Nullable user;
+} KilnEvalWatch;
 
-static void kiln_deadline_check(VipsImage *image, VipsProgress *progress, void *user) {
+static void kiln_eval_check(VipsImage *image, VipsProgress *progress, void *user) {
     (void)progress;
-    KilnDeadline *deadline = (KilnDeadline *)user;
-    if (g_atomic_int_get(&deadline->cancelled) ||
-        (deadline->deadline_us && g_get_monotonic_time() > deadline->deadline_us))
-        vips_image_set_kill(image, TRUE);
+    KilnEvalWatch *watch = (KilnEvalWatch *)user;
+    if (watch->should_stop(watch->user)) vips_image_set_kill(image, TRUE);
 }
 
-/// Watches evaluation of `image` (the image handed to a save) against `deadline`, which must
-/// outlive the evaluation.
-static inline void kiln_watch_deadline(VipsImage *image, KilnDeadline *deadline) {
+/// Watches evaluation of `image` (the image handed to a save); `watch` must outlive it.
+static inline void kiln_watch_eval(VipsImage *image, KilnEvalWatch *watch) {
     vips_image_set_progress(image, TRUE);
-    g_signal_connect_data(image, "eval", G_CALLBACK(kiln_deadline_check), deadline, NULL, 0);
+    g_signal_connect_data(image, "eval", G_CALLBACK(kiln_eval_check), watch, NULL, 0);
 }
-
-static inline gint64 kiln_monotonic_us(void) { return g_get_monotonic_time(); }

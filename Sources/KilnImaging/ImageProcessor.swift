@@ -14,11 +14,11 @@ public enum ImageProcessor {
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
     /// - Parameter facts: the header facts (their displayed size plans the geometry).
-    ///   A `deadline` stops the work mid-computation (PROCESSING_003).
+    ///   A `control` stops the work mid-computation (PROCESSING_003 late, PROCESSING_005 cancelled).
     public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
                               fit: Fit, outputPath: String, quality: Int? = nil,
-                              deadline: ImageDeadline? = nil) throws -> Output {
-        if let stop = deadline?.stopError() { throw stop }
+                              control: JobControl? = nil) throws -> Output {
+        if let stop = control?.stopError() { throw stop }
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit)
         let quality = quality ?? spec.quality
@@ -28,11 +28,14 @@ public enum ImageProcessor {
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
             }
-            if let deadline { deadline.watch(image) }
-            try save(image, format: spec.format, quality: quality, to: outputPath)
+            let watch = control.map(EvalWatch.init)
+            watch?.watch(image)
+            try withExtendedLifetime(watch) { () throws(VipsFailure) in
+                try save(image, format: spec.format, quality: quality, to: outputPath)
+            }
             return Output(width: image.width, height: image.height, quality: quality)
         } catch {
-            if let stop = deadline?.stopError() { throw stop }
+            if let stop = control?.stopError() { throw stop }
             throw error.kilnError(decoding: true, format: facts.format)
         }
     }

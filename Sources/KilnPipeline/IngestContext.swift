@@ -10,14 +10,23 @@ struct IngestContext: Sendable {
     let input: String
     let options: IngestOptions
     let preset: Preset
+    /// The job's deadline, cancel switch and progress, for every step and engine.
+    let control: JobControl
+    /// libvips and FFmpeg threads this job may use.
+    let threads: Int
 
-    /// Set by receive.
+    /// Set by receive (a stream's hash is known from receiving it; a file's, from identify).
     var sizeBytes: Int64 = 0
+    var sourceSHA256: String?
     /// Set by sniff.
     var mime = ""
     var format: MediaFormat?
-    /// Set by validate.
+    /// Set by validate: the header facts and the memory the work is estimated to need.
     var facts: MediaFacts?
+    var memoryEstimate: Int64 = 0
+    /// Set by identify.
+    var id: String?
+    var processingOptions: ProcessingOptions?
     /// Set by process.
     var staging: Staging?
     var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []
@@ -25,15 +34,14 @@ struct IngestContext: Sendable {
     var warnings: [String] = []
     /// Set by stage.
     var item: MediaItem?
-    /// The job's deadline and cancel switch, for FFmpeg and libvips alike.
-    let control: JobControl
 
-    init(path: String, input: String, options: IngestOptions, preset: Preset, control: JobControl? = nil) {
+    init(path: String, input: String, options: IngestOptions, preset: Preset, control: JobControl, threads: Int = 0) {
         self.path = path
-        self.control = control ?? JobControl(timeout: options.timeout)
         self.input = input
         self.options = options
         self.preset = preset
+        self.control = control
+        self.threads = threads
     }
 
     /// A value a step needs from an earlier one; its absence is a bug in the step order.
@@ -41,18 +49,7 @@ struct IngestContext: Sendable {
         guard let value else { throw KilnError.internalError("pipeline step order: \(name) was not set") }
         return value
     }
-}
 
-/// One job's stop switch: cancels FFmpeg work (interrupt callback) and libvips work (kill
-/// flag), and carries the deadline libvips checks.
-final class JobControl: Sendable {
-    let video = VideoCancellation()
-    let images: ImageDeadline
-
-    init(timeout: Duration?) { images = ImageDeadline(timeout: timeout) }
-
-    func cancel() {
-        video.cancel()
-        images.cancel()
-    }
+    /// Reports progress within the processing stage.
+    func processing(_ fraction: Double) { control.report(.processing, fraction) }
 }

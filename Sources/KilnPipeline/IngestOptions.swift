@@ -10,19 +10,21 @@ public struct IngestOptions: Sendable {
     public var fit: Fit
     /// Also store the original byte for byte (unsanitized, marked so in the manifest).
     public var keepOriginal: Bool
-    /// Wall-clock limit for processing one video (PROCESSING_003 past it); nil for none.
+    /// Wall-clock limit for the whole job, from its start: checks, processing and storing
+    /// (PROCESSING_003 past it); nil for none.
     public var timeout: Duration?
-    /// Called with frames done and the expected total while a video is transcoded.
-    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    /// Told where the job is: received, checked, processing x%, storing x%, done.
+    public var progress: (@Sendable (JobProgress) -> Void)?
     /// Memory one job may plan to use (estimated from the header, see `MemoryEstimate`);
     /// a job over it is refused before decoding (MEDIA_003). Nil for no budget.
     public var memoryBudget: Int64?
 
     public static let defaultMemoryBudget: Int64 = 2 << 30
+    public static let defaultTimeout: Duration = .seconds(600)
 
     public init(preset: String = "default", type: DeclaredType = .auto, fit: Fit = .reject,
-                keepOriginal: Bool = false, timeout: Duration? = .seconds(600),
-                progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil,
+                keepOriginal: Bool = false, timeout: Duration? = defaultTimeout,
+                progress: (@Sendable (JobProgress) -> Void)? = nil,
                 memoryBudget: Int64? = defaultMemoryBudget) {
         self.preset = preset
         self.type = type
@@ -32,4 +34,7 @@ public struct IngestOptions: Sendable {
         self.progress = progress
         self.memoryBudget = memoryBudget
     }
+
+    /// A new job's control: its deadline starts now.
+    public func makeControl() -> JobControl { JobControl(timeout: timeout, progress: progress) }
 }

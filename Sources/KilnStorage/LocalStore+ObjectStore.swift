@@ -7,50 +7,56 @@ extension LocalStore: ObjectStore {
     public func put(file path: String, key: String, contentType: String) async throws(KilnError) {
         let target = try self.path(for: key)
         let temp = try temporaryPath()
-        do {
-            try FileManager.default.copyItem(atPath: path, toPath: temp)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temp)
-            guard FileManager.default.fileExists(atPath: path) else { throw KilnError.notFound(path) }
-            throw KilnError.storageUnavailable("cannot copy \(path): \(error.localizedDescription)")
+        try await Blocking.run { () throws(KilnError) in
+            do {
+                try FileManager.default.copyItem(atPath: path, toPath: temp)
+            } catch {
+                try? FileManager.default.removeItem(atPath: temp)
+                guard FileManager.default.fileExists(atPath: path) else { throw KilnError.notFound(path) }
+                throw KilnError.storageUnavailable("cannot copy \(path): \(error.localizedDescription)")
+            }
+            try Self.publish(temp, at: target)
         }
-        try publish(temp, at: target)
     }
 
     public func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError) {
         let target = try self.path(for: key)
         let temp = try temporaryPath()
-        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-            throw KilnError.storageUnavailable("cannot write \(temp)")
+        try await Blocking.run { () throws(KilnError) in
+            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+                throw KilnError.storageUnavailable("cannot write \(temp)")
+            }
+            try Self.publish(temp, at: target)
         }
-        try publish(temp, at: target)
     }
 
     public func get(key: String, to path: String) async throws(KilnError) {
         let source = try self.path(for: key)
-        guard FileManager.default.fileExists(atPath: source) else { throw KilnError.notFound(key) }
-        let temp = path + ".part-" + UUID().uuidString.lowercased()
-        do {
-            try FileManager.default.copyItem(atPath: source, toPath: temp)
-        } catch {
-            throw KilnError.storageUnavailable("cannot read \(key): \(error.localizedDescription)")
-        }
-        guard rename(temp, path) == 0 else {
-            try? FileManager.default.removeItem(atPath: temp)
-            throw KilnError.storageUnavailable("cannot write \(path): \(String(cString: strerror(errno)))")
+        try await Blocking.run { () throws(KilnError) in
+            guard FileManager.default.fileExists(atPath: source) else { throw KilnError.notFound(key) }
+            let temp = path + ".part-" + UUID().uuidString.lowercased()
+            do {
+                try FileManager.default.copyItem(atPath: source, toPath: temp)
+            } catch {
+                throw KilnError.storageUnavailable("cannot read \(key): \(error.localizedDescription)")
+            }
+            guard rename(temp, path) == 0 else {
+                try? FileManager.default.removeItem(atPath: temp)
+                throw KilnError.storageUnavailable("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 
-    public func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8] {
+    public func open(key: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
         let source = try self.path(for: key)
-        guard let handle = FileHandle(forReadingAtPath: source) else { throw KilnError.notFound(key) }
-        defer { try? handle.close() }
-        do {
-            try handle.seek(toOffset: UInt64(range.lowerBound))
-            return Array(try handle.read(upToCount: Int(range.upperBound - range.lowerBound + 1)) ?? Data())
-        } catch {
-            throw KilnError.storageUnavailable("cannot read \(key): \(error.localizedDescription)")
-        }
+        var info = stat()
+        guard stat(source, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw KilnError.notFound(key) }
+        let size = Int64(info.st_size)
+        let clipped = try StoredFile.clip(range, size: size)
+        let offset = clipped?.lowerBound ?? 0
+        let reader = try FileRangeReader(path: source, offset: offset, length: (clipped?.upperBound ?? size - 1) - offset + 1)
+        return StoredFile(size: size, range: clipped, contentType: OutputFormat.mime(forFile: key), etag: nil,
+                          body: reader.stream)
     }
 
     public func head(key: String) async throws(KilnError) -> ObjectInfo? {
@@ -66,15 +72,20 @@ extension LocalStore: ObjectStore {
         }
     }
 
-    public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
-        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
-        var objects: [ObjectInfo] = []
-        while let relative = walker.nextObject() as? String {
-            if relative.hasPrefix(".staging") { continue }
-            guard relative.hasPrefix(prefix), let info = try await head(key: relative) else { continue }
-            objects.append(info)
+    public func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo] {
+        let root = root
+        return try await Blocking.run { () throws(KilnError) -> [ObjectInfo] in
+            guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+            var objects: [ObjectInfo] = []
+            while let relative = walker.nextObject() as? String {
+                if relative.hasPrefix(".staging") { continue }
+                var info = stat()
+                guard relative.hasPrefix(prefix), relative > (after ?? ""), stat(root + "/" + relative, &info) == 0,
+                      (info.st_mode & S_IFMT) == S_IFREG else { continue }
+                objects.append(ObjectInfo(key: relative, size: Int64(info.st_size), etag: nil))
+            }
+            return Array(objects.sorted { $0.key < $1.key }.prefix(max(0, limit)))
         }
-        return objects.sorted { $0.key < $1.key }
     }
 
     public func url(for key: String) -> String? { nil }
@@ -93,7 +104,7 @@ extension LocalStore: ObjectStore {
     }
 
     /// Renames the finished temp file into place (creating parent directories) and drops its staging folder.
-    private func publish(_ temp: String, at target: String) throws(KilnError) {
+    private static func publish(_ temp: String, at target: String) throws(KilnError) {
         let folder = (temp as NSString).deletingLastPathComponent
         defer { try? FileManager.default.removeItem(atPath: folder) }
         do {

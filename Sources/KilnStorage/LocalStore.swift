@@ -6,10 +6,11 @@ import KilnCore
 import Glibc
 #endif
 
-/// A directory of items, one sub-directory per content-addressed id.
+/// A directory of items, one sub-directory per id.
 ///
-/// Staging happens in `<root>/.staging/` (same file system), and `commit` renames the whole
-/// directory into place: readers see the old item or the new one, never a mix.
+/// Staging happens in `<root>/.staging/` (same file system), and `commit` renames each whole
+/// directory into place: readers see an item complete or not at all. Deleting renames the
+/// item out of the way first, then removes it.
 public struct LocalStore: MediaStore {
     public let root: String
 
@@ -27,35 +28,106 @@ public struct LocalStore: MediaStore {
         }
     }
 
-    private var stagingRoot: String { root + "/.staging" }
+    var stagingRoot: String { root + "/.staging" }
 
     public func makeStaging() throws(KilnError) -> Staging { try Staging.create(under: stagingRoot) }
 
-    public func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String {
-        let target = root + "/" + id
-        if rename(staging.directory, target) == 0 { return target }
-        let firstError = errno
-        guard firstError == EEXIST || firstError == ENOTEMPTY else {
-            discard(staging)
-            throw KilnError.storageUnavailable("cannot publish \(target): \(String(cString: strerror(firstError)))")
+    public func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError) {
+        let root = root
+        try await Blocking.run { () throws(KilnError) in
+            var published: [String] = []
+            for (index, item) in items.enumerated() {
+                let target = root + "/" + item.id
+                do throws(KilnError) {
+                    if try Self.publish(item.staging, at: target) { published.append(target) }
+                } catch {
+                    // Undo this unit: what it published goes, what it had not reached is dropped.
+                    for directory in published { Self.remove(directory, via: root + "/.staging") }
+                    for rest in items[index...] { try? FileManager.default.removeItem(atPath: rest.staging.directory) }
+                    throw error
+                }
+                progress?(Double(index + 1) / Double(items.count))
+            }
         }
-        // Replace an existing item atomically: swap the two directories, then drop the old one.
-        guard kiln_rename_exchange(staging.directory, target) == 0 else {
-            let code = errno
-            discard(staging)
-            throw KilnError.storageUnavailable("cannot replace \(target): \(String(cString: strerror(code)))")
-        }
-        discard(staging)
-        return target
     }
 
-    public func location(forItem id: String) -> String { root + "/" + id }
+    /// Renames the staged directory to `target`; false (and the staging dropped) when a complete
+    /// item is already there, which has the same content: its id covers bytes and options.
+    private static func publish(_ staging: Staging, at target: String) throws(KilnError) -> Bool {
+        if rename(staging.directory, target) == 0 { return true }
+        let firstError = errno
+        guard firstError == EEXIST || firstError == ENOTEMPTY else {
+            throw KilnError.storageUnavailable("cannot publish \(target): \(String(cString: strerror(firstError)))")
+        }
+        if access(target + "/" + StoreKey.manifest, F_OK) == 0 {
+            try? FileManager.default.removeItem(atPath: staging.directory)
+            return false
+        }
+        // A directory without a manifest is not an item (left by hand): swap it out atomically.
+        guard kiln_rename_exchange(staging.directory, target) == 0 else {
+            throw KilnError.storageUnavailable("cannot replace \(target): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(atPath: staging.directory)
+        return true
+    }
+
+    /// Moves `directory` into the staging area (one atomic step for readers), then deletes it.
+    /// False when there was nothing to move.
+    @discardableResult
+    private static func remove(_ directory: String, via stagingRoot: String) -> Bool {
+        let trash = stagingRoot + "/deleted-" + UUID().uuidString.lowercased()
+        guard rename(directory, trash) == 0 else { return false }
+        try? FileManager.default.removeItem(atPath: trash)
+        return true
+    }
 
     public func discard(_ staging: Staging) {
         try? FileManager.default.removeItem(atPath: staging.directory)
     }
 
-    private static func reason(_ error: any Error) -> String {
+    public func exists(_ id: String) async throws(KilnError) -> Bool {
+        guard StoreKey.isID(id) else { return false }
+        return access(root + "/" + id + "/" + StoreKey.manifest, F_OK) == 0
+    }
+
+    public func manifest(_ id: String) async throws(KilnError) -> Data? {
+        let path = try self.path(for: StoreKey.key(id, StoreKey.manifest))
+        return try await Blocking.run { () throws(KilnError) -> Data? in
+            guard access(path, F_OK) == 0 else { return nil }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw KilnError.storageUnavailable("cannot read \(path)")
+            }
+            return data
+        }
+    }
+
+    public func open(_ id: String, file: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
+        try await open(key: StoreKey.key(id, file), range: range)
+    }
+
+    public func delete(_ id: String) async throws(KilnError) -> Bool {
+        guard StoreKey.isID(id) else { return false }
+        let (directory, stagingRoot) = (root + "/" + id, stagingRoot)
+        return try await Blocking.run { () throws(KilnError) -> Bool in Self.remove(directory, via: stagingRoot) }
+    }
+
+    public func list(after: String?, limit: Int) async throws(KilnError) -> [String] {
+        let root = root
+        return try await Blocking.run { () throws(KilnError) -> [String] in
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: root)
+            } catch {
+                throw KilnError.storageUnavailable("cannot list \(root): \(error.localizedDescription)")
+            }
+            return Array(names.filter { StoreKey.isID($0) && $0 > (after ?? "") }.sorted()
+                .lazy.filter { access(root + "/" + $0 + "/" + StoreKey.manifest, F_OK) == 0 }.prefix(max(0, limit)))
+        }
+    }
+
+    public func location(forItem id: String) -> String { root + "/" + id }
+
+    static func reason(_ error: any Error) -> String {
         (error as NSError).localizedFailureReason ?? error.localizedDescription
     }
 }

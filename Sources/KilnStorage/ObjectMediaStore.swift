@@ -2,13 +2,14 @@ import Foundation
 import KilnCore
 
 /// Items published to an object store (an R2 bucket) under `<media-id>/`. Files are staged
-/// locally, uploaded one object at a time, `manifest.json` last: an item is complete once its
-/// manifest exists. A failed first upload removes what it had put.
+/// locally and uploaded one object at a time, every manifest last: an item is complete once
+/// its manifest exists. A unit that fails removes what it had put; deleting removes the
+/// manifest first.
 public struct ObjectMediaStore: MediaStore {
     public let objects: any ObjectStore
     /// Local directory for staging (the data directory's temp folder).
     public let stagingRoot: String
-    /// How locations are written in manifests, e.g. "s3://bucket".
+    /// How locations are written, e.g. "s3://bucket".
     public let locationPrefix: String
 
     public init(objects: any ObjectStore, stagingRoot: String, locationPrefix: String) throws(KilnError) {
@@ -24,33 +25,104 @@ public struct ObjectMediaStore: MediaStore {
 
     public func makeStaging() throws(KilnError) -> Staging { try Staging.create(under: stagingRoot) }
 
-    public func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String {
-        defer { discard(staging) }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: staging.directory)) ?? [])
-            .sorted { a, b in (a == "manifest.json" ? 1 : 0, a) < (b == "manifest.json" ? 1 : 0, b) }
-        // Re-publishing an existing item overwrites the same objects; only a first publish is undone.
-        let existed = try await objects.head(key: "\(id)/manifest.json") != nil
+    public func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError) {
+        defer { for item in items { discard(item.staging) } }
+        // An id already published has the same content (its id covers bytes and options).
+        var pending: [StagedItem] = []
+        for item in items where try await !exists(item.id) { pending.append(item) }
+        let files = pending.map { item in (item, item.staging.files()) }
+        let uploads = files.flatMap { item, names in names.filter { $0 != StoreKey.manifest }.map { (item, $0) } }
+            + files.compactMap { item, names in names.contains(StoreKey.manifest) ? (item, StoreKey.manifest) : nil }
+        let sizes = uploads.map { item, name in Self.size(item.staging.path(name)) }
+        let total = max(1, sizes.reduce(0, +))
+        var done: Int64 = 0
         var uploaded: [String] = []
         do {
-            for file in files {
-                let key = "\(id)/\(file)"
-                try await objects.put(file: staging.path(file), key: key, contentType: OutputFormat.mime(forFile: file))
+            for ((item, name), size) in zip(uploads, sizes) {
+                let key = item.id + "/" + name
+                try await objects.put(file: item.staging.path(name), key: key, contentType: OutputFormat.mime(forFile: name))
                 uploaded.append(key)
+                done += size
+                progress?(Double(done) / Double(total))
             }
         } catch {
-            if !existed { for key in uploaded { try? await objects.delete(key: key) } }
+            await rollBack(uploaded)
             throw error
         }
-        return location(forItem: id)
     }
 
-    public func location(forItem id: String) -> String { "\(locationPrefix)/\(id)" }
+    /// Deletes what a failed unit put, newest first (manifests before their files), in a task of
+    /// its own: a unit cancelled by its deadline still cleans up.
+    private func rollBack(_ keys: [String]) async {
+        let objects = objects
+        await Task.detached {
+            for key in keys.reversed() { try? await objects.delete(key: key) }
+        }.value
+    }
 
     public func discard(_ staging: Staging) {
         try? FileManager.default.removeItem(atPath: staging.directory)
     }
 
+    public func exists(_ id: String) async throws(KilnError) -> Bool {
+        guard StoreKey.isID(id) else { return false }
+        return try await objects.head(key: StoreKey.key(id, StoreKey.manifest)) != nil
+    }
+
+    public func manifest(_ id: String) async throws(KilnError) -> Data? {
+        guard StoreKey.isID(id) else { return nil }
+        do {
+            return Data(try await objects.open(key: StoreKey.key(id, StoreKey.manifest), range: nil).collect())
+        } catch let error as KilnError where error.code == .file002 {
+            return nil
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError.storageUnavailable("cannot read the manifest of \(id): \(error)")
+        }
+    }
+
+    public func open(_ id: String, file: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
+        try await objects.open(key: StoreKey.key(id, file), range: range)
+    }
+
+    public func delete(_ id: String) async throws(KilnError) -> Bool {
+        guard StoreKey.isID(id) else { return false }
+        // The manifest first: from then on readers find no item, whatever is still being removed.
+        let existed = try await exists(id)
+        if existed { try await objects.delete(key: StoreKey.key(id, StoreKey.manifest)) }
+        // Ids have a fixed length, so the id alone is a prefix that matches only this item.
+        let rest = try await objects.list(prefix: id)
+        for object in rest { try await objects.delete(key: object.key) }
+        return existed || !rest.isEmpty
+    }
+
+    public func list(after: String?, limit: Int) async throws(KilnError) -> [String] {
+        var ids: [String] = []
+        // Keys of an id all sort before id + "~" (ids are hex, "/" < "~"), so paging skips them.
+        var cursor = after.map { $0 + "~" }
+        while ids.count < limit {
+            let page = try await objects.list(prefix: "", after: cursor, limit: 1000)
+            for object in page {
+                let parts = object.key.split(separator: "/")
+                if parts.count == 2, parts[1] == StoreKey.manifest, StoreKey.isID(parts[0]), ids.count < limit {
+                    ids.append(String(parts[0]))
+                }
+            }
+            guard page.count == 1000, let last = page.last else { break }
+            cursor = last.key
+        }
+        return ids
+    }
+
+    public func location(forItem id: String) -> String { "\(locationPrefix)/\(id)" }
+
     public func url(forItem id: String, file: String) -> String? {
         objects.url(for: "\(id)/\(file)")
+    }
+
+    private static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 }

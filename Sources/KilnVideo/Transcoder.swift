@@ -1,30 +1,44 @@
 import CFFmpeg
 import KilnCore
 
-/// Decodes, filters (rotation, tone mapping, scale/crop/pad, frame rate, 8-bit 4:2:0) and
-/// encodes to H.264 + AAC in an MP4 with moov first. Audio that already meets the preset is
-/// copied; other audio is resampled to AAC.
+/// Writes the MP4 the plan asks for, moov first and without edit lists, deciding each stream on
+/// its own: the video is copied (a remux) or decoded, filtered (rotation, tone mapping,
+/// scale/crop/pad, frame rate, 8-bit 4:2:0) and encoded with libx264; the audio is copied when
+/// it already meets the preset, otherwise resampled and encoded to AAC. Other streams (data,
+/// subtitles, cover art) are dropped.
 final class Transcoder {
     private let input: Demuxer
     private let muxer: Muxer
-    private let video: VideoPath
-    private let audio: AudioPath?
+    private let video: VideoOutput
+    private let audio: AudioOutput?
     private let progress: (Int) -> Void
     private var framesDone = 0
 
     init(input: Demuxer, plan: VideoPlan, output: VideoOutputSpec, outputPath: String, interrupt: Interrupt,
-         progress: @escaping (Int) -> Void) throws(AVFailure) {
+         threads: Int, progress: @escaping (Int) -> Void) throws(AVFailure) {
         self.input = input
         self.progress = progress
         muxer = try Muxer(path: outputPath, interrupt: interrupt)
         guard let videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
             throw AVFailure("transcode", message: "no video stream")
         }
-        video = try VideoPath(input: input, index: videoIndex, plan: plan, output: output, muxer: muxer)
-        if let audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO) {
-            audio = try AudioPath(input: input, index: audioIndex, plan: plan.audio, output: output, muxer: muxer)
-        } else {
-            audio = nil
+        switch plan.mode {
+        case .remux:
+            let copy = try StreamCopy(input: input, index: videoIndex, muxer: muxer)
+            try check(withFFmpegTable { kiln_copy_display_matrix($0, copy.source, copy.stream) }, "copy display matrix")
+            video = .copy(copy)
+        case .transcode:
+            video = .encode(try VideoEncoding(input: input, index: videoIndex, plan: plan, output: output,
+                                              muxer: muxer, threads: threads))
+        }
+        let muxer = muxer
+        audio = try input.bestStream(AVMEDIA_TYPE_AUDIO).map { index throws(AVFailure) in
+            switch plan.audio {
+            case .none, .copy: .copy(try StreamCopy(input: input, index: index, muxer: muxer))
+            case .transcode(let sampleRate, let channels):
+                .encode(try AudioEncoding(input: input, index: index, sampleRate: sampleRate, channels: channels,
+                                          output: output, muxer: muxer))
+            }
         }
         try muxer.start()
     }
@@ -36,63 +50,104 @@ final class Transcoder {
         let encoded = try Packet()
         while try input.read(into: packet) {
             let index = Int(packet.pointer.pointee.stream_index)
-            if index == video.decoder.streamIndex {
-                try video.decoder.send(packet)
-                try drainVideo(frame, filtered, encoded)
-            } else if let audio, index == audio.inputIndex {
-                try audio.consume(packet, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+            switch (video, audio) {
+            case (.copy(let copy), _) where index == copy.inputIndex:
+                try copy.write(packet, to: muxer)
+                framesDone += 1
+                progress(framesDone)
+            case (.encode(let encoding), _) where index == encoding.decoder.streamIndex:
+                try encoding.decoder.send(packet)
+                try drainVideo(encoding, frame, filtered, encoded)
+            case (_, .copy(let copy)?) where index == copy.inputIndex:
+                try copy.write(packet, to: muxer)
+            case (_, .encode(let encoding)?) where index == encoding.decoder.streamIndex:
+                try encoding.consume(packet, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+            default:
+                break
             }
             packet.unref()
         }
-        try video.decoder.send(nil)
-        try drainVideo(frame, filtered, encoded, flush: true)
-        try audio?.finish(frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+        if case .encode(let encoding) = video {
+            try encoding.decoder.send(nil)
+            try drainVideo(encoding, frame, filtered, encoded, flush: true)
+        }
+        if case .encode(let encoding)? = audio {
+            try encoding.finish(frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+        }
         try muxer.finish()
     }
 
-    private func drainVideo(_ frame: Frame, _ filtered: Frame, _ encoded: Packet, flush: Bool = false) throws(AVFailure) {
+    private func drainVideo(_ video: VideoEncoding, _ frame: Frame, _ filtered: Frame, _ encoded: Packet,
+                            flush: Bool = false) throws(AVFailure) {
         while try video.decoder.receive(into: frame) {
             frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
             try video.graph.push(frame)
-            try encodeFiltered(filtered, encoded)
+            try encodeFiltered(video, filtered, encoded)
         }
         guard flush else { return }
         try video.graph.push(nil)
-        try encodeFiltered(filtered, encoded)
+        try encodeFiltered(video, filtered, encoded)
         try video.encoder.send(nil)
-        try writePackets(encoded)
+        try video.encoder.write(into: encoded, stream: video.stream, muxer: muxer)
     }
 
-    private func encodeFiltered(_ filtered: Frame, _ encoded: Packet) throws(AVFailure) {
+    private func encodeFiltered(_ video: VideoEncoding, _ filtered: Frame, _ encoded: Packet) throws(AVFailure) {
         while try video.graph.pull(into: filtered) {
             filtered.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
             try video.encoder.send(filtered)
             filtered.unref()
             framesDone += 1
             progress(framesDone)
-            try writePackets(encoded)
-        }
-    }
-
-    private func writePackets(_ encoded: Packet) throws(AVFailure) {
-        while try video.encoder.receive(into: encoded) {
-            encoded.pointer.pointee.stream_index = video.stream.pointee.index
-            ff.av_packet_rescale_ts(encoded.pointer, video.encoder.context.pointee.time_base, video.stream.pointee.time_base)
-            try muxer.write(encoded)
+            try video.encoder.write(into: encoded, stream: video.stream, muxer: muxer)
         }
     }
 }
 
+private enum VideoOutput {
+    case copy(StreamCopy)
+    case encode(VideoEncoding)
+}
+
+private enum AudioOutput {
+    case copy(StreamCopy)
+    case encode(AudioEncoding)
+}
+
+/// One input stream copied packet by packet into an output stream (no decoding).
+private struct StreamCopy {
+    let inputIndex: Int
+    let source: UnsafeMutablePointer<AVStream>
+    let stream: UnsafeMutablePointer<AVStream>
+
+    init(input: Demuxer, index: Int, muxer: Muxer) throws(AVFailure) {
+        inputIndex = index
+        source = input.streams[index]
+        stream = try muxer.addStream()
+        try check(ff.avcodec_parameters_copy(stream.pointee.codecpar, source.pointee.codecpar), "avcodec_parameters_copy")
+        stream.pointee.codecpar.pointee.codec_tag = 0
+        stream.pointee.time_base = source.pointee.time_base
+    }
+
+    func write(_ packet: Packet, to muxer: Muxer) throws(AVFailure) {
+        ff.av_packet_rescale_ts(packet.pointer, source.pointee.time_base, stream.pointee.time_base)
+        packet.pointer.pointee.stream_index = stream.pointee.index
+        packet.pointer.pointee.pos = -1
+        try muxer.write(packet)
+    }
+}
+
 /// Decoder -> filter graph -> libx264 for the main video stream.
-private struct VideoPath {
+private struct VideoEncoding {
     let decoder: Decoder
     let graph: FilterGraph
     let encoder: Encoder
     let stream: UnsafeMutablePointer<AVStream>
 
-    init(input: Demuxer, index: Int, plan: VideoPlan, output: VideoOutputSpec, muxer: Muxer) throws(AVFailure) {
+    init(input: Demuxer, index: Int, plan: VideoPlan, output: VideoOutputSpec, muxer: Muxer, threads: Int)
+        throws(AVFailure)
+    {
         let source = input.streams[index]
-        decoder = try Decoder(stream: source, index: index)
+        decoder = try Decoder(stream: source, index: index, threads: threads)
         graph = try FilterGraph(video: decoder, timeBase: source.pointee.time_base,
                                 description: plan.filters(pixelFormat: "yuv420p", rotation: plan.rotation))
         encoder = try Encoder(name: "libx264")
@@ -103,6 +158,7 @@ private struct VideoPath {
         c.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         c.pointee.time_base = graph.outputTimeBase
+        c.pointee.thread_count = Int32(threads)
         var rate = graph.outputFrameRate
         if rate.num <= 0 || rate.den <= 0 { rate = source.pointee.avg_frame_rate }
         if rate.num > 0 && rate.den > 0 {
@@ -124,88 +180,61 @@ private struct VideoPath {
     }
 }
 
-/// The main audio stream: copied when it already meets the preset, else decoded, resampled
-/// (libswresample through `aresample`) and encoded to AAC in 1024-sample frames.
-private final class AudioPath {
-    let inputIndex: Int
-    private let inputStream: UnsafeMutablePointer<AVStream>
-    private let stream: UnsafeMutablePointer<AVStream>
-    private let coder: (decoder: Decoder, graph: FilterGraph, encoder: Encoder)?
+/// The main audio stream decoded, resampled (libswresample through `aresample`) and encoded
+/// to AAC in 1024-sample frames.
+private struct AudioEncoding {
+    let decoder: Decoder
+    let graph: FilterGraph
+    let encoder: Encoder
+    let stream: UnsafeMutablePointer<AVStream>
 
-    init(input: Demuxer, index: Int, plan: VideoPlan.Audio, output: VideoOutputSpec, muxer: Muxer) throws(AVFailure) {
-        inputIndex = index
-        inputStream = input.streams[index]
+    init(input: Demuxer, index: Int, sampleRate: Int, channels: Int, output: VideoOutputSpec, muxer: Muxer)
+        throws(AVFailure)
+    {
+        let source = input.streams[index]
+        decoder = try Decoder(stream: source, index: index, threads: 1)
+        let layout = channels == 1 ? "mono" : "stereo"
+        graph = try FilterGraph(audio: decoder, timeBase: source.pointee.time_base,
+                                description: "aresample=\(sampleRate),aformat=sample_fmts=fltp:sample_rates=\(sampleRate):channel_layouts=\(layout)")
+        encoder = try Encoder(name: "aac")
         stream = try muxer.addStream()
-        switch plan {
-        case .none, .copy:
-            try check(ff.avcodec_parameters_copy(stream.pointee.codecpar, inputStream.pointee.codecpar), "avcodec_parameters_copy")
-            stream.pointee.codecpar.pointee.codec_tag = 0
-            stream.pointee.time_base = inputStream.pointee.time_base
-            coder = nil
-        case .transcode(let sampleRate, let channels):
-            let decoder = try Decoder(stream: inputStream, index: index)
-            let layout = channels == 1 ? "mono" : "stereo"
-            let graph = try FilterGraph(audio: decoder, timeBase: inputStream.pointee.time_base,
-                                        description: "aresample=\(sampleRate),aformat=sample_fmts=fltp:sample_rates=\(sampleRate):channel_layouts=\(layout)")
-            let encoder = try Encoder(name: "aac")
-            let c = encoder.context
-            c.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
-            c.pointee.sample_rate = Int32(sampleRate)
-            ff.av_channel_layout_default(&c.pointee.ch_layout, Int32(channels))
-            c.pointee.bit_rate = Int64(channels == 1 ? output.audioBitRate / 2 : output.audioBitRate)
-            c.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
-            try encoder.open(options: [], globalHeader: muxer.wantsGlobalHeader, stream: stream)
-            graph.setFrameSize(c.pointee.frame_size)
-            coder = (decoder, graph, encoder)
-        }
+        let c = encoder.context
+        c.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+        c.pointee.sample_rate = Int32(sampleRate)
+        ff.av_channel_layout_default(&c.pointee.ch_layout, Int32(channels))
+        c.pointee.bit_rate = Int64(channels == 1 ? output.audioBitRate / 2 : output.audioBitRate)
+        c.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
+        try encoder.open(options: [], globalHeader: muxer.wantsGlobalHeader, stream: stream)
+        graph.setFrameSize(c.pointee.frame_size)
     }
 
     func consume(_ packet: Packet, frame: Frame, filtered: Frame, encoded: Packet, muxer: Muxer) throws(AVFailure) {
-        guard let coder else {
-            ff.av_packet_rescale_ts(packet.pointer, inputStream.pointee.time_base, stream.pointee.time_base)
-            packet.pointer.pointee.stream_index = stream.pointee.index
-            packet.pointer.pointee.pos = -1
-            try muxer.write(packet)
-            return
-        }
-        try coder.decoder.send(packet)
-        try drain(coder, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+        try decoder.send(packet)
+        try drain(frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
     }
 
     func finish(frame: Frame, filtered: Frame, encoded: Packet, muxer: Muxer) throws(AVFailure) {
-        guard let coder else { return }
-        try coder.decoder.send(nil)
-        try drain(coder, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
-        try coder.graph.push(nil)
-        try encode(coder, filtered: filtered, encoded: encoded, muxer: muxer)
-        try coder.encoder.send(nil)
-        try write(coder, encoded: encoded, muxer: muxer)
+        try decoder.send(nil)
+        try drain(frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+        try graph.push(nil)
+        try encode(filtered: filtered, encoded: encoded, muxer: muxer)
+        try encoder.send(nil)
+        try encoder.write(into: encoded, stream: stream, muxer: muxer)
     }
 
-    private func drain(_ coder: (decoder: Decoder, graph: FilterGraph, encoder: Encoder), frame: Frame, filtered: Frame,
-                       encoded: Packet, muxer: Muxer) throws(AVFailure) {
-        while try coder.decoder.receive(into: frame) {
+    private func drain(frame: Frame, filtered: Frame, encoded: Packet, muxer: Muxer) throws(AVFailure) {
+        while try decoder.receive(into: frame) {
             frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
-            try coder.graph.push(frame)
-            try encode(coder, filtered: filtered, encoded: encoded, muxer: muxer)
+            try graph.push(frame)
+            try encode(filtered: filtered, encoded: encoded, muxer: muxer)
         }
     }
 
-    private func encode(_ coder: (decoder: Decoder, graph: FilterGraph, encoder: Encoder), filtered: Frame,
-                        encoded: Packet, muxer: Muxer) throws(AVFailure) {
-        while try coder.graph.pull(into: filtered) {
-            try coder.encoder.send(filtered)
+    private func encode(filtered: Frame, encoded: Packet, muxer: Muxer) throws(AVFailure) {
+        while try graph.pull(into: filtered) {
+            try encoder.send(filtered)
             filtered.unref()
-            try write(coder, encoded: encoded, muxer: muxer)
-        }
-    }
-
-    private func write(_ coder: (decoder: Decoder, graph: FilterGraph, encoder: Encoder), encoded: Packet,
-                       muxer: Muxer) throws(AVFailure) {
-        while try coder.encoder.receive(into: encoded) {
-            encoded.pointer.pointee.stream_index = stream.pointee.index
-            ff.av_packet_rescale_ts(encoded.pointer, coder.encoder.context.pointee.time_base, stream.pointee.time_base)
-            try muxer.write(encoded)
+            try encoder.write(into: encoded, stream: stream, muxer: muxer)
         }
     }
 }

@@ -4,25 +4,33 @@ import KilnCore
 /// Reads a video's container and stream headers with the demuxer its sniffed format names:
 /// codecs, size, rotation, frame rate, duration, colour, audio. Nothing is decoded.
 public enum VideoProber {
-    public static func facts(path: String, format: MediaFormat, sizeBytes: Int64) throws -> VideoFacts {
-        try facts(format: format, sizeBytes: sizeBytes) { interrupt throws(AVFailure) in
+    /// How long reading a header alone may take.
+    public static let probeTimeout: Duration = .seconds(30)
+
+    /// - Parameter control: the job's deadline and cancel switch; probing alone gets 30 s.
+    public static func facts(path: String, format: MediaFormat, sizeBytes: Int64,
+                             control: JobControl = JobControl(timeout: probeTimeout)) throws -> VideoFacts {
+        try facts(format: format, sizeBytes: sizeBytes, control: control) { interrupt throws(AVFailure) in
             try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
         }
     }
 
     /// Header facts of a video held in memory (read through a custom AVIOContext).
     public static func facts(bytes: UnsafeRawBufferPointer, format: MediaFormat) throws -> VideoFacts {
-        try facts(format: format, sizeBytes: Int64(bytes.count)) { interrupt throws(AVFailure) in
+        try facts(format: format, sizeBytes: Int64(bytes.count), control: JobControl(timeout: probeTimeout)) {
+            interrupt throws(AVFailure) in
             try Demuxer(bytes: bytes, format: format.decoder, interrupt: interrupt)
         }
     }
 
     /// Opens with `open`, maps failures to catalog codes, and checks the index against the size.
-    private static func facts(format: MediaFormat, sizeBytes: Int64,
+    private static func facts(format: MediaFormat, sizeBytes: Int64, control: JobControl,
                               open: (Interrupt) throws(AVFailure) -> Demuxer) throws -> VideoFacts {
         let demuxer: Demuxer
         do {
-            demuxer = try open(Interrupt(timeout: .seconds(30)))
+            demuxer = try open(Interrupt(control))
+        } catch where error.wasInterrupted || control.isStopped {
+            throw control.stopError() ?? KilnError.corrupt("the \(format.name) container cannot be read (\(error.message))")
         } catch where error.operation == FFmpegRuntime.loadOperation {
             throw KilnError.videoProcessing(error.message)
         } catch {

@@ -1,14 +1,15 @@
 import CFFmpeg
 import KilnCore
 import KilnImaging
-import Synchronization
 
 /// The video engine: remux or transcode per the plan, then a poster frame, with progress,
 /// a deadline and cancellation. Every failure is a catalog error.
 public enum VideoProcessor {
     /// What was written.
     public struct Output: Sendable, Equatable {
+        /// What happened to the video stream (copied or re-encoded) and to the audio.
         public let mode: VideoPlan.Mode
+        public let audio: VideoPlan.Audio
         public let width: Int
         public let height: Int
         public let posterWidth: Int
@@ -20,35 +21,30 @@ public enum VideoProcessor {
     public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
 
     /// Makes `videoPath` (MP4) and `posterPath` (JPEG) from the video at `path`.
-    /// - Parameter timeout: wall-clock limit for the job (PROCESSING_003 past it).
+    /// - Parameters:
+    ///   - control: the job's deadline and cancel switch (PROCESSING_003, PROCESSING_005).
+    ///   - threads: codec threads for this job (0: FFmpeg's choice, every core).
     public static func process(path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules, fit: Fit,
-                               videoPath: String, posterPath: String, timeout: Duration? = nil,
-                               cancellation: VideoCancellation? = nil, progress: Progress? = nil) throws -> Output {
+                               videoPath: String, posterPath: String, control: JobControl = JobControl(timeout: nil),
+                               threads: Int = 0, progress: Progress? = nil) throws -> Output {
         let plan = try VideoPlan.make(facts: facts, rules: rules, fit: fit)
-        let interrupt = Interrupt(timeout: timeout)
-        cancellation?.attach(interrupt)
+        let interrupt = Interrupt(control)
         let total = expectedFrames(facts, plan: plan)
         do {
             let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             // A header can understate the duration: the packets themselves are held to the limit.
             input.durationLimit = rules.maxDuration + 1
-            switch plan.mode {
-            case .remux:
-                try Remuxer.run(input: input, outputPath: videoPath, interrupt: interrupt)
-                progress?(total, total)
-            case .transcode:
-                var last = 0
-                let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
-                                                interrupt: interrupt) { done in
-                    // About a hundred callbacks over a job, not one per frame.
-                    if done - last >= max(1, total / 100) {
-                        last = done
-                        progress?(done, total)
-                    }
+            var last = 0
+            let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
+                                            interrupt: interrupt, threads: threads) { done in
+                // About a hundred callbacks over a job, not one per frame.
+                if done - last >= max(1, total / 100) {
+                    last = done
+                    progress?(min(done, total), total)
                 }
-                try transcoder.run()
-                progress?(total, total)
             }
+            try transcoder.run()
+            progress?(total, total)
             // A container whose index is at its start (WebM, fragmented MP4) can be cut short
             // and still read to an early, clean end: compare with the duration it declares.
             if facts.duration > 1, input.secondsRead < facts.duration * 0.9 - 0.5 {
@@ -59,14 +55,14 @@ public enum VideoProcessor {
                                                  at: posterTime(facts.duration))
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
-            return Output(mode: plan.mode, width: plan.geometry.width, height: plan.geometry.height,
+            return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,
                           posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings)
         } catch let failure as AVFailure {
             if failure.operation == Demuxer.durationLimitOperation {
                 throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
                     .with(detail: "decoded_duration_over", .double(rules.maxDuration + 1))
             }
-            throw classify(failure, interrupt: interrupt, timeout: timeout)
+            throw classify(failure, control: control)
         }
     }
 
@@ -78,14 +74,10 @@ public enum VideoProcessor {
         return max(1, Int((facts.duration * rate).rounded()))
     }
 
-    /// Where FFmpeg's failures map to catalog codes: a stop is a timeout (or cancellation),
-    /// reading or decoding the input is the file's fault, the rest is the engine's.
-    static func classify(_ failure: AVFailure, interrupt: Interrupt, timeout: Duration?) -> KilnError {
-        if failure.wasInterrupted || interrupt.isStopped {
-            if interrupt.isCancelled { return KilnError(.processing003, "Processing cancelled", details: ["reason": "cancelled"]) }
-            let seconds = timeout.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? 0
-            return .timedOut(after: seconds)
-        }
+    /// Where FFmpeg's failures map to catalog codes: a stop is the job's (timeout or
+    /// cancellation), reading or decoding the input is the file's fault, the rest is the engine's.
+    static func classify(_ failure: AVFailure, control: JobControl) -> KilnError {
+        if failure.wasInterrupted || control.isStopped, let stop = control.stopError() { return stop }
         let inputSide = ["av_read_frame", "avcodec_send_packet", "avcodec_receive_frame", "avformat_open_input",
                          "avformat_find_stream_info"]
         if inputSide.contains(failure.operation) || failure.code == kiln_averror_invaliddata() {
@@ -95,24 +87,5 @@ public enum VideoProcessor {
         error.details["ffmpeg_error"] = .string(failure.message)
         error.details["operation"] = .string(failure.operation)
         return error
-    }
-}
-
-/// Cancels a running video job from another task: FFmpeg's blocking calls and the frame
-/// loops stop, and everything the job held is freed as its owners go away.
-public final class VideoCancellation: Sendable {
-    private let interrupt = Mutex<Interrupt?>(nil)
-    private let cancelled = Atomic<Bool>(false)
-
-    public init() {}
-
-    public func cancel() {
-        cancelled.store(true, ordering: .relaxed)
-        interrupt.withLock { $0?.cancel() }
-    }
-
-    func attach(_ job: Interrupt) {
-        interrupt.withLock { $0 = job }
-        if cancelled.load(ordering: .relaxed) { job.cancel() }
     }
 }

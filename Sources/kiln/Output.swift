@@ -21,12 +21,21 @@ enum Output {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? KilnError else { return "\(error)" }
+        return describe(error)
+    }
+
     static func describe(_ error: KilnError) -> String { "\(error.code.rawValue) \(error.message)" }
 
-    /// Video progress on stderr, on one line, only when a person is watching it.
-    static let progressLine: @Sendable (Int, Int) -> Void = { done, total in
-        guard isatty(STDERR_FILENO) != 0, total > 0 else { return }
-        let percent = min(100, done * 100 / total)
-        FileHandle.standardError.write(Data("\r  transcoding: \(done)/\(total) frames (\(percent)%)\(done >= total ? "\n" : "")".utf8))
+    /// Progress on stderr, on one line, only when a person is watching it.
+    static let progressLine: @Sendable (JobProgress) -> Void = { progress in
+        guard isatty(STDERR_FILENO) != 0 else { return }
+        let percent = Int((progress.fraction * 100).rounded(.down))
+        let text = switch progress.stage {
+        case .processing, .storing: "\(progress.stage.rawValue) \(percent)%"
+        default: progress.stage.rawValue
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K  \(text)\(progress.stage == .done ? "\n" : "")".utf8))
     }
 }

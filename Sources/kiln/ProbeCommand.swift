@@ -16,7 +16,8 @@ struct ProbeCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline: Pipeline
         do {
-            pipeline = try Pipeline(store: nil)
+            let configuration = try KilnConfiguration.fromEnvironment()
+            pipeline = try Pipeline(store: nil, presets: try configuration.presetCatalog(), limits: .sequential)
         } catch {
             return try finish(.failure(error as? KilnError ?? .internalError("\(error)")), files: files)
         }

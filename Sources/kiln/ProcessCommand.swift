@@ -24,69 +24,72 @@ struct ProcessCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Also store the original, byte for byte (not sanitized).")
     var keepOriginal = false
 
-    @Option(name: .long, help: "Seconds a job may take to process (env KILN_TIMEOUT; default: 600).")
-    var timeout: Double?
-
-    @Option(name: .long, help: "Megabytes of memory a job may plan to use (env KILN_MEMORY_BUDGET_MB; default: 2048).")
-    var memoryBudget: Int?
-
     @Flag(help: "Print one JSON envelope on stdout.") var json = false
 
     @Argument(help: "Files to process.") var files: [String]
 
     func validate() throws {
         if files.isEmpty { throw ValidationError("give at least one FILE") }
-        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a number of seconds above 0") }
-        if let memoryBudget, memoryBudget <= 0 { throw ValidationError("--memory-budget must be megabytes above 0") }
         if files.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input (-) can be given once") }
     }
 
     func run() async throws {
-        let seconds = timeout ?? Environment.value("KILN_TIMEOUT").flatMap(Double.init) ?? 600
-        let megabytes = memoryBudget ?? Environment.value("KILN_MEMORY_BUDGET_MB").flatMap(Int.init) ?? 2048
-        let options = IngestOptions(preset: settings.presetName, type: type, fit: fit, keepOriginal: keepOriginal,
-                                    timeout: .milliseconds(Int64(seconds * 1000)),
-                                    progress: json ? nil : Output.progressLine,
-                                    memoryBudget: Int64(megabytes) << 20)
         let pipeline: Pipeline
-        var inputs: [(path: String, name: String)] = []
-        var spooled: [SpooledFile] = []
+        var options: IngestOptions
         do {
-            let store = try await settings.store(localDirectory: out ?? Environment.value("KILN_OUT") ?? "./kiln-out")
-            pipeline = try Pipeline(store: store, presets: try settings.catalog())
-            // A stream's kind is unknown until sniffed: cut it at the largest limit of the preset.
-            let preset = try pipeline.resolve(options.preset)
-            let limit = max(preset.image?.maxBytes ?? 0, preset.video?.maxBytes ?? 0)
-            for file in files {
-                if file == "-" {
-                    let temp = try Spooler.spool(from: .standardInput, directory: settings.dataDirectory + "/tmp",
-                                                 limit: limit)
-                    spooled.append(temp)
-                    inputs.append((temp.path, "-"))
-                } else {
-                    inputs.append((file, file))
-                }
-            }
+            var configuration = try settings.configuration()
+            configuration.outDirectory = out ?? configuration.outDirectory ?? "./kiln-out"
+            // Files go one after another, each with every core.
+            configuration.jobs = 1
+            configuration.queueDepth = 1
+            configuration.threadsPerJob = nil
+            pipeline = try await configuration.makePipeline()
+            options = configuration.ingestOptions
         } catch {
-            return try report(failure: error as? KilnError ?? .internalError("\(error)"))
+            return try report(failure: error)
         }
-        defer { withExtendedLifetime(spooled) {} }
+        options.type = type
+        options.fit = fit
+        options.keepOriginal = keepOriginal
+        options.progress = json ? nil : Output.progressLine
+
+        // Standard input is received first (sniffed, held to its kind's limit, hashed as read).
+        var stdin: Result<ReceivedUpload, KilnError>?
+        if files.contains("-") {
+            do throws(KilnError) {
+                stdin = .success(try await pipeline.receive(stream: StandardInput.chunks(), name: "-", options: options))
+            } catch {
+                stdin = .failure(error)
+            }
+        }
+
+        func standardInput() throws(KilnError) -> ReceivedUpload {
+            guard let stdin else { throw KilnError.internalError("standard input was not read") }
+            return try stdin.get()
+        }
 
         if type == .carousel {
             let result: (carousel: CarouselRecord, items: [MediaItem])
             do {
-                result = try await pipeline.ingestCarousel(paths: inputs, options: options)
+                let inputs = try files.map { file throws(KilnError) in
+                    file == "-" ? Pipeline.CarouselInput(upload: try standardInput()) : Pipeline.CarouselInput(path: file, name: file)
+                }
+                result = try await pipeline.ingestCarousel(inputs, options: options)
             } catch {
                 return try report(failure: error)
             }
             return try report(ProcessReport(items: result.items.map(ItemOutcome.success), carousel: result.carousel))
         }
         var outcomes: [ItemOutcome] = []
-        for input in inputs {
-            do {
-                outcomes.append(.success(try await pipeline.ingest(path: input.path, name: input.name, options: options)))
+        for file in files {
+            do throws(KilnError) {
+                if file == "-" {
+                    outcomes.append(.success(try await pipeline.ingest(upload: try standardInput(), options: options)))
+                } else {
+                    outcomes.append(.success(try await pipeline.ingest(path: file, name: file, options: options)))
+                }
             } catch {
-                outcomes.append(.failure(input.name, error))
+                outcomes.append(.failure(file, error))
             }
         }
         if outcomes.count == 1, let error = outcomes[0].error {
@@ -104,7 +107,8 @@ struct ProcessCommand: AsyncParsableCommand {
                     let renditions = item.renditions.map {
                         "\($0.name) \($0.width)x\($0.height) \($0.format.rawValue) \(ByteCount.format($0.bytes))"
                     }
-                    Output.line("ok    \(outcome.input) -> \(item.location ?? item.id) (\(renditions.joined(separator: "; ")))")
+                    let reused = item.reused ? " [already stored]" : ""
+                    Output.line("ok    \(outcome.input) -> \(item.location ?? item.id)\(reused) (\(renditions.joined(separator: "; ")))")
                     for warning in item.warnings { Output.line("      note: \(warning)") }
                 } else if let error = outcome.error {
                     Output.line("fail  \(outcome.input): \(Output.describe(error))")
@@ -119,7 +123,8 @@ struct ProcessCommand: AsyncParsableCommand {
         throw Output.exitCode(success: report.allSucceeded)
     }
 
-    private func report(failure error: KilnError) throws {
+    private func report(failure error: any Error) throws {
+        let error = error as? KilnError ?? .internalError("\(error)")
         if json {
             Output.printJSON(Envelope<ProcessReport>.failure(error))
         } else {

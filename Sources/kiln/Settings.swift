@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import KilnCore
-import KilnStorage
+import KilnPipeline
 
-/// Options shared by the subcommands that run the pipeline. Each has a `KILN_` variable.
+/// Options shared by the subcommands that run the pipeline. Each overrides its `KILN_`
+/// variable; the result is one `KilnConfiguration`, validated before any work.
 struct PipelineSettings: ParsableArguments {
     @Option(name: .long, help: "Preset name (env KILN_PRESET; default: default).")
     var preset: String?
@@ -15,55 +16,35 @@ struct PipelineSettings: ParsableArguments {
     var data: String?
 
     @Option(name: .long, help: "Where renditions go: local or r2 (env KILN_STORAGE; default: local). R2 reads KILN_R2_ENDPOINT, KILN_R2_BUCKET, KILN_R2_ACCESS_KEY_ID, KILN_R2_SECRET_ACCESS_KEY and optional KILN_R2_PUBLIC_URL.")
-    var storage: StorageKind?
+    var storage: KilnConfiguration.Storage?
 
-    var presetName: String { preset ?? Environment.value("KILN_PRESET") ?? "default" }
-    var presetFile: String? { presets ?? Environment.value("KILN_PRESETS") }
-    var dataDirectory: String { data ?? Environment.value("KILN_DATA") ?? "./kiln-data" }
+    @Option(name: .long, help: "Seconds one job may take, from start to stored (env KILN_TIMEOUT; default: 600).")
+    var timeout: Double?
 
-    /// The store to publish to: a local directory, or the configured R2 bucket (checked now,
-    /// so bad credentials or a missing bucket fail at start with FILE_007).
-    func store(localDirectory: String) async throws(KilnError) -> any MediaStore {
-        let kind: StorageKind
-        if let storage { kind = storage } else { kind = try StorageKind.fromEnvironment() }
-        switch kind {
-        case .local:
-            return try LocalStore(root: localDirectory)
-        case .r2:
-            let configuration = try S3Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
-            let client = S3Client(configuration: configuration)
-            try await client.verify()
-            return try ObjectMediaStore(objects: client, stagingRoot: dataDirectory + "/staging",
-                                        locationPrefix: "s3://\(configuration.bucket)")
-        }
+    @Option(name: .long, help: "Megabytes of memory one job may plan to use (env KILN_MEMORY_BUDGET_MB; default: 2048).")
+    var memoryBudget: Int?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be a number of seconds above 0") }
+        if let memoryBudget, memoryBudget <= 0 { throw ValidationError("--memory-budget must be megabytes above 0") }
     }
 
-    func catalog() throws(KilnError) -> PresetCatalog {
-        do { return try PresetCatalog(userFile: presetFile) } catch let error as KilnError { throw error } catch {
-            throw KilnError.internalError("\(error)")
+    /// The environment's settings with these options over them.
+    func configuration() throws(KilnError) -> KilnConfiguration {
+        var configuration = try KilnConfiguration.fromEnvironment()
+        if let preset { configuration.preset = preset }
+        if let presets { configuration.presetsFile = presets }
+        if let data { configuration.dataDirectory = data }
+        if let storage {
+            configuration.storage = storage
+            if storage == .r2 { configuration.r2 = try configuration.bucket() }
         }
+        if let timeout { configuration.timeout = .milliseconds(Int64(timeout * 1000)) }
+        if let memoryBudget { configuration.jobMemoryBudget = Int64(memoryBudget) << 20 }
+        return configuration
     }
 }
 
-enum Environment {
-    static func value(_ name: String) -> String? {
-        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
-        return value
-    }
-}
-
-/// Where renditions are published.
-enum StorageKind: String, ExpressibleByArgument, CaseIterable {
-    case local, r2
-
-    static func fromEnvironment() throws(KilnError) -> StorageKind {
-        guard let value = Environment.value("KILN_STORAGE") else { return .local }
-        guard let kind = StorageKind(rawValue: value) else {
-            throw KilnError.storageNotConfigured("KILN_STORAGE must be local or r2, not \"\(value)\"")
-        }
-        return kind
-    }
-}
-
+extension KilnConfiguration.Storage: ExpressibleByArgument {}
 extension Fit: ExpressibleByArgument {}
 extension DeclaredType: ExpressibleByArgument {}

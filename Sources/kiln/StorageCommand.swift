@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import KilnPipeline
 import KilnStorage
 
 /// `kiln storage`: check the configured store, or put a file in it (operations and benchmarks).
@@ -15,7 +16,7 @@ struct StorageCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let configuration = try S3Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let configuration = try KilnConfiguration.fromEnvironment().bucket()
                 try await S3Client(configuration: configuration).verify()
                 Output.line("ok: bucket \(configuration.bucket) at \(configuration.endpoint)")
             } catch {
@@ -34,7 +35,7 @@ struct StorageCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let configuration = try S3Configuration.fromEnvironment(ProcessInfo.processInfo.environment)
+                let configuration = try KilnConfiguration.fromEnvironment().bucket()
                 let client = S3Client(configuration: configuration)
                 try await client.put(file: file, key: key, contentType: OutputFormat.mime(forFile: file))
                 Output.line("ok: \(key)")

@@ -1,4 +1,5 @@
 import Foundation
+import KilnCore
 import KilnTestSupport
 import Testing
 
@@ -116,7 +117,8 @@ import Testing
     @Test func codesPrintsTheCatalog() throws {
         let json = try kiln(["codes", "--json"])
         let array = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
-        #expect(array?.count == 24)
+        #expect(array?.count == ErrorCode.allCases.count)
+        #expect(array?.contains { $0["code"] as? String == "PROCESSING_005" } == true)
         let markdown = try kiln(["codes", "--markdown"])
         #expect(String(decoding: markdown.stdout, as: UTF8.self)
             == (try String(contentsOfFile: Fixtures.root + "/docs/error-codes.md", encoding: .utf8)))

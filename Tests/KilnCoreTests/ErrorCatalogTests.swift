@@ -11,7 +11,7 @@ import Testing
         "MEDIA_001": (400, false), "MEDIA_002": (400, false), "MEDIA_003": (422, false), "MEDIA_004": (422, false),
         "MEDIA_005": (422, false), "MEDIA_006": (422, false),
         "PROCESSING_001": (500, false), "PROCESSING_002": (500, false), "PROCESSING_003": (504, true),
-        "PROCESSING_004": (503, true), "AUTH_001": (401, false), "AUTH_002": (403, false),
+        "PROCESSING_004": (503, true), "PROCESSING_005": (409, false), "AUTH_001": (401, false), "AUTH_002": (403, false),
         "API_001": (400, false), "API_002": (404, false), "API_003": (405, false), "API_004": (429, true),
         "API_005": (500, true),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import KilnCore
 import KilnPipeline
 import KilnTestSupport
+import Synchronization
 import Testing
 
 /// Every bad input gets its catalog code, a message that says what to do, and leaves nothing behind.
@@ -108,32 +109,63 @@ import Testing
         #expect(Fixtures.files(under: harness.out + "/.staging").isEmpty)
     }
 
-    @Test func oversizeStreamStopsAtTheLimitAndLeavesNoTempFile() throws {
-        let directory = Fixtures.scratchDirectory()
-        defer { Fixtures.cleanUp(directory) }
-        var spooler = try Spooler(directory: directory, limit: 1000)
-        try spooler.append(Data(count: 600))
-        do {
-            try spooler.append(Data(count: 600))
-            Issue.record("crossing the limit must fail")
-        } catch {
-            #expect(error.code == .file004)
-            #expect(error.details["limit_bytes"] == .int(1000))
+    @Test func oversizeStreamStopsAtTheLimitOfItsKindAndLeavesNoTempFile() async throws {
+        var presets = PresetCatalog()
+        try presets.add(json: Data(#"[{"name": "tiny", "summary": "", "image": {"max_bytes": 20000}, "renditions": [{"name": "d", "long_edge": 64}]}]"#.utf8),
+                        source: "test")
+        let harness = try PipelineHarness(presets: presets)
+        let photo = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let pulled = Mutex(0)
+        // Chunks of 4 KiB, counted as the receiver pulls them; far more than the limit is on offer.
+        let chunks = AsyncStream<[UInt8]> { continuation in
+            for start in stride(from: 0, to: photo.count, by: 4096) {
+                continuation.yield(Array(photo[start..<min(photo.count, start + 4096)]))
+            }
+            continuation.finish()
+        }.map { chunk in
+            pulled.withLock { $0 += 1 }
+            return chunk
         }
-        #expect(Fixtures.files(under: directory).isEmpty)
+        #expect(photo.count > 100_000)
+        await #expect {
+            try await harness.pipeline.ingest(stream: chunks, name: "big.jpg", options: IngestOptions(preset: "tiny"))
+        } throws: { error in
+            let error = error as? KilnError
+            return error?.code == .file004 && error?.details["limit_bytes"] == .int(20000)
+                && error?.message.contains("images") == true
+        }
+        #expect(pulled.withLock { $0 } <= 6, "reading stopped at the limit, not at the end")
+        #expect(Fixtures.files(under: harness.pipeline.temporaryDirectory).isEmpty, "no temp file left")
+        #expect(harness.publishedFiles.isEmpty)
     }
 
-    @Test func emptyStreamIsFILE_001() throws {
-        let directory = Fixtures.scratchDirectory()
-        defer { Fixtures.cleanUp(directory) }
-        let spooler = try Spooler(directory: directory, limit: 1000)
-        do {
-            _ = try spooler.finish()
-            Issue.record("an empty stream must fail")
-        } catch {
-            #expect(error.code == .file001)
+    @Test func emptyStreamIsFILE_001AndUnsupportedStreamIsFILE_003() async throws {
+        let harness = try PipelineHarness()
+        await #expect {
+            try await harness.pipeline.ingest(stream: AsyncStream<[UInt8]> { $0.finish() }, name: "empty")
+        } throws: { ($0 as? KilnError)?.code == .file001 }
+        let text = AsyncStream<[UInt8]> { continuation in
+            continuation.yield(Array("just some text, not an image at all\n".utf8))
+            continuation.finish()
         }
-        #expect(Fixtures.files(under: directory).isEmpty)
+        await #expect {
+            try await harness.pipeline.ingest(stream: text, name: "notes.jpg")
+        } throws: { ($0 as? KilnError)?.code == .file003 }
+        #expect(Fixtures.files(under: harness.pipeline.temporaryDirectory).isEmpty)
+    }
+
+    @Test func interruptedStreamIsFILE_001AndLeavesNoTempFile() async throws {
+        struct Cut: Error {}
+        let harness = try PipelineHarness()
+        let photo = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let chunks = AsyncThrowingStream<[UInt8], any Error> { continuation in
+            continuation.yield(Array(photo[0..<8192]))
+            continuation.finish(throwing: Cut())
+        }
+        await #expect {
+            try await harness.pipeline.ingest(stream: chunks, name: "cut.jpg")
+        } throws: { ($0 as? KilnError)?.code == .file001 }
+        #expect(Fixtures.files(under: harness.pipeline.temporaryDirectory).isEmpty)
     }
 }
 
@@ -156,7 +188,7 @@ import Testing
             return try await pipeline.ingest(path: path)
         }
         await #expect { try await task.value } throws: { error in
-            (error as? KilnError)?.code == .processing003 && (error as? KilnError)?.details["reason"] == "cancelled"
+            (error as? KilnError)?.code == .processing005
         }
         #expect(harness.publishedFiles.isEmpty)
     }

@@ -10,7 +10,9 @@ import Testing
     @Test func photoBecomesRenditionsWithAManifest() async throws {
         let harness = try PipelineHarness()
         let item = try await harness.pipeline.ingest(path: Fixtures.sample("photo.jpg"))
-        #expect(item.id == (try FileDigest.sha256(path: Fixtures.sample("photo.jpg"))))
+        #expect(item.sourceSha256 == (try FileDigest.sha256(path: Fixtures.sample("photo.jpg"))))
+        #expect(item.id == MediaIdentity.id(sourceSHA256: item.sourceSha256,
+                                            options: MediaIdentity.options(IngestOptions(), preset: Preset.builtIn[0])))
         #expect(item.kind == .image && item.mime == "image/jpeg" && item.preset == "default")
         #expect(item.source.image?.width == 1200 && item.source.image?.height == 800)
         #expect(item.renditions.map(\.name) == ["display", "thumb"])
@@ -21,7 +23,9 @@ import Testing
         #expect(Set(harness.publishedFiles) == ["\(item.id)/display.jpg", "\(item.id)/thumb.jpg", "\(item.id)/manifest.json"])
         for rendition in item.renditions {
             #expect(rendition.path == harness.out + "/\(item.id)/\(rendition.name).jpg")
-            let facts = try #require(try await harness.pipeline.probe(path: rendition.path).image)
+            #expect(rendition.file == "\(rendition.name).jpg")
+            let path = try #require(rendition.path)
+            let facts = try #require(try await harness.pipeline.probe(path: path).image)
             #expect(facts.metadata.isEmpty, "\(rendition.name) keeps no metadata: \(facts.metadata)")
             #expect(facts.width == rendition.width)
         }
@@ -81,7 +85,7 @@ import Testing
         let item = try await harness.pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(keepOriginal: true))
         let original = try #require(item.original)
         #expect(original.sanitized == false)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: original.path))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: try #require(original.path)))
             == Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
     }
 
@@ -105,7 +109,8 @@ import Testing
     }
 
     @Test func concurrentIngestsKeepTheirOwnErrors() async throws {
-        let harness = try PipelineHarness()
+        // Four at a time, the rest queued: every job runs, none is refused.
+        let harness = try PipelineHarness(limits: ExecutionLimits(jobs: 4, queueDepth: 64))
         let pipeline = harness.pipeline
         let cases: [(String, ErrorCode?)] = [("photo.jpg", nil), ("bad/truncated.jpg", .file005), ("bad/bomb.png", .media003),
                                              ("bad/text.txt", .file003), ("grey.png", nil), ("bad/truncated.png", .file005)]
@@ -131,7 +136,7 @@ import Testing
 /// report their own decoder's message.
 @Suite struct ErrorIsolationTests {
     @Test func concurrentFailuresKeepTheirOwnMessages() async throws {
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(limits: ExecutionLimits(jobs: 4, queueDepth: 64))
         let pipeline = harness.pipeline
         let cases = [("bad/truncated.jpg", "jpeg"), ("bad/truncated.png", "png")]
         let results = await withTaskGroup(of: (String, KilnError?).self) { group in

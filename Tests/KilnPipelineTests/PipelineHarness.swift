@@ -10,12 +10,16 @@ struct PipelineHarness: ~Copyable {
     let out: String
     let pipeline: Pipeline
 
-    init(presets: PresetCatalog = PresetCatalog()) throws {
+    init(presets: PresetCatalog = PresetCatalog(), limits: ExecutionLimits = ExecutionLimits()) throws {
         out = Fixtures.scratchDirectory("kiln-out")
-        pipeline = try Pipeline(store: try LocalStore(root: out), presets: presets)
+        pipeline = try Pipeline(store: try LocalStore(root: out), presets: presets, limits: limits,
+                                temporaryDirectory: out + "-tmp")
     }
 
-    deinit { Fixtures.cleanUp(out) }
+    deinit {
+        Fixtures.cleanUp(out)
+        Fixtures.cleanUp(pipeline.temporaryDirectory)
+    }
 
     /// Published files (the staging area excluded).
     var publishedFiles: [String] { Fixtures.files(under: out).filter { !$0.hasPrefix(".staging/") } }

@@ -26,7 +26,7 @@ import Testing
         let item = try await pipeline.ingest(path: Fixtures.sample(sample))
         #expect(item.location == "s3://kiln-test/\(item.id)")
         for rendition in item.renditions {
-            let key = "\(item.id)/\(rendition.path.split(separator: "/").last ?? "")"
+            let key = "\(item.id)/\(rendition.file)"
             #expect(rendition.path == "s3://kiln-test/\(key)")
             #expect(rendition.url?.contains("X-Amz-Signature=") == true, "a presigned URL for \(rendition.name)")
             let object = try #require(try await client.head(key: key), "\(key) is in the bucket")

@@ -11,18 +11,22 @@ import Testing
 
     @Test func moovAtTheEndIsRemuxedWithPosterThumbAndPlaceholder() async throws {
         let harness = try PipelineHarness()
-        let frames = Mutex<[Int]>([])
+        let events = Mutex<[JobProgress]>([])
         let item = try await harness.pipeline.ingest(
             path: clip("h264-aac-moov-end.mp4"),
-            options: IngestOptions(progress: { done, _ in frames.withLock { $0.append(done) } }))
+            options: IngestOptions(progress: { event in events.withLock { $0.append(event) } }))
         #expect(item.kind == .video && item.mime == "video/mp4")
         #expect(item.renditions.map(\.name) == ["video", "poster", "thumb"])
         #expect(item.renditions[0].format == .mp4 && item.renditions[0].width == 320)
         #expect(item.warnings.contains { $0.hasPrefix("remuxed") })
         #expect(item.source.video?.duration ?? 0 > 2.9)
         #expect(item.thumbhash?.isEmpty == false && item.dominantColor?.hasPrefix("#") == true)
-        #expect(frames.withLock { $0.last } == 90, "progress ends at the total")
-        for rendition in item.renditions { #expect(FileManager.default.fileExists(atPath: rendition.path)) }
+        let seen = events.withLock { $0 }
+        #expect(seen.first?.stage == .checked && seen.last?.stage == .done)
+        #expect(seen.map(\.stage).contains(.storing))
+        #expect(seen.filter { $0.stage == .processing }.last?.fraction == 1, "processing ends at 100%")
+        #expect(zip(seen, seen.dropFirst()).allSatisfy { $0.overall <= $1.overall }, "overall progress never goes back")
+        for rendition in item.renditions { #expect(FileManager.default.fileExists(atPath: rendition.path ?? "")) }
     }
 
     @Test func ninetyFiveSecondsUnderInstagramReelIsMEDIA_005() async throws {
@@ -108,7 +112,7 @@ import Testing
         await #expect {
             try await task.value
         } throws: { error in
-            (error as? KilnError)?.code == .processing003 && (error as? KilnError)?.details["reason"] == "cancelled"
+            (error as? KilnError)?.code == .processing005
         }
         #expect(harness.publishedFiles.isEmpty)
     }

@@ -9,26 +9,28 @@ import Testing
         let root = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root) }
         let store = try LocalStore(root: root)
+        let id = String(repeating: "ab", count: 32)
         let staging = try store.makeStaging()
         try Data("a".utf8).write(to: URL(fileURLWithPath: staging.path("a.txt")))
-        #expect(!FileManager.default.fileExists(atPath: root + "/item1"), "nothing visible before commit")
-        let location = try await store.commit(staging, as: "item1")
-        #expect(location == root + "/item1")
-        #expect(Fixtures.files(under: root).filter { !$0.hasPrefix(".staging") } == ["item1/a.txt"])
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: staging.path("manifest.json")))
+        #expect(!FileManager.default.fileExists(atPath: root + "/" + id), "nothing visible before commit")
+        try await store.commit(StagedItem(id: id, staging: staging))
+        #expect(Fixtures.files(under: root).filter { !$0.hasPrefix(".staging") } == ["\(id)/a.txt", "\(id)/manifest.json"])
         #expect(Fixtures.files(under: root + "/.staging").isEmpty)
     }
 
-    @Test func recommitReplacesTheOldItemWhole() async throws {
+    @Test func aDirectoryWithoutManifestIsReplacedWhole() async throws {
         let root = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root) }
         let store = try LocalStore(root: root)
-        let first = try store.makeStaging()
-        try Data("old".utf8).write(to: URL(fileURLWithPath: first.path("old.txt")))
-        _ = try await store.commit(first, as: "same")
-        let second = try store.makeStaging()
-        try Data("new".utf8).write(to: URL(fileURLWithPath: second.path("new.txt")))
-        _ = try await store.commit(second, as: "same")
-        #expect(Fixtures.files(under: root + "/same") == ["new.txt"])
+        let id = String(repeating: "cd", count: 32)
+        try FileManager.default.createDirectory(atPath: root + "/" + id, withIntermediateDirectories: true)
+        try Data("old".utf8).write(to: URL(fileURLWithPath: root + "/\(id)/old.txt"))
+        let staging = try store.makeStaging()
+        try Data("new".utf8).write(to: URL(fileURLWithPath: staging.path("new.txt")))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: staging.path("manifest.json")))
+        try await store.commit(StagedItem(id: id, staging: staging))
+        #expect(Fixtures.files(under: root + "/" + id) == ["manifest.json", "new.txt"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/.staging").isEmpty)
     }
 

@@ -25,8 +25,25 @@ enum ObjectStoreConformance {
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch + "/copy.bin")) == Data(bytes))
 
         // range get
-        #expect(try await store.get(key: "\(prefix)-a-file.bin", range: 1000...1009) == Array(bytes[1000...1009]))
-        #expect(try await store.get(key: "\(prefix)-a-hello.txt", range: 1...3) == Array("ell".utf8))
+        #expect(try await store.open(key: "\(prefix)-a-file.bin", range: 1000...1009).collect() == Array(bytes[1000...1009]))
+        #expect(try await store.open(key: "\(prefix)-a-hello.txt", range: 1...3).collect() == Array("ell".utf8))
+        let whole = try await store.open(key: "\(prefix)-a-file.bin", range: nil)
+        #expect(whole.size == 300_000 && whole.range == nil)
+        #expect(try await whole.collect() == bytes, "a whole object streams in chunks and comes back intact")
+        let tail = try await store.open(key: "\(prefix)-a-hello.txt", range: 3...1000)
+        #expect(tail.range == 3...4 && tail.size == 5, "a range past the end is clipped to it")
+        #expect(try await tail.collect() == Array("lo".utf8))
+        await #expect { try await store.open(key: "\(prefix)-a-hello.txt", range: 5...9) } throws: {
+            ($0 as? KilnError)?.code == .api001
+        }
+        await #expect { try await store.open(key: "\(prefix)-missing", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .file002
+        }
+
+        // listing in pages
+        let firstPage = try await store.list(prefix: "\(prefix)-", after: nil, limit: 2)
+        #expect(firstPage.map(\.key) == ["\(prefix)-a-file.bin", "\(prefix)-a-hello.txt"])
+        #expect(try await store.list(prefix: "\(prefix)-", after: firstPage.last?.key, limit: 2).map(\.key) == ["\(prefix)-b-other"])
 
         // list by prefix
         #expect(try await store.list(prefix: "\(prefix)-a-").map(\.key) == ["\(prefix)-a-file.bin", "\(prefix)-a-hello.txt"])

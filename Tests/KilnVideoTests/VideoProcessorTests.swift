@@ -13,16 +13,15 @@ import Testing
         let poster: ImageFacts
     }
 
-    func process(_ name: String, rules: VideoRules = VideoRules(), fit: Fit = .reject, timeout: Duration? = nil,
-                 cancellation: VideoCancellation? = nil) throws -> Result {
+    func process(_ name: String, rules: VideoRules = VideoRules(), fit: Fit = .reject,
+                 control: JobControl = JobControl(timeout: nil)) throws -> Result {
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
         let facts = try Clips.facts(name)
         let format = name.hasSuffix(".webm") ? MediaFormat.forMIME("video/webm")! : MediaFormat.forMIME("video/mp4")!
         let output = try VideoProcessor.process(
             path: Clips.path(name), format: format, facts: facts, rules: rules, fit: fit,
-            videoPath: directory + "/video.mp4", posterPath: directory + "/poster.jpg", timeout: timeout,
-            cancellation: cancellation)
+            videoPath: directory + "/video.mp4", posterPath: directory + "/poster.jpg", control: control)
         let size = Int64((try FileManager.default.attributesOfItem(atPath: directory + "/video.mp4")[.size] as? Int) ?? 0)
         let video = try VideoProber.facts(path: directory + "/video.mp4", format: MediaFormat.forMIME("video/mp4")!, sizeBytes: size)
         let poster = try ImageProber.facts(path: directory + "/poster.jpg", format: MediaFormat.forMIME("image/jpeg")!, sizeBytes: 1)
@@ -91,17 +90,17 @@ import Testing
 
     @Test func aPassedDeadlineIsPROCESSING_003() {
         #expect {
-            try process("vp9-opus.webm", timeout: .nanoseconds(1))
+            try process("vp9-opus.webm", control: JobControl(timeout: .nanoseconds(1)))
         } throws: { ($0 as? KilnError)?.code == .processing003 }
     }
 
-    @Test func cancellingStopsTheJob() {
-        let cancellation = VideoCancellation()
-        cancellation.cancel()
+    @Test func cancellingStopsTheJobWithPROCESSING_005() {
+        let control = JobControl(timeout: nil)
+        control.cancel()
         #expect {
-            try process("vp9-opus.webm", cancellation: cancellation)
+            try process("vp9-opus.webm", control: control)
         } throws: { error in
-            (error as? KilnError)?.code == .processing003 && (error as? KilnError)?.details["reason"] == "cancelled"
+            (error as? KilnError)?.code == .processing005
         }
     }
 }

@@ -135,6 +135,19 @@ extension KilnError {
                   details: ["timeout_seconds": .double(seconds)])
     }
 
+    /// The caller (or a shutdown) stopped the job: not a fault of the file, and not retried by itself.
+    public static func cancelled(_ reason: String = "the caller cancelled the job") -> KilnError {
+        KilnError(.processing005, "Processing cancelled: \(reason); send the file again if the work is still wanted",
+                  details: ["reason": .string(reason)])
+    }
+
+    /// The job queue is full: come back in `retryAfter` seconds (the HTTP API's Retry-After).
+    public static func busy(retryAfter: Int, running: Int, waiting: Int) -> KilnError {
+        KilnError(.processing004,
+                  "Pipeline busy: \(running) job(s) running and \(waiting) waiting fill the queue; retry in \(retryAfter) s",
+                  details: ["retry_after_seconds": .int(retryAfter), "running": .int(running), "waiting": .int(waiting)])
+    }
+
     public static func overMemoryBudget(needed: Int64, budget: Int64, width: Int, height: Int) -> KilnError {
         KilnError(.media003,
                   "Dimensions out of range: processing \(width)x\(height) needs about \(ByteCount.format(needed)) of memory, over the \(ByteCount.format(budget)) budget per job; send a smaller file",
@@ -149,6 +162,11 @@ extension KilnError {
     public static func invalidRequest(_ reason: String, fields: [String: String] = [:]) -> KilnError {
         KilnError(.api001, "Invalid request: \(reason)",
                   details: fields.isEmpty ? [:] : ["fields": .object(fields.mapValues { .string($0) })])
+    }
+
+    /// API_002: an id or name that does not exist.
+    public static func notFoundResource(_ resource: String) -> KilnError {
+        KilnError(.api002, "Not found: \(resource); check the id", details: ["resource": .string(resource)])
     }
 
     public static func internalError(_ reason: String) -> KilnError {

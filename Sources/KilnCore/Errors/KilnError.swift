@@ -2,7 +2,7 @@
 /// and machine-readable details (limits and actual values).
 ///
 /// Factories for each situation live in `KilnError+Factories.swift`, so a message is written once.
-public struct KilnError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct KilnError: Error, Sendable, Equatable, Codable, CustomStringConvertible {
     public let code: ErrorCode
     public let message: String
     public var details: [String: JSONValue]
@@ -22,4 +22,14 @@ public struct KilnError: Error, Sendable, Equatable, CustomStringConvertible {
         return copy
     }
     public var description: String { "\(code.rawValue): \(message)" }
+
+    /// Stored (job rows, `.error.json` files) as `{"code", "message", "details"}`; the
+    /// catalog fields come back from the code.
+    enum CodingKeys: String, CodingKey { case code, message, details }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(ErrorCode.self, forKey: .code), try c.decode(String.self, forKey: .message),
+                  details: try c.decodeIfPresent([String: JSONValue].self, forKey: .details) ?? [:])
+    }
 }

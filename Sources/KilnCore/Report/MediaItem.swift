@@ -1,13 +1,22 @@
 /// A processed upload: what it was, what was made of it, and where that is.
+///
+/// The manifest stored beside the renditions is this item in its stored form (`stored`): file
+/// names relative to the item, no absolute paths or URLs, which a store adds when the item is
+/// read back (`MediaStore.resolve`), so they never go stale.
 public struct MediaItem: Codable, Sendable, Equatable {
-    /// Content address: the SHA-256 of the input bytes, in hex.
+    /// The item's address: SHA-256 over the input bytes and the processing options
+    /// (`MediaIdentity`), so the same bytes under two presets are two items.
     public let id: String
+    /// SHA-256 of the input bytes alone, for finding duplicates across options.
+    public let sourceSha256: String
+    /// The options the item was made with (what its id covers).
+    public let options: ProcessingOptions
     /// The path or name the input came from, when known.
     public var input: String?
     public let kind: MediaKind
     /// The MIME type libmagic sniffed (never the extension or the client's claim).
     public let mime: String
-    public let preset: String
+    public var preset: String { options.preset }
     public let source: MediaFacts
     public var renditions: [Rendition]
     /// ThumbHash placeholder, base64.
@@ -18,17 +27,22 @@ public struct MediaItem: Codable, Sendable, Equatable {
     public var original: StoredOriginal?
     /// What the pipeline changed to meet the preset, or removed ("stripped GPS metadata").
     public var warnings: [String]
-    /// Where the item's files are (directory or bucket prefix).
+    /// Where the item's files are (directory or bucket prefix); set when read from a store.
     public var location: String?
+    /// True when an identical item (same bytes, same options) was already stored and is
+    /// returned as it is, without processing.
+    public var reused: Bool
 
-    public init(id: String, input: String?, kind: MediaKind, mime: String, preset: String, source: MediaFacts,
-                renditions: [Rendition] = [], thumbhash: String? = nil, dominantColor: String? = nil,
-                original: StoredOriginal? = nil, warnings: [String] = [], location: String? = nil) {
+    public init(id: String, sourceSha256: String, options: ProcessingOptions, input: String?, kind: MediaKind,
+                mime: String, source: MediaFacts, renditions: [Rendition] = [], thumbhash: String? = nil,
+                dominantColor: String? = nil, original: StoredOriginal? = nil, warnings: [String] = [],
+                location: String? = nil, reused: Bool = false) {
         self.id = id
+        self.sourceSha256 = sourceSha256
+        self.options = options
         self.input = input
         self.kind = kind
         self.mime = mime
-        self.preset = preset
         self.source = source
         self.renditions = renditions
         self.thumbhash = thumbhash
@@ -36,11 +50,91 @@ public struct MediaItem: Codable, Sendable, Equatable {
         self.original = original
         self.warnings = warnings
         self.location = location
+        self.reused = reused
+    }
+
+    /// The form kept in `manifest.json`: no location, paths or URLs (made when read), not reused.
+    public var stored: MediaItem {
+        var copy = self
+        copy.location = nil
+        copy.reused = false
+        for index in copy.renditions.indices {
+            copy.renditions[index].path = nil
+            copy.renditions[index].url = nil
+        }
+        copy.original?.path = nil
+        return copy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), sourceSha256: try c.decode(String.self, forKey: .sourceSha256),
+            options: try c.decode(ProcessingOptions.self, forKey: .options),
+            input: try c.decodeIfPresent(String.self, forKey: .input), kind: try c.decode(MediaKind.self, forKey: .kind),
+            mime: try c.decode(String.self, forKey: .mime), source: try c.decode(MediaFacts.self, forKey: .source),
+            renditions: try c.decode([Rendition].self, forKey: .renditions),
+            thumbhash: try c.decodeIfPresent(String.self, forKey: .thumbhash),
+            dominantColor: try c.decodeIfPresent(String.self, forKey: .dominantColor),
+            original: try c.decodeIfPresent(StoredOriginal.self, forKey: .original),
+            warnings: try c.value(.warnings, or: []), location: try c.decodeIfPresent(String.self, forKey: .location),
+            reused: try c.value(.reused, or: false))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(sourceSha256, forKey: .sourceSha256)
+        try c.encode(options, forKey: .options)
+        try c.encode(preset, forKey: .preset)
+        try c.encodeIfPresent(input, forKey: .input)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(mime, forKey: .mime)
+        try c.encode(source, forKey: .source)
+        try c.encode(renditions, forKey: .renditions)
+        try c.encodeIfPresent(thumbhash, forKey: .thumbhash)
+        try c.encodeIfPresent(dominantColor, forKey: .dominantColor)
+        try c.encodeIfPresent(original, forKey: .original)
+        try c.encode(warnings, forKey: .warnings)
+        try c.encodeIfPresent(location, forKey: .location)
+        // Only a reused item says so; stored manifests never do.
+        if reused { try c.encode(reused, forKey: .reused) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, input, kind, mime, preset, source, renditions, thumbhash, original, warnings, location
-        case dominantColor = "dominant_color"
+        case id, options, preset, input, kind, mime, source, renditions, thumbhash, original, warnings, location, reused
+        case sourceSha256 = "source_sha256", dominantColor = "dominant_color"
+    }
+}
+
+/// The processing options an item's id covers: the same bytes under other options are
+/// another item. `canonical` is the text hashed with the input (see `MediaIdentity`).
+public struct ProcessingOptions: Codable, Sendable, Equatable {
+    public let preset: String
+    /// SHA-256 of the preset's content (its JSON with sorted keys): editing a preset's rules
+    /// makes new items rather than reusing ones made under the old rules.
+    public let presetDigest: String
+    public let fit: Fit
+    public let type: DeclaredType
+    public let keepOriginal: Bool
+
+    public init(preset: String, presetDigest: String, fit: Fit, type: DeclaredType, keepOriginal: Bool) {
+        self.preset = preset
+        self.presetDigest = presetDigest
+        self.fit = fit
+        self.type = type
+        self.keepOriginal = keepOriginal
+    }
+
+    /// One line per option, in a fixed order, versioned: the text the id hashes.
+    public var canonical: String {
+        ["kiln-media-id-v1", "preset=\(preset)", "preset_sha256=\(presetDigest)", "fit=\(fit.rawValue)",
+         "type=\(type.rawValue)", "keep_original=\(keepOriginal)"].joined(separator: "\n")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case preset, fit, type
+        case presetDigest = "preset_sha256", keepOriginal = "keep_original"
     }
 }
 
@@ -100,9 +194,12 @@ public struct ImageFacts: Codable, Sendable, Equatable {
 /// One output file.
 public struct Rendition: Codable, Sendable, Equatable {
     public let name: String
-    /// Path (local store) or object location (bucket).
-    public var path: String
-    /// Where a browser fetches it: the bucket's public URL or a presigned one (object stores only).
+    /// The file's name inside its item (`display.jpg`): the key a store keeps.
+    public let file: String
+    /// Path (local store) or object location (bucket); set when read from a store.
+    public var path: String?
+    /// Where a browser fetches it: the bucket's public URL or a presigned one (object stores
+    /// only); made when read, so it never expires in a manifest.
     public var url: String?
     public let format: OutputFormat
     public let width: Int
@@ -110,9 +207,10 @@ public struct Rendition: Codable, Sendable, Equatable {
     public let bytes: Int64
     public let sha256: String
 
-    public init(name: String, path: String, format: OutputFormat, width: Int, height: Int, bytes: Int64, sha256: String) {
+    public init(name: String, file: String, format: OutputFormat, width: Int, height: Int, bytes: Int64,
+                sha256: String) {
         self.name = name
-        self.path = path
+        self.file = file
         self.format = format
         self.width = width
         self.height = height
@@ -132,13 +230,16 @@ extension OutputFormat {
 
 /// The untouched original, kept only on request.
 public struct StoredOriginal: Codable, Sendable, Equatable {
-    public var path: String
+    /// The file's name inside its item (`original.jpeg`).
+    public let file: String
+    /// Path or object location; set when read from a store.
+    public var path: String?
     public let bytes: Int64
     /// Always false: the original still carries its metadata (GPS included).
     public let sanitized: Bool
 
-    public init(path: String, bytes: Int64) {
-        self.path = path
+    public init(file: String, bytes: Int64) {
+        self.file = file
         self.bytes = bytes
         self.sanitized = false
     }

@@ -1,15 +1,41 @@
 import Foundation
 
-/// Where renditions end up. Work is written into a private staging directory first and
-/// published as a whole by `commit`, so a reader never sees a half-written item.
+/// Where items are published and read back. Work is written into a private staging directory
+/// first and published by `commit`, several items as one unit: a reader sees a whole item or
+/// nothing, and a carousel's items all or none.
+///
+/// Manifests hold file names relative to their item; `resolve` adds the store's paths and
+/// URLs when an item is read, so a stored manifest never holds a stale path or an expired URL.
 public protocol MediaStore: Sendable {
+    // MARK: Writing
+
     /// A fresh, empty local directory to write one item's files into.
     func makeStaging() throws(KilnError) -> Staging
-    /// Publishes the staged files under `id` and returns where they are (directory or prefix).
-    /// An item already stored under `id` is replaced as a whole.
-    func commit(_ staging: Staging, as id: String) async throws(KilnError) -> String
+    /// Publishes the staged items (each with its `manifest.json`) as one unit, in order: on any
+    /// failure none of them is left published (items already stored under their id stay as
+    /// they were; an id's content is fixed by its bytes and options, so they are skipped).
+    /// `progress` gets the fraction of bytes published. The staging directories are consumed.
+    func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError)
     /// Throws the staged files away.
     func discard(_ staging: Staging)
+
+    // MARK: Reading
+
+    /// Whether a complete item (its manifest) is stored under `id`: a cheap check.
+    func exists(_ id: String) async throws(KilnError) -> Bool
+    /// The manifest of `id` as stored, or nil when there is none.
+    func manifest(_ id: String) async throws(KilnError) -> Data?
+    /// Streams the bytes of `file` in the item `id` (all of it, or the inclusive `range`);
+    /// FILE_002 when there is no such file, API_001 when the range starts past its end.
+    func open(_ id: String, file: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile
+    /// Removes the item: its manifest first, so a reader sees the whole item or nothing.
+    /// False when there was nothing under `id`.
+    func delete(_ id: String) async throws(KilnError) -> Bool
+    /// Ids of complete items (and carousels) in ascending order, after `after`, at most `limit`.
+    func list(after: String?, limit: Int) async throws(KilnError) -> [String]
+
+    // MARK: Addresses
+
     /// Where the item `id` is published: a directory or a bucket prefix ("s3://bucket/<id>").
     func location(forItem id: String) -> String
     /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
@@ -18,6 +44,95 @@ public protocol MediaStore: Sendable {
 
 extension MediaStore {
     public func url(forItem id: String, file: String) -> String? { nil }
+
+    /// Publishes one staged item.
+    public func commit(_ item: StagedItem) async throws(KilnError) {
+        try await commit([item], progress: nil)
+    }
+
+    /// What is stored under `id`: an item or a carousel; nil when nothing is.
+    public func entry(_ id: String) async throws(KilnError) -> StoredEntry? {
+        guard let data = try await manifest(id) else { return nil }
+        do {
+            switch try JSONDecoder().decode(StoredEntry.self, from: data) {
+            case .item(let item): return .item(resolve(item))
+            case .carousel(var record):
+                record.location = location(forItem: id)
+                return .carousel(record)
+            }
+        } catch {
+            throw KilnError.storageUnavailable("the manifest of \(id) cannot be read: \(error)")
+        }
+    }
+
+    /// The item stored under `id`, with paths and URLs; nil when there is none (or it is a carousel).
+    public func item(_ id: String) async throws(KilnError) -> MediaItem? {
+        if case .item(let item)? = try await entry(id) { return item }
+        return nil
+    }
+
+    /// The carousel stored under `id`; nil when there is none.
+    public func carousel(_ id: String) async throws(KilnError) -> CarouselRecord? {
+        if case .carousel(let record)? = try await entry(id) { return record }
+        return nil
+    }
+
+    /// `item` with this store's location, paths and URLs filled in.
+    public func resolve(_ item: MediaItem) -> MediaItem {
+        var item = item
+        let location = location(forItem: item.id)
+        item.location = location
+        for index in item.renditions.indices {
+            let file = item.renditions[index].file
+            item.renditions[index].path = location + "/" + file
+            item.renditions[index].url = url(forItem: item.id, file: file)
+        }
+        if let file = item.original?.file { item.original?.path = location + "/" + file }
+        return item
+    }
+}
+
+/// One item's staged files, to be published under `id`.
+public struct StagedItem: Sendable {
+    public let id: String
+    public let staging: Staging
+
+    public init(id: String, staging: Staging) {
+        self.id = id
+        self.staging = staging
+    }
+}
+
+/// What a manifest holds: an item, or a carousel of items.
+public enum StoredEntry: Sendable, Equatable, Decodable {
+    case item(MediaItem)
+    case carousel(CarouselRecord)
+
+    public init(from decoder: any Decoder) throws {
+        enum Probe: String, CodingKey { case items }
+        let keys = try decoder.container(keyedBy: Probe.self)
+        self = keys.contains(.items) ? .carousel(try CarouselRecord(from: decoder)) : .item(try MediaItem(from: decoder))
+    }
+}
+
+/// Names of stored things: ids are lowercase hex SHA-256, files are plain names in an item.
+public enum StoreKey {
+    public static let manifest = "manifest.json"
+
+    /// True for a 64-character lowercase hex id.
+    public static func isID(_ id: some StringProtocol) -> Bool {
+        id.utf8.count == 64 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// The object key of `file` in item `id`; API_002 for an id or file name that could not
+    /// be Kiln's (a path, a dot file), so no request reaches outside an item.
+    public static func key(_ id: String, _ file: String) throws(KilnError) -> String {
+        guard isID(id) else { throw KilnError.notFoundResource("media \(id)") }
+        guard !file.isEmpty, !file.contains("/"), !file.hasPrefix("."), file.utf8.count <= 255 else {
+            throw KilnError.notFoundResource("file \(file) in media \(id)")
+        }
+        return id + "/" + file
+    }
 }
 
 /// A private local directory holding one item's files until commit.
@@ -28,6 +143,12 @@ public struct Staging: Sendable, Equatable {
 
     /// The path of `name` inside the staging directory.
     public func path(_ name: String) -> String { directory + "/" + name }
+
+    /// The files written so far, manifest last (the order publishing needs).
+    public func files() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+            .sorted { ($0 == StoreKey.manifest ? 1 : 0, $0) < ($1 == StoreKey.manifest ? 1 : 0, $1) }
+    }
 
     /// A new, uniquely named staging directory under `root`.
     public static func create(under root: String) throws(KilnError) -> Staging {

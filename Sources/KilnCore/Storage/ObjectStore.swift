@@ -8,16 +8,29 @@ public protocol ObjectStore: Sendable {
     func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError)
     /// Writes the object to the local `path` (temp file + rename); FILE_002 when it does not exist.
     func get(key: String, to path: String) async throws(KilnError)
-    /// The bytes in `range` (inclusive); FILE_002 when the object does not exist.
-    func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8]
+    /// Streams the object (all of it, or the inclusive `range`, clipped to its end); FILE_002
+    /// when it does not exist, API_001 when the range starts past its end.
+    func open(key: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile
     /// Size and ETag, or nil when there is no such object.
     func head(key: String) async throws(KilnError) -> ObjectInfo?
     /// Removes the object; removing a missing one is not an error.
     func delete(key: String) async throws(KilnError)
-    /// Every object whose key starts with `prefix`, in key order.
-    func list(prefix: String) async throws(KilnError) -> [ObjectInfo]
+    /// Objects whose key starts with `prefix` and sorts after `after`, in key order, at most `limit`.
+    func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo]
     /// A URL a browser can fetch the object at (public or presigned), when the store has one.
     func url(for key: String) -> String?
+}
+
+extension ObjectStore {
+    /// Every object whose key starts with `prefix`, in key order.
+    public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
+        var objects: [ObjectInfo] = []
+        while true {
+            let page = try await list(prefix: prefix, after: objects.last?.key, limit: 1000)
+            objects += page
+            if page.count < 1000 { return objects }
+        }
+    }
 }
 
 public struct ObjectInfo: Sendable, Equatable {

@@ -42,3 +42,19 @@ struct VipsFailure: Error, CustomStringConvertible {
     let message: String
     var description: String { "\(operation): \(message)" }
 }
+
+/// Process-wide libvips settings a host sets once.
+public enum ImageEngine {
+    /// Worker threads each libvips pipeline uses. libvips holds one setting for the process:
+    /// the pipeline sets it from its job limit so that jobs x threads fit the cores.
+    public static func setThreads(_ threads: Int) {
+        Vips.start()
+        vips_concurrency_set(Int32(max(1, threads)))
+    }
+
+    /// The current setting.
+    public static var threads: Int {
+        Vips.start()
+        return Int(vips_concurrency_get())
+    }
+}

@@ -10,7 +10,9 @@ extension Step {
         let staging = try environment.requireStore().makeStaging()
         context.staging = staging
         let aspect = context.preset.image?.aspect
-        for spec in context.preset.renditions {
+        let specs = context.preset.renditions
+        for (index, spec) in specs.enumerated() {
+            context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
             let output = try renderWithinBytes(
                 context: context, facts: facts, spec: spec, aspect: aspect, path: staging.path(file))
@@ -37,10 +39,10 @@ extension Step {
         while true {
             let output = try ImageProcessor.render(
                 path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: path, quality: quality, deadline: context.control.images)
+                outputPath: path, quality: quality, control: context.control)
             guard let limit = spec.maxBytes, spec.format != .png, quality > 30 else { return output }
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-            if size <= limit { return output }
+            var info = stat()
+            if stat(path, &info) == 0, Int64(info.st_size) <= limit { return output }
             quality -= 10
         }
     }

@@ -11,10 +11,13 @@ extension Step {
         let format = try context.required(context.format, "format")
         let staging = try environment.requireStore().makeStaging()
         context.staging = staging
+        let control = context.control
         let output = try VideoProcessor.process(
             path: context.path, format: format, facts: facts, rules: rules, fit: context.options.fit,
             videoPath: staging.path("video.mp4"), posterPath: staging.path("poster.jpg"),
-            timeout: context.options.timeout, cancellation: context.control.video, progress: context.options.progress)
+            control: context.control, threads: context.threads) { done, total in
+                control.report(.processing, Double(done) / Double(max(1, total)))
+            }
         context.warnings.append(contentsOf: output.warnings)
         context.renditionFiles.append((
             RenditionSpec(name: "video", format: .mp4, maxWidth: rules.output.maxWidth, maxHeight: rules.output.maxHeight),
@@ -27,7 +30,8 @@ extension Step {
             let posterFacts = try ImageProber.facts(path: staging.path("poster.jpg"),
                                                     format: MediaFormat.forMIME("image/jpeg") ?? format, sizeBytes: 0)
             let rendered = try ImageProcessor.render(path: staging.path("poster.jpg"), facts: posterFacts, spec: thumb,
-                                                     aspect: nil, fit: .reject, outputPath: staging.path(file))
+                                                     aspect: nil, fit: .reject, outputPath: staging.path(file),
+                                                     control: context.control)
             context.renditionFiles.append((thumb, file, rendered.width, rendered.height))
             smallest = staging.path(file)
         }

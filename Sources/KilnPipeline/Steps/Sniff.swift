@@ -6,7 +6,15 @@ extension Step {
     static let sniff = Step(name: "sniff") { context, environment in
         let mime = try environment.sniffer.mimeType(ofFileAt: context.path)
         context.mime = mime
-        let declared: MediaKind? = switch context.options.type {
+        context.format = try Sniffing.accept(mime: mime, declared: context.options.type)
+    }
+}
+
+enum Sniffing {
+    /// The format for a sniffed MIME type: MEDIA_001 when the content is plainly not the
+    /// declared kind, FILE_003 when Kiln does not take it.
+    static func accept(mime: String, declared type: DeclaredType) throws(KilnError) -> MediaFormat {
+        let declared: MediaKind? = switch type {
         case .image: .image
         case .video: .video
         case .auto, .carousel: nil
@@ -19,6 +27,18 @@ extension Step {
             throw KilnError.typeMismatch(declared: declared, actual: actual, mime: mime)
         }
         guard let format else { throw KilnError.unsupportedFormat(mime: mime) }
-        context.format = format
+        return format
+    }
+
+    /// The preset's input size limit for `kind`; MEDIA_001 when the preset takes no such kind.
+    static func sizeLimit(for kind: MediaKind, preset: Preset) throws(KilnError) -> Int64 {
+        switch kind {
+        case .image:
+            guard let rules = preset.image else { throw KilnError.presetRejects(kind: .image, preset: preset.name) }
+            return rules.maxBytes
+        case .video:
+            guard let rules = preset.video else { throw KilnError.presetRejects(kind: .video, preset: preset.name) }
+            return rules.maxBytes
+        }
     }
 }

@@ -2,25 +2,20 @@ import Foundation
 import KilnCore
 import KilnStorage
 
-/// stage: the content address, checksums of every rendition, the kept original if asked, and
-/// `manifest.json`, all inside the staging directory. Publishing is the store's `commit`.
+/// stage: checksums of every rendition, the kept original if asked, and `manifest.json` (the
+/// item in its stored form: file names, no paths or URLs), all inside the staging directory.
+/// Publishing is the store's `commit`.
 extension Step {
-    static let stageItem = Step(name: "stage") { context, environment in
+    static let stageItem = Step(name: "stage") { context, _ in
         let facts = try context.required(context.facts, "facts")
         let staging = try context.required(context.staging, "staging")
-        let store = try environment.requireStore()
-        let id = try FileDigest.sha256(path: context.path)
-        // The manifest records where each file will be once published (path or object
-        // location, and URL when the store has one).
-        let location = store.location(forItem: id)
+        let id = try context.required(context.id, "id")
         var renditions: [Rendition] = []
         for file in context.renditionFiles {
             let path = staging.path(file.file)
-            var rendition = Rendition(
-                name: file.spec.name, path: location + "/" + file.file, format: file.spec.format, width: file.width,
-                height: file.height, bytes: try fileSize(path), sha256: try FileDigest.sha256(path: path))
-            rendition.url = store.url(forItem: id, file: file.file)
-            renditions.append(rendition)
+            renditions.append(Rendition(
+                name: file.spec.name, file: file.file, format: file.spec.format, width: file.width,
+                height: file.height, bytes: try fileSize(path), sha256: try FileDigest.sha256(path: path)))
         }
         var original: StoredOriginal?
         if context.options.keepOriginal {
@@ -30,31 +25,29 @@ extension Step {
             } catch {
                 throw KilnError.storageUnavailable("cannot keep the original: \(error.localizedDescription)")
             }
-            original = StoredOriginal(path: location + "/" + name, bytes: context.sizeBytes)
+            original = StoredOriginal(file: name, bytes: context.sizeBytes)
             context.warnings.append("kept the original unsanitized (its metadata, GPS included, is intact)")
         }
         let item = MediaItem(
-            id: id, input: context.input, kind: context.format?.kind ?? .image, mime: context.mime,
-            preset: context.preset.name, source: facts, renditions: renditions, thumbhash: context.placeholder?.thumbhash,
-            dominantColor: context.placeholder?.dominantColor, original: original, warnings: context.warnings,
-            location: location)
-        try ManifestFile.write(item, to: staging.path(ManifestFile.name))
+            id: id, sourceSha256: try context.required(context.sourceSHA256, "source hash"),
+            options: try context.required(context.processingOptions, "options"), input: context.input,
+            kind: context.format?.kind ?? .image, mime: context.mime, source: facts, renditions: renditions,
+            thumbhash: context.placeholder?.thumbhash, dominantColor: context.placeholder?.dominantColor,
+            original: original, warnings: context.warnings)
+        try ManifestFile.write(item.stored, to: staging.path(StoreKey.manifest))
         context.item = item
     }
 
     private static func fileSize(_ path: String) throws -> Int64 {
-        guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64 else {
-            throw KilnError.storageUnavailable("rendition \(path) was not written")
-        }
-        return size
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw KilnError.storageUnavailable("rendition \(path) was not written") }
+        return Int64(info.st_size)
     }
 }
 
-/// `manifest.json`: the item as the envelope shows it, with paths relative to its directory.
+/// `manifest.json`: an item or carousel as stored.
 enum ManifestFile {
-    static let name = "manifest.json"
-
-    static func write(_ value: some Encodable, to path: String) throws {
+    static func write(_ value: some Encodable, to path: String) throws(KilnError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {

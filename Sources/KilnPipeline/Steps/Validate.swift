@@ -8,40 +8,37 @@ extension Step {
     static let validateImage = Step(name: "validate") { context, _ in
         let format = try context.required(context.format, "format")
         guard format.kind == .image else { return }
-        guard let rules = context.preset.image else {
-            throw KilnError.presetRejects(kind: .image, preset: context.preset.name)
+        let limit = try Sniffing.sizeLimit(for: .image, preset: context.preset)
+        guard context.sizeBytes <= limit else {
+            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: .image)
         }
-        guard context.sizeBytes <= rules.maxBytes else {
-            throw KilnError.tooLarge(size: context.sizeBytes, limit: rules.maxBytes, kind: .image)
-        }
+        let rules = try context.required(context.preset.image, "image rules")
         let facts = try ImageProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
         try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-        if let budget = context.options.memoryBudget {
-            let needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
-            if needed > budget {
-                throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: facts.width, height: facts.height)
-            }
+        let needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
+        if let budget = context.options.memoryBudget, needed > budget {
+            throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: facts.width, height: facts.height)
         }
+        context.memoryEstimate = needed
         context.facts = .image(facts)
     }
 
     static let validateVideo = Step(name: "validate") { context, _ in
         let format = try context.required(context.format, "format")
         guard format.kind == .video else { return }
-        guard let rules = context.preset.video else {
-            throw KilnError.presetRejects(kind: .video, preset: context.preset.name)
+        let limit = try Sniffing.sizeLimit(for: .video, preset: context.preset)
+        guard context.sizeBytes <= limit else {
+            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: .video)
         }
-        guard context.sizeBytes <= rules.maxBytes else {
-            throw KilnError.tooLarge(size: context.sizeBytes, limit: rules.maxBytes, kind: .video)
-        }
-        let facts = try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
+        let rules = try context.required(context.preset.video, "video rules")
+        let facts = try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes,
+                                          control: context.control)
         try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-        if let budget = context.options.memoryBudget, let video = facts.video {
-            let needed = MemoryEstimate.video(facts, output: rules.output)
-            if needed > budget {
-                throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: video.width, height: video.height)
-            }
+        let needed = MemoryEstimate.video(facts, output: rules.output)
+        if let budget = context.options.memoryBudget, needed > budget, let video = facts.video {
+            throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: video.width, height: video.height)
         }
+        context.memoryEstimate = needed
         context.facts = .video(facts)
     }
 }

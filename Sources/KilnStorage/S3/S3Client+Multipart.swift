@@ -6,6 +6,7 @@ import NIOHTTP1
 /// payload signed; any failure aborts the upload so no parts linger and no object appears.
 extension S3Client {
     func putMultipart(file path: String, size: Int64, key: String, contentType: String) async throws(KilnError) {
+        await abortPending()
         let plan = MultipartPlan(size: size, preferred: configuration.partSize)
         let uploadID: String = try await cataloged(key: key) {
             let body = try await send(.POST, key: key, query: [("uploads", "")], headers: [("content-type", contentType)]).body
@@ -63,8 +64,43 @@ extension S3Client {
         }
     }
 
-    /// Best effort: the store may be the thing that failed.
+    /// In a task of its own, so an upload cancelled by its job's deadline is still aborted. The
+    /// store may be the thing that failed: an abort it refuses is remembered and tried again
+    /// before the next multipart upload (`abortPending`), so parts do not hold storage forever.
     private func abort(key: String, uploadID: String) async {
-        _ = try? await send(.DELETE, key: key, query: [("uploadId", uploadID)])
+        await Task.detached {
+            do {
+                _ = try await self.send(.DELETE, key: key, query: [("uploadId", uploadID)])
+            } catch {
+                self.unaborted.withLock { $0.append((key, uploadID)) }
+            }
+        }.value
+    }
+
+    /// Tries again the aborts that failed earlier; those that fail again stay remembered.
+    public func abortPending() async {
+        let pending = unaborted.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        for upload in pending { await abort(key: upload.key, uploadID: upload.uploadID) }
+    }
+
+    /// Multipart uploads started and neither completed nor aborted (they hold storage until
+    /// aborted): for operators, and for tests that check none is left behind.
+    public func openMultipartUploads() async throws(KilnError) -> [(key: String, uploadID: String)] {
+        try await cataloged(key: nil) {
+            let body = try await send(.GET, key: nil, query: [("uploads", "")]).body
+            var uploads: [(key: String, uploadID: String)] = []
+            var key: String?
+            for leaf in S3XML.leaves(body) {
+                switch leaf.path {
+                case "ListMultipartUploadsResult/Upload/Key": key = leaf.text
+                case "ListMultipartUploadsResult/Upload/UploadId": if let key { uploads.append((key, leaf.text)) }
+                default: break
+                }
+            }
+            return uploads
+        }
     }
 }

@@ -33,10 +33,33 @@ extension S3Client: ObjectStore {
         }
     }
 
-    public func get(key: String, range: ClosedRange<Int64>) async throws(KilnError) -> [UInt8] {
-        try await cataloged(key: key) {
-            try await send(.GET, key: key, headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound)")]).body
+    public func open(key: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
+        let headers = range.map { [("range", "bytes=\($0.lowerBound)-\($0.upperBound)")] } ?? []
+        let response: Response
+        do {
+            response = try await send(.GET, key: key, headers: headers, delivery: .stream)
+        } catch S3Failure.http(416, _, _) {
+            throw KilnError.invalidRequest("range \(range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "") starts past the end of \(key)",
+                                           fields: ["range": "outside the file"])
+        } catch let failure as S3Failure {
+            throw failure.kilnError(bucket: configuration.bucket, key: key)
+        } catch {
+            throw KilnError.storageUnavailable("\(configuration.bucket): \(error)")
         }
+        let length = Int64(response.headers.first(name: "content-length") ?? "") ?? 0
+        var size = length
+        var served: ClosedRange<Int64>?
+        // 206 answers "Content-Range: bytes first-last/size".
+        if response.status == 206, let header = response.headers.first(name: "content-range"),
+           let slash = header.lastIndex(of: "/"), let total = Int64(header[header.index(after: slash)...]) {
+            size = total
+            let span = header.dropFirst("bytes ".count).prefix { $0 != "/" }.split(separator: "-").compactMap { Int64($0) }
+            if span.count == 2 { served = span[0]...span[1] }
+        }
+        let chunks = ResponseChunks(response.stream)
+        return StoredFile(size: size, range: served, contentType: response.headers.first(name: "content-type")
+                              ?? OutputFormat.mime(forFile: key),
+                          etag: response.headers.first(name: "etag"), body: AsyncThrowingStream { try await chunks.next() })
     }
 
     public func head(key: String) async throws(KilnError) -> ObjectInfo? {
@@ -57,13 +80,17 @@ extension S3Client: ObjectStore {
         try await cataloged(key: key) { _ = try await send(.DELETE, key: key) }
     }
 
-    public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
+    public func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo] {
         try await cataloged(key: prefix) {
             var objects: [ObjectInfo] = []
             var token: String?
             repeat {
-                var query = [("list-type", "2"), ("prefix", prefix)]
-                if let token { query.append(("continuation-token", token)) }
+                var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(min(1000, max(1, limit - objects.count))))]
+                if let token {
+                    query.append(("continuation-token", token))
+                } else if let after {
+                    query.append(("start-after", after))
+                }
                 let body = try await send(.GET, key: nil, query: query).body
                 var key: String?
                 var size: Int64 = 0
@@ -77,8 +104,8 @@ extension S3Client: ObjectStore {
                     default: break
                     }
                 }
-            } while token != nil
-            return objects.sorted { $0.key < $1.key }
+            } while token != nil && objects.count < limit
+            return Array(objects.sorted { $0.key < $1.key }.prefix(max(0, limit)))
         }
     }
 
@@ -117,12 +144,28 @@ extension S3Client: ObjectStore {
         }
         defer { try? handle.close() }
         // The whole exchange is retried like any other request; the body is written as it arrives.
-        _ = try await send(.GET, key: key, sink: ResponseSink(handle: handle))
+        _ = try await send(.GET, key: key, delivery: .sink(ResponseSink(handle: handle)))
     }
 
     private func localSize(_ path: String) throws(KilnError) -> Int64 {
         var info = stat()
         guard stat(path, &info) == 0 else { throw KilnError.notFound(path) }
         return Int64(info.st_size)
+    }
+}
+
+/// A response body read one chunk per call, for a pull-based stream. Unchecked: the stream
+/// that owns it has a single consumer, which never calls `next` concurrently.
+private final class ResponseChunks: @unchecked Sendable {
+    private var iterator: HTTPClientResponse.Body.AsyncIterator?
+
+    init(_ body: HTTPClientResponse.Body?) { iterator = body?.makeAsyncIterator() }
+
+    func next() async throws -> [UInt8]? {
+        guard let buffer = try await iterator?.next() else {
+            iterator = nil
+            return nil
+        }
+        return Array(buffer.readableBytesView)
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The handful of S3 calls Kiln needs, signed with SigV4 and sent with async-http-client.
 /// R2's rules hold throughout: no `x-amz-checksum-*` headers, no aws-chunked bodies, no
@@ -11,6 +12,8 @@ public final class S3Client: Sendable {
     public let configuration: S3Configuration
     let signer: SigV4
     let http: HTTPClient
+    /// Multipart uploads whose abort failed, tried again later.
+    let unaborted = Mutex<[(key: String, uploadID: String)]>([])
 
     public init(configuration: S3Configuration, http: HTTPClient = .shared) {
         self.configuration = configuration
@@ -45,6 +48,18 @@ public final class S3Client: Sendable {
         let status: Int
         let headers: HTTPHeaders
         let body: [UInt8]
+        /// The body still to be read, when the request asked to stream it.
+        var stream: HTTPClientResponse.Body?
+    }
+
+    /// What happens to a successful response's body.
+    enum Delivery {
+        /// Read whole (XML answers), up to a size.
+        case collect(maxBytes: Int)
+        /// Written chunk by chunk into a file (the sink is reset before a retry).
+        case sink(ResponseSink)
+        /// Handed back unread, for the caller to stream (retries end once headers arrive).
+        case stream
     }
 
     /// Host, path (decoded) and the URL prefix for `key` (nil: the bucket itself).
@@ -65,10 +80,9 @@ public final class S3Client: Sendable {
     }
 
     /// Sends one signed request, retrying with backoff on 5xx, 429, timeouts and connection errors.
-    /// With a `sink`, a successful response's body is handed over chunk by chunk instead of
-    /// collected (the sink is reset before a retry).
+    /// A successful response's body is collected, written to a sink, or handed back to stream.
     func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers extra: [(String, String)] = [],
-              body: Body = .empty, sink: ResponseSink? = nil, maxResponseBytes: Int = 8 << 20) async throws -> Response {
+              body: Body = .empty, delivery: Delivery = .collect(maxBytes: 8 << 20)) async throws -> Response {
         let place = location(for: key)
         let queryText = SigV4.canonicalQuery(query)
         let url = place.base + SigV4.canonicalURI(place.path) + (queryText.isEmpty ? "" : "?" + queryText)
@@ -76,10 +90,10 @@ public final class S3Client: Sendable {
         while true {
             do {
                 return try await once(method, url: url, place: place, query: query, headers: extra, body: body,
-                                      sink: sink, maxResponseBytes: maxResponseBytes)
+                                      delivery: delivery)
             } catch let failure as S3Failure where failure.isRetryable && attempt + 1 < configuration.retry.maxAttempts {
                 attempt += 1
-                try sink?.reset()
+                if case .sink(let sink) = delivery { try sink.reset() }
                 try await Task.sleep(for: configuration.retry.delay(beforeAttempt: attempt))
             }
         }
@@ -87,7 +101,7 @@ public final class S3Client: Sendable {
 
     private func once(_ method: HTTPMethod, url: String, place: (host: String, path: String, base: String),
                       query: [(String, String)], headers extra: [(String, String)], body: Body,
-                      sink: ResponseSink?, maxResponseBytes: Int) async throws -> Response {
+                      delivery: Delivery) async throws -> Response {
         let date = Date()
         var headers: [(String, String)] = [
             ("host", place.host), ("x-amz-date", SigV4.timestamp(date)), ("x-amz-content-sha256", body.payloadHash),
@@ -105,11 +119,17 @@ public final class S3Client: Sendable {
             let response = try await http.execute(request, timeout: .seconds(configuration.timeout.components.seconds))
             let status = Int(response.status.code)
             let success = (200..<300).contains(status)
-            if success, let sink {
+            switch delivery {
+            case .sink(let sink) where success:
                 for try await chunk in response.body { try sink.write(chunk) }
                 return Response(status: status, headers: response.headers, body: [])
+            case .stream where success:
+                return Response(status: status, headers: response.headers, body: [], stream: response.body)
+            default:
+                break
             }
-            let body = Array(try await response.body.collect(upTo: maxResponseBytes).readableBytesView)
+            let limit = if case .collect(let maxBytes) = delivery { maxBytes } else { 8 << 20 }
+            let body = Array(try await response.body.collect(upTo: limit).readableBytesView)
             guard success else {
                 throw S3Failure.http(status: status, code: S3XML.value("Error/Code", in: body),
                                      message: S3XML.value("Error/Message", in: body))
@@ -117,8 +137,6 @@ public final class S3Client: Sendable {
             return Response(status: status, headers: response.headers, body: body)
         } catch let failure as S3Failure {
             throw failure
-        } catch let error as CocoaError {
-            throw S3Failure.localFile(error.localizedDescription)
         } catch {
             throw S3Failure.transport("\(place.base): \(error)")
         }

@@ -5,7 +5,8 @@ final class Decoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     let streamIndex: Int
 
-    init(stream: UnsafeMutablePointer<AVStream>, index: Int) throws(AVFailure) {
+    /// - Parameter threads: decoding threads; 0 lets FFmpeg use every core.
+    init(stream: UnsafeMutablePointer<AVStream>, index: Int, threads: Int = 0) throws(AVFailure) {
         guard let parameters = stream.pointee.codecpar else {
             throw AVFailure("avcodec_parameters", message: "stream \(index) has no codec parameters")
         }
@@ -19,7 +20,7 @@ final class Decoder {
         streamIndex = index
         try check(ff.avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
-        context.pointee.thread_count = 0
+        context.pointee.thread_count = Int32(threads)
         try check(ff.avcodec_open2(context, codec, nil), "avcodec_open2 (decoder)")
     }
 
@@ -92,5 +93,14 @@ final class Encoder {
         if code == kiln_averror_eagain() || code == kiln_averror_eof() { return false }
         try check(code, "avcodec_receive_packet")
         return true
+    }
+
+    /// Writes every packet the encoder has ready to `stream`, in the stream's time base.
+    func write(into packet: Packet, stream: UnsafeMutablePointer<AVStream>, muxer: Muxer) throws(AVFailure) {
+        while try receive(into: packet) {
+            packet.pointer.pointee.stream_index = stream.pointee.index
+            ff.av_packet_rescale_ts(packet.pointer, context.pointee.time_base, stream.pointee.time_base)
+            try muxer.write(packet)
+        }
     }
 }

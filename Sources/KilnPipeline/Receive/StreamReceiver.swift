@@ -1,0 +1,156 @@
+import Crypto
+import Foundation
+import KilnCore
+import KilnSniff
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Receives an upload (any async sequence of byte chunks) into a temp file: the first bytes are
+/// sniffed before anything is written, so a format Kiln refuses is refused at once and the size
+/// limit is that of the kind the content is; the bytes are counted and hashed as they are
+/// written, and receiving stops as soon as the count crosses the limit. Whatever happens, the
+/// temp file is gone unless a `SpooledFile` is handed back (and then it goes with that).
+struct StreamReceiver {
+    /// Writes are gathered into blocks this large, each written on a blocking thread.
+    static let blockSize = 1 << 20
+
+    let directory: String
+    let sniffer: ContentSniffer
+
+    func receive<Bytes: AsyncSequence>(_ stream: Bytes, name: String, preset: Preset, declared: DeclaredType,
+                                       control: JobControl) async throws(KilnError) -> ReceivedUpload
+        where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
+    {
+        var iterator = stream.makeAsyncIterator()
+        var pending: [UInt8] = []
+        pending.reserveCapacity(Self.blockSize)
+        var ended = false
+        // The head first: enough to sniff.
+        while pending.count < ContentSniffer.headerBytes, !ended {
+            if let chunk = try await Self.next(&iterator, control) { pending.append(contentsOf: chunk) } else { ended = true }
+        }
+        guard !pending.isEmpty else {
+            throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file")
+        }
+        let mime = pending.withUnsafeBytes {
+            sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(ContentSniffer.headerBytes)))
+        }
+        let format = try Sniffing.accept(mime: mime, declared: declared)
+        let limit = try Sniffing.sizeLimit(for: format.kind, preset: preset)
+
+        let path = try ReceivedUpload.createFile(in: directory)
+        // From here the file belongs to the upload, which removes it when it goes.
+        let upload = ReceivedUpload(path: path, name: name, mime: mime)
+        let writer = try BlockWriter(path: path)
+        var hasher = SHA256()
+        var size = Int64(pending.count)
+        hasher.update(data: pending)
+        guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
+        while !ended, let chunk = try await Self.next(&iterator, control) {
+            size += Int64(chunk.count)
+            guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
+            if chunk.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+                hasher.update(data: Array(chunk))
+            }
+            pending.append(contentsOf: chunk)
+            if pending.count >= Self.blockSize {
+                try await writer.write(pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        try await writer.write(pending)
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        upload.finish(size: size, sha256: digest)
+        return upload
+    }
+
+    /// The next chunk, or nil at the end; a stream that fails is an interrupted upload (FILE_001).
+    private static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator, _ control: JobControl)
+        async throws(KilnError) -> Iterator.Element?
+    {
+        try control.checkpoint()
+        do throws(any Error) {
+            return try await iterator.next()
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            if let stop = control.stopError() { throw stop }
+            throw KilnError.uploadFailed("the upload was interrupted (\(error)); send it again")
+        }
+    }
+}
+
+/// An upload received into a temp file: its size, SHA-256 and sniffed type. The file is
+/// removed when the last reference to this goes away.
+public final class ReceivedUpload: Sendable {
+    public let path: String
+    /// The client's name for it (reported back, never trusted for the type).
+    public let name: String
+    public let mime: String
+    private let facts = Mutex<(size: Int64, sha256: String)>((0, ""))
+
+    init(path: String, name: String, mime: String) {
+        self.path = path
+        self.name = name
+        self.mime = mime
+    }
+
+    deinit { unlink(path) }
+
+    public var size: Int64 { facts.withLock { $0.size } }
+    public var sha256: String { facts.withLock { $0.sha256 } }
+
+    func finish(size: Int64, sha256: String) { facts.withLock { $0 = (size, sha256) } }
+
+    /// A new empty file in `directory` (created if needed), readable only by this user.
+    static func createFile(in directory: String) throws(KilnError) -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.storageUnavailable("cannot create the temp directory \(directory)")
+        }
+        let path = directory + "/upload-" + UUID().uuidString.lowercased()
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw KilnError.storageUnavailable("cannot create a temp file in \(directory): \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+        return path
+    }
+}
+
+/// Appends blocks to a file, each write on a blocking thread. Owns its descriptor.
+private final class BlockWriter: Sendable {
+    private let descriptor: Int32
+    private let path: String
+
+    init(path: String) throws(KilnError) {
+        descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        self.path = path
+        guard descriptor >= 0 else { throw KilnError.storageUnavailable("cannot open \(path) for writing") }
+    }
+
+    deinit { close(descriptor) }
+
+    func write(_ block: [UInt8]) async throws(KilnError) {
+        guard !block.isEmpty else { return }
+        let (descriptor, path) = (descriptor, path)
+        try await Blocking.run { () throws(KilnError) in
+            let failure = block.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> KilnError? in
+                var rest = bytes
+                while let base = rest.baseAddress, !rest.isEmpty {
+                    let written = Glibc.write(descriptor, base, rest.count)
+                    guard written > 0 else {
+                        return KilnError.storageUnavailable("cannot write the upload to \(path): \(String(cString: strerror(errno)))")
+                    }
+                    rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+                }
+                return nil
+            }
+            if let failure { throw failure }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import KilnCore
+import KilnStorage
+import KilnTestSupport
+import Testing
+
+/// One suite every `MediaStore` passes: publish, read back (manifest, paths, byte ranges),
+/// exists, list in pages, delete, and a unit (a carousel) that is published whole or not at all.
+enum MediaStoreConformance {
+    /// - Parameter sabotage: makes the commit of a staged item fail (each store breaks differently).
+    static func run(_ store: any MediaStore, sabotage: (Staging) throws -> Void) async throws {
+        let a = try stage(store, seed: 1, bytes: 300_000)
+        try await store.commit(a.staged)
+        #expect(try await store.exists(a.id))
+        let item = try #require(try await store.item(a.id), "the item reads back")
+        #expect(item.id == a.id && item.renditions.map(\.file) == ["display.jpg"])
+        #expect(item.location == store.location(forItem: a.id))
+        #expect(item.renditions[0].path == store.location(forItem: a.id) + "/display.jpg", "paths are made when read")
+        #expect(item.renditions[0].url == store.url(forItem: a.id, file: "display.jpg"))
+        let manifest = try #require(try await store.manifest(a.id))
+        #expect(String(decoding: manifest, as: UTF8.self).contains("\"path\"") == false, "manifests hold no paths")
+
+        // Byte ranges, and whole files streamed.
+        #expect(try await store.open(a.id, file: "display.jpg", range: 10...19).collect() == Array(a.bytes[10...19]))
+        let whole = try await store.open(a.id, file: "display.jpg", range: nil)
+        #expect(whole.size == 300_000 && whole.contentType == "image/jpeg")
+        #expect(try await whole.collect() == a.bytes)
+        let tail = try await store.open(a.id, file: "display.jpg", range: 299_990...400_000)
+        #expect(tail.range == 299_990...299_999)
+        #expect(try await tail.collect() == Array(a.bytes[299_990...]))
+        await #expect { try await store.open(a.id, file: "missing.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .file002
+        }
+        await #expect { try await store.open(a.id, file: "../\(a.id)/display.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .api002
+        }
+
+        // Publishing an id again (same bytes and options, so the same content) changes nothing.
+        let again = try stage(store, seed: 1, bytes: 300_000)
+        try await store.commit(again.staged)
+        #expect(try await store.manifest(a.id) == manifest)
+        #expect(!FileManager.default.fileExists(atPath: again.staged.staging.directory), "its staging is dropped")
+
+        // A unit that fails half-way publishes none of its items.
+        let b = try stage(store, seed: 2, bytes: 1000)
+        let c = try stage(store, seed: 3, bytes: 1000)
+        let carousel = try stageCarousel(store, items: [b.id, c.id])
+        try sabotage(c.staged.staging)
+        await #expect { try await store.commit([b.staged, c.staged, carousel.staged], progress: nil) } throws: {
+            $0 is KilnError
+        }
+        for id in [b.id, c.id, carousel.id] {
+            #expect(try await !store.exists(id), "nothing of the failed unit is published")
+        }
+        #expect(try await store.list(after: nil, limit: 100) == [a.id])
+
+        // The same unit, unbroken, publishes whole; progress reaches 1.
+        let b2 = try stage(store, seed: 2, bytes: 1000)
+        let c2 = try stage(store, seed: 3, bytes: 1000)
+        let carousel2 = try stageCarousel(store, items: [b2.id, c2.id])
+        let last = ProgressBox()
+        try await store.commit([b2.staged, c2.staged, carousel2.staged]) { fraction in last.set(fraction) }
+        #expect(last.value == 1)
+        #expect(try await store.carousel(carousel2.id)?.items == [b2.id, c2.id])
+        #expect(try await store.item(carousel2.id) == nil, "a carousel is not an item")
+
+        // Listing in pages, in id order.
+        let all = [a.id, b2.id, c2.id, carousel2.id].sorted()
+        #expect(try await store.list(after: nil, limit: 100) == all)
+        let page = try await store.list(after: nil, limit: 2)
+        #expect(page == Array(all.prefix(2)))
+        #expect(try await store.list(after: page.last, limit: 10) == Array(all.dropFirst(2)))
+
+        // Delete: the whole item goes, manifest first; deleting again finds nothing.
+        #expect(try await store.delete(a.id))
+        #expect(try await !store.exists(a.id))
+        #expect(try await store.manifest(a.id) == nil)
+        await #expect { try await store.open(a.id, file: "display.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .file002
+        }
+        #expect(try await !store.delete(a.id))
+        #expect(try await store.list(after: nil, limit: 100) == [b2.id, c2.id, carousel2.id].sorted())
+    }
+
+    struct Staged {
+        let id: String
+        let staged: StagedItem
+        let bytes: [UInt8]
+    }
+
+    /// An item with one rendition of `bytes` pseudo-random bytes and its manifest, staged.
+    static func stage(_ store: any MediaStore, seed: UInt8, bytes count: Int) throws -> Staged {
+        let staging = try store.makeStaging()
+        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+        try Data(bytes).write(to: URL(fileURLWithPath: staging.path("display.jpg")))
+        let id = String(repeating: String(format: "%02x", seed), count: 32)
+        let facts = ImageFacts(format: "jpeg", mime: "image/jpeg", sizeBytes: Int64(count), width: 10, height: 10,
+                               orientation: 1, colorSpace: "srgb", bands: 3, bitDepth: 8, hasAlpha: false,
+                               hasICCProfile: false, pages: 1, metadata: [])
+        let item = MediaItem(
+            id: id, sourceSha256: id, options: ProcessingOptions(preset: "default", presetDigest: "x", fit: .reject,
+                                                                 type: .auto, keepOriginal: false),
+            input: "test.jpg", kind: .image, mime: "image/jpeg", source: .image(facts),
+            renditions: [Rendition(name: "display", file: "display.jpg", format: .jpeg, width: 10, height: 10,
+                                   bytes: Int64(count), sha256: id)])
+        try JSONEncoder().encode(item.stored).write(to: URL(fileURLWithPath: staging.path(StoreKey.manifest)))
+        return Staged(id: id, staged: StagedItem(id: id, staging: staging), bytes: bytes)
+    }
+
+    static func stageCarousel(_ store: any MediaStore, items: [String]) throws -> Staged {
+        let staging = try store.makeStaging()
+        let id = FileDigest.sha256(joining: items)
+        try JSONEncoder().encode(CarouselRecord(id: id, preset: "default", items: items))
+            .write(to: URL(fileURLWithPath: staging.path(StoreKey.manifest)))
+        return Staged(id: id, staged: StagedItem(id: id, staging: staging), bytes: [])
+    }
+
+    final class ProgressBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var last = 0.0
+        func set(_ value: Double) { lock.withLock { last = value } }
+        var value: Double { lock.withLock { last } }
+    }
+}
+
+/// An object store that refuses to store any file named `poison.bin`: how a test breaks one
+/// upload in the middle of a unit.
+struct PoisonedObjects: ObjectStore {
+    let base: any ObjectStore
+
+    func put(file path: String, key: String, contentType: String) async throws(KilnError) {
+        if key.hasSuffix("/poison.bin") { throw KilnError.storageUnavailable("refused \(key) (test)") }
+        try await base.put(file: path, key: key, contentType: contentType)
+    }
+    func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError) {
+        try await base.put(bytes: bytes, key: key, contentType: contentType)
+    }
+    func get(key: String, to path: String) async throws(KilnError) { try await base.get(key: key, to: path) }
+    func open(key: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
+        try await base.open(key: key, range: range)
+    }
+    func head(key: String) async throws(KilnError) -> ObjectInfo? { try await base.head(key: key) }
+    func delete(key: String) async throws(KilnError) { try await base.delete(key: key) }
+    func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo] {
+        try await base.list(prefix: prefix, after: after, limit: limit)
+    }
+    func url(for key: String) -> String? { base.url(for: key) }
+
+    /// Sabotage for an object-backed store: a file it will refuse.
+    static func poison(_ staging: Staging) throws {
+        try Data("x".utf8).write(to: URL(fileURLWithPath: staging.path("poison.bin")))
+    }
+}
+
+@Suite struct MediaStoreConformanceTests {
+    @Test func localStorePassesTheMediaStoreSuite() async throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        let store = try LocalStore(root: root)
+        // A staging directory that vanished cannot be renamed into place.
+        try await MediaStoreConformance.run(store) { staging in try FileManager.default.removeItem(atPath: staging.directory) }
+        #expect(Fixtures.files(under: root + "/.staging").isEmpty, "no staging or deleted item left behind")
+    }
+
+    @Test func objectStoreLayoutPassesTheMediaStoreSuite() async throws {
+        let root = Fixtures.scratchDirectory()
+        let staging = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root); Fixtures.cleanUp(staging) }
+        let store = try ObjectMediaStore(objects: PoisonedObjects(base: try LocalStore(root: root)), stagingRoot: staging,
+                                         locationPrefix: "objects:/")
+        try await MediaStoreConformance.run(store, sabotage: PoisonedObjects.poison)
+        #expect(Fixtures.files(under: staging).isEmpty)
+    }
+
+    @Test func bucketPassesTheMediaStoreSuite() async throws {
+        let moto = try MotoS3()
+        defer { moto.stop() }
+        let client = S3Client(configuration: S3Configuration(
+            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
+            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        let staging = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(staging) }
+        let store = try ObjectMediaStore(objects: PoisonedObjects(base: client), stagingRoot: staging,
+                                         locationPrefix: "s3://\(moto.bucket)")
+        try await MediaStoreConformance.run(store, sabotage: PoisonedObjects.poison)
+        #expect(try await client.list(prefix: "").allSatisfy { !$0.key.hasSuffix("poison.bin") })
+        #expect(Fixtures.files(under: staging).isEmpty)
+    }
+}
