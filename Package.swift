@@ -39,7 +39,7 @@ let package = Package(
             "KilnPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "KilnTestSupport", path: "Tests/KilnTestSupport"),
+        .target(name: "KilnTestSupport", dependencies: ["KilnCore"], path: "Tests/KilnTestSupport"),
         // Fuzzing: the targets as a library (regression tests replay their corpora), and one
         // executable that libFuzzer drives (`make fuzz`) or that replays files given to it.
         .target(name: "KilnFuzz", dependencies: ["KilnPipeline", "KilnVideo", "KilnStorage"]),

@@ -160,7 +160,7 @@ public final class Pipeline: Sendable {
         return try await runJob(control) { () async throws(KilnError) -> (carousel: CarouselRecord, items: [MediaItem]) in
             let store = try environment.requireStore()
             let environment = environment
-            var contexts = try await Blocking.run { () throws(KilnError) -> [IngestContext] in
+            var contexts = try await Blocking.job { () throws(KilnError) -> [IngestContext] in
                 var contexts = paths.map {
                     var context = IngestContext(path: $0.path, input: $0.name, options: options, preset: preset,
                                                 control: control, threads: threads)
@@ -186,7 +186,7 @@ public final class Pipeline: Sendable {
             defer { scheduler.release(reservation) }
             defer { for context in contexts { if let staging = context.staging { store.discard(staging) } } }
             let (checked, found) = (contexts, stored)
-            contexts = try await Blocking.run { () throws(KilnError) -> [IngestContext] in
+            contexts = try await Blocking.job { () throws(KilnError) -> [IngestContext] in
                 var contexts = checked
                 do throws(KilnError) {
                     for index in contexts.indices where found[index] == nil {
@@ -232,7 +232,7 @@ public final class Pipeline: Sendable {
         let preset = try resolve(options.preset)
         let environment = environment
         let control = options.makeControl()
-        return try await Blocking.run { () throws(KilnError) in
+        return try await Blocking.job { () throws(KilnError) in
             var context = IngestContext(path: path, input: path, options: options, preset: preset, control: control)
             try Self.runSteps(Self.checks, &context, environment)
             return try context.required(context.facts, "facts")
@@ -243,7 +243,7 @@ public final class Pipeline: Sendable {
     public func probe(path: String) async throws(KilnError) -> MediaFacts {
         let preset = presets.presets["default"] ?? Preset.builtIn[0]
         let environment = environment
-        return try await Blocking.run { () throws(KilnError) in
+        return try await Blocking.job { () throws(KilnError) in
             var context = IngestContext(path: path, input: path, options: IngestOptions(), preset: preset,
                                         control: JobControl(timeout: VideoProber.probeTimeout))
             try Self.runSteps([.receive, .sniff], &context, environment)
@@ -294,7 +294,7 @@ public final class Pipeline: Sendable {
     private func ingestChecked(_ start: IngestContext) async throws(KilnError) -> MediaItem {
         let environment = environment
         let store = try environment.requireStore()
-        var context = try await Blocking.run { () throws(KilnError) -> IngestContext in
+        var context = try await Blocking.job { () throws(KilnError) -> IngestContext in
             var context = start
             try Self.runSteps(Self.checks, &context, environment)
             context.control.report(.checked)
@@ -311,7 +311,7 @@ public final class Pipeline: Sendable {
         defer { scheduler.release(reservation) }
         try context.control.checkpoint()
         let checked = context
-        context = try await Blocking.run { () throws(KilnError) -> IngestContext in
+        context = try await Blocking.job { () throws(KilnError) -> IngestContext in
             var context = checked
             try Self.runSteps(Self.work, &context, environment)
             return context

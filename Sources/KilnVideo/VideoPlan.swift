@@ -59,15 +59,18 @@ public struct VideoPlan: Sendable, Equatable {
             frameRate = min(rules.maxFrameRate, max(1, video.frameRate.rounded()))
             reasons.append("made the variable frame rate constant at \(ByteCount.decimal(frameRate ?? 0, places: 2)) fps")
         }
+        // The video and the audio are decided apart: a video that meets the preset is copied
+        // even when its audio must be re-encoded.
         let (audio, audioReasons) = audioPlan(facts.audio, output: output)
         let transcodeVideo = !reasons.isEmpty
         let mode: Mode = transcodeVideo ? .transcode : .remux
-        var warnings = reasons + audioReasons
+        var warnings = reasons
         if transcodeVideo, video.rotation != 0 { warnings.append("rotated \(video.rotation)° upright") }
         if mode == .remux {
             warnings.append(audio == .copy || audio == .none
-                ? "remuxed without re-encoding (moov moved first)" : "remuxed the video without re-encoding")
+                ? "remuxed without re-encoding (moov first, no edit lists)" : "remuxed the video without re-encoding")
         }
+        warnings += audioReasons
         return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
                          toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced, warnings: warnings,
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)

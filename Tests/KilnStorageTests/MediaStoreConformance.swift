@@ -123,31 +123,13 @@ enum MediaStoreConformance {
     }
 }
 
-/// An object store that refuses to store any file named `poison.bin`: how a test breaks one
-/// upload in the middle of a unit.
-struct PoisonedObjects: ObjectStore {
-    let base: any ObjectStore
+/// Sabotage for an object-backed store: a file the store will refuse.
+enum Poison {
+    static let objects: @Sendable (any ObjectStore) -> FaultyObjects = { base in
+        FaultyObjects(base: base) { key, _ in key.hasSuffix("/poison.bin") }
+    }
 
-    func put(file path: String, key: String, contentType: String) async throws(KilnError) {
-        if key.hasSuffix("/poison.bin") { throw KilnError.storageUnavailable("refused \(key) (test)") }
-        try await base.put(file: path, key: key, contentType: contentType)
-    }
-    func put(bytes: [UInt8], key: String, contentType: String) async throws(KilnError) {
-        try await base.put(bytes: bytes, key: key, contentType: contentType)
-    }
-    func get(key: String, to path: String) async throws(KilnError) { try await base.get(key: key, to: path) }
-    func open(key: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
-        try await base.open(key: key, range: range)
-    }
-    func head(key: String) async throws(KilnError) -> ObjectInfo? { try await base.head(key: key) }
-    func delete(key: String) async throws(KilnError) { try await base.delete(key: key) }
-    func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo] {
-        try await base.list(prefix: prefix, after: after, limit: limit)
-    }
-    func url(for key: String) -> String? { base.url(for: key) }
-
-    /// Sabotage for an object-backed store: a file it will refuse.
-    static func poison(_ staging: Staging) throws {
+    static func add(_ staging: Staging) throws {
         try Data("x".utf8).write(to: URL(fileURLWithPath: staging.path("poison.bin")))
     }
 }
@@ -166,9 +148,9 @@ struct PoisonedObjects: ObjectStore {
         let root = Fixtures.scratchDirectory()
         let staging = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root); Fixtures.cleanUp(staging) }
-        let store = try ObjectMediaStore(objects: PoisonedObjects(base: try LocalStore(root: root)), stagingRoot: staging,
+        let store = try ObjectMediaStore(objects: Poison.objects(try LocalStore(root: root)), stagingRoot: staging,
                                          locationPrefix: "objects:/")
-        try await MediaStoreConformance.run(store, sabotage: PoisonedObjects.poison)
+        try await MediaStoreConformance.run(store, sabotage: Poison.add)
         #expect(Fixtures.files(under: staging).isEmpty)
     }
 
@@ -180,9 +162,9 @@ struct PoisonedObjects: ObjectStore {
             credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
         let staging = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(staging) }
-        let store = try ObjectMediaStore(objects: PoisonedObjects(base: client), stagingRoot: staging,
+        let store = try ObjectMediaStore(objects: Poison.objects(client), stagingRoot: staging,
                                          locationPrefix: "s3://\(moto.bucket)")
-        try await MediaStoreConformance.run(store, sabotage: PoisonedObjects.poison)
+        try await MediaStoreConformance.run(store, sabotage: Poison.add)
         #expect(try await client.list(prefix: "").allSatisfy { !$0.key.hasSuffix("poison.bin") })
         #expect(Fixtures.files(under: staging).isEmpty)
     }

@@ -12,7 +12,9 @@ import Testing
 
     init() throws { moto = try MotoS3.shared.get() }
 
-    func configuration(moto: MotoS3? = nil, secret: String? = nil, bucket: String? = nil,
+    /// Short timeouts for the fault tests (a frozen server); long ones where moto is only slow
+    /// because the machine is busy.
+    func configuration(moto: MotoS3? = nil, secret: String? = nil, bucket: String? = nil, timeout: Duration = .seconds(20),
                        observer: (@Sendable (Int, Int64) -> Void)? = nil) -> S3Configuration {
         let moto = moto ?? self.moto
         var configuration = S3Configuration(
@@ -20,7 +22,7 @@ import Testing
             credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: secret ?? moto.secretAccessKey),
             region: "auto", multipartThreshold: 8 << 20, partSize: 5 << 20, parallelParts: 2,
             retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50)),
-            timeout: .seconds(3))
+            timeout: timeout)
         configuration.partObserver = observer
         return configuration
     }
@@ -86,7 +88,7 @@ import Testing
         defer { own.stop() }
         let pid = own.serverPID
         let paused = Mutex(false)
-        let client = S3Client(configuration: configuration(moto: own, observer: { _, _ in
+        let client = S3Client(configuration: configuration(moto: own, timeout: .seconds(3), observer: { _, _ in
             // Freeze the server once the first part is in: the rest time out.
             paused.withLock { if !$0 { kill(pid, SIGSTOP); $0 = true } }
         }))

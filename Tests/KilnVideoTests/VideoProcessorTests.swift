@@ -25,7 +25,7 @@ import Testing
         let size = Int64((try FileManager.default.attributesOfItem(atPath: directory + "/video.mp4")[.size] as? Int) ?? 0)
         let video = try VideoProber.facts(path: directory + "/video.mp4", format: MediaFormat.forMIME("video/mp4")!, sizeBytes: size)
         let poster = try ImageProber.facts(path: directory + "/poster.jpg", format: MediaFormat.forMIME("image/jpeg")!, sizeBytes: 1)
-        return Result(output: output, video: video, boxes: try Clips.topLevelBoxes(directory + "/video.mp4"), poster: poster)
+        return Result(output: output, video: video, boxes: try MP4Boxes.topLevel(directory + "/video.mp4"), poster: poster)
     }
 
     func moovFirst(_ boxes: [String]) -> Bool {
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func h264WithMoovAtTheEndIsRemuxedWithMoovFirst() throws {
-        #expect(try Clips.topLevelBoxes(Clips.path("h264-aac-moov-end.mp4")).last == "moov")
+        #expect(try MP4Boxes.topLevel(Clips.path("h264-aac-moov-end.mp4")).last == "moov")
         let result = try process("h264-aac-moov-end.mp4")
         #expect(result.output.mode == .remux)
         #expect(moovFirst(result.boxes))
