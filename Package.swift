@@ -6,8 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kiln", targets: ["kiln"]),
-        /// The pipeline as a library: `try await Pipeline(...).ingest(...)`.
-        .library(name: "KilnPipeline", targets: ["KilnPipeline"]),
+        /// The pipeline as a library: `try await Pipeline(...).ingest(...)`, with the types its
+        /// API speaks (KilnCore: errors, items, presets) and the stores (KilnStorage).
+        .library(name: "KilnPipeline", targets: ["KilnPipeline", "KilnCore", "KilnStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
