@@ -66,9 +66,22 @@ void kiln_memory_io_free(const KilnFFmpeg *ff, AVIOContext **io) {
     ff->avio_context_free(io);
 }
 
+/// The display matrix of `stream` and its size, from wherever this FFmpeg keeps it.
+static const uint8_t *kiln_display_matrix(const KilnFFmpeg *ff, const AVStream *stream, size_t *size) {
+#if KILN_FFMPEG_CODEC_SIDE_DATA
+    const AVCodecParameters *par = stream->codecpar;
+    const AVPacketSideData *sd = ff->av_packet_side_data_get(par->coded_side_data, par->nb_coded_side_data,
+                                                             AV_PKT_DATA_DISPLAYMATRIX);
+    *size = sd ? sd->size : 0;
+    return sd ? sd->data : NULL;
+#else
+    return ff->av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size);
+#endif
+}
+
 double kiln_stream_rotation(const KilnFFmpeg *ff, const AVStream *stream) {
     size_t size = 0;
-    const uint8_t *matrix = ff->av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    const uint8_t *matrix = kiln_display_matrix(ff, stream, &size);
     if (!matrix || size < 9 * sizeof(int32_t)) return 0;
     double angle = ff->av_display_rotation_get((const int32_t *)matrix);
     return angle != angle ? 0 : angle; // NaN when the matrix is degenerate
@@ -76,10 +89,20 @@ double kiln_stream_rotation(const KilnFFmpeg *ff, const AVStream *stream) {
 
 int kiln_copy_display_matrix(const KilnFFmpeg *ff, const AVStream *from, AVStream *to) {
     size_t size = 0;
-    const uint8_t *matrix = ff->av_stream_get_side_data(from, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    const uint8_t *matrix = kiln_display_matrix(ff, from, &size);
     if (!matrix) return 0;
+    size_t present = 0;
+    if (kiln_display_matrix(ff, to, &present)) return 0; // copied with the codec parameters (6.1+)
+#if KILN_FFMPEG_CODEC_SIDE_DATA
+    AVPacketSideData *copy = ff->av_packet_side_data_new(&to->codecpar->coded_side_data,
+                                                         &to->codecpar->nb_coded_side_data,
+                                                         AV_PKT_DATA_DISPLAYMATRIX, size, 0);
+    if (!copy) return AVERROR(ENOMEM);
+    memcpy(copy->data, matrix, size);
+#else
     uint8_t *copy = ff->av_stream_new_side_data(to, AV_PKT_DATA_DISPLAYMATRIX, size);
     if (!copy) return AVERROR(ENOMEM);
     memcpy(copy, matrix, size);
+#endif
     return 0;
 }

@@ -14,6 +14,21 @@
 #include <libavutil/error.h>
 #include <libavutil/pixdesc.h>
 
+/// Stream side data (the display matrix) moved in FFmpeg 6.1 (lavc 60.30) from the stream
+/// (`av_stream_get_side_data`, removed in 7.0) to its codec parameters: the one API these
+/// headers have is used, so Kiln builds on Debian 12 (5.1), Debian 13 and Ubuntu 24.04 (6.1/7.x).
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 30, 100)
+#define KILN_FFMPEG_CODEC_SIDE_DATA 1
+#define KILN_FFMPEG_SIDE_DATA_FUNCTIONS(X) \
+    X(avcodec, av_packet_side_data_get) \
+    X(avcodec, av_packet_side_data_new)
+#else
+#define KILN_FFMPEG_CODEC_SIDE_DATA 0
+#define KILN_FFMPEG_SIDE_DATA_FUNCTIONS(X) \
+    X(avformat, av_stream_get_side_data) \
+    X(avformat, av_stream_new_side_data)
+#endif
+
 /// Every FFmpeg function Kiln calls, with the library that defines it.
 #define KILN_FFMPEG_FUNCTIONS(X) \
     X(avutil, av_channel_layout_default) \
@@ -58,8 +73,7 @@
     X(avformat, av_interleaved_write_frame) \
     X(avformat, av_read_frame) \
     X(avformat, av_seek_frame) \
-    X(avformat, av_stream_get_side_data) \
-    X(avformat, av_stream_new_side_data) \
+    KILN_FFMPEG_SIDE_DATA_FUNCTIONS(X) \
     X(avformat, av_write_trailer) \
     X(avformat, avformat_alloc_context) \
     X(avformat, avformat_alloc_output_context2) \
