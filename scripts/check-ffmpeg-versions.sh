@@ -17,7 +17,8 @@ apt-get "${apt_opts[@]}" update -qq
     libavfilter-dev libswscale-dev libswresample-dev)
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
 include="$work/root/usr/include/$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
-echo "== FFmpeg headers from $SUITE: $(grep -h 'define LIBAVCODEC_VERSION_M' "$include/libavcodec/version"*.h | awk '{print $3}' | paste -sd.)"
+version() { grep -h "define LIBAVCODEC_VERSION_$1 " "$include/libavcodec/version"*.h | awk '{print $3}'; }
+echo "== libavcodec $(version MAJOR).$(version MINOR).$(version MICRO) headers from $SUITE"
 clang -fsyntax-only -Wall -Werror -I "$include" -I Sources/CFFmpeg/include Sources/CFFmpeg/loader.c
 swift build --target KilnVideo --scratch-path "$work/build" -Xcc -I"$include"
 echo "== the installed FFmpeg"

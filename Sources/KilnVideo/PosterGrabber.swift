@@ -11,10 +11,12 @@ enum PosterGrabber {
 
     /// The key frame at or before `seconds` (decoding only from there to the first picture is
     /// cheap, where an exact frame could cost a whole GOP of decoding), through the plan's filters.
-    static func grab(input: Demuxer, plan: VideoPlan, rotation: Int, at seconds: Double) throws(AVFailure) -> Picture {
+    static func grab(input: Demuxer, plan: VideoPlan, rotation: Int, at seconds: Double, threads: Int)
+        throws(AVFailure) -> Picture
+    {
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw AVFailure("poster", message: "no video stream") }
         let stream = input.streams[index]
-        let decoder = try Decoder(stream: stream, index: index)
+        let decoder = try Decoder(stream: stream, index: index, threads: threads)
         let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base,
                                     description: plan.filters(pixelFormat: "rgb24", rotation: rotation, includeFrameRate: false))
         let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time

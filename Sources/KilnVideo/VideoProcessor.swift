@@ -52,7 +52,7 @@ public enum VideoProcessor {
             }
             let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             let picture = try PosterGrabber.grab(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
-                                                 at: posterTime(facts.duration))
+                                                 at: posterTime(facts.duration), threads: threads)
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
             return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,

@@ -51,7 +51,6 @@ public final class JobScheduler: Sendable {
 
     /// Waits for a place to run; PROCESSING_004 when the queue is full. Pair with `finish`.
     func admit() async throws(KilnError) -> Admission {
-        let started = ContinuousClock.now
         try await wait(on: \.queue, bytes: 0) { state, limits in
             if state.running < limits.jobs && state.queue.isEmpty {
                 state.running += 1
@@ -60,7 +59,8 @@ public final class JobScheduler: Sendable {
             if let busy = Self.refusal(state, limits) { return .refuse(busy) }
             return .queue
         }
-        return Admission(started: started)
+        // Timed from here: the Retry-After estimate wants how long jobs run, not how long they waited.
+        return Admission(started: ContinuousClock.now)
     }
 
     /// Gives the place back (to the first waiter, if any) and learns how long jobs take.
