@@ -56,11 +56,11 @@ import Testing
             var results: [Outcome] = []
             var pending = files[...]
             for _ in 0..<4 {
-                if let file = pending.popFirst() { group.addTask { try Self.run(Self.corpus + "/" + file, out: out) } }
+                if let file = pending.popFirst() { group.addTask { try await Tool.detached { try Self.run(Self.corpus + "/" + file, out: out) } } }
             }
             while let outcome = try await group.next() {
                 results.append(outcome)
-                if let file = pending.popFirst() { group.addTask { try Self.run(Self.corpus + "/" + file, out: out) } }
+                if let file = pending.popFirst() { group.addTask { try await Tool.detached { try Self.run(Self.corpus + "/" + file, out: out) } } }
             }
             return results
         }

@@ -79,7 +79,7 @@ import Testing
 
     @Test(arguments: cases)
     func outputMeetsThePresetAndTheWarningsSayWhatHappened(_ test: Case) async throws {
-        let input = try Self.clips.get() + "/" + test.file
+        let input = try await Tool.detached { try Self.clips.get() } + "/" + test.file
         let harness = try PipelineHarness()
         let item = try await harness.pipeline.ingest(path: input, options: IngestOptions(preset: test.preset))
         let output = try #require(item.renditions.first { $0.name == "video" }?.path)

@@ -248,7 +248,7 @@ import Testing
         // Long enough for a small image's checks and processing on a busy machine.
         await #expect {
             try await pipeline.ingest(path: Fixtures.sample("small.jpg"), options: IngestOptions(
-                timeout: .seconds(8), progress: { event in stages.withLock { $0.append(event.stage) } }))
+                timeout: .seconds(15), progress: { event in stages.withLock { $0.append(event.stage) } }))
         } throws: { ($0 as? KilnError)?.code == .processing003 }
         #expect(stages.withLock { $0 }.contains(.storing))
         #expect(Fixtures.files(under: root).filter { !$0.hasPrefix(".staging") }.isEmpty, "the part uploaded was removed")

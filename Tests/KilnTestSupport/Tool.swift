@@ -41,6 +41,14 @@ public enum Tool {
         return run
     }
 
+    /// Runs blocking work (waiting for a process) on a thread of its own: on Swift's cooperative
+    /// pool (two threads on this machine) it would stall every other test in the process.
+    public static func detached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+
     /// ffprobe's JSON for `path` (streams and format).
     public static func probe(_ path: String) throws -> [String: Any] {
         let run = try check("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path])

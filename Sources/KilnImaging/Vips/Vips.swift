@@ -1,5 +1,6 @@
 import CVips
 import Foundation
+import Synchronization
 
 /// libvips, started once per process with settings for untrusted input.
 ///
@@ -15,6 +16,9 @@ enum Vips {
         }
         // A cache would keep decoded inputs alive across unrelated requests.
         vips_cache_set_max(0)
+        let threads = ImageEngine.requestedThreads.load(ordering: .acquiring)
+        if threads > 0 { vips_concurrency_set(Int32(threads)) }
+        isStarted.store(true, ordering: .releasing)
         // Loaders libvips marks untrusted (SVG, PDF, ImageMagick, ...) are never reached.
         // JPEG XL is among them in 8.14, but it is a format Kiln accepts: re-enable that one.
         vips_block_untrusted_set(1)
@@ -24,6 +28,8 @@ enum Vips {
         g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, { _, _, _, _ in }, nil)
         return true
     }()
+
+    static let isStarted = Atomic<Bool>(false)
 
     static let unknownError = "libvips gave no reason"
 
@@ -45,14 +51,18 @@ struct VipsFailure: Error, CustomStringConvertible {
 
 /// Process-wide libvips settings a host sets once.
 public enum ImageEngine {
+    static let requestedThreads = Atomic<Int>(0)
+
     /// Worker threads each libvips pipeline uses. libvips holds one setting for the process:
-    /// the pipeline sets it from its job limit so that jobs x threads fit the cores.
+    /// the pipeline sets it from its job limit so that jobs x threads fit the cores. It takes
+    /// effect when libvips starts (on the first image), so runs that never decode an image
+    /// never load it.
     public static func setThreads(_ threads: Int) {
-        Vips.start()
-        vips_concurrency_set(Int32(max(1, threads)))
+        requestedThreads.store(max(1, threads), ordering: .releasing)
+        if Vips.isStarted.load(ordering: .acquiring) { vips_concurrency_set(Int32(max(1, threads))) }
     }
 
-    /// The current setting.
+    /// The current setting (starts libvips).
     public static var threads: Int {
         Vips.start()
         return Int(vips_concurrency_get())
