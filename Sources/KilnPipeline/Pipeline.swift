@@ -184,7 +184,7 @@ public final class Pipeline: Sendable {
             let estimate = zip(contexts, stored).filter { $0.1 == nil }.map(\.0.memoryEstimate).max() ?? 0
             let reservation = try await scheduler.reserve(memory: estimate)
             defer { scheduler.release(reservation) }
-            defer { for context in contexts { if let staging = context.staging { store.discard(staging) } } }
+            defer { Self.discardStaged(contexts, store) }
             let (checked, found) = (contexts, stored)
             contexts = try await Blocking.job { () throws(KilnError) -> [IngestContext] in
                 var contexts = checked
@@ -194,21 +194,21 @@ public final class Pipeline: Sendable {
                     }
                 } catch {
                     // Items processed before the failure are staged: none of them goes further.
-                    for context in contexts { if let staging = context.staging { store.discard(staging) } }
+                    Self.discardStaged(contexts, store)
                     throw error
                 }
                 return contexts
             }
             let items = try zip(contexts, stored).map { context, existing throws(KilnError) in
-                if var existing {
-                    existing.reused = true
-                    existing.input = context.input
-                    return existing
-                }
+                if let existing { return existing.reused(for: context.input) }
                 return try context.required(context.item, "item")
             }
             let record = CarouselRecord(id: FileDigest.sha256(joining: items.map(\.id)), preset: preset.name,
                                         items: items.map(\.id))
+            var unit: [StagedItem] = []
+            for context in contexts {
+                if let staging = context.staging { unit.append(StagedItem(id: try context.required(context.id, "id"), staging: staging)) }
+            }
             let carouselStaging = try store.makeStaging()
             do throws(KilnError) {
                 try ManifestFile.write(record, to: carouselStaging.path(StoreKey.manifest))
@@ -216,7 +216,6 @@ public final class Pipeline: Sendable {
                 store.discard(carouselStaging)
                 throw error
             }
-            var unit = contexts.compactMap { context in context.staging.map { StagedItem(id: context.id ?? "", staging: $0) } }
             unit.append(StagedItem(id: record.id, staging: carouselStaging))
             for index in contexts.indices { contexts[index].staging = nil }
             try await publish(unit, control: control)
@@ -302,11 +301,7 @@ public final class Pipeline: Sendable {
             return context
         }
         let id = try context.required(context.id, "id")
-        if var existing = try await store.item(id) {
-            existing.reused = true
-            existing.input = context.input
-            return existing
-        }
+        if let existing = try await store.item(id) { return existing.reused(for: context.input) }
         let reservation = try await scheduler.reserve(memory: context.memoryEstimate)
         defer { scheduler.release(reservation) }
         try context.control.checkpoint()
@@ -372,6 +367,11 @@ public final class Pipeline: Sendable {
                 throw Self.catalogError(error, step: step.name)
             }
         }
+    }
+
+    /// Drops whatever the items have staged.
+    static func discardStaged(_ contexts: [IngestContext], _ store: any MediaStore) {
+        for context in contexts { if let staging = context.staging { store.discard(staging) } }
     }
 
     static func catalogError(_ error: any Error, step: String) -> KilnError {

@@ -91,6 +91,7 @@ public struct LocalStore: MediaStore {
     }
 
     public func manifest(_ id: String) async throws(KilnError) -> Data? {
+        guard StoreKey.isID(id) else { return nil }
         let path = try self.path(for: StoreKey.key(id, StoreKey.manifest))
         return try await Blocking.run { () throws(KilnError) -> Data? in
             guard access(path, F_OK) == 0 else { return nil }

@@ -53,6 +53,14 @@ public struct MediaItem: Codable, Sendable, Equatable {
         self.reused = reused
     }
 
+    /// This stored item, returned for a new request with the same bytes and options.
+    public func reused(for input: String) -> MediaItem {
+        var copy = self
+        copy.reused = true
+        copy.input = input
+        return copy
+    }
+
     /// The form kept in `manifest.json`: no location, paths or URLs (made when read), not reused.
     public var stored: MediaItem {
         var copy = self

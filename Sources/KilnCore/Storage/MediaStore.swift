@@ -144,10 +144,9 @@ public struct Staging: Sendable, Equatable {
     /// The path of `name` inside the staging directory.
     public func path(_ name: String) -> String { directory + "/" + name }
 
-    /// The files written so far, manifest last (the order publishing needs).
+    /// The names of the files written so far, sorted.
     public func files() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .sorted { ($0 == StoreKey.manifest ? 1 : 0, $0) < ($1 == StoreKey.manifest ? 1 : 0, $1) }
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
     /// A new, uniquely named staging directory under `root`.

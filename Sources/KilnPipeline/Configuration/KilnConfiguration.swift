@@ -96,7 +96,10 @@ public struct KilnConfiguration: Sendable {
     }
 
     /// Checks the values together; API_001 (or FILE_007 for storage) names the first wrong one.
-    public func validate() throws(KilnError) {
+    public func validate() throws(KilnError) { _ = try validatedPresets() }
+
+    /// `validate()`, giving back the preset catalog it read (the user's file is read once).
+    private func validatedPresets() throws(KilnError) -> PresetCatalog {
         func positive(_ value: Int?, _ name: String) throws(KilnError) {
             if let value, value <= 0 {
                 throw KilnError.invalidRequest("\(name) must be above 0, not \(value)", fields: [name: "above 0"])
@@ -125,6 +128,7 @@ public struct KilnConfiguration: Sendable {
         do { _ = try catalog.preset(named: preset) } catch let error as KilnError { throw error } catch {
             throw KilnError.internalError("\(error)")
         }
+        return catalog
     }
 
     /// The R2 settings, read from the environment when `storage` did not ask for them.
@@ -137,10 +141,9 @@ public struct KilnConfiguration: Sendable {
 
     /// The execution limits these settings give.
     public var limits: ExecutionLimits {
-        let limits = ExecutionLimits(jobs: jobs, queueDepth: queueDepth, threadsPerJob: threadsPerJob, memoryBudget: memoryBudget)
-        var adjusted = limits
-        adjusted.memoryBudget = max(limits.memoryBudget, jobMemoryBudget)
-        return adjusted
+        var limits = ExecutionLimits(jobs: jobs, queueDepth: queueDepth, threadsPerJob: threadsPerJob, memoryBudget: memoryBudget)
+        limits.memoryBudget = max(limits.memoryBudget, jobMemoryBudget)
+        return limits
     }
 
     /// The local store's directory.
@@ -175,9 +178,8 @@ public struct KilnConfiguration: Sendable {
 
     /// A validated pipeline with the configured store, presets and limits.
     public func makePipeline() async throws(KilnError) -> Pipeline {
-        try validate()
+        let presets = try validatedPresets()
         let store = try await makeStore()
-        let presets = try presetCatalog()
         do {
             return try Pipeline(store: store, presets: presets, limits: limits, temporaryDirectory: dataDirectory + "/tmp")
         } catch let error as KilnError {

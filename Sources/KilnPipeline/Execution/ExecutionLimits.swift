@@ -29,7 +29,7 @@ public struct ExecutionLimits: Sendable, Equatable {
         let jobs = max(1, jobs ?? Self.cores)
         self.jobs = jobs
         self.queueDepth = max(0, queueDepth ?? jobs * 4)
-        self.threadsPerJob = max(1, threadsPerJob ?? max(1, Self.cores / jobs))
+        self.threadsPerJob = max(1, threadsPerJob ?? Self.cores / jobs)
         self.memoryBudget = memoryBudget ?? max(2 << 30, Int64(ProcessInfo.processInfo.physicalMemory / 2))
     }
 
