@@ -1,7 +1,7 @@
 # Kiln: `make run` and `make test` do all the set-up on a fresh Debian 12 machine (as root).
 SWIFT ?= swift
 # C libraries Kiln links, and the tools the tests and benchmarks use as references.
-BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libavformat-dev libavcodec-dev libavfilter-dev \
+BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libsqlite3-dev libavformat-dev libavcodec-dev libavfilter-dev \
 	libswscale-dev libswresample-dev libavutil-dev
 TEST_PACKAGES := ffmpeg time
 BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg

@@ -1,5 +1,12 @@
 /// Every error Kiln raises, built in one place so messages and details stay consistent.
 extension KilnError {
+    /// FILE_004 from a request's declared length, before any of it is read.
+    public static func requestTooLarge(size: Int64, limit: Int64) -> KilnError {
+        KilnError(.file004,
+                  "File size exceeded: the request's \(ByteCount.format(size)) is over the \(ByteCount.format(limit)) this server takes in one request; send a smaller file",
+                  details: ["limit_bytes": .int(Int(limit)), "size_bytes": .int(Int(size))])
+    }
+
     public static func emptyFile(_ path: String) -> KilnError {
         KilnError(.file001, "Upload failed: \(path) is empty (0 bytes); send a non-empty file",
                   details: ["size_bytes": 0])
@@ -171,5 +178,29 @@ extension KilnError {
 
     public static func internalError(_ reason: String) -> KilnError {
         KilnError(.api005, "Internal error: \(reason)", details: ["reason": .string(reason)])
+    }
+
+    /// AUTH_001: no key, a malformed one, or one that is unknown or revoked.
+    public static func unauthenticated(_ reason: String) -> KilnError {
+        KilnError(.auth001, "Authentication failed: \(reason); send `Authorization: Bearer <key>` with a live key (`kiln keys create`)")
+    }
+
+    /// AUTH_002: the key is valid but may not do this.
+    public static func forbidden(scope needed: String, has: String) -> KilnError {
+        KilnError(.auth002, "Permission denied: this needs the \(needed) scope and the key has \(has); use a key with \(needed)",
+                  details: ["required_scope": .string(needed), "key_scope": .string(has)])
+    }
+
+    /// API_003: the path exists, the method does not.
+    public static func methodNotAllowed(_ method: String, path: String, allowed: [String]) -> KilnError {
+        KilnError(.api003, "Method not allowed: \(method) \(path); use \(allowed.joined(separator: ", "))",
+                  details: ["method": .string(method), "allowed": .array(allowed.map { .string($0) })])
+    }
+
+    /// API_004: over the key's request budget; `retryAfter` seconds until the window resets.
+    public static func rateLimited(limit: Int, windowSeconds: Int, retryAfter: Int) -> KilnError {
+        KilnError(.api004,
+                  "Rate limit exceeded: \(limit) requests per \(windowSeconds) s for this key; retry in \(retryAfter) s",
+                  details: ["limit": .int(limit), "window_seconds": .int(windowSeconds), "retry_after_seconds": .int(retryAfter)])
     }
 }

@@ -68,3 +68,12 @@ public enum ImageEngine {
         return Int(vips_concurrency_get())
     }
 }
+
+extension ImageEngine {
+    /// Whether this libvips has the operation `name` (a loader such as "heifload" or a saver
+    /// such as "webpsave") and lets Kiln use it (untrusted loaders are blocked). Starts libvips.
+    public static func hasOperation(_ name: String) -> Bool {
+        Vips.start()
+        return vips_type_find("VipsOperation", name) != 0
+    }
+}

@@ -84,13 +84,14 @@ struct StreamReceiver {
 }
 
 /// An upload received into a temp file: its size, SHA-256 and sniffed type. The file is
-/// removed when the last reference to this goes away.
+/// removed when the last reference to this goes away, unless `keep(at:)` moved it out.
 public final class ReceivedUpload: Sendable {
     public let path: String
     /// The client's name for it (reported back, never trusted for the type).
     public let name: String
     public let mime: String
     private let facts = Mutex<(size: Int64, sha256: String)>((0, ""))
+    private let kept = Atomic<Bool>(false)
 
     init(path: String, name: String, mime: String) {
         self.path = path
@@ -98,7 +99,26 @@ public final class ReceivedUpload: Sendable {
         self.mime = mime
     }
 
-    deinit { unlink(path) }
+    deinit { if !kept.load(ordering: .acquiring) { unlink(path) } }
+
+    /// The kind the sniffed type is (an upload is only received when Kiln takes its format).
+    public var kind: MediaKind { MediaFormat.forMIME(mime)?.kind ?? .image }
+
+    /// Moves the file to `destination` (same file system: a rename, so it is there whole or not
+    /// at all) and hands it over to the caller, who removes it: for work that must outlive this
+    /// process, such as a job that is run after a restart.
+    public func keep(at destination: String) throws(KilnError) {
+        let directory = (destination as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
+        }
+        guard rename(path, destination) == 0 else {
+            throw KilnError.storageUnavailable("cannot move the upload to \(destination): \(String(cString: strerror(errno)))")
+        }
+        kept.store(true, ordering: .releasing)
+    }
 
     public var size: Int64 { facts.withLock { $0.size } }
     public var sha256: String { facts.withLock { $0.sha256 } }

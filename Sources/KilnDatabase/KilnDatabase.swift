@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import KilnCore
+
+/// The embedded database (`<data>/kiln.sqlite`, SQLite in WAL mode through GRDB): API keys,
+/// jobs, idempotency records and media records. Several processes may open it at once
+/// (`kiln keys` beside a running `kiln serve`): WAL lets readers run beside the one writer,
+/// and a writer waits up to `busyTimeout` for another.
+public final class KilnDatabase: Sendable {
+    let pool: DatabasePool
+    public let path: String
+
+    public static let fileName = "kiln.sqlite"
+    static let busyTimeout: TimeInterval = 10
+
+    /// Opens (creating if needed) the database in `directory` and brings its schema up to date.
+    public init(directory: String) throws(KilnError) {
+        path = directory + "/" + Self.fileName
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(Self.busyTimeout)
+            configuration.label = "kiln"
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw KilnError.storageUnavailable("cannot open the database \(path): \(error)")
+        }
+    }
+
+    /// Whether the database answers (for readiness).
+    public func ping() async -> Bool {
+        (try? await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+
+    func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await pool.read(work) } catch { throw Self.failure(error) }
+    }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await pool.write(work) } catch let error as KilnError { throw error } catch { throw Self.failure(error) }
+    }
+
+    static func failure(_ error: any Error) -> KilnError {
+        if let error = error as? KilnError { return error }
+        return KilnError.storageUnavailable("the database failed: \(error)")
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "api_keys") { table in
+                table.column("id", .text).primaryKey()
+                table.column("name", .text).notNull()
+                table.column("scopes", .text).notNull()
+                table.column("hash", .text).notNull()
+                table.column("created_at", .double).notNull()
+                table.column("revoked_at", .double)
+                table.column("last_used_at", .double)
+            }
+            try db.create(table: "jobs") { table in
+                table.column("id", .text).primaryKey()
+                table.column("kind", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("stage", .text)
+                table.column("progress", .double).notNull().defaults(to: 0)
+                table.column("priority", .integer).notNull().defaults(to: 0)
+                table.column("payload", .blob).notNull()
+                table.column("result", .blob)
+                table.column("error", .blob)
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("dedupe_key", .text)
+                table.column("worker", .text)
+                table.column("lease_expires_at", .double)
+                table.column("available_at", .double).notNull()
+                table.column("cancel_requested", .boolean).notNull().defaults(to: false)
+                table.column("created_at", .double).notNull()
+                table.column("updated_at", .double).notNull()
+            }
+            try db.create(index: "jobs_claim", on: "jobs", columns: ["status", "priority", "available_at"])
+            try db.create(index: "jobs_dedupe", on: "jobs", columns: ["dedupe_key"])
+            try db.create(table: "idempotency") { table in
+                table.column("key_id", .text).notNull()
+                table.column("idempotency_key", .text).notNull()
+                table.column("request_hash", .text).notNull()
+                table.column("status", .integer).notNull()
+                table.column("body", .blob).notNull()
+                table.column("created_at", .double).notNull()
+                table.primaryKey(["key_id", "idempotency_key"])
+            }
+            try db.create(table: "media") { table in
+                table.column("id", .text).primaryKey()
+                table.column("kind", .text).notNull()
+                table.column("key_id", .text)
+                table.column("bytes", .integer).notNull()
+                table.column("created_at", .double).notNull()
+            }
+        }
+        return migrator
+    }
+}

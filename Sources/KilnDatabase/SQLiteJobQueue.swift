@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import KilnCore
+
+/// The job queue in the embedded database. SQLite has one writer at a time, so a claim (select
+/// the next job, mark it running) inside one write transaction can never hand a job to two
+/// workers, across threads or processes.
+public struct SQLiteJobQueue: JobQueue {
+    let database: KilnDatabase
+    /// The clock the queue reads (tests move it to expire leases).
+    let now: @Sendable () -> Date
+
+    public init(_ database: KilnDatabase, now: @escaping @Sendable () -> Date = Date.init) {
+        self.database = database
+        self.now = now
+    }
+
+    public func enqueue(_ job: NewJob) async throws(KilnError) -> JobRecord {
+        let time = now().timeIntervalSince1970
+        return try await database.write { db in
+            if let key = job.dedupeKey,
+               let row = try Row.fetchOne(db, sql: """
+                   SELECT * FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running') ORDER BY created_at LIMIT 1
+                   """, arguments: [key])
+            {
+                return Self.record(row)
+            }
+            try db.execute(sql: """
+                INSERT INTO jobs (id, kind, status, priority, payload, dedupe_key, available_at, created_at, updated_at)
+                VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.id, job.kind, job.priority, job.payload, job.dedupeKey, time, time, time])
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [job.id]) else {
+                throw KilnError.internalError("job \(job.id) vanished after insert")
+            }
+            return Self.record(row)
+        }
+    }
+
+    public func claim(worker: String, lease: Duration) async throws(KilnError) -> JobRecord? {
+        let time = now().timeIntervalSince1970
+        let expiry = time + JobControl.seconds(lease)
+        return try await database.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT * FROM jobs
+                WHERE (status = 'queued' AND available_at <= ?)
+                   OR (status = 'running' AND lease_expires_at < ?)
+                ORDER BY priority DESC, created_at, id LIMIT 1
+                """, arguments: [time, time])
+            else { return nil }
+            let id: String = row["id"]
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'running', worker = ?, lease_expires_at = ?, attempts = attempts + 1,
+                    updated_at = ? WHERE id = ?
+                """, arguments: [worker, expiry, time, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.record)
+        }
+    }
+
+    public func renew(_ id: String, worker: String, lease: Duration, stage: String?, progress: Double)
+        async throws(KilnError) -> LeaseAnswer
+    {
+        let time = now().timeIntervalSince1970
+        let expiry = time + JobControl.seconds(lease)
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET lease_expires_at = ?, stage = ?, progress = ?, updated_at = ?
+                WHERE id = ? AND worker = ? AND status = 'running'
+                """, arguments: [expiry, stage, progress, time, id, worker])
+            guard db.changesCount == 1 else { return .lost }
+            let cancel = try Bool.fetchOne(db, sql: "SELECT cancel_requested FROM jobs WHERE id = ?", arguments: [id])
+            return cancel == true ? .cancelRequested : .held
+        }
+    }
+
+    @discardableResult
+    public func finish(_ id: String, worker: String, _ outcome: JobOutcome) async throws(KilnError) -> Bool {
+        let time = now().timeIntervalSince1970
+        return try await database.write { db in
+            guard let attempts = try Int.fetchOne(db, sql: """
+                SELECT attempts FROM jobs WHERE id = ? AND worker = ? AND status = 'running'
+                """, arguments: [id, worker])
+            else { return false }
+            switch outcome {
+            case .succeeded(let result):
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'succeeded', result = ?, progress = 1, stage = 'done', worker = NULL,
+                        lease_expires_at = NULL, updated_at = ? WHERE id = ?
+                    """, arguments: [result, time, id])
+            case .failed(let error, let retry) where retry && attempts < JobPolicy.maxAttempts:
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'queued', error = ?, worker = NULL, lease_expires_at = NULL,
+                        available_at = ?, updated_at = ? WHERE id = ?
+                    """, arguments: [error, time + JobPolicy.backoff(afterAttempt: attempts), time, id])
+            case .failed(let error, _):
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'failed', error = ?, worker = NULL, lease_expires_at = NULL,
+                        updated_at = ? WHERE id = ?
+                    """, arguments: [error, time, id])
+            case .cancelled(let error):
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'cancelled', error = ?, worker = NULL, lease_expires_at = NULL,
+                        updated_at = ? WHERE id = ?
+                    """, arguments: [error, time, id])
+            }
+            return true
+        }
+    }
+
+    public func cancel(_ id: String, reason: Data) async throws(KilnError) -> JobRecord? {
+        let time = now().timeIntervalSince1970
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'cancelled', error = ?, updated_at = ? WHERE id = ? AND status = 'queued'
+                """, arguments: [reason, time, id])
+            try db.execute(sql: """
+                UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'running'
+                """, arguments: [time, id])
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.record)
+        }
+    }
+
+    @discardableResult
+    public func release(worker: String) async throws(KilnError) -> Int {
+        let time = now().timeIntervalSince1970
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, available_at = ?,
+                    updated_at = ? WHERE worker = ? AND status = 'running'
+                """, arguments: [time, time, worker])
+            return db.changesCount
+        }
+    }
+
+    public func job(_ id: String) async throws(KilnError) -> JobRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.record)
+        }
+    }
+
+    public func counts() async throws(KilnError) -> [JobStatus: Int] {
+        try await database.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status") {
+                if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    static func record(_ row: Row) -> JobRecord {
+        JobRecord(id: row["id"], kind: row["kind"], status: JobStatus(rawValue: row["status"]) ?? .failed,
+                  stage: row["stage"], progress: row["progress"], priority: row["priority"], payload: row["payload"],
+                  result: row["result"], error: row["error"], attempts: row["attempts"], dedupeKey: row["dedupe_key"],
+                  worker: row["worker"], cancelRequested: row["cancel_requested"],
+                  createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                  updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
+    }
+}

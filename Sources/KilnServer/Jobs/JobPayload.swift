@@ -1,0 +1,65 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+
+/// What a queued job does, as stored in its row: the received files (kept under
+/// `<data>/jobs/<job id>/`) and the options they were sent with.
+struct JobPayload: Codable, Sendable {
+    struct Input: Codable, Sendable {
+        let path: String
+        let name: String
+    }
+
+    let inputs: [Input]
+    let carousel: Bool
+    let preset: String
+    let type: DeclaredType
+    let fit: Fit
+    let keyID: String?
+
+    func options(base: IngestOptions) -> IngestOptions {
+        var options = base
+        options.preset = preset
+        options.type = type
+        options.fit = fit
+        return options
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputs, carousel, preset, type, fit
+        case keyID = "key_id"
+    }
+}
+
+/// A job as the API shows it (SPEC §6): `data.job` in a 202, `data` in a poll.
+struct JobView: Encodable, Sendable {
+    let id: String
+    let status: JobStatus
+    let stage: String?
+    let progress: Double
+    let media: JSONValue?
+    let error: ErrorBody?
+    let attempts: Int
+    let createdAt: String
+    let updatedAt: String
+
+    init(_ record: JobRecord) {
+        id = record.id
+        status = record.status
+        stage = record.stage
+        progress = record.progress
+        media = record.status == .succeeded ? record.result.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } : nil
+        error = record.status == .failed || record.status == .cancelled
+            ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) }.map(ErrorBody.init) : nil
+        attempts = record.attempts
+        createdAt = record.createdAt.formatted(.iso8601)
+        updatedAt = record.updatedAt.formatted(.iso8601)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, stage, progress, media, error, attempts
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs queued jobs (videos, carousels holding one) with the engine: claims up to the engine's
+/// job count at once under a lease it renews with the job's progress, and records the outcome.
+/// The received files stay under `<data>/jobs/<id>/` until the job is finished, so a job
+/// accepted before a crash is run again after the restart (`release` at start gives back what
+/// the last life of this worker held). On graceful shutdown it stops claiming and lets running
+/// jobs finish; if they are cancelled instead, they go back to the queue.
+final class JobRunner: Service, Sendable {
+    let queue: any JobQueue
+    let pipeline: Pipeline
+    let records: MediaRecords
+    let metrics: ServerMetrics
+    let settings: ServerSettings
+    let logger: Logger
+    private let wakeUp = Atomic<Bool>(true)
+    private let running = Atomic<Int>(0)
+
+    init(queue: any JobQueue, pipeline: Pipeline, records: MediaRecords, metrics: ServerMetrics,
+         settings: ServerSettings, logger: Logger) {
+        self.queue = queue
+        self.pipeline = pipeline
+        self.records = records
+        self.metrics = metrics
+        self.settings = settings
+        self.logger = logger
+    }
+
+    static func directory(for id: String, data: String) -> String { data + "/jobs/" + id }
+
+    /// A job was added: look now rather than at the next poll.
+    func wake() { wakeUp.store(true, ordering: .releasing) }
+
+    func run() async throws {
+        let released = try await queue.release(worker: settings.workerName)
+        if released > 0 { logger.info("requeued \(released) job(s) left running by the last run") }
+        let slots = max(1, pipeline.scheduler.limits.jobs)
+        await withDiscardingTaskGroup { group in
+            var lastLook = ContinuousClock.now
+            while !Task.isCancelled, !Task.isShuttingDownGracefully {
+                let due = wakeUp.exchange(false, ordering: .acquiringAndReleasing)
+                    || ContinuousClock.now - lastLook > .seconds(1)
+                if due, running.load(ordering: .acquiring) < slots {
+                    lastLook = ContinuousClock.now
+                    do {
+                        if let job = try await queue.claim(worker: settings.workerName, lease: settings.lease) {
+                            running.add(1, ordering: .acquiringAndReleasing)
+                            wake()
+                            group.addTask {
+                                await self.process(job)
+                                self.running.subtract(1, ordering: .acquiringAndReleasing)
+                                self.wake()
+                            }
+                            continue
+                        }
+                    } catch {
+                        logger.error("claiming a job failed: \(error)")
+                    }
+                }
+                // Polling the flag is cheap; the database is asked only when woken or each second.
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    /// Runs one claimed job to its end, renewing its lease meanwhile.
+    func process(_ job: JobRecord) async {
+        metrics.queueWait(.seconds(max(0, Date().timeIntervalSince(job.createdAt))))
+        let payload: JobPayload
+        do {
+            payload = try JSONDecoder().decode(JobPayload.self, from: job.payload)
+        } catch {
+            await finish(job, .failed(Self.encode(KilnError.internalError("the job's record cannot be read")), retry: false))
+            return
+        }
+        let progress = LatestProgress()
+        let stages = StageClock(metrics: metrics)
+        let options = payload.options(base: settings.engine.ingestOptions)
+        let control = JobControl(timeout: options.timeout) { update in
+            progress.value.withLock { $0 = update }
+            stages.reached(update.stage)
+        }
+        let outcome: JobOutcome? = await withTaskGroup(of: Void.self) { group in
+            // The lease: renewed at a third of its length with the latest progress; a cancel
+            // asked through the API, or a lost lease, stops the work.
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: self.settings.lease / 3)
+                    if Task.isCancelled { return }
+                    let now = progress.value.withLock { $0 }
+                    let answer = try? await self.queue.renew(job.id, worker: self.settings.workerName,
+                                                             lease: self.settings.lease, stage: now.stage.rawValue,
+                                                             progress: now.overall)
+                    switch answer {
+                    case .cancelRequested: control.cancel(reason: "the job was cancelled through the API")
+                    case .lost: control.cancel(reason: "the job's lease was lost")
+                    default: break
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            return await run(payload, options: options, control: control)
+        }
+        guard let outcome else { return }  // shut down: the job stays claimed and is given back at the next start
+        if await finish(job, outcome) {
+            try? FileManager.default.removeItem(atPath: Self.directory(for: job.id, data: settings.engine.dataDirectory))
+        }
+    }
+
+    /// The job's work; nil when the server is shutting down and the job should run again later.
+    private func run(_ payload: JobPayload, options: IngestOptions, control: JobControl) async -> JobOutcome? {
+        do throws(KilnError) {
+            let result: JSONValue
+            if payload.carousel {
+                let inputs = payload.inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) }
+                let (carousel, items) = try await pipeline.ingestCarousel(inputs, options: options, control: control)
+                for item in items {
+                    try? await records.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
+                }
+                result = Self.json(CarouselResult(carousel: carousel, items: items.map(\.stored)))
+            } else {
+                guard let input = payload.inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
+                let item = try await pipeline.ingest(path: input.path, name: input.name, options: options, control: control)
+                try? await records.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
+                result = Self.json(item.stored)
+            }
+            return .succeeded(Self.encode(result))
+        } catch {
+            if Task.isCancelled, error.code == .processing005 { return nil }
+            if error.code == .processing005 { return .cancelled(Self.encode(error)) }
+            return .failed(Self.encode(error), retry: error.entry.retryable && error.code != .processing003)
+        }
+    }
+
+    @discardableResult
+    private func finish(_ job: JobRecord, _ outcome: JobOutcome) async -> Bool {
+        do {
+            return try await queue.finish(job.id, worker: settings.workerName, outcome)
+        } catch {
+            logger.error("recording the end of job \(job.id) failed: \(error)")
+            return false
+        }
+    }
+
+    static func encode(_ value: some Encodable) -> Data { (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) }
+
+    static func json(_ value: some Encodable) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: encode(value))) ?? .object([:])
+    }
+}
+
+final class LatestProgress: Sendable {
+    let value = Mutex<JobProgress>(JobProgress(stage: .received, fraction: 1))
+}
+
+/// A carousel as the API shows it.
+struct CarouselResult: Codable, Sendable {
+    let carousel: CarouselRecord
+    let items: [MediaItem]
+}
+
+extension MediaItem {
+    var renditionBytes: Int64 { renditions.reduce(0) { $0 + $1.bytes } }
+}
+
+/// Times the pipeline's stages from its progress events: receive (start to received), checks
+/// (to checked), process (to storing), store (to done).
+final class StageClock: Sendable {
+    private let metrics: ServerMetrics
+    private let state = Mutex<(stage: JobStage, since: ContinuousClock.Instant)>((.received, .now))
+
+    init(metrics: ServerMetrics, start: JobStage = .received) {
+        self.metrics = metrics
+        state.withLock { $0 = (start, .now) }
+    }
+
+    func reached(_ stage: JobStage) {
+        let finished: (JobStage, Duration)? = state.withLock { state in
+            guard stage != state.stage else { return nil }
+            let now = ContinuousClock.now
+            defer { state = (stage, now) }
+            return (state.stage, now - state.since)
+        }
+        guard let (previous, duration) = finished else { return }
+        let name: String? = switch previous {
+        case .received: "checks"
+        case .checked, .processing: "process"
+        case .storing: "store"
+        case .done: nil
+        }
+        // "checked" and "processing" are one stage for the clock: processing starts once checked.
+        if previous == .checked && stage == .processing {
+            state.withLock { $0.since = $0.since - duration }
+            return
+        }
+        if let name { metrics.stage(name, duration) }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP API (`kiln serve`, SPEC §6): one engine (`Pipeline`), the embedded database, and
+/// the routes. Built by one call that tests make with in-memory settings and port 0; run as a
+/// swift-service-lifecycle `Service`: on graceful shutdown the listener drains in-flight
+/// requests, then the job runner lets running jobs finish.
+public final class KilnServer: Service, Sendable {
+    public let settings: ServerSettings
+    public let pipeline: Pipeline
+    public let database: KilnDatabase
+    let queue: any JobQueue
+    let keys: APIKeys
+    let idempotency: IdempotencyRecords
+    let records: MediaRecords
+    let metrics = ServerMetrics()
+    let limiter: RateLimiter
+    let runner: JobRunner
+    let logger: Logger
+    let formats: FormatSupport
+    private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    /// Opens the database, builds the pipeline and checks the configuration: FILE_007, API_001
+    /// or FILE_006 before anything listens.
+    public init(settings: ServerSettings, logger: Logger = Logger(label: "kiln")) async throws(KilnError) {
+        self.settings = settings
+        self.logger = logger
+        database = try KilnDatabase(directory: settings.engine.dataDirectory)
+        pipeline = try await settings.engine.makePipeline()
+        queue = SQLiteJobQueue(database)
+        keys = APIKeys(database)
+        idempotency = IdempotencyRecords(database)
+        records = MediaRecords(database)
+        limiter = RateLimiter(limit: settings.rateLimit)
+        formats = FormatSupport.current()
+        runner = JobRunner(queue: queue, pipeline: pipeline, records: records, metrics: metrics, settings: settings,
+                           logger: logger)
+    }
+
+    /// The port the server listens on, once it does.
+    public func port() async -> Int {
+        await withCheckedContinuation { continuation in
+            let port: Int? = boundPort.withLock { state in
+                if state.port == nil { state.waiters.append(continuation) }
+                return state.port
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+
+    public func run() async throws {
+        let idle = settings.idleTimeout
+        let app = Application(
+            router: makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [IdleStateHandler(readTimeout: TimeAmount(idle)),
+                                                                            CloseWhenIdle()],
+                                                idleTimeout: TimeAmount(idle))),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kiln"),
+            services: [runner],
+            onServerRunning: { channel in self.listening(on: channel) },
+            logger: logger)
+        try await app.run()
+    }
+
+    private func listening(on channel: any Channel) {
+        let port = channel.localAddress?.port ?? 0
+        let waiters = boundPort.withLock { state in
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+        logger.info("kiln serve listening on http://\(settings.host):\(port)")
+    }
+
+    func makeRouter() -> Router<KilnRequestContext> {
+        typealias Handler = @Sendable (Request, KilnRequestContext) async throws -> Response
+        let api = API(server: self)
+        // (method, path, behind a key, handler): the one list of routes.
+        let table: [(HTTPRequest.Method, String, Bool, Handler)] = [
+            (.post, "/v1/media", true, api.uploadMedia),
+            (.post, "/v1/carousels", true, api.uploadCarousel),
+            (.get, "/v1/media/{id}", true, api.media),
+            (.delete, "/v1/media/{id}", true, api.deleteMedia),
+            (.get, "/v1/media/{id}/{rendition}", true, api.rendition),
+            (.get, "/v1/jobs/{id}", true, api.job),
+            (.delete, "/v1/jobs/{id}", true, api.cancelJob),
+            (.get, "/v1/presets", true, api.presets),
+            (.get, "/v1/formats", true, api.formatList),
+            (.get, "/health", false, api.health),
+            (.get, "/ready", false, api.ready),
+            (.get, "/metrics", false, api.metricsText),
+            (.get, "/", false, api.page),
+        ]
+        var routes = RouteCatalog()
+        for (method, path, _, _) in table { routes.add(method, path) }
+        let router = Router(context: KilnRequestContext.self)
+        // Middleware applies to the routes added after it, and to "not found".
+        router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics))
+        let v1 = router.group().add(middleware: AccessMiddleware(keys: keys, limiter: limiter))
+        for (method, path, keyed, handler) in table {
+            if keyed { v1.on(RouterPath(path), method: method, use: handler) } else {
+                router.on(RouterPath(path), method: method, use: handler)
+            }
+        }
+        return router
+    }
+}
+
+/// Closes a connection that has read nothing for the idle time (a stalled upload, a silent
+/// keep-alive connection); the body iterator then fails and the upload's temp file goes.
+final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,68 @@
+import CoreMetrics
+import Foundation
+import Metrics
+import Prometheus
+
+/// The server's metrics, through swift-metrics into its own Prometheus registry (one per
+/// server, so tests can run several in one process without a global bootstrap).
+final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let seconds: [Duration] = [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250),
+                                   .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+                                   .seconds(30), .seconds(60), .seconds(300)]
+        factory.defaultDurationHistogramBuckets = seconds
+        self.factory = factory
+    }
+
+    /// One answered request: counted by route, method and status, timed by route.
+    func request(route: String, method: String, status: Int, duration: Duration, errorCode: String?) {
+        Counter(label: "kiln_http_requests_total",
+                dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .increment()
+        Timer(label: "kiln_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .recordInterval(duration)
+        if let errorCode {
+            Counter(label: "kiln_errors_total", dimensions: [("code", errorCode)], factory: factory).increment()
+        }
+    }
+
+    /// Time spent in one pipeline stage: receive, checks, process, store.
+    func stage(_ name: String, _ duration: Duration) {
+        Timer(label: "kiln_stage_duration_seconds", dimensions: [("stage", name)], factory: factory).recordInterval(duration)
+    }
+
+    /// Time a job waited between being accepted and being started.
+    func queueWait(_ duration: Duration) {
+        Timer(label: "kiln_queue_wait_seconds", factory: factory).recordInterval(duration)
+    }
+
+    func bytesIn(_ count: Int) { Counter(label: "kiln_bytes_in_total", factory: factory).increment(by: count) }
+    func bytesOut(_ count: Int) { Counter(label: "kiln_bytes_out_total", factory: factory).increment(by: count) }
+
+    /// Gauges read when scraped: the engine's queue, and jobs by state.
+    func gauges(running: Int, waiting: Int, jobs: [String: Int]) {
+        Gauge(label: "kiln_engine_jobs_running", factory: factory).record(running)
+        Gauge(label: "kiln_engine_queue_depth", factory: factory).record(waiting)
+        for (state, count) in jobs {
+            Gauge(label: "kiln_jobs", dimensions: [("state", state)], factory: factory).record(count)
+        }
+    }
+
+    /// The Prometheus text form.
+    func render() -> [UInt8] {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return bytes
+    }
+}
+
+extension Timer {
+    func recordInterval(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import NIOCore
+import NIOHTTPTypes
+
+/// The route handlers. Each takes what it needs from the server; failures are thrown as
+/// `KilnError` (or `AnsweredError` when the connection must close) and become envelopes in
+/// `FrontMiddleware`.
+struct API: Sendable {
+    let server: KilnServer
+    var pipeline: Pipeline { server.pipeline }
+
+    // MARK: Uploads
+
+    func uploadMedia(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await upload(request, context, carousel: false)
+    }
+
+    func uploadCarousel(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await upload(request, context, carousel: true)
+    }
+
+    /// Refusals that come before the body is read close the connection (no draining).
+    private func beforeBody<T>(_ work: () throws(KilnError) -> T) throws -> T {
+        do { return try work() } catch { throw AnsweredError(error: error, closeConnection: true) }
+    }
+
+    private func upload(_ request: Request, _ context: KilnRequestContext, carousel: Bool) async throws -> Response {
+        let presets = pipeline.presets
+        var form = try beforeBody { () throws(KilnError) in
+            try UploadForm(query: request.uri.queryParameters, base: server.settings.engine.ingestOptions, presets: presets)
+        }
+        let boundary = try beforeBody { () throws(KilnError) in try UploadForm.boundary(request.headers[.contentType]) }
+        let limit = presets.presets.values.map { $0.largestRequest(carousel: carousel) }.max() ?? 0
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
+            throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: true)
+        }
+        try beforeBody { () throws(KilnError) in try pipeline.scheduler.checkCapacity() }
+
+        // A retried POST with the same Idempotency-Key gets the first answer.
+        let replay = try await Replay(request: request, context: context, records: server.idempotency)
+        if let answer = try await replay.previous() {
+            throw AnsweredError(error: Replayed(status: answer.status, body: answer.body), closeConnection: request.hasBody)
+        }
+
+        if request.headers[.expect]?.lowercased() == "100-continue" {
+            // Hummingbird never sends it; without it curl waits a second before every body over 1 MiB.
+            try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
+        }
+
+        let control = form.options.makeControl()
+        let stages = StageClock(metrics: server.metrics, start: .received)
+        var uploads: [ReceivedUpload] = []
+        let receiveStart = ContinuousClock.now
+        do {
+            let reader = MultipartReader(boundary: boundary, body: request.body.makeAsyncIterator())
+            defer { server.metrics.bytesIn(reader.bytesRead) }
+            while let part = try await reader.nextPart() {
+                guard part.name == "file" else {
+                    guard uploads.isEmpty else {
+                        throw KilnError.invalidRequest("field \"\(part.name)\" comes after the file part",
+                                                       fields: [part.name: "send it before the file part, or in the query string"])
+                    }
+                    try form.set(part.name, try await reader.text(limit: 256), presets: presets)
+                    continue
+                }
+                if !carousel, !uploads.isEmpty {
+                    throw KilnError.invalidRequest("one file per request here; send several to /v1/carousels",
+                                                   fields: ["file": "exactly one"])
+                }
+                let preset = try pipeline.resolve(form.options.preset)
+                if carousel, let rules = preset.carousel, uploads.count >= rules.maxItems {
+                    throw KilnError.carouselCount(uploads.count + 1, range: rules.minItems...rules.maxItems, preset: preset.name)
+                }
+                var options = form.options
+                if carousel { options.type = .auto }
+                uploads.append(try await pipeline.receive(stream: reader.content(), name: part.filename ?? "upload",
+                                                          options: options, control: control))
+            }
+        } catch {
+            throw AnsweredError(error: error, closeConnection: true)
+        }
+        guard !uploads.isEmpty else {
+            throw KilnError.uploadFailed("the request has no `file` part; send the file as a multipart field named file")
+        }
+        server.metrics.stage("receive", ContinuousClock.now - receiveStart)
+        let options = form.options
+        let kilnControl = JobControl(timeout: options.timeout) { stages.reached($0.stage) }
+        _ = control
+
+        let (status, body): (HTTPResponse.Status, Data)
+        let requestID = context.requestID
+        if uploads.contains(where: { $0.kind == .video }) {
+            // Videos take long: keep the files, queue a job, answer 202 at once.
+            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: context.key?.id)
+            (status, body) = (.accepted, try Self.envelope(["job": JobView(job)], requestID: requestID))
+        } else if carousel {
+            var carouselOptions = options
+            carouselOptions.type = .carousel
+            let (record, items) = try await pipeline.ingestCarousel(uploads.map(Pipeline.CarouselInput.init(upload:)),
+                                                                    options: carouselOptions, control: kilnControl)
+            for item in items {
+                try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
+            }
+            (status, body) = (.created, try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
+                                                          requestID: requestID))
+        } else {
+            let item = try await pipeline.ingest(upload: uploads[0], options: options, control: kilnControl)
+            try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
+            (status, body) = (item.reused ? .ok : .created, try Self.envelope(present(item), requestID: requestID))
+        }
+        try await replay.record(status: status.code, body: body)
+        var response = Reply.raw(body, status: status)
+        if status == .accepted, case .object(let data)? = try? JSONDecoder().decode(JSONValue.self, from: body)["data"],
+           case .object(let job)? = data["job"], case .string(let id)? = job["id"] {
+            response.headers[.location] = "/v1/jobs/\(id)"
+        }
+        return response
+    }
+
+    private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?)
+        async throws(KilnError) -> JobRecord
+    {
+        let job = NewJob(kind: carousel ? "carousel" : "media", payload: Data())
+        let directory = JobRunner.directory(for: job.id, data: server.settings.engine.dataDirectory)
+        var inputs: [JobPayload.Input] = []
+        for (index, upload) in uploads.enumerated() {
+            let path = directory + "/\(index)"
+            try upload.keep(at: path)
+            inputs.append(.init(path: path, name: upload.name))
+        }
+        let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
+                                 fit: options.fit, keyID: keyID)
+        do {
+            // Images run first: a long video waits behind them, not they behind it.
+            let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind,
+                                                               payload: JobRunner.encode(payload), priority: 0))
+            server.runner.wake()
+            return record
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    static func envelope<Payload: Encodable & Sendable>(_ data: Payload, requestID: String) throws -> Data {
+        try Reply.encoder.encode(Envelope.success(data, meta: Meta(requestId: requestID)))
+    }
+
+    // MARK: Media
+
+    func media(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = try mediaID(context)
+        let store = try requireStore()
+        switch try await store.entry(id) {
+        case .item(let item)?:
+            return Reply.success(present(store.resolve(item)), requestID: context.requestID)
+        case .carousel(let record)?:
+            var items: [MediaItem] = []
+            for itemID in record.items { if let item = try await store.item(itemID) { items.append(present(store.resolve(item))) } }
+            return Reply.success(CarouselResult(carousel: record, items: items), requestID: context.requestID)
+        case nil:
+            throw KilnError.notFoundResource("media \(id)")
+        }
+    }
+
+    func deleteMedia(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = try mediaID(context)
+        guard try await requireStore().delete(id) else { throw KilnError.notFoundResource("media \(id)") }
+        try await server.records.remove(id: id)
+        return Reply.success(["id": JSONValue.string(id), "deleted": .bool(true)], requestID: context.requestID)
+    }
+
+    /// The bytes of one rendition: ETag (its SHA-256), 304 for a matching If-None-Match,
+    /// 206 for a Range, or a redirect to a presigned URL when the store is a bucket.
+    func rendition(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = try mediaID(context)
+        let name = context.parameters.get("rendition") ?? ""
+        let store = try requireStore()
+        guard let item = try await store.item(id) else { throw KilnError.notFoundResource("media \(id)") }
+        guard let rendition = item.renditions.first(where: { $0.name == name }) else {
+            throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
+        }
+        let etag = "\"\(rendition.sha256)\""
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: "public, max-age=31536000, immutable", .acceptRanges: "bytes"]
+        if let match = request.headers[.ifNoneMatch],
+           match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        if let url = store.url(forItem: id, file: rendition.file) {
+            headers[.location] = url
+            return Response(status: .found, headers: headers)
+        }
+        let range = try Self.range(request.headers[.range], size: rendition.bytes)
+        let file = try await store.open(id, file: rendition.file, range: range)
+        headers[.contentType] = file.contentType
+        if let range = file.range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
+        let metrics = server.metrics
+        let body = ResponseBody(contentLength: Int(file.length)) { writer in
+            for try await chunk in file.body {
+                try await writer.write(ByteBuffer(bytes: chunk))
+                metrics.bytesOut(chunk.count)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: file.range == nil ? .ok : .partialContent, headers: headers, body: body)
+    }
+
+    /// An item as clients see it: each rendition's address is its route here (or the bucket's
+    /// URL); the server's own paths are not shown.
+    func present(_ item: MediaItem) -> MediaItem {
+        var item = item
+        if item.location?.hasPrefix("/") == true { item.location = nil }
+        for index in item.renditions.indices {
+            item.renditions[index].path = nil
+            if item.renditions[index].url == nil {
+                item.renditions[index].url = "/v1/media/\(item.id)/\(item.renditions[index].name)"
+            }
+        }
+        item.original?.path = nil
+        return item
+    }
+
+    /// `bytes=A-B`, `bytes=A-` or `bytes=-N` as an inclusive range; nil for none or several
+    /// (the whole file is sent); API_001 for a malformed one.
+    static func range(_ header: String?, size: Int64) throws(KilnError) -> ClosedRange<Int64>? {
+        guard let header else { return nil }
+        let malformed = KilnError.invalidRequest("Range \"\(header)\" is not bytes=START-END", fields: ["range": "bytes=START-END"])
+        guard header.hasPrefix("bytes=") else { throw malformed }
+        let spec = header.dropFirst(6)
+        if spec.contains(",") { return nil }
+        let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard bounds.count == 2 else { throw malformed }
+        if bounds[0].isEmpty {
+            guard let suffix = Int64(bounds[1]), suffix > 0 else { throw malformed }
+            return max(0, size - suffix)...max(0, size - 1)
+        }
+        guard let start = Int64(bounds[0]), start >= 0 else { throw malformed }
+        if bounds[1].isEmpty { return start...max(start, size - 1) }
+        guard let end = Int64(bounds[1]), end >= start else { throw malformed }
+        return start...end
+    }
+
+    private func mediaID(_ context: KilnRequestContext) throws(KilnError) -> String {
+        let id = context.parameters.get("id") ?? ""
+        guard StoreKey.isID(id) else { throw KilnError.notFoundResource("media \(id)") }
+        return id
+    }
+
+    private func requireStore() throws(KilnError) -> any MediaStore {
+        guard let store = pipeline.store else { throw KilnError.storageNotConfigured("the server has no store") }
+        return store
+    }
+
+    // MARK: Jobs
+
+    func job(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard var record = try await server.queue.job(id) else { throw KilnError.notFoundResource("job \(id)") }
+        if request.uri.queryParameters.get("wait") == "true" {
+            let deadline = ContinuousClock.now + server.settings.waitLimit
+            while !record.status.isFinished, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+                record = try await server.queue.job(id) ?? record
+            }
+        }
+        return Reply.success(JobView(record), requestID: context.requestID)
+    }
+
+    func cancelJob(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let reason = JobRunner.encode(KilnError.cancelled("the job was cancelled through the API"))
+        guard let record = try await server.queue.cancel(id, reason: reason) else { throw KilnError.notFoundResource("job \(id)") }
+        return Reply.success(JobView(record), requestID: context.requestID)
+    }
+
+    // MARK: Catalog
+
+    func presets(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let list = pipeline.presets.names.compactMap { pipeline.presets.presets[$0] }
+        return Reply.success(["presets": list], requestID: context.requestID)
+    }
+
+    func formatList(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        Reply.success(server.formats, requestID: context.requestID)
+    }
+
+    // MARK: Operations
+
+    func health(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        Reply.success(["status": "ok"], requestID: context.requestID)
+    }
+
+    /// Ready when the database answers and the store can be listed.
+    func ready(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
+        _ = try await requireStore().list(after: nil, limit: 1)
+        return Reply.success(["status": "ready"], requestID: context.requestID)
+    }
+
+    func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let stats = pipeline.scheduler.stats
+        let jobs = (try? await server.queue.counts()) ?? [:]
+        server.metrics.gauges(running: stats.running, waiting: stats.waiting,
+                              jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.key.rawValue, $0.value) }))
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.render())))
+    }
+
+    func page(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: UploadPage.html)))
+    }
+}
+
+/// A stored first answer, sent again.
+struct Replayed: Error {
+    let status: Int
+    let body: Data
+}
+
+/// `Idempotency-Key` on a POST: the first answer per key and request is kept and replayed.
+struct Replay {
+    let records: IdempotencyRecords
+    let keyID: String?
+    let idempotencyKey: String?
+    let requestText: String
+
+    init(request: Request, context: KilnRequestContext, records: IdempotencyRecords) async throws {
+        self.records = records
+        keyID = context.key?.id
+        requestText = "\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")"
+        let key = request.headers[.idempotencyKey]
+        if let key, key.isEmpty || key.count > 255 {
+            throw AnsweredError(error: KilnError.invalidRequest("Idempotency-Key must be 1 to 255 characters",
+                                                                fields: ["Idempotency-Key": "1 to 255 characters"]),
+                                closeConnection: true)
+        }
+        idempotencyKey = key
+    }
+
+    func previous() async throws -> IdempotencyRecords.Answer? {
+        guard let keyID, let idempotencyKey, let answer = try await records.answer(keyID: keyID, idempotencyKey: idempotencyKey)
+        else { return nil }
+        guard answer.requestHash == requestText else {
+            throw AnsweredError(error: KilnError.invalidRequest("this Idempotency-Key was used for another request",
+                                                                fields: ["Idempotency-Key": "a new key per request"]),
+                                closeConnection: true)
+        }
+        return answer
+    }
+
+    func record(status: Int, body: Data) async throws {
+        guard let keyID, let idempotencyKey else { return }
+        try await records.record(keyID: keyID, idempotencyKey: idempotencyKey,
+                                 .init(requestHash: requestText, status: status, body: body))
+    }
+}

@@ -1,0 +1,70 @@
+import Hummingbird
+import HummingbirdCore
+import KilnCore
+import KilnPipeline
+
+/// The options of an upload: `preset`, `type`, `fit`, from the query string or from form
+/// fields placed before the file part (the file is checked against them as it streams, so a
+/// field after it would come too late: API_001 says so).
+struct UploadForm {
+    static let fields = ["preset", "type", "fit"]
+    var options: IngestOptions
+
+    init(query: FlatDictionary<Substring, Substring>, base: IngestOptions, presets: PresetCatalog) throws(KilnError) {
+        options = base
+        for (name, value) in query {
+            try set(String(name), String(value), presets: presets)
+        }
+    }
+
+    mutating func set(_ name: String, _ value: String, presets: PresetCatalog) throws(KilnError) {
+        switch name {
+        case "preset":
+            guard presets.presets[value] != nil else {
+                throw KilnError.invalidRequest("there is no preset \"\(value)\"",
+                                               fields: ["preset": "one of \(presets.names.joined(separator: ", "))"])
+            }
+            options.preset = value
+        case "type":
+            guard let type = DeclaredType(rawValue: value) else {
+                throw KilnError.invalidRequest("type \"\(value)\" is not one Kiln knows",
+                                               fields: ["type": DeclaredType.allCases.map(\.rawValue).joined(separator: "|")])
+            }
+            options.type = type
+        case "fit":
+            guard let fit = Fit(rawValue: value) else {
+                throw KilnError.invalidRequest("fit \"\(value)\" is not one Kiln knows",
+                                               fields: ["fit": Fit.allCases.map(\.rawValue).joined(separator: "|")])
+            }
+            options.fit = fit
+        default:
+            throw KilnError.invalidRequest("unknown field \"\(name)\"",
+                                           fields: [name: "unknown; the fields are file, \(Self.fields.joined(separator: ", "))"])
+        }
+    }
+
+    /// The boundary of a `multipart/form-data` Content-Type; FILE_001 for any other body.
+    static func boundary(_ contentType: String?) throws(KilnError) -> String {
+        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else {
+            throw KilnError.uploadFailed("the body must be multipart/form-data with a `file` part")
+        }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else { continue }
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if !value.isEmpty, value.count <= 200 { return value }
+        }
+        throw KilnError.uploadFailed("the multipart Content-Type has no boundary")
+    }
+}
+
+extension Preset {
+    /// The most one request for this preset may carry: its largest file, times the carousel's
+    /// item count for carousels, plus room for the multipart framing.
+    func largestRequest(carousel: Bool) -> Int64 {
+        let file = max(image?.maxBytes ?? 0, video?.maxBytes ?? 0)
+        let count = carousel ? Int64(self.carousel?.maxItems ?? 1) : 1
+        return file * count + (1 << 20)
+    }
+}

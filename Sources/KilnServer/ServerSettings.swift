@@ -1,0 +1,23 @@
+import KilnPipeline
+
+/// How `kiln serve` runs: the engine's configuration plus the HTTP front end's own settings.
+public struct ServerSettings: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests); `KilnServer.port()` tells which.
+    public var port = 8080
+    public var engine: KilnConfiguration
+    /// Requests per minute per API key (`KILN_RATE_LIMIT`).
+    public var rateLimit = 600
+    /// A connection that sends nothing for this long is closed (a stalled upload included).
+    public var idleTimeout: Duration = .seconds(60)
+    /// The longest `GET /v1/jobs/{id}?wait=true` holds a request.
+    public var waitLimit: Duration = .seconds(30)
+    /// On SIGTERM, how long in-flight requests and jobs may take before they are cancelled
+    /// (cancelled jobs are queued again and run after the next start).
+    public var shutdownGrace: Duration = .seconds(30)
+    /// How long a claimed job is held without a renewal; the name the server claims jobs under.
+    public var lease: Duration = .seconds(30)
+    public var workerName = "local"
+
+    public init(engine: KilnConfiguration) { self.engine = engine }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import KilnServer
+import Logging
+import ServiceLifecycle
+
+/// `kiln serve`: the HTTP API on the engine, under swift-service-lifecycle. SIGTERM or SIGINT
+/// stops accepting connections, lets in-flight requests and jobs finish (at most
+/// `--shutdown-grace` seconds), then exits 0.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP API.")
+
+    @OptionGroup var settings: PipelineSettings
+
+    @Option(name: .long, help: "Address to listen on (env KILN_HOST; default: 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on, 0 for any free one (env KILN_PORT; default: 8080).")
+    var port: Int?
+
+    @Option(name: .long, help: "Requests per minute per API key (env KILN_RATE_LIMIT; default: 600).")
+    var rateLimit: Int?
+
+    @Option(name: .long, help: "Seconds a connection may send nothing before it is closed (default: 60).")
+    var idleTimeout: Double = 60
+
+    @Option(name: .long, help: "Seconds in-flight work may take after SIGTERM (default: 30).")
+    var shutdownGrace: Double = 30
+
+    @Flag(name: .long, help: "Create a first API key (media:write) when there is none, and print it.")
+    var firstKey = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var logger = Logger(label: "kiln")
+        logger.logLevel = .info
+        do {
+            var server = ServerSettings(engine: try settings.configuration())
+            server.host = host ?? environment["KILN_HOST"] ?? server.host
+            server.port = port ?? environment["KILN_PORT"].flatMap(Int.init) ?? server.port
+            server.rateLimit = rateLimit ?? environment["KILN_RATE_LIMIT"].flatMap(Int.init) ?? server.rateLimit
+            server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+            server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
+            guard server.rateLimit > 0, (0...65535).contains(server.port) else {
+                throw KilnError.invalidRequest("the port must be 0-65535 and the rate limit above 0")
+            }
+            let kiln = try await KilnServer(settings: server, logger: logger)
+            if firstKey {
+                let keys = APIKeys(kiln.database)
+                if try await keys.list().allSatisfy({ $0.revokedAt != nil }) {
+                    let (_, secret) = try await keys.create(name: "first key", scope: .write)
+                    say("A first API key (media:write), shown once:\n  \(secret)")
+                }
+            }
+            let group = ServiceGroup(configuration: .init(
+                services: [kiln], gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [], logger: logger))
+            let host = server.host
+            Task {
+                let port = await kiln.port()
+                say("Kiln is serving http://\(host):\(port)/ (the upload page; the API under /v1)")
+            }
+            try await withGracefulShutdownDeadline(server.shutdownGrace) { try await group.run() }
+        } catch let error as KilnError {
+            FileHandle.standardError.write(Data("kiln serve: \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// A line on stdout at once (print is block-buffered when stdout is a file or pipe).
+    private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    /// Runs `body`; once graceful shutdown has begun, cancels it after `grace`.
+    private func withGracefulShutdownDeadline(_ grace: Duration, _ body: @escaping @Sendable () async throws -> Void)
+        async throws
+    {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await gracefulShutdown()
+                try await Task.sleep(for: grace)
+                throw CancellationError()
+            }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+}
