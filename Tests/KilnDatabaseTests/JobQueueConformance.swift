@@ -1,0 +1,182 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnTestSupport
+import Synchronization
+import Testing
+
+/// A clock the test moves (leases and backoff without waiting).
+final class TestClock: Sendable {
+    private let time = Mutex<Date>(Date(timeIntervalSince1970: 1_800_000_000))
+    var now: Date { time.withLock { $0 } }
+    func advance(_ seconds: Double) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// The behaviour every `JobQueue` backend must have. Each case takes a fresh queue and the
+/// clock it reads; a PostgreSQL backend runs the same cases.
+enum JobQueueConformance {
+    static func payload(_ text: String) -> Data { Data(text.utf8) }
+
+    static func ordering(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "a", kind: "media", payload: payload("a"), priority: 0))
+        clock.advance(1)
+        _ = try await queue.enqueue(NewJob(id: "b", kind: "media", payload: payload("b"), priority: 5))
+        clock.advance(1)
+        _ = try await queue.enqueue(NewJob(id: "c", kind: "media", payload: payload("c"), priority: 0))
+        var order: [String] = []
+        while let job = try await queue.claim(worker: "w", lease: .seconds(30)) { order.append(job.id) }
+        #expect(order == ["b", "a", "c"])
+        let counts = try await queue.counts()
+        #expect(counts[.running] == 3 && counts[.queued] == 0)
+    }
+
+    static func concurrentClaimers(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        for index in 0..<40 { _ = try await queue.enqueue(NewJob(id: "j\(index)", kind: "media", payload: payload("\(index)"))) }
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine: [String] = []
+                    while let job = try await queue.claim(worker: "w\(worker)", lease: .seconds(30)) { mine.append(job.id) }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(claimed.count == 40)
+        #expect(Set(claimed).count == 40)
+    }
+
+    static func leaseExpiry(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "x", kind: "media", payload: payload("x")))
+        let first = try #require(try await queue.claim(worker: "dead", lease: .seconds(10)))
+        #expect(try await queue.claim(worker: "other", lease: .seconds(10)) == nil)
+        clock.advance(5)
+        #expect(try await queue.renew("x", worker: "dead", lease: .seconds(10), stage: "processing", progress: 0.5) == .held)
+        #expect(try await queue.job("x")?.progress == 0.5)
+        clock.advance(11)
+        let second = try #require(try await queue.claim(worker: "other", lease: .seconds(10)))
+        #expect(second.id == first.id && second.attempts == 2)
+        // The first worker lost it: its renewal and its result are refused.
+        #expect(try await queue.renew("x", worker: "dead", lease: .seconds(10), stage: nil, progress: 0.9) == .lost)
+        #expect(try await queue.finish("x", worker: "dead", .succeeded(payload("late"))) == false)
+        #expect(try await queue.finish("x", worker: "other", .succeeded(payload("ok"))))
+        let done = try #require(try await queue.job("x"))
+        #expect(done.status == .succeeded && done.result == payload("ok") && done.progress == 1)
+    }
+
+    static func retries(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "r", kind: "media", payload: payload("r")))
+        for attempt in 1...JobPolicy.maxAttempts {
+            let job = try #require(try await queue.claim(worker: "w", lease: .seconds(30)))
+            #expect(job.attempts == attempt)
+            try await queue.finish("r", worker: "w", .failed(payload("busy"), retry: true))
+            if attempt < JobPolicy.maxAttempts {
+                #expect(try await queue.job("r")?.status == .queued)
+                // Backoff: not offered before it is due.
+                #expect(try await queue.claim(worker: "w", lease: .seconds(30)) == nil)
+                clock.advance(JobPolicy.backoff(afterAttempt: attempt) + 0.1)
+            }
+        }
+        let failed = try #require(try await queue.job("r"))
+        #expect(failed.status == .failed && failed.error == payload("busy"))
+        // A failure that is not retryable ends the job at once.
+        _ = try await queue.enqueue(NewJob(id: "n", kind: "media", payload: payload("n")))
+        _ = try await queue.claim(worker: "w", lease: .seconds(30))
+        try await queue.finish("n", worker: "w", .failed(payload("corrupt"), retry: false))
+        #expect(try await queue.job("n")?.status == .failed)
+    }
+
+    static func cancellation(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "q", kind: "media", payload: payload("q")))
+        #expect(try await queue.cancel("q", reason: payload("stop"))?.status == .cancelled)
+        #expect(try await queue.claim(worker: "w", lease: .seconds(30)) == nil)
+        _ = try await queue.enqueue(NewJob(id: "r", kind: "media", payload: payload("r")))
+        _ = try await queue.claim(worker: "w", lease: .seconds(30))
+        #expect(try await queue.cancel("r", reason: payload("stop"))?.cancelRequested == true)
+        #expect(try await queue.renew("r", worker: "w", lease: .seconds(30), stage: nil, progress: 0.2) == .cancelRequested)
+        try await queue.finish("r", worker: "w", .cancelled(payload("stopped")))
+        #expect(try await queue.job("r")?.status == .cancelled)
+        #expect(try await queue.cancel("missing", reason: payload("")) == nil)
+    }
+
+    static func uniqueJobs(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        let first = try await queue.enqueue(NewJob(id: "u1", kind: "media", payload: payload("1"), dedupeKey: "same"))
+        let second = try await queue.enqueue(NewJob(id: "u2", kind: "media", payload: payload("2"), dedupeKey: "same"))
+        #expect(second.id == first.id)
+        _ = try await queue.claim(worker: "w", lease: .seconds(30))
+        try await queue.finish("u1", worker: "w", .succeeded(payload("ok")))
+        // Once finished, the same key makes a new job.
+        let third = try await queue.enqueue(NewJob(id: "u3", kind: "media", payload: payload("3"), dedupeKey: "same"))
+        #expect(third.id == "u3")
+    }
+
+    static func release(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "k", kind: "media", payload: payload("k")))
+        _ = try await queue.claim(worker: "local", lease: .seconds(300))
+        // The worker restarted under the same name: what it held is offered again at once.
+        #expect(try await queue.release(worker: "local") == 1)
+        let again = try #require(try await queue.claim(worker: "local", lease: .seconds(300)))
+        #expect(again.id == "k" && again.status == .running)
+    }
+
+    static let cases: [(String, @Sendable (any JobQueue, TestClock) async throws -> Void)] = [
+        ("ordering", ordering), ("concurrent claimers", concurrentClaimers), ("lease expiry", leaseExpiry),
+        ("retries", retries), ("cancellation", cancellation), ("unique jobs", uniqueJobs), ("release", release),
+    ]
+}
+
+@Suite struct SQLiteJobQueueTests {
+    @Test(arguments: JobQueueConformance.cases.map(\.0))
+    func conformance(_ name: String) async throws {
+        let directory = Fixtures.scratchDirectory("kiln-queue")
+        defer { Fixtures.cleanUp(directory) }
+        let clock = TestClock()
+        let queue = SQLiteJobQueue(try KilnDatabase(directory: directory), now: { clock.now })
+        let run = try #require(JobQueueConformance.cases.first { $0.0 == name }?.1)
+        try await run(queue, clock)
+    }
+
+    @Test func jobsSurviveReopening() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-queue")
+        defer { Fixtures.cleanUp(directory) }
+        _ = try await SQLiteJobQueue(try KilnDatabase(directory: directory)).enqueue(NewJob(id: "d", kind: "media", payload: Data("p".utf8)))
+        let reopened = SQLiteJobQueue(try KilnDatabase(directory: directory))
+        #expect(try await reopened.job("d")?.payload == Data("p".utf8))
+    }
+}
+
+@Suite struct APIKeyTests {
+    @Test func createAuthenticateRevoke() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-keys")
+        defer { Fixtures.cleanUp(directory) }
+        let keys = APIKeys(try KilnDatabase(directory: directory))
+        let (key, secret) = try await keys.create(name: "ci", scope: .read)
+        #expect(secret.hasPrefix("kiln_\(key.id)_"))
+        #expect(try await keys.authenticate(secret)?.id == key.id)
+        // Another process (kiln keys) sees the same database.
+        let other = APIKeys(try KilnDatabase(directory: directory))
+        #expect(try await other.list().map(\.id) == [key.id])
+        var tampered = secret
+        tampered.removeLast()
+        tampered.append(secret.last == "a" ? "b" : "a")
+        #expect(try await keys.authenticate(tampered) == nil)
+        #expect(try await keys.authenticate("kiln_nope") == nil)
+        #expect(try await other.revoke(key.id))
+        #expect(try await keys.authenticate(secret) == nil)
+        #expect(try await keys.revoke("missing") == false)
+        // The secret itself is nowhere in the database file.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + KilnDatabase.fileName))
+        #expect(bytes.range(of: Data(secret.utf8)) == nil)
+    }
+
+    @Test func scopes() {
+        #expect(Scope.write.allows(.read) && Scope.write.allows(.write))
+        #expect(Scope.read.allows(.read) && !Scope.read.allows(.write))
+    }
+
+    @Test func emptyNameIsRefused() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-keys")
+        defer { Fixtures.cleanUp(directory) }
+        await #expect(throws: KilnError.self) { try await APIKeys(try KilnDatabase(directory: directory)).create(name: " ", scope: .read) }
+    }
+}
