@@ -1,0 +1,132 @@
+import AsyncHTTPClient
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import KilnServer
+import KilnTestSupport
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A `KilnServer` on a free loopback port in a scratch directory, with a write key and a read
+/// key, and an HTTP client. `stop()` cancels the server and removes the directory.
+final class TestServer: Sendable {
+    let server: KilnServer
+    let port: Int
+    let directory: String
+    let writeKey: String
+    let readKey: String
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    private let task: Task<Void, any Error>
+
+    static func start(_ adjust: (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
+        let directory = Fixtures.scratchDirectory("kiln-serve")
+        var engine = KilnConfiguration()
+        engine.dataDirectory = directory
+        engine.jobs = 2
+        var settings = ServerSettings(engine: engine)
+        settings.port = 0
+        settings.lease = .seconds(3)
+        adjust(&settings)
+        let server = try await KilnServer(settings: settings)
+        return try await TestServer(server: server, directory: directory)
+    }
+
+    private init(server: KilnServer, directory: String) async throws {
+        self.server = server
+        self.directory = directory
+        let keys = APIKeys(server.database)
+        writeKey = try await keys.create(name: "write", scope: .write).secret
+        readKey = try await keys.create(name: "read", scope: .read).secret
+        task = Task { try await server.run() }
+        port = await server.port()
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? await client.shutdown()
+        Fixtures.cleanUp(directory)
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var code: String? { (json["error"] as? [String: Any])?["code"] as? String }
+        var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, key: String? = nil, headers: [(String, String)] = [],
+                 body: [UInt8]? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+    }
+
+    static let boundary = "kilnTestBoundary7MA4YWxk"
+
+    /// A multipart/form-data body: fields first, in order, then files.
+    static func multipart(fields: [(String, String)] = [], files: [(field: String, name: String, bytes: [UInt8])],
+                          closed: Bool = true) -> [UInt8] {
+        var body: [UInt8] = []
+        for (name, value) in fields {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        for file in files {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.name)\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+            body += file.bytes + Array("\r\n".utf8)
+        }
+        if closed { body += Array("--\(boundary)--\r\n".utf8) }
+        return body
+    }
+
+    func upload(_ path: String, key: String? = nil, fields: [(String, String)] = [], field: String = "file",
+                query: String = "", headers: [(String, String)] = [], route: String = "/v1/media") async throws -> Reply {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let body = Self.multipart(fields: fields, files: [(field, (path as NSString).lastPathComponent, bytes)])
+        return try await request(.POST, route + query, key: key ?? writeKey,
+                                 headers: [("Content-Type", "multipart/form-data; boundary=\(Self.boundary)")] + headers,
+                                 body: body)
+    }
+
+    /// Sends `head` (and `body`, if any) on a plain socket and reads what the server answers
+    /// within `seconds`, for what a client library hides: 100 Continue, and refusals before the body.
+    func raw(_ head: String, body: [UInt8] = [], seconds: Int = 5) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw KilnError.internalError("connect failed") }
+        let bytes = Array(head.utf8) + body
+        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            received += buffer[0..<count]
+            // An interim 100 Continue is the whole answer until a body is sent.
+            let text = String(decoding: received, as: UTF8.self)
+            if text.hasPrefix("HTTP/1.1 100"), text.contains("\r\n\r\n") { break }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+}
