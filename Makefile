@@ -39,9 +39,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-# The main job on embedded defaults: process samples/ into ./kiln-out and print the summary.
+# The main job on embedded defaults: the API server on local disk + SQLite under ./kiln-data,
+# a first key printed when there is none, and the address of the upload page.
 run: release
-	.build/release/kiln process --out kiln-out $(SAMPLES)
+	.build/release/kiln serve --data kiln-data --first-key
 
 test: test-deps
 	$(SWIFT) build
