@@ -182,7 +182,11 @@ final class StageClock: Sendable {
 
     func reached(_ stage: JobStage) {
         let finished: (JobStage, Duration)? = state.withLock { state in
-            guard stage != state.stage else { return nil }
+            guard stage != state.stage else {
+                // "received" again is the end of the upload: the checks start now.
+                if stage == .received { state.since = .now }
+                return nil
+            }
             let now = ContinuousClock.now
             defer { state = (stage, now) }
             return (state.stage, now - state.since)

@@ -52,8 +52,9 @@ struct API: Sendable {
             try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
         }
 
-        let control = form.options.makeControl()
+        // One control for the whole request: its deadline runs from here to the last byte stored.
         let stages = StageClock(metrics: server.metrics, start: .received)
+        let control = JobControl(timeout: form.options.timeout) { stages.reached($0.stage) }
         var uploads: [ReceivedUpload] = []
         let receiveStart = ContinuousClock.now
         do {
@@ -89,8 +90,6 @@ struct API: Sendable {
         }
         server.metrics.stage("receive", ContinuousClock.now - receiveStart)
         let options = form.options
-        let kilnControl = JobControl(timeout: options.timeout) { stages.reached($0.stage) }
-        _ = control
 
         let (status, body): (HTTPResponse.Status, Data)
         let requestID = context.requestID
@@ -102,14 +101,14 @@ struct API: Sendable {
             var carouselOptions = options
             carouselOptions.type = .carousel
             let (record, items) = try await pipeline.ingestCarousel(uploads.map(Pipeline.CarouselInput.init(upload:)),
-                                                                    options: carouselOptions, control: kilnControl)
+                                                                    options: carouselOptions, control: control)
             for item in items {
                 try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
             }
             (status, body) = (.created, try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
                                                           requestID: requestID))
         } else {
-            let item = try await pipeline.ingest(upload: uploads[0], options: options, control: kilnControl)
+            let item = try await pipeline.ingest(upload: uploads[0], options: options, control: control)
             try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
             (status, body) = (item.reused ? .ok : .created, try Self.envelope(present(item), requestID: requestID))
         }
