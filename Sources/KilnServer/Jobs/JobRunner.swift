@@ -169,8 +169,9 @@ extension MediaItem {
     var renditionBytes: Int64 { renditions.reduce(0) { $0 + $1.bytes } }
 }
 
-/// Times the pipeline's stages from its progress events: receive (start to received), checks
-/// (to checked), process (to storing), store (to done).
+/// Times the pipeline's stages from its progress events: checks (received to checked),
+/// process (checked and processing, to storing), store (to done). The receive stage is timed
+/// by the upload route.
 final class StageClock: Sendable {
     private let metrics: ServerMetrics
     private let state = Mutex<(stage: JobStage, since: ContinuousClock.Instant)>((.received, .now))
@@ -180,29 +181,28 @@ final class StageClock: Sendable {
         state.withLock { $0 = (start, .now) }
     }
 
-    func reached(_ stage: JobStage) {
-        let finished: (JobStage, Duration)? = state.withLock { state in
-            guard stage != state.stage else {
-                // "received" again is the end of the upload: the checks start now.
-                if stage == .received { state.since = .now }
-                return nil
-            }
-            let now = ContinuousClock.now
-            defer { state = (stage, now) }
-            return (state.stage, now - state.since)
-        }
-        guard let (previous, duration) = finished else { return }
-        let name: String? = switch previous {
+    /// The stage the time spent in `stage` counts toward.
+    private static func name(_ stage: JobStage) -> String? {
+        switch stage {
         case .received: "checks"
         case .checked, .processing: "process"
         case .storing: "store"
         case .done: nil
         }
-        // "checked" and "processing" are one stage for the clock: processing starts once checked.
-        if previous == .checked && stage == .processing {
-            state.withLock { $0.since = $0.since - duration }
-            return
+    }
+
+    func reached(_ stage: JobStage) {
+        let finished: (String, Duration)? = state.withLock { state in
+            let now = ContinuousClock.now
+            guard Self.name(stage) != Self.name(state.stage) else {
+                // "received" again is the end of the upload: the checks start now.
+                if stage == .received { state.since = now }
+                state.stage = stage
+                return nil
+            }
+            defer { state = (stage, now) }
+            return Self.name(state.stage).map { ($0, now - state.since) }
         }
-        if let name { metrics.stage(name, duration) }
+        if let (name, duration) = finished { metrics.stage(name, duration) }
     }
 }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Metrics
+import NIOCore
 import Prometheus
 
 /// The server's metrics, through swift-metrics into its own Prometheus registry (one per
@@ -61,8 +62,5 @@ final class ServerMetrics: Sendable {
 }
 
 extension Timer {
-    func recordInterval(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
-    }
+    func recordInterval(_ duration: Duration) { recordNanoseconds(TimeAmount(duration).nanoseconds) }
 }

@@ -93,9 +93,11 @@ struct API: Sendable {
 
         let (status, body): (HTTPResponse.Status, Data)
         let requestID = context.requestID
+        var jobID: String?
         if uploads.contains(where: { $0.kind == .video }) {
             // Videos take long: keep the files, queue a job, answer 202 at once.
             let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: context.key?.id)
+            jobID = job.id
             (status, body) = (.accepted, try Self.envelope(["job": JobView(job)], requestID: requestID))
         } else if carousel {
             var carouselOptions = options
@@ -114,10 +116,7 @@ struct API: Sendable {
         }
         try await replay.record(status: status.code, body: body)
         var response = Reply.raw(body, status: status)
-        if status == .accepted, case .object(let data)? = try? JSONDecoder().decode(JSONValue.self, from: body)["data"],
-           case .object(let job)? = data["job"], case .string(let id)? = job["id"] {
-            response.headers[.location] = "/v1/jobs/\(id)"
-        }
+        if let jobID { response.headers[.location] = "/v1/jobs/\(jobID)" }
         return response
     }
 
