@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         .executableTarget(name: "kiln", dependencies: [
             "KilnPipeline", "KilnServer", "KilnDatabase",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -81,34 +81,48 @@ public final class KilnServer: Service, Sendable {
         logger.info("kiln serve listening on http://\(settings.host):\(port)")
     }
 
-    func makeRouter() -> Router<KilnRequestContext> {
-        typealias Handler = @Sendable (Request, KilnRequestContext) async throws -> Response
+    typealias Handler = @Sendable (Request, KilnRequestContext) async throws -> Response
+
+    /// One route: behind a key (`/v1`) or open.
+    struct Route {
+        let method: HTTPRequest.Method
+        let path: String
+        let keyed: Bool
+        let handler: Handler
+    }
+
+    /// The one list of routes (`openapi.yaml` describes each; a test keeps them equal).
+    func routes() -> [Route] {
         let api = API(server: self)
-        // (method, path, behind a key, handler): the one list of routes.
-        let table: [(HTTPRequest.Method, String, Bool, Handler)] = [
-            (.post, "/v1/media", true, api.uploadMedia),
-            (.post, "/v1/carousels", true, api.uploadCarousel),
-            (.get, "/v1/media/{id}", true, api.media),
-            (.delete, "/v1/media/{id}", true, api.deleteMedia),
-            (.get, "/v1/media/{id}/{rendition}", true, api.rendition),
-            (.get, "/v1/jobs/{id}", true, api.job),
-            (.delete, "/v1/jobs/{id}", true, api.cancelJob),
-            (.get, "/v1/presets", true, api.presets),
-            (.get, "/v1/formats", true, api.formatList),
-            (.get, "/health", false, api.health),
-            (.get, "/ready", false, api.ready),
-            (.get, "/metrics", false, api.metricsText),
-            (.get, "/", false, api.page),
+        return [
+            Route(method: .post, path: "/v1/media", keyed: true, handler: api.uploadMedia),
+            Route(method: .post, path: "/v1/carousels", keyed: true, handler: api.uploadCarousel),
+            Route(method: .get, path: "/v1/media/{id}", keyed: true, handler: api.media),
+            Route(method: .delete, path: "/v1/media/{id}", keyed: true, handler: api.deleteMedia),
+            Route(method: .get, path: "/v1/media/{id}/{rendition}", keyed: true, handler: api.rendition),
+            Route(method: .get, path: "/v1/jobs/{id}", keyed: true, handler: api.job),
+            Route(method: .delete, path: "/v1/jobs/{id}", keyed: true, handler: api.cancelJob),
+            Route(method: .get, path: "/v1/presets", keyed: true, handler: api.presets),
+            Route(method: .get, path: "/v1/formats", keyed: true, handler: api.formatList),
+            Route(method: .get, path: "/health", keyed: false, handler: api.health),
+            Route(method: .get, path: "/ready", keyed: false, handler: api.ready),
+            Route(method: .get, path: "/metrics", keyed: false, handler: api.metricsText),
+            Route(method: .get, path: "/openapi.yaml", keyed: false, handler: api.openAPI),
+            Route(method: .get, path: "/", keyed: false, handler: api.page),
         ]
+    }
+
+    func makeRouter() -> Router<KilnRequestContext> {
+        let table = routes()
         var routes = RouteCatalog()
-        for (method, path, _, _) in table { routes.add(method, path) }
+        for route in table { routes.add(route.method, route.path) }
         let router = Router(context: KilnRequestContext.self)
         // Middleware applies to the routes added after it, and to "not found".
         router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics))
         let v1 = router.group().add(middleware: AccessMiddleware(keys: keys, limiter: limiter))
-        for (method, path, keyed, handler) in table {
-            if keyed { v1.on(RouterPath(path), method: method, use: handler) } else {
-                router.on(RouterPath(path), method: method, use: handler)
+        for route in table {
+            if route.keyed { v1.on(RouterPath(route.path), method: route.method, use: route.handler) } else {
+                router.on(RouterPath(route.path), method: route.method, use: route.handler)
             }
         }
         return router

@@ -14,6 +14,7 @@ import Testing
         "PROCESSING_004": (503, true), "PROCESSING_005": (409, false), "AUTH_001": (401, false), "AUTH_002": (403, false),
         "API_001": (400, false), "API_002": (404, false), "API_003": (405, false), "API_004": (429, true),
         "API_005": (500, true),
+        "API_006": (416, false),
     ]
 
     @Test func everyCodeHasOneEntryMatchingTheSpec() {

@@ -45,7 +45,10 @@ import Testing
         #expect(tail.status == 206 && tail.body == whole.body.suffix(5))
         let past = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey,
                                             headers: [("Range", "bytes=99999999-")])
-        #expect(past.code == "API_001")
+        #expect(past.status == 416 && past.code == "API_006")
+        #expect(past.headers.first(name: "Content-Range") == "bytes */\(whole.body.count)")
+        let odd = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey, headers: [("Range", "items=1-2")])
+        #expect(odd.status == 200 && odd.body == whole.body)
         let missing = try await server.request(.GET, "/v1/media/\(id)/nope", key: server.readKey)
         #expect(missing.status == 404 && missing.code == "API_002")
 

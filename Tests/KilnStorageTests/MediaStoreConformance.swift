@@ -28,6 +28,9 @@ enum MediaStoreConformance {
         let tail = try await store.open(a.id, file: "display.jpg", range: 299_990...400_000)
         #expect(tail.range == 299_990...299_999)
         #expect(try await tail.collect() == Array(a.bytes[299_990...]))
+        await #expect { try await store.open(a.id, file: "display.jpg", range: 300_000...300_010) } throws: {
+            ($0 as? KilnError)?.code == .api006
+        }
         await #expect { try await store.open(a.id, file: "missing.jpg", range: nil) } throws: {
             ($0 as? KilnError)?.code == .file002
         }

@@ -118,6 +118,10 @@ public enum ErrorCatalog {
             "Internal error: {reason}",
             causes: ["A bug or an unexpected condition in Kiln"],
             solutions: ["Retry; if it persists, report the request id"]),
+        row(.api006, .error, 416, false, "Range not satisfiable",
+            "Range not satisfiable: {range} starts past the end of the {size}-byte file",
+            causes: ["A Range header asks for bytes past the end of the rendition (a resumed download that was complete)"],
+            solutions: ["Ask for a range inside the size in Content-Range (`bytes */SIZE`), or drop the Range header"]),
     ]
 
     private static let byCode: [ErrorCode: CatalogEntry] =

@@ -25,6 +25,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case api003 = "API_003"
     case api004 = "API_004"
     case api005 = "API_005"
+    case api006 = "API_006"
 
     /// The catalog entry: status, severity, retry policy, causes and solutions.
     public var entry: CatalogEntry { ErrorCatalog.entry(for: self) }

@@ -197,6 +197,13 @@ extension KilnError {
                   details: ["method": .string(method), "allowed": .array(allowed.map { .string($0) })])
     }
 
+    /// API_006: a Range that starts past the end of the file (HTTP 416, with `Content-Range: bytes */size`).
+    public static func rangeNotSatisfiable(_ range: ClosedRange<Int64>, size: Int64?) -> KilnError {
+        let text = "bytes=\(range.lowerBound)-\(range.upperBound)"
+        return KilnError(.api006, "Range not satisfiable: \(text) starts past the end of the \(size.map { "\($0)-byte " } ?? "")file; ask for a range inside it or drop the Range header",
+                         details: ["range": .string(text), "size": size.map { .int(Int($0)) } ?? .null])
+    }
+
     /// API_004: over the key's request budget; `retryAfter` seconds until the window resets.
     public static func rateLimited(limit: Int, windowSeconds: Int, retryAfter: Int) -> KilnError {
         KilnError(.api004,

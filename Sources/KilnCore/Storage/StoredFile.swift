@@ -22,13 +22,10 @@ public struct StoredFile: Sendable {
     public var length: Int64 { range.map { $0.upperBound - $0.lowerBound + 1 } ?? size }
 
     /// The requested range clipped to a file of `size` bytes (HTTP's rule: an end past the file
-    /// means its end); API_001 when it starts past the end.
+    /// means its end); API_006 when it starts past the end.
     public static func clip(_ range: ClosedRange<Int64>?, size: Int64) throws(KilnError) -> ClosedRange<Int64>? {
         guard let range else { return nil }
-        guard range.lowerBound < size else {
-            throw KilnError.invalidRequest("range \(range.lowerBound)-\(range.upperBound) starts past the end of the \(size)-byte file",
-                                           fields: ["range": "outside the file"])
-        }
+        guard range.lowerBound < size else { throw KilnError.rangeNotSatisfiable(range, size: size) }
         return range.lowerBound...min(range.upperBound, size - 1)
     }
 

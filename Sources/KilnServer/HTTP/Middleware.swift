@@ -60,6 +60,10 @@ struct FrontMiddleware: RouterMiddleware {
             }
             code = failure.code.rawValue
             response = Reply.failure(failure, requestID: id)
+            if case .array(let allowed)? = failure.details["allowed"] {
+                response.headers[.allow] = allowed.compactMap { if case .string(let method) = $0 { method } else { nil } }
+                    .joined(separator: ", ")
+            }
             response.headers.append(contentsOf: answered.headers)
             if answered.closeConnection {
                 response = Self.closing(response, body: Reply.envelopeBytes(failure, requestID: id), channel: context.channel)

@@ -44,17 +44,28 @@ struct JobView: Encodable, Sendable {
     let createdAt: String
     let updatedAt: String
 
-    init(_ record: JobRecord) {
+    /// `present` shows stored items as clients see them (addresses made on read).
+    init(_ record: JobRecord, present: (MediaItem) -> MediaItem) {
         id = record.id
         status = record.status
         stage = record.stage
         progress = record.progress
-        media = record.status == .succeeded ? record.result.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } : nil
+        media = record.status == .succeeded ? record.result.flatMap { Self.media($0, kind: record.kind, present: present) } : nil
         error = record.status == .failed || record.status == .cancelled
             ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) }.map(ErrorBody.init) : nil
         attempts = record.attempts
         createdAt = record.createdAt.formatted(.iso8601)
         updatedAt = record.updatedAt.formatted(.iso8601)
+    }
+
+    /// The stored result (an item, or a carousel with its items) with its items presented.
+    private static func media(_ result: Data, kind: String, present: (MediaItem) -> MediaItem) -> JSONValue? {
+        let decoder = JSONDecoder()
+        if kind == "carousel" {
+            guard let stored = try? decoder.decode(CarouselResult.self, from: result) else { return nil }
+            return JobRunner.json(CarouselResult(carousel: stored.carousel, items: stored.items.map(present)))
+        }
+        return (try? decoder.decode(MediaItem.self, from: result)).map { JobRunner.json(present($0)) }
     }
 
     enum CodingKeys: String, CodingKey {

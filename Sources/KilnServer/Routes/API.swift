@@ -98,7 +98,7 @@ struct API: Sendable {
             // Videos take long: keep the files, queue a job, answer 202 at once.
             let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: context.key?.id)
             jobID = job.id
-            (status, body) = (.accepted, try Self.envelope(["job": JobView(job)], requestID: requestID))
+            (status, body) = (.accepted, try Self.envelope(["job": JobView(job, present: present)], requestID: requestID))
         } else if carousel {
             var carouselOptions = options
             carouselOptions.type = .carousel
@@ -156,10 +156,10 @@ struct API: Sendable {
         let store = try requireStore()
         switch try await store.entry(id) {
         case .item(let item)?:
-            return Reply.success(present(store.resolve(item)), requestID: context.requestID)
+            return Reply.success(present(item), requestID: context.requestID)
         case .carousel(let record)?:
             var items: [MediaItem] = []
-            for itemID in record.items { if let item = try await store.item(itemID) { items.append(present(store.resolve(item))) } }
+            for itemID in record.items { if let item = try await store.item(itemID) { items.append(present(item)) } }
             return Reply.success(CarouselResult(carousel: record, items: items), requestID: context.requestID)
         case nil:
             throw KilnError.notFoundResource("media \(id)")
@@ -193,7 +193,12 @@ struct API: Sendable {
             headers[.location] = url
             return Response(status: .found, headers: headers)
         }
-        let range = try Self.range(request.headers[.range], size: rendition.bytes)
+        let range: ClosedRange<Int64>?
+        do {
+            range = try StoredFile.clip(Self.range(request.headers[.range], size: rendition.bytes), size: rendition.bytes)
+        } catch {
+            throw AnsweredError(error: error, headers: [.contentRange: "bytes */\(rendition.bytes)"])
+        }
         let file = try await store.open(id, file: rendition.file, range: range)
         headers[.contentType] = file.contentType
         if let range = file.range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
@@ -210,8 +215,8 @@ struct API: Sendable {
 
     /// An item as clients see it: each rendition's address is its route here (or the bucket's
     /// URL); the server's own paths are not shown.
-    func present(_ item: MediaItem) -> MediaItem {
-        var item = item
+    @Sendable func present(_ item: MediaItem) -> MediaItem {
+        var item = pipeline.store.map { $0.resolve(item) } ?? item
         if item.location?.hasPrefix("/") == true { item.location = nil }
         for index in item.renditions.indices {
             item.renditions[index].path = nil
@@ -223,23 +228,19 @@ struct API: Sendable {
         return item
     }
 
-    /// `bytes=A-B`, `bytes=A-` or `bytes=-N` as an inclusive range; nil for none or several
-    /// (the whole file is sent); API_001 for a malformed one.
-    static func range(_ header: String?, size: Int64) throws(KilnError) -> ClosedRange<Int64>? {
-        guard let header else { return nil }
-        let malformed = KilnError.invalidRequest("Range \"\(header)\" is not bytes=START-END", fields: ["range": "bytes=START-END"])
-        guard header.hasPrefix("bytes=") else { throw malformed }
-        let spec = header.dropFirst(6)
-        if spec.contains(",") { return nil }
-        let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard bounds.count == 2 else { throw malformed }
+    /// `bytes=A-B`, `bytes=A-` or `bytes=-N` as an inclusive range; nil for none, several, or
+    /// one that is not of these forms (RFC 9110 lets a server ignore it: the whole file is sent).
+    static func range(_ header: String?, size: Int64) -> ClosedRange<Int64>? {
+        guard let header, header.hasPrefix("bytes=") else { return nil }
+        let bounds = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard bounds.count == 2 else { return nil }
         if bounds[0].isEmpty {
-            guard let suffix = Int64(bounds[1]), suffix > 0 else { throw malformed }
+            guard let suffix = Int64(bounds[1]), suffix > 0 else { return nil }
             return max(0, size - suffix)...max(0, size - 1)
         }
-        guard let start = Int64(bounds[0]), start >= 0 else { throw malformed }
+        guard let start = Int64(bounds[0]), start >= 0 else { return nil }
         if bounds[1].isEmpty { return start...max(start, size - 1) }
-        guard let end = Int64(bounds[1]), end >= start else { throw malformed }
+        guard let end = Int64(bounds[1]), end >= start else { return nil }
         return start...end
     }
 
@@ -259,21 +260,25 @@ struct API: Sendable {
     func job(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         guard var record = try await server.queue.job(id) else { throw KilnError.notFoundResource("job \(id)") }
-        if request.uri.queryParameters.get("wait") == "true" {
+        let wait = request.uri.queryParameters.get("wait")
+        guard wait == nil || wait == "true" || wait == "false" else {
+            throw KilnError.invalidRequest("wait must be true or false", fields: ["wait": "true|false"])
+        }
+        if wait == "true" {
             let deadline = ContinuousClock.now + server.settings.waitLimit
             while !record.status.isFinished, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
                 record = try await server.queue.job(id) ?? record
             }
         }
-        return Reply.success(JobView(record), requestID: context.requestID)
+        return Reply.success(JobView(record, present: present), requestID: context.requestID)
     }
 
     func cancelJob(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let reason = JobRunner.encode(KilnError.cancelled("the job was cancelled through the API"))
         guard let record = try await server.queue.cancel(id, reason: reason) else { throw KilnError.notFoundResource("job \(id)") }
-        return Reply.success(JobView(record), requestID: context.requestID)
+        return Reply.success(JobView(record, present: present), requestID: context.requestID)
     }
 
     // MARK: Catalog
@@ -307,6 +312,12 @@ struct API: Sendable {
                               jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.key.rawValue, $0.value) }))
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.render())))
+    }
+
+    /// The API's description (`openapi.yaml`, embedded at build time).
+    func openAPI(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
     }
 
     func page(_ request: Request, _ context: KilnRequestContext) async throws -> Response {

@@ -38,9 +38,8 @@ extension S3Client: ObjectStore {
         let response: Response
         do {
             response = try await send(.GET, key: key, headers: headers, delivery: .stream)
-        } catch S3Failure.http(416, _, _) {
-            throw KilnError.invalidRequest("range \(range.map { "\($0.lowerBound)-\($0.upperBound)" } ?? "") starts past the end of \(key)",
-                                           fields: ["range": "outside the file"])
+        } catch S3Failure.http(416, _, _) where range != nil {
+            throw KilnError.rangeNotSatisfiable(range ?? 0...0, size: nil)
         } catch let failure as S3Failure {
             throw failure.kilnError(bucket: configuration.bucket, key: key)
         } catch {
