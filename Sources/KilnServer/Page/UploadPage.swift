@@ -80,15 +80,7 @@ enum UploadPage {
         const body = await r.json();
         if (!body.success) { showError(box, body.error); return; }
         bar.value = body.data.progress;
-        if (body.data.status === "succeeded") {
-          const media = body.data.media;
-          if (media && media.id) {
-            const r2 = await fetch("/v1/media/" + (media.carousel ? media.carousel.id : media.id), { headers: auth() });
-            const b2 = await r2.json();
-            if (b2.success) { await showData(box, b2.data); return; }
-          }
-          await showData(box, media); return;
-        }
+        if (body.data.status === "succeeded") { await showData(box, body.data.media); return; }
         if (body.data.error) { showError(box, body.data.error); return; }
       }
     }
@@ -108,15 +100,21 @@ enum UploadPage {
       xhr.open("POST", route);
       xhr.setRequestHeader("Authorization", auth().Authorization);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+      // data-done marks the end of every outcome (shown result or error), for people and tests.
       xhr.onload = async () => {
         bar.value = 1;
-        let body;
-        try { body = JSON.parse(xhr.responseText); } catch { box.append(text("p", "HTTP " + xhr.status, "error")); return; }
-        if (!body.success) { showError(box, body.error); return; }
-        if (xhr.status === 202) await followJob(box, body.data.job); else await showData(box, body.data);
-        box.dataset.done = "true";
+        try {
+          const body = JSON.parse(xhr.responseText);
+          if (!body.success) showError(box, body.error);
+          else if (xhr.status === 202) await followJob(box, body.data.job);
+          else await showData(box, body.data);
+        } catch (e) {
+          box.append(text("p", "HTTP " + xhr.status + ": " + e, "error"));
+        } finally {
+          box.dataset.done = "true";
+        }
       };
-      xhr.onerror = () => box.append(text("p", "the upload failed (network)", "error"));
+      xhr.onerror = () => { box.append(text("p", "the upload failed (network)", "error")); box.dataset.done = "true"; };
       xhr.send(form);
     }
 

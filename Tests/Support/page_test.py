@@ -1,0 +1,49 @@
+"""Drives Kiln's upload page (GET /) in headless Chromium through selenium.
+
+usage: page_test.py BASE_URL API_KEY PRESET FILE [FILE...]
+
+Pastes the key, waits for the presets to load and picks PRESET, uploads each FILE on its own,
+waits until every result box is finished, and prints one JSON object per file on stdout:
+{"name", "text", "images": [naturalWidth of each shown image], "progress": [bar values]}.
+"""
+import json
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+base, key, preset, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+try:
+    driver.get(base + "/")
+    key_field = driver.find_element(By.ID, "key")
+    key_field.send_keys(key)
+    # The page loads the presets when the key changes.
+    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", key_field)
+    WebDriverWait(driver, 20).until(
+        lambda d: preset in [o.text for o in d.find_elements(By.CSS_SELECTOR, "#preset option")])
+    Select(driver.find_element(By.ID, "preset")).select_by_visible_text(preset)
+    driver.find_element(By.ID, "files").send_keys("\n".join(files))
+    driver.find_element(By.ID, "send").click()
+    WebDriverWait(driver, 90).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .item[data-done='true']")) == len(files))
+    # Images are loaded through fetch + object URLs: wait until each has decoded.
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "return Array.from(document.querySelectorAll('#results img')).every(i => i.complete)"))
+    for box in driver.find_elements(By.CSS_SELECTOR, "#results .item"):
+        print(json.dumps({
+            "name": box.find_element(By.TAG_NAME, "p").text,
+            "text": box.text,
+            "images": [driver.execute_script("return arguments[0].naturalWidth", i)
+                       for i in box.find_elements(By.TAG_NAME, "img")],
+            "progress": [float(b.get_attribute("value") or 0) for b in box.find_elements(By.TAG_NAME, "progress")],
+        }))
+finally:
+    driver.quit()
