@@ -112,6 +112,14 @@ public struct LocalStore: MediaStore {
         return try await Blocking.run { () throws(KilnError) -> Bool in Self.remove(directory, via: stagingRoot) }
     }
 
+    /// The staging directory is still a writable directory (the disk is mounted, the tree intact).
+    public func checkAvailable() async throws(KilnError) {
+        var info = stat()
+        guard stat(stagingRoot, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(stagingRoot, W_OK) == 0 else {
+            throw KilnError.storageUnavailable("\(stagingRoot) is not a writable directory")
+        }
+    }
+
     public func list(after: String?, limit: Int) async throws(KilnError) -> [String] {
         let root = root
         return try await Blocking.run { () throws(KilnError) -> [String] in

@@ -69,6 +69,12 @@ public struct ObjectMediaStore: MediaStore {
         return try await objects.head(key: StoreKey.key(id, StoreKey.manifest)) != nil
     }
 
+    /// One signed listing of a prefix that holds nothing: the bucket exists, is reachable, and
+    /// the credentials work (a HEAD could not tell a missing bucket from a missing object).
+    public func checkAvailable() async throws(KilnError) {
+        _ = try await objects.list(prefix: ".kiln-ready", after: nil, limit: 1)
+    }
+
     public func manifest(_ id: String) async throws(KilnError) -> Data? {
         guard StoreKey.isID(id) else { return nil }
         do {

@@ -117,32 +117,6 @@ import Testing
 
 /// Bounded work: the job limit, the queue, the memory budget, cancellation and the deadline.
 @Suite struct ExecutionTests {
-    /// A gate a job's progress callback waits at (on its worker thread) until the test opens it.
-    final class Gate: Sendable {
-        private let opened = DispatchSemaphore(value: 0)
-        private let reached = AsyncStream<Void>.makeStream()
-        private let armed = Atomic<Bool>(true)
-
-        /// Blocks the first caller until `open`; tells the test it got there.
-        func hold() {
-            guard armed.exchange(false, ordering: .relaxed) else { return }
-            reached.continuation.yield()
-            opened.wait()
-        }
-
-        func waitUntilReached() async { for await _ in reached.stream { return } }
-        func open() { opened.signal() }
-    }
-
-    /// Yields until `condition` holds (bounded): for states no event announces.
-    func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
-            await Task.yield()
-        }
-    }
-
     @Test func jobsPastTheLimitAndTheQueueGetPROCESSING_004WithRetryAfter() async throws {
         let harness = try PipelineHarness(limits: ExecutionLimits(jobs: 1, queueDepth: 1))
         let pipeline = harness.pipeline

@@ -9,6 +9,7 @@ import Testing
 enum MediaStoreConformance {
     /// - Parameter sabotage: makes the commit of a staged item fail (each store breaks differently).
     static func run(_ store: any MediaStore, sabotage: (Staging) throws -> Void) async throws {
+        try await store.checkAvailable()
         let a = try stage(store, seed: 1, bytes: 300_000)
         try await store.commit(a.staged)
         #expect(try await store.exists(a.id))
@@ -145,6 +146,11 @@ enum Poison {
         // A staging directory that vanished cannot be renamed into place.
         try await MediaStoreConformance.run(store) { staging in try FileManager.default.removeItem(atPath: staging.directory) }
         #expect(Fixtures.files(under: root + "/.staging").isEmpty, "no staging or deleted item left behind")
+
+        // A tree that broke under the store (a disk unmounted, a directory replaced) is unavailable.
+        try FileManager.default.removeItem(atPath: root)
+        try Data().write(to: URL(fileURLWithPath: root))
+        await #expect { try await store.checkAvailable() } throws: { ($0 as? KilnError)?.code == .file006 }
     }
 
     @Test func objectStoreLayoutPassesTheMediaStoreSuite() async throws {
@@ -170,5 +176,11 @@ enum Poison {
         try await MediaStoreConformance.run(store, sabotage: Poison.add)
         #expect(try await client.list(prefix: "").allSatisfy { !$0.key.hasSuffix("poison.bin") })
         #expect(Fixtures.files(under: staging).isEmpty)
+
+        // A bucket that is not there is no store to be ready with, though a HEAD would say 404.
+        var missing = client.configuration
+        missing.bucket = "kiln-no-such-bucket"
+        let elsewhere = try ObjectMediaStore(objects: S3Client(configuration: missing), stagingRoot: staging, locationPrefix: "s3://x")
+        await #expect { try await elsewhere.checkAvailable() } throws: { ($0 as? KilnError)?.code.rawValue.hasPrefix("FILE_") == true }
     }
 }

@@ -26,11 +26,13 @@ public protocol MediaStore: Sendable {
     /// The manifest of `id` as stored, or nil when there is none.
     func manifest(_ id: String) async throws(KilnError) -> Data?
     /// Streams the bytes of `file` in the item `id` (all of it, or the inclusive `range`);
-    /// FILE_002 when there is no such file, API_001 when the range starts past its end.
+    /// FILE_002 when there is no such file, API_006 when the range starts past its end.
     func open(_ id: String, file: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile
     /// Removes the item: its manifest first, so a reader sees the whole item or nothing.
     /// False when there was nothing under `id`.
     func delete(_ id: String) async throws(KilnError) -> Bool
+    /// FILE_006 when the store cannot be used now (for readiness probes): cheap, never a listing.
+    func checkAvailable() async throws(KilnError)
     /// Ids of complete items (and carousels) in ascending order, after `after`, at most `limit`.
     func list(after: String?, limit: Int) async throws(KilnError) -> [String]
 

@@ -298,10 +298,10 @@ struct API: Sendable {
         Reply.success(["status": "ok"], requestID: context.requestID)
     }
 
-    /// Ready when the database answers and the store can be listed.
+    /// Ready when the database answers and the store is usable (FILE_006, 503, otherwise).
     func ready(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
-        _ = try await requireStore().list(after: nil, limit: 1)
+        try await requireStore().checkAvailable()
         return Reply.success(["status": "ready"], requestID: context.requestID)
     }
 
