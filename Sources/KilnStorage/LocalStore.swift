@@ -75,7 +75,8 @@ public struct LocalStore: MediaStore {
     /// False when there was nothing to move.
     @discardableResult
     private static func remove(_ directory: String, via stagingRoot: String) -> Bool {
-        let trash = stagingRoot + "/deleted-" + UUID().uuidString.lowercased()
+        guard let session = try? WorkSession.directory(under: stagingRoot) else { return false }
+        let trash = session + "/deleted-" + UUID().uuidString.lowercased()
         guard rename(directory, trash) == 0 else { return false }
         try? FileManager.default.removeItem(atPath: trash)
         return true

@@ -55,15 +55,16 @@ struct ServeCommand: AsyncParsableCommand {
                     say("A first API key (media:write), shown once:\n  \(secret)")
                 }
             }
-            let group = ServiceGroup(configuration: .init(
-                services: [kiln], gracefulShutdownSignals: [.sigterm, .sigint],
-                cancellationSignals: [], logger: logger))
+            var group = ServiceGroupConfiguration(services: [kiln], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                  cancellationSignals: [], logger: logger)
+            // Past the grace, what is still running is cancelled (a cancelled job runs again at the next start).
+            group.maximumGracefulShutdownDuration = server.shutdownGrace
             let host = server.host
             Task {
                 let port = await kiln.port()
                 say("Kiln is serving http://\(host):\(port)/ (the upload page; the API under /v1)")
             }
-            try await withGracefulShutdownDeadline(server.shutdownGrace) { try await group.run() }
+            try await ServiceGroup(configuration: group).run()
         } catch let error as KilnError {
             FileHandle.standardError.write(Data("kiln serve: \(error.code.rawValue): \(error.message)\n".utf8))
             throw ExitCode(1)
@@ -72,20 +73,4 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// A line on stdout at once (print is block-buffered when stdout is a file or pipe).
     private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-
-    /// Runs `body`; once graceful shutdown has begun, cancels it after `grace`.
-    private func withGracefulShutdownDeadline(_ grace: Duration, _ body: @escaping @Sendable () async throws -> Void)
-        async throws
-    {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await gracefulShutdown()
-                try await Task.sleep(for: grace)
-                throw CancellationError()
-            }
-            _ = try await group.next()
-            group.cancelAll()
-        }
-    }
 }

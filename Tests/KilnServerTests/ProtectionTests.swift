@@ -42,7 +42,7 @@ import Testing
         try await eventually(seconds: 60) { finished.value == 3 && pipeline.scheduler.stats.waiting == 1 }
         gate.open()
         _ = try await holder.value
-        var replies: [TestServer.Reply] = []
+        var replies: [Reply] = []
         for upload in uploads { replies.append(try await upload.value) }
 
         let refused = replies.filter { $0.status == 503 }

@@ -14,13 +14,13 @@ import Glibc
 
 /// A `KilnServer` on a free loopback port in a scratch directory, with a write key and a read
 /// key, and an HTTP client. `stop()` cancels the server and removes the directory.
-final class TestServer: Sendable {
+final class TestServer: LoopbackHTTP, Sendable {
     let server: KilnServer
     let port: Int
     let directory: String
     let writeKey: String
     let readKey: String
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    var client: HTTPClient { .shared }
     private let task: Task<Void, any Error>
 
     static func start(_ adjust: (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
@@ -49,29 +49,7 @@ final class TestServer: Sendable {
     func stop() async {
         task.cancel()
         _ = await task.result
-        try? await client.shutdown()
         Fixtures.cleanUp(directory)
-    }
-
-    struct Reply {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: Data
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var code: String? { (json["error"] as? [String: Any])?["code"] as? String }
-        var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
-    }
-
-    func request(_ method: HTTPMethod, _ path: String, key: String? = nil, headers: [(String, String)] = [],
-                 body: [UInt8]? = nil) async throws -> Reply {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.method = method
-        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(120))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
     }
 
     static let boundary = "kilnTestBoundary7MA4YWxk"
@@ -91,20 +69,62 @@ final class TestServer: Sendable {
         return body
     }
 
+}
+
+/// An answer read whole.
+struct Reply {
+    let status: Int
+    let headers: HTTPHeaders
+    let body: Data
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    var code: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
+}
+
+/// Requests to a server on a loopback port: through AsyncHTTPClient, or on a plain socket.
+protocol LoopbackHTTP: Sendable {
+    var port: Int { get }
+    var client: HTTPClient { get }
+    var writeKey: String { get }
+}
+
+extension LoopbackHTTP {
+    func request(_ method: HTTPMethod, _ path: String, key: String? = nil, headers: [(String, String)] = [],
+                 body: [UInt8]? = nil) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: bytes))
+    }
+
     func upload(_ path: String, key: String? = nil, fields: [(String, String)] = [], field: String = "file",
                 query: String = "", headers: [(String, String)] = [], route: String = "/v1/media") async throws -> Reply {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        let body = Self.multipart(fields: fields, files: [(field, (path as NSString).lastPathComponent, bytes)])
+        let body = TestServer.multipart(fields: fields, files: [(field, (path as NSString).lastPathComponent, bytes)])
         return try await request(.POST, route + query, key: key ?? writeKey,
-                                 headers: [("Content-Type", "multipart/form-data; boundary=\(Self.boundary)")] + headers,
+                                 headers: [("Content-Type", "multipart/form-data; boundary=\(TestServer.boundary)")] + headers,
                                  body: body)
     }
 
     /// Sends `head` (and `body`, if any) on a plain socket and reads what the server answers
     /// within `seconds`, for what a client library hides: 100 Continue, and refusals before the body.
     func raw(_ head: String, body: [UInt8] = [], seconds: Int = 5) throws -> String {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
+        let connection = try RawConnection(port: port, seconds: seconds)
+        connection.send(Array(head.utf8) + body)
+        return connection.receive()
+    }
+}
+
+/// One plain TCP connection to a loopback port, for requests sent in pieces.
+final class RawConnection: Sendable {
+    private let descriptor: Int32
+
+    init(port: Int, seconds: Int = 5) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -114,16 +134,27 @@ final class TestServer: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw KilnError.internalError("connect failed") }
-        let bytes = Array(head.utf8) + body
-        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard connected == 0 else {
+            close(descriptor)
+            throw KilnError.internalError("connect to port \(port) failed")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What the server sends until it closes, the timeout passes, or an interim 100 Continue
+    /// has arrived (the whole answer until a body is sent).
+    func receive() -> String {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = recv(descriptor, &buffer, buffer.count, 0)
             guard count > 0 else { break }
             received += buffer[0..<count]
-            // An interim 100 Continue is the whole answer until a body is sent.
             let text = String(decoding: received, as: UTF8.self)
             if text.hasPrefix("HTTP/1.1 100"), text.contains("\r\n\r\n") { break }
         }

@@ -31,7 +31,35 @@ import Testing
         try Data("{}".utf8).write(to: URL(fileURLWithPath: staging.path("manifest.json")))
         try await store.commit(StagedItem(id: id, staging: staging))
         #expect(Fixtures.files(under: root + "/" + id) == ["manifest.json", "new.txt"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/.staging").isEmpty)
+        #expect(Fixtures.files(under: root + "/.staging").isEmpty)
+    }
+
+    @Test func workLeftByAKilledProcessIsSweptAndALiveOnesIsNot() async throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        // A dead process's session: its lock file is there, and no one holds it.
+        let dead = root + "/.staging/0dead"
+        try FileManager.default.createDirectory(atPath: dead + "/half-staged", withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dead + "/half-staged/video.mp4"))
+        try Data().write(to: URL(fileURLWithPath: dead + "/.lock"))
+        // A live process's session: another process holds its lock (flock is per open file).
+        let live = root + "/.staging/1live"
+        try FileManager.default.createDirectory(atPath: live + "/staging", withIntermediateDirectories: true)
+        try Data("y".utf8).write(to: URL(fileURLWithPath: live + "/staging/display.jpg"))
+        try Data().write(to: URL(fileURLWithPath: live + "/.lock"))
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [live + "/.lock", "-c", "read line"]
+        let input = Pipe()
+        holder.standardInput = input
+        try holder.run()
+        defer { try? input.fileHandleForWriting.close(); holder.waitUntilExit() }
+        try await eventually { (try? Tool.run("flock", ["-n", live + "/.lock", "true"]).status) == 1 }
+
+        let store = try LocalStore(root: root)
+        _ = try store.makeStaging()
+        #expect(!FileManager.default.fileExists(atPath: dead), "the dead session is removed")
+        #expect(FileManager.default.fileExists(atPath: live + "/staging/display.jpg"), "the live one is untouched")
     }
 
     @Test func discardLeavesNothing() throws {

@@ -34,7 +34,7 @@ enum ObjectStoreConformance {
         #expect(tail.range == 3...4 && tail.size == 5, "a range past the end is clipped to it")
         #expect(try await tail.collect() == Array("lo".utf8))
         await #expect { try await store.open(key: "\(prefix)-a-hello.txt", range: 5...9) } throws: {
-            ($0 as? KilnError)?.code == .api001
+            ($0 as? KilnError)?.code == .api006
         }
         await #expect { try await store.open(key: "\(prefix)-missing", range: nil) } throws: {
             ($0 as? KilnError)?.code == .file002

@@ -21,14 +21,15 @@ public enum Fixtures {
 
     public static func cleanUp(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 
-    /// Every regular file under `directory`, relative paths, recursively.
+    /// Every regular file under `directory`, relative paths, recursively; a live process's
+    /// `WorkSession` lock (`<session>/.lock`) is not counted as left-over work.
     public static func files(under directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let next = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: directory + "/" + next, isDirectory: &isDirectory),
-               !isDirectory.boolValue {
+               !isDirectory.boolValue, (next as NSString).lastPathComponent != ".lock" {
                 files.append(next)
             }
         }

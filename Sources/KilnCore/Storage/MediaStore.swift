@@ -151,9 +151,10 @@ public struct Staging: Sendable, Equatable {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
-    /// A new, uniquely named staging directory under `root`.
+    /// A new, uniquely named staging directory under `root`, in this process's `WorkSession`
+    /// (what a killed process staged is removed by the next one).
     public static func create(under root: String) throws(KilnError) -> Staging {
-        let directory = root + "/" + UUID().uuidString.lowercased()
+        let directory = try WorkSession.directory(under: root) + "/" + UUID().uuidString.lowercased()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -125,13 +125,10 @@ public final class ReceivedUpload: Sendable {
 
     func finish(size: Int64, sha256: String) { facts.withLock { $0 = (size, sha256) } }
 
-    /// A new empty file in `directory` (created if needed), readable only by this user.
-    static func createFile(in directory: String) throws(KilnError) -> String {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.storageUnavailable("cannot create the temp directory \(directory)")
-        }
+    /// A new empty file, readable only by this user, in this process's `WorkSession` under
+    /// `root` (what a killed process received is removed by the next one).
+    static func createFile(in root: String) throws(KilnError) -> String {
+        let directory = try WorkSession.directory(under: root)
         let path = directory + "/upload-" + UUID().uuidString.lowercased()
         let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

@@ -87,11 +87,13 @@ final class JobRunner: Service, Sendable {
             stages.reached(update.stage)
         }
         let outcome: JobOutcome? = await withTaskGroup(of: Void.self) { group in
-            // The lease: renewed at a third of its length with the latest progress; a cancel
-            // asked through the API, or a lost lease, stops the work.
+            // The lease: renewed each second (at most a third of its length) with the latest
+            // progress, which pollers read; a cancel asked through the API, or a lost lease,
+            // stops the work.
             group.addTask {
+                let beat = min(self.settings.lease / 3, .seconds(1))
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: self.settings.lease / 3)
+                    try? await Task.sleep(for: beat)
                     if Task.isCancelled { return }
                     let now = progress.value.withLock { $0 }
                     let answer = try? await self.queue.renew(job.id, worker: self.settings.workerName,

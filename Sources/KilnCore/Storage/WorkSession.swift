@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where this process keeps unpublished work (staging directories, received uploads) under a
+/// root that other processes may share: `<root>/<session>/`, holding `.lock`, which this
+/// process keeps locked (flock) until it exits. The kernel drops the lock when the process
+/// dies, however it dies (SIGKILL, a crash), so the next process to open a session under the
+/// same root removes what a dead one left, and never touches the work of a live one.
+public enum WorkSession {
+    private static let sessions = Mutex<[String: String]>([:])
+
+    /// This process's session directory under `root`, made (after sweeping dead sessions) the
+    /// first time it is asked for.
+    public static func directory(under root: String) throws(KilnError) -> String {
+        let result: Result<String, KilnError> = sessions.withLock { sessions in
+            if let existing = sessions[root] { return .success(existing) }
+            do throws(KilnError) {
+                let directory = try open(under: root)
+                sessions[root] = directory
+                return .success(directory)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Sweeps, then makes a session whose lock is held before it has its name: a sweeper sees a
+    /// `.lock` only once it is locked.
+    private static func open(under root: String) throws(KilnError) -> String {
+        let directory = root + "/" + UUID().uuidString.lowercased()
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
+        }
+        sweep(root, except: directory)
+        let pending = directory + "/.lock-pending"
+        let descriptor = Glibc.open(pending, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0, rename(pending, directory + "/.lock") == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            try? FileManager.default.removeItem(atPath: directory)
+            throw KilnError.storageUnavailable("cannot lock a work directory under \(root) (errno \(errno))")
+        }
+        // The descriptor stays open (and locked) for the life of the process, on purpose.
+        return directory
+    }
+
+    /// Removes every session under `root` whose lock can be taken: its process is gone.
+    /// Sessions without a `.lock` yet are being made, and left alone.
+    private static func sweep(_ root: String, except own: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
+        for name in names where root + "/" + name != own {
+            let lock = root + "/" + name + "/.lock"
+            let descriptor = Glibc.open(lock, O_RDWR | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            try? FileManager.default.removeItem(atPath: root + "/" + name)
+        }
+    }
+}

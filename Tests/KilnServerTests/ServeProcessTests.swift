@@ -1,0 +1,195 @@
+import AsyncHTTPClient
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `kiln serve` process (the debug binary) on a free loopback port, its output read as
+/// it comes; signals are sent to it as an operator (or a crash) would.
+final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
+    static let binary = Fixtures.root + "/.build/debug/kiln"
+    let process = Process()
+    let port: Int
+    let writeKey: String
+    var client: HTTPClient { .shared }
+    private let output = Output()
+
+    final class Output: Sendable {
+        private let text = Mutex("")
+        func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+        func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
+    }
+
+    /// Starts the server on `data`; `key` is reused on a restart (a first key is printed once).
+    init(data: String, key: String? = nil, arguments: [String] = []) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--data", data, "--port", "0", "--first-key"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = output
+        Thread.detachNewThread {
+            while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty {
+                output.append(data)
+            }
+        }
+        var found: (port: Int, key: String?)?
+        let deadline = Date().addingTimeInterval(60)
+        while found == nil, Date() < deadline, process.isRunning {
+            found = output.withLock { text in
+                text.firstMatch(of: /Kiln is serving http:\/\/127\.0\.0\.1:(\d+)\//).flatMap { Int($0.1) }.map {
+                    ($0, text.firstMatch(of: /kiln_[a-z0-9]+_[a-z0-9]+/).map { String($0.0) })
+                }
+            }
+            if found == nil { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        guard let found, let key = key ?? found.key else {
+            process.terminate()
+            throw Tool.Failure(description: "kiln serve did not start: \(output.withLock { $0 })")
+        }
+        port = found.port
+        writeKey = key
+    }
+
+    var log: String { output.withLock { $0 } }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// The exit status once the process has ended (bounded).
+    func waitForExit(seconds: Double = 60) async throws -> Int32 {
+        let process = process
+        try await Tool.detached {
+            let deadline = Date().addingTimeInterval(seconds)
+            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        guard !process.isRunning else { throw Tool.Failure(description: "kiln serve is still running") }
+        return process.terminationStatus
+    }
+
+    /// Sends `signal` as soon as the job is seen running. Polled from a thread of its own with
+    /// blocking requests: the test process's cooperative pool (two threads, shared with every
+    /// suite running in parallel) can stall for seconds, longer than the job runs.
+    func signalWhenRunning(_ job: String, _ number: Int32) async throws {
+        let (port, key, pid) = (port, writeKey, process.processIdentifier)
+        let seen: String = try await Tool.detached {
+            let deadline = Date().addingTimeInterval(120)
+            var status = ""
+            while Date() < deadline {
+                let connection = try RawConnection(port: port, seconds: 10)
+                connection.send(Array("GET /v1/jobs/\(job) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nConnection: close\r\n\r\n".utf8))
+                let answer = connection.receive()
+                status = answer.firstMatch(of: /"status":"([a-z]+)"/).map { String($0.1) } ?? answer
+                if status == "running" { kill(pid, number) }
+                if status != "queued" { break }
+            }
+            return status
+        }
+        guard seen == "running" else { throw Tool.Failure(description: "job \(job) was not seen running: \(seen)") }
+    }
+
+    /// Polls the job until `done` says so, or it ends without (bounded).
+    func poll(_ job: String, until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(120)
+        var last: [String: Any] = [:]
+        while ContinuousClock.now < deadline {
+            last = try await request(.GET, "/v1/jobs/\(job)", key: writeKey).data
+            if done(last) { return last }
+            if ["succeeded", "failed", "cancelled"].contains(last["status"] as? String ?? "") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw Tool.Failure(description: "job \(job) did not reach the state asked for: \(last)\n\(log.suffix(3_000))")
+    }
+}
+
+/// `kiln serve` as a process: killed with SIGKILL mid-transcode and restarted, and drained by
+/// SIGTERM. The video is made here (8 s of 720p) with a preset whose transcode takes seconds.
+@Suite(.serialized) struct ServeProcessTests {
+    static let video: Result<String, Tool.Failure> = {
+        let path = Fixtures.scratchDirectory("kiln-long") + ".mp4"
+        do {
+            try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "8",
+                                      "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])
+            return .success(path)
+        } catch { return .failure(Tool.Failure(description: "\(error)")) }
+    }()
+
+    static func presets(in directory: String) throws -> String {
+        let path = directory + "/presets.json"
+        try Data(#"[{"name": "slow", "summary": "a transcode of some seconds", "video": {"output": {"max_width": 960, "max_height": 960, "preset": "medium"}}, "renditions": []}]"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Uploads the video with the slow preset (a job that runs for seconds) and sends `signal`
+    /// to the server as soon as the job runs.
+    static func transcode(on server: ServeProcess, signal: Int32) async throws -> String {
+        let accepted = try await server.upload(try video.get(), query: "?preset=slow")
+        #expect(accepted.status == 202, "\(accepted.json)")
+        let job = try #require((accepted.data["job"] as? [String: Any])?["id"] as? String)
+        try await server.signalWhenRunning(job, signal)
+        return job
+    }
+
+    @Test func killedMidTranscodeTheJobCompletesAfterRestart() async throws {
+        let data = Fixtures.scratchDirectory("kiln-kill")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(data) }
+        let presets = try Self.presets(in: data)
+        let first = try ServeProcess(data: data, arguments: ["--presets", presets])
+        let job = try await Self.transcode(on: first, signal: SIGKILL)
+        #expect(try await first.waitForExit() == SIGKILL || first.process.terminationReason == .uncaughtSignal)
+        #expect(FileManager.default.fileExists(atPath: data + "/jobs/\(job)/0"), "the received video outlives the crash")
+
+        let second = try ServeProcess(data: data, key: first.writeKey, arguments: ["--presets", presets])
+        let ended = try await second.poll(job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        #expect(ended["status"] as? String == "succeeded", "\(ended)\n\(second.log.suffix(3_000))")
+        #expect(ended["attempts"] as? Int == 2)
+        let media = try #require(ended["media"] as? [String: Any])
+        let video = try #require((media["renditions"] as? [[String: Any]])?.first { $0["name"] as? String == "video" })
+        #expect(video["width"] as? Int == 960)
+        let url = try #require(video["url"] as? String)
+        let bytes = try await second.request(.GET, url, key: second.writeKey)
+        #expect(bytes.status == 200 && bytes.body.count == video["bytes"] as? Int)
+        // Nothing of the killed attempt is left: no job files, staging or temp files.
+        #expect(Fixtures.files(under: data + "/jobs").isEmpty)
+        #expect(Fixtures.files(under: data + "/media/.staging").isEmpty)
+        #expect(Fixtures.files(under: data + "/tmp").isEmpty)
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+
+    @Test func sigtermFinishesInFlightRequestsAndJobsThenExits0() async throws {
+        let data = Fixtures.scratchDirectory("kiln-drain")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(data) }
+        let server = try ServeProcess(data: data, arguments: ["--presets", try Self.presets(in: data)])
+        // An upload under way (its 100 Continue says the server has taken it) when SIGTERM
+        // arrives, sent while a transcode runs; the upload's body follows the signal.
+        let jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let body = TestServer.multipart(files: [("file", "photo.jpg", jpeg)])
+        let connection = try RawConnection(port: server.port, seconds: 60)
+        connection.send(Array(("POST /v1/media HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.writeKey)\r\n"
+            + "Content-Type: multipart/form-data; boundary=\(TestServer.boundary)\r\nContent-Length: \(body.count)\r\n"
+            + "Expect: 100-continue\r\nConnection: close\r\n\r\n").utf8))
+        let interim = try await Tool.detached { connection.receive() }
+        #expect(interim.hasPrefix("HTTP/1.1 100"), "\(interim)")
+        let job = try await Self.transcode(on: server, signal: SIGTERM)
+        connection.send(body)
+        let answer = try await Tool.detached { connection.receive() }
+        #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer.prefix(400))\n\(server.log.suffix(2_000))")
+
+        #expect(try await server.waitForExit() == 0, "\(server.log.suffix(2_000))")
+        // The running transcode was finished before the exit, not left for the next start.
+        let record = try await SQLiteJobQueue(try KilnDatabase(directory: data)).job(job)
+        #expect(record?.status == .succeeded && record?.attempts == 1)
+        #expect(Fixtures.files(under: data + "/jobs").isEmpty)
+    }
+}
