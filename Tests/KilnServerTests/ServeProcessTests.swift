@@ -17,7 +17,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     let process = Process()
     let port: Int
     let writeKey: String
-    var client: HTTPClient { .shared }
+    var client: HTTPClient { .loopback }
     private let output = Output()
 
     final class Output: Sendable {

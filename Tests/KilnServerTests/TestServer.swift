@@ -20,7 +20,7 @@ final class TestServer: LoopbackHTTP, Sendable {
     let directory: String
     let writeKey: String
     let readKey: String
-    var client: HTTPClient { .shared }
+    var client: HTTPClient { .loopback }
     private let task: Task<Void, any Error>
 
     static func start(_ adjust: (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
@@ -79,6 +79,12 @@ struct Reply {
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     var code: String? { (json["error"] as? [String: Any])?["code"] as? String }
     var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
+}
+
+extension HTTPClient {
+    /// One client for every test, never shut down: redirects are answers to check, not follow.
+    static let loopback = HTTPClient(eventLoopGroupProvider: .singleton,
+                                     configuration: .init(redirectConfiguration: .disallow))
 }
 
 /// Requests to a server on a loopback port: through AsyncHTTPClient, or on a plain socket.
