@@ -21,6 +21,8 @@ final class JobRunner: Service, Sendable {
     let logger: Logger
     private let wakeUp = Atomic<Bool>(true)
     private let running = Atomic<Int>(0)
+    /// The controls of the jobs running here, for cancels asked through this server's API.
+    private let controls = Mutex<[String: JobControl]>([:])
 
     init(queue: any JobQueue, pipeline: Pipeline, records: MediaRecords, metrics: ServerMetrics,
          settings: ServerSettings, logger: Logger) {
@@ -33,6 +35,11 @@ final class JobRunner: Service, Sendable {
     }
 
     static func directory(for id: String, data: String) -> String { data + "/jobs/" + id }
+
+    /// Stops a job running here at once (other workers see the request at their next heartbeat).
+    func cancel(_ id: String, reason: String) {
+        controls.withLock { $0[id] }?.cancel(reason: reason)
+    }
 
     /// A job was added: look now rather than at the next poll.
     func wake() { wakeUp.store(true, ordering: .releasing) }
@@ -86,6 +93,8 @@ final class JobRunner: Service, Sendable {
             progress.value.withLock { $0 = update }
             stages.reached(update.stage)
         }
+        controls.withLock { $0[job.id] = control }
+        defer { controls.withLock { $0[job.id] = nil } }
         let outcome: JobOutcome? = await withTaskGroup(of: Void.self) { group in
             // The lease: renewed each second (at most a third of its length) with the latest
             // progress, which pollers read; a cancel asked through the API, or a lost lease,

@@ -276,8 +276,11 @@ struct API: Sendable {
 
     func cancelJob(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        let reason = JobRunner.encode(KilnError.cancelled("the job was cancelled through the API"))
-        guard let record = try await server.queue.cancel(id, reason: reason) else { throw KilnError.notFoundResource("job \(id)") }
+        let reason = "the job was cancelled through the API"
+        guard let record = try await server.queue.cancel(id, reason: JobRunner.encode(KilnError.cancelled(reason))) else {
+            throw KilnError.notFoundResource("job \(id)")
+        }
+        server.runner.cancel(id, reason: reason)
         return Reply.success(JobView(record, present: present), requestID: context.requestID)
     }
 
