@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks Kiln against the reference tools (SPEC §10). Not a test: it prints numbers.
-# Needs a release build (`make bench` does it) and libvips-tools, imagemagick.
+# Needs a release build (`make bench` does it), libvips-tools, imagemagick, and thumbor (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 inputs=benchmarks/.inputs
@@ -16,4 +16,6 @@ SRC="-f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 -f lavfi -i sine=fr
     -x265-params log-level=error -tag:v hvc1 -c:a aac -shortest "$inputs/hevc-1080p.mp4"
 [ -f "$inputs/h264-1080p.mp4" ] || $FF $SRC -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest \
     "$inputs/h264-1080p.mp4"
-exec python3 benchmarks/bench.py "$@"
+python3 benchmarks/bench.py "$@"
+# kiln serve: a 1 GiB upload, upload throughput beside vipsthumbnail and thumbor, RSS growth.
+python3 benchmarks/serve_bench.py

@@ -13,7 +13,7 @@ import Testing
         #expect(configuration.jobMemoryBudget == 2 << 30)
         let limits = configuration.limits
         #expect(limits.jobs == ExecutionLimits.cores && limits.queueDepth == limits.jobs * 4)
-        #expect(limits.jobs * limits.threadsPerJob <= max(ExecutionLimits.cores, limits.jobs), "jobs x threads fit the cores")
+        #expect(limits.threadsPerJob == ExecutionLimits.cores, "a lone job gets every core")
         #expect(limits.memoryBudget >= configuration.jobMemoryBudget)
         try configuration.validate()
     }
