@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+import KilnDatabase
 import KilnPipeline
 import KilnServer
 import KilnStorage
@@ -108,5 +109,23 @@ extension CodesOverHTTPTests {
             guard let error = error as? KilnError, error.code == .file007 else { return false }
             return error.message.contains("KILN_R2_SECRET_ACCESS_KEY") && !error.message.contains("wrong")
         }
+    }
+}
+
+extension CodesOverHTTPTests {
+    /// API_005 is Kiln's own failure: a job whose stored record cannot be read (as after a
+    /// hand-edited database) fails with it, and nothing internal is shown.
+    @Test func aJobThatCannotBeReadFailsWithAPI_005() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let queue = SQLiteJobQueue(server.server.database)
+        let job = try await queue.enqueue(NewJob(kind: "media", payload: Data("not a payload".utf8)))
+        var polled = try await server.request(.GET, "/v1/jobs/\(job.id)?wait=true", key: server.readKey)
+        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
+            polled = try await server.request(.GET, "/v1/jobs/\(job.id)?wait=true", key: server.readKey)
+        }
+        let error = try #require(polled.data["error"] as? [String: Any], "\(polled.json)")
+        #expect(polled.data["status"] as? String == "failed" && error["code"] as? String == "API_005")
+        #expect(!(error["message"] as? String ?? "").contains("not a payload"))
     }
 }
