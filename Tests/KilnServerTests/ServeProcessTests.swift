@@ -74,25 +74,34 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         return process.terminationStatus
     }
 
-    /// Sends `signal` as soon as the job is seen running. Polled from a thread of its own with
-    /// blocking requests: the test process's cooperative pool (two threads, shared with every
-    /// suite running in parallel) can stall for seconds, longer than the job runs.
-    func signalWhenRunning(_ job: String, _ number: Int32) async throws {
+    /// Uploads `path` and sends `signal` as soon as its job is seen running. All of it on a
+    /// thread of its own with blocking requests: the test process's cooperative pool (two
+    /// threads, shared with every suite running in parallel) can stall for seconds, longer
+    /// than the job runs. Returns the job's id.
+    func uploadAndSignalWhenRunning(_ path: String, query: String, _ number: Int32) async throws -> String {
         let (port, key, pid) = (port, writeKey, process.processIdentifier)
-        let seen: String = try await Tool.detached {
-            let deadline = Date().addingTimeInterval(120)
-            var status = ""
-            while Date() < deadline {
-                let connection = try RawConnection(port: port, seconds: 10)
-                connection.send(Array("GET /v1/jobs/\(job) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nConnection: close\r\n\r\n".utf8))
-                let answer = connection.receive()
-                status = answer.firstMatch(of: /"status":"([a-z]+)"/).map { String($0.1) } ?? answer
-                if status == "running" { kill(pid, number) }
-                if status != "queued" { break }
+        let body = TestServer.multipart(files: [("file", "clip.mp4", try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))))])
+        return try await Tool.detached {
+            func exchange(_ head: String, _ body: [UInt8] = []) throws -> String {
+                let connection = try RawConnection(port: port, seconds: 60)
+                connection.send(Array((head + "Host: x\r\nAuthorization: Bearer \(key)\r\nConnection: close\r\n\r\n").utf8) + body)
+                return connection.receive()
             }
-            return status
+            let accepted = try exchange("POST /v1/media\(query) HTTP/1.1\r\nContent-Length: \(body.count)\r\n"
+                + "Content-Type: multipart/form-data; boundary=\(TestServer.boundary)\r\n", body)
+            guard accepted.hasPrefix("HTTP/1.1 202"), let job = accepted.firstMatch(of: /job_[0-9a-f]{32}/).map({ String($0.0) }) else {
+                throw Tool.Failure(description: "the upload was not queued: \(accepted.prefix(600))")
+            }
+            let deadline = Date().addingTimeInterval(120)
+            var status = "queued"
+            while status == "queued", Date() < deadline {
+                let answer = try exchange("GET /v1/jobs/\(job) HTTP/1.1\r\n")
+                status = answer.firstMatch(of: /"status":"([a-z]+)"/).map { String($0.1) } ?? answer
+            }
+            guard status == "running" else { throw Tool.Failure(description: "job \(job) was not seen running: \(status)") }
+            kill(pid, number)
+            return job
         }
-        guard seen == "running" else { throw Tool.Failure(description: "job \(job) was not seen running: \(seen)") }
     }
 
     /// Polls the job until `done` says so, or it ends without (bounded).
@@ -131,11 +140,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     /// Uploads the video with the slow preset (a job that runs for seconds) and sends `signal`
     /// to the server as soon as the job runs.
     static func transcode(on server: ServeProcess, signal: Int32) async throws -> String {
-        let accepted = try await server.upload(try video.get(), query: "?preset=slow")
-        #expect(accepted.status == 202, "\(accepted.json)")
-        let job = try #require((accepted.data["job"] as? [String: Any])?["id"] as? String)
-        try await server.signalWhenRunning(job, signal)
-        return job
+        try await server.uploadAndSignalWhenRunning(try video.get(), query: "?preset=slow", signal)
     }
 
     @Test func killedMidTranscodeTheJobCompletesAfterRestart() async throws {
