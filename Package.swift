@@ -64,8 +64,10 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
+        // The batch and watched-folder front ends: walking, journals, the folder watcher.
+        .target(name: "KilnJobs", dependencies: ["KilnPipeline", "KilnDatabase"]),
         .executableTarget(name: "kiln", dependencies: [
-            "KilnPipeline", "KilnServer", "KilnDatabase",
+            "KilnPipeline", "KilnServer", "KilnDatabase", "KilnJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),
         .testTarget(name: "KilnDatabaseTests", dependencies: ["KilnDatabase", "KilnTestSupport"]),
+        .testTarget(name: "KilnJobsTests", dependencies: ["KilnJobs", "KilnTestSupport"]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnPipeline", "KilnDatabase", "KilnTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -21,6 +21,18 @@ public struct Envelope<Payload: Encodable & Sendable>: Encodable, Sendable {
         Envelope(success: false, data: nil, error: ErrorBody(error), meta: meta)
     }
 
+    /// A failure about something the data names (a batch's input): both are shown.
+    public static func failure(_ error: KilnError, data: Payload, meta: Meta = Meta()) -> Envelope {
+        Envelope(success: false, data: data, error: ErrorBody(error), meta: meta)
+    }
+
+    /// Compact, key-sorted JSON on one line: for JSON lines.
+    public func jsonLine() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
     /// Pretty, key-sorted JSON: stable for scripts and diffs.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()

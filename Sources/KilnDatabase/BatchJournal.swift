@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import KilnCore
+
+/// What `kiln batch` has done with each input, kept beside its output (`<out>/.kiln/journal.sqlite`)
+/// so a run that was interrupted (Ctrl-C, SIGKILL, a crash) resumes: inputs that ended are
+/// skipped, inputs that were in flight are done again, inputs that changed since are redone.
+/// An input is known by its path below the source directory, its size and its modification
+/// time; its content is covered by the media id (bytes and options), so a redone input whose
+/// item is already stored comes back as that item, and no rendition is written twice.
+public final class BatchJournal: Sendable {
+    public enum Status: String, Sendable, Codable {
+        /// Taken by a run that has not recorded its end (in flight, or the run was killed).
+        case running
+        /// Processed: an item (new or already stored).
+        case done
+        /// Refused with a code for the input's own fault (FILE_ or MEDIA_).
+        case rejected
+        /// Failed for Kiln's fault (storage, timeout, a bug): tried again by the next run.
+        case failed
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public let path: String
+        public let size: Int64
+        public let modified: Int64
+        public let status: Status
+        public let mediaID: String?
+        public let code: String?
+    }
+
+    private let pool: DatabasePool
+    public let path: String
+
+    public init(directory: String) throws(KilnError) {
+        path = directory + "/journal.sqlite"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                try db.create(table: "inputs") { table in
+                    table.column("path", .text).primaryKey()
+                    table.column("size", .integer).notNull()
+                    table.column("modified", .integer).notNull()
+                    table.column("status", .text).notNull()
+                    table.column("media_id", .text)
+                    table.column("code", .text)
+                    table.column("seconds", .double)
+                    table.column("updated_at", .double).notNull()
+                }
+            }
+            try migrator.migrate(pool)
+        } catch {
+            throw KilnError.storageUnavailable("cannot open the batch journal \(path): \(error)")
+        }
+    }
+
+    public func entry(_ path: String) async throws(KilnError) -> Entry? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM inputs WHERE path = ?", arguments: [path]).map(Self.entry)
+        }
+    }
+
+    public func entries() async throws(KilnError) -> [Entry] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM inputs ORDER BY path").map(Self.entry) }
+    }
+
+    /// Records that a run took the input (before any work on it).
+    public func begin(path: String, size: Int64, modified: Int64) async throws(KilnError) {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO inputs (path, size, modified, status, updated_at) VALUES (?, ?, ?, 'running', ?)
+                ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified, status = 'running',
+                    media_id = NULL, code = NULL, seconds = NULL, updated_at = excluded.updated_at
+                """, arguments: [path, size, modified, Date().timeIntervalSince1970])
+        }
+    }
+
+    /// Records how the input ended.
+    public func finish(path: String, status: Status, mediaID: String?, code: String?, seconds: Double)
+        async throws(KilnError)
+    {
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE inputs SET status = ?, media_id = ?, code = ?, seconds = ?, updated_at = ? WHERE path = ?
+                """, arguments: [status.rawValue, mediaID, code, seconds, Date().timeIntervalSince1970, path])
+        }
+    }
+
+    private static func entry(_ row: Row) -> Entry {
+        Entry(path: row["path"], size: row["size"], modified: row["modified"],
+              status: Status(rawValue: row["status"]) ?? .running, mediaID: row["media_id"], code: row["code"])
+    }
+
+    private func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await pool.read(work) } catch { throw KilnDatabase.failure(error) }
+    }
+
+    private func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await pool.write(work) } catch { throw KilnDatabase.failure(error) }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import Synchronization
+
+/// How one input of a batch ended.
+public enum BatchOutcome: String, Sendable, Codable, CaseIterable {
+    /// Processed into a new item.
+    case processed
+    /// Its item was stored already (same bytes and options): returned, nothing written.
+    case reused
+    /// Ended in an earlier run (the journal says so) and unchanged since.
+    case skipped
+    /// Passed the checks (`--dry-run`).
+    case checked
+    /// Refused for the input's own fault (a FILE_ or MEDIA_ code).
+    case rejected
+    /// Failed for Kiln's fault (storage, a timeout, a bug): the next run tries it again.
+    case failed
+    /// Stopped by an interruption before it ended: the next run does it again.
+    case interrupted
+}
+
+/// One input's report: a JSON line, a progress tick, a row of the summary.
+public struct BatchItemReport: Sendable {
+    public let input: SourceFile
+    public let outcome: BatchOutcome
+    public let item: MediaItem?
+    public let error: KilnError?
+    public let seconds: Double
+
+    public var bytesOut: Int64 { item.map { $0.renditions.reduce(0) { $0 + $1.bytes } } ?? 0 }
+}
+
+/// A batch over a directory (SPEC §6, `kiln batch`): each input through the pipeline, `jobs`
+/// at a time, with a journal so an interrupted run resumes without losing or repeating work.
+/// `stop()` stops taking inputs; the ones in flight finish. Cancelling the task that runs it
+/// rolls those back instead (nothing half-written is published; the journal keeps them to redo).
+public final class BatchRun: Sendable {
+    public struct Options: Sendable {
+        public var ingest: IngestOptions
+        public var jobs: Int
+        public var dryRun = false
+        public var force = false
+
+        public init(ingest: IngestOptions, jobs: Int) {
+            self.ingest = ingest
+            self.jobs = max(1, jobs)
+        }
+    }
+
+    public let inputs: [SourceFile]
+    let pipeline: Pipeline
+    let journal: BatchJournal?
+    let options: Options
+    private let stopped = Atomic<Bool>(false)
+
+    /// `journal` is nil for a dry run (nothing is recorded).
+    public init(inputs: [SourceFile], pipeline: Pipeline, journal: BatchJournal?, options: Options) {
+        self.inputs = inputs
+        self.pipeline = pipeline
+        self.journal = journal
+        self.options = options
+    }
+
+    /// Stop taking inputs; those in flight finish.
+    public func stop() { stopped.store(true, ordering: .releasing) }
+    public var isStopped: Bool { stopped.load(ordering: .acquiring) }
+
+    /// Runs every input (until stopped) and reports each as it ends. Throws only when the
+    /// journal cannot be written (then nothing could be resumed safely).
+    public func run(report: @escaping @Sendable (BatchItemReport) -> Void) async throws(KilnError) {
+        // A task answers the journal's failure, if any; the first one stops the run.
+        let failure: KilnError? = await withTaskGroup(of: KilnError?.self) { group in
+            var (running, failure): (Int, KilnError?) = (0, nil)
+            for input in inputs {
+                if isStopped || failure != nil || Task.isCancelled { break }
+                if running == options.jobs {
+                    let answer = await group.next() ?? nil
+                    failure = failure ?? answer
+                    running -= 1
+                }
+                group.addTask {
+                    do throws(KilnError) {
+                        report(try await self.one(input))
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                running += 1
+            }
+            for await answer in group { failure = failure ?? answer }
+            return failure
+        }
+        if let failure { throw failure }
+    }
+
+    /// One input: skipped when the journal says it ended, else taken, run, and recorded.
+    private func one(_ input: SourceFile) async throws(KilnError) -> BatchItemReport {
+        let start = ContinuousClock.now
+        func report(_ outcome: BatchOutcome, item: MediaItem? = nil, error: KilnError? = nil) -> BatchItemReport {
+            BatchItemReport(input: input, outcome: outcome, item: item, error: error,
+                            seconds: JobControl.seconds(ContinuousClock.now - start))
+        }
+        var options = options.ingest
+        options.progress = nil
+        if self.options.dryRun {
+            do throws(KilnError) {
+                _ = try await pipeline.check(path: input.path, options: options)
+                return report(.checked)
+            } catch {
+                return report(Self.isInputsFault(error) ? .rejected : .failed, error: error)
+            }
+        }
+        guard let journal else { throw KilnError.internalError("a batch that writes needs its journal") }
+        let entry = try await journal.entry(input.relativePath)
+        if let entry, !self.options.force, entry.size == input.size, entry.modified == input.modified,
+           entry.status == .done || entry.status == .rejected {
+            return report(.skipped, error: nil)
+        }
+        // Forced: the item made last time goes, so it is made again rather than found stored.
+        if self.options.force, let id = entry?.mediaID { _ = try await pipeline.store?.delete(id) }
+        try await journal.begin(path: input.relativePath, size: input.size, modified: input.modified)
+        do throws(KilnError) {
+            let item = try await pipeline.ingest(path: input.path, name: input.relativePath, options: options)
+            let done = report(item.reused ? .reused : .processed, item: item)
+            try await journal.finish(path: input.relativePath, status: .done, mediaID: item.id, code: nil, seconds: done.seconds)
+            return done
+        } catch {
+            if error.code == .processing005 { return report(.interrupted, error: error) }  // redone next run
+            let ended = report(Self.isInputsFault(error) ? .rejected : .failed, error: error)
+            try await journal.finish(path: input.relativePath, status: ended.outcome == .rejected ? .rejected : .failed,
+                                     mediaID: nil, code: error.code.rawValue, seconds: ended.seconds)
+            return ended
+        }
+    }
+
+    /// FILE_ and MEDIA_ codes are about the input (except storage trouble, which is Kiln's).
+    static func isInputsFault(_ error: KilnError) -> Bool {
+        switch error.code.entry.category {
+        case .file: error.code != .file006 && error.code != .file007
+        case .media: true
+        default: false
+        }
+    }
+}
