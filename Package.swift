@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
-        .target(name: "KilnJobs", dependencies: ["KilnPipeline", "KilnDatabase"]),
+        .target(name: "KilnJobs", dependencies: ["KilnPipeline", "KilnDatabase", "CKilnOS"]),
         .executableTarget(name: "kiln", dependencies: [
             "KilnPipeline", "KilnServer", "KilnDatabase", "KilnJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -27,6 +27,7 @@ public final class BatchJournal: Sendable {
         public let status: Status
         public let mediaID: String?
         public let code: String?
+        public let attempts: Int
     }
 
     private let pool: DatabasePool
@@ -52,6 +53,11 @@ public final class BatchJournal: Sendable {
                     table.column("updated_at", .double).notNull()
                 }
             }
+            // How many times an input was taken: a watcher quarantines one that keeps failing
+            // (or keeps killing the process).
+            migrator.registerMigration("v2") { db in
+                try db.alter(table: "inputs") { table in table.add(column: "attempts", .integer).notNull().defaults(to: 0) }
+            }
             try migrator.migrate(pool)
         } catch {
             throw KilnError.storageUnavailable("cannot open the batch journal \(path): \(error)")
@@ -68,14 +74,20 @@ public final class BatchJournal: Sendable {
         try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM inputs ORDER BY path").map(Self.entry) }
     }
 
-    /// Records that a run took the input (before any work on it).
-    public func begin(path: String, size: Int64, modified: Int64) async throws(KilnError) {
+    /// Records that a run took the input (before any work on it); the attempts count goes on
+    /// while the same input (size and time) is taken again without having ended. Returns the
+    /// attempts so far.
+    @discardableResult
+    public func begin(path: String, size: Int64, modified: Int64) async throws(KilnError) -> Int {
         try await write { db in
             try db.execute(sql: """
-                INSERT INTO inputs (path, size, modified, status, updated_at) VALUES (?, ?, ?, 'running', ?)
-                ON CONFLICT(path) DO UPDATE SET size = excluded.size, modified = excluded.modified, status = 'running',
-                    media_id = NULL, code = NULL, seconds = NULL, updated_at = excluded.updated_at
+                INSERT INTO inputs (path, size, modified, status, attempts, updated_at) VALUES (?, ?, ?, 'running', 1, ?)
+                ON CONFLICT(path) DO UPDATE SET status = 'running', media_id = NULL, code = NULL, seconds = NULL,
+                    attempts = CASE WHEN size = excluded.size AND modified = excluded.modified
+                        AND status IN ('running', 'failed') THEN attempts + 1 ELSE 1 END,
+                    size = excluded.size, modified = excluded.modified, updated_at = excluded.updated_at
                 """, arguments: [path, size, modified, Date().timeIntervalSince1970])
+            return try Int.fetchOne(db, sql: "SELECT attempts FROM inputs WHERE path = ?", arguments: [path]) ?? 1
         }
     }
 
@@ -92,7 +104,8 @@ public final class BatchJournal: Sendable {
 
     private static func entry(_ row: Row) -> Entry {
         Entry(path: row["path"], size: row["size"], modified: row["modified"],
-              status: Status(rawValue: row["status"]) ?? .running, mediaID: row["media_id"], code: row["code"])
+              status: Status(rawValue: row["status"]) ?? .running, mediaID: row["media_id"], code: row["code"],
+              attempts: row["attempts"])
     }
 
     private func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {

@@ -14,12 +14,13 @@ public enum WorkSession {
     private static let sessions = Mutex<[String: String]>([:])
 
     /// This process's session directory under `root`, made (after sweeping dead sessions) the
-    /// first time it is asked for.
-    public static func directory(under root: String) throws(KilnError) -> String {
+    /// first time it is asked for. `adopt` sees each dead session's directory before it is
+    /// removed, to take back what it held (a watcher's claimed inputs).
+    public static func directory(under root: String, adopt: ((String) -> Void)? = nil) throws(KilnError) -> String {
         let result: Result<String, KilnError> = sessions.withLock { sessions in
             if let existing = sessions[root] { return .success(existing) }
             do throws(KilnError) {
-                let directory = try open(under: root)
+                let directory = try open(under: root, adopt: adopt)
                 sessions[root] = directory
                 return .success(directory)
             } catch {
@@ -31,14 +32,14 @@ public enum WorkSession {
 
     /// Sweeps, then makes a session whose lock is held before it has its name: a sweeper sees a
     /// `.lock` only once it is locked.
-    private static func open(under root: String) throws(KilnError) -> String {
+    private static func open(under root: String, adopt: ((String) -> Void)?) throws(KilnError) -> String {
         let directory = root + "/" + UUID().uuidString.lowercased()
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
         }
-        sweep(root, except: directory)
+        sweep(root, except: directory, adopt: adopt)
         let pending = directory + "/.lock-pending"
         let descriptor = Glibc.open(pending, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0, rename(pending, directory + "/.lock") == 0 else {
@@ -52,7 +53,7 @@ public enum WorkSession {
 
     /// Removes every session under `root` whose lock can be taken: its process is gone.
     /// Sessions without a `.lock` yet are being made, and left alone.
-    private static func sweep(_ root: String, except own: String) {
+    private static func sweep(_ root: String, except own: String, adopt: ((String) -> Void)?) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
         for name in names where root + "/" + name != own {
             let lock = root + "/" + name + "/.lock"
@@ -60,6 +61,7 @@ public enum WorkSession {
             guard descriptor >= 0 else { continue }
             defer { close(descriptor) }
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            adopt?(root + "/" + name)
             try? FileManager.default.removeItem(atPath: root + "/" + name)
         }
     }

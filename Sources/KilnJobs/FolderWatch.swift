@@ -1,0 +1,206 @@
+import CKilnOS
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A watched inbox (SPEC §6, `kiln watch`). Files that land in INBOX are taken once they stop
+/// changing (size and time the same across the settle time), claimed by an atomic rename into
+/// this process's work session under `INBOX/.kiln/processing/` (two watchers on one inbox
+/// never both take a file), run through the pipeline, then moved to `INBOX/processed/` or
+/// `INBOX/failed/` (with `NAME.error.json`, the envelope), never over an existing name.
+///
+/// Nothing is lost or done twice across crashes: a dead watcher's claimed files go back to the
+/// inbox when the next watcher starts (its session lock died with it); a file redone after its
+/// item was stored comes back as that item (no rendition is written again); the journal
+/// (`INBOX/.kiln/journal.sqlite`) counts attempts, and a file that keeps failing for Kiln's
+/// fault (or keeps killing the process) is quarantined in `failed/` after `maxAttempts`.
+public final class FolderWatch: Sendable {
+    public struct Options: Sendable {
+        public var ingest: IngestOptions
+        public var jobs: Int
+        /// How long a file's size and time must stay the same before it is taken.
+        public var settle: Duration = .seconds(2)
+        /// Scan every so often instead of inotify (network shares where inotify sees nothing).
+        public var poll: Duration?
+        /// A full scan even with inotify, for what events missed.
+        public var rescan: Duration = .seconds(30)
+        public var maxAttempts = 3
+
+        public init(ingest: IngestOptions, jobs: Int) {
+            self.ingest = ingest
+            self.jobs = max(1, jobs)
+        }
+    }
+
+    /// How one file ended (or `retrying`, when a retryable failure will be tried again).
+    public struct Report: Sendable {
+        public let name: String
+        public let outcome: BatchOutcome
+        public let item: MediaItem?
+        public let error: KilnError?
+        /// Where the original went (`processed/…` or `failed/…`).
+        public let movedTo: String?
+    }
+
+    public let inbox: String
+    let pipeline: Pipeline
+    let journal: BatchJournal
+    let options: Options
+    let session: String
+    private let stopped = Atomic<Bool>(false)
+    private let inFlight = Mutex<Set<String>>([])
+
+    /// Makes the inbox's folders, takes back what dead watchers held, and opens the journal.
+    public init(inbox: String, pipeline: Pipeline, options: Options) throws(KilnError) {
+        let inbox = inbox.hasSuffix("/") && inbox.count > 1 ? String(inbox.dropLast()) : inbox
+        self.inbox = inbox
+        self.pipeline = pipeline
+        self.options = options
+        for folder in ["processed", "failed", ".kiln/processing"] {
+            do {
+                try FileManager.default.createDirectory(atPath: inbox + "/" + folder, withIntermediateDirectories: true)
+            } catch {
+                throw KilnError.storageNotConfigured("cannot create \(inbox)/\(folder): \(error.localizedDescription)")
+            }
+        }
+        journal = try BatchJournal(directory: inbox + "/.kiln")
+        session = try WorkSession.directory(under: inbox + "/.kiln/processing") { dead in
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dead)) ?? [] where name != ".lock" {
+                _ = Self.move(dead + "/" + name, into: inbox, named: name)
+            }
+        }
+    }
+
+    /// Stop taking files; those in flight finish.
+    public func stop() { stopped.store(true, ordering: .releasing) }
+
+    /// Watches until stopped (then drains) or cancelled (then in-flight files go back to the
+    /// inbox to be done by the next run).
+    public func run(report: @escaping @Sendable (Report) -> Void) async throws(KilnError) {
+        let events = options.poll == nil ? try InotifyWatch(directory: inbox) : nil
+        defer { events?.close() }
+        var tracked: [String: (size: Int64, modified: Int64, since: ContinuousClock.Instant)] = [:]
+        var lastScan: ContinuousClock.Instant?
+        let tick = min(options.settle / 4, .milliseconds(250))
+        await withTaskGroup(of: Void.self) { group in
+            while !stopped.load(ordering: .acquiring), !Task.isCancelled {
+                let now = ContinuousClock.now
+                var names: Set<String> = []
+                let (seen, overflowed) = events?.take() ?? ([], false)
+                names.formUnion(seen)
+                if overflowed || lastScan.map({ now - $0 >= (options.poll ?? options.rescan) }) ?? true {
+                    names.formUnion((try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? [])
+                    lastScan = now
+                }
+                for name in names where !SourceWalker.skips(name) && tracked[name] == nil {
+                    tracked[name] = (-1, -1, now)
+                }
+                for (name, last) in tracked {
+                    var info = stat()
+                    guard stat(inbox + "/" + name, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                        tracked[name] = nil  // gone (taken by another watcher) or not a file
+                        continue
+                    }
+                    let (size, modified) = (Int64(info.st_size), SourceWalker.nanoseconds(info.st_mtim))
+                    guard size == last.size, modified == last.modified else {
+                        tracked[name] = (size, modified, now)
+                        continue
+                    }
+                    guard now - last.since >= options.settle, inFlight.withLock({ $0.count }) < options.jobs else { continue }
+                    tracked[name] = nil
+                    guard let claimed = claim(name) else { continue }
+                    inFlight.withLock { _ = $0.insert(name) }
+                    group.addTask {
+                        let outcome = await self.process(claimed, name: name, size: size, modified: modified)
+                        self.inFlight.withLock { _ = $0.remove(name) }
+                        if let outcome { report(outcome) }
+                    }
+                }
+                try? await Task.sleep(for: tick)
+            }
+            await group.waitForAll()
+        }
+    }
+
+    /// Moves the file into this watcher's session; nil when another watcher took it first.
+    private func claim(_ name: String) -> String? {
+        let claimed = session + "/" + name
+        return kiln_rename_noreplace(inbox + "/" + name, claimed) == 0 ? claimed : nil
+    }
+
+    /// Runs one claimed file to its end; nil when it went back to the inbox (cancelled).
+    private func process(_ path: String, name: String, size: Int64, modified: Int64) async -> Report? {
+        do throws(KilnError) {
+            let attempts = try await journal.begin(path: name, size: size, modified: modified)
+            if attempts > options.maxAttempts {
+                let error = KilnError.internalError("\(name) was taken \(attempts - 1) times without ending; it is set aside in failed/")
+                return try await end(path, name: name, status: .failed, error: error)
+            }
+            var options = options.ingest
+            options.progress = nil
+            var lastError: KilnError?
+            for attempt in attempts...self.options.maxAttempts {
+                do throws(KilnError) {
+                    let item = try await pipeline.ingest(path: path, name: name, options: options)
+                    let movedTo = Self.move(path, into: inbox + "/processed", named: name)
+                    try await journal.finish(path: name, status: .done, mediaID: item.id, code: nil, seconds: 0)
+                    return Report(name: name, outcome: item.reused ? .reused : .processed, item: item, error: nil, movedTo: movedTo)
+                } catch {
+                    if error.code == .processing005 {
+                        _ = Self.move(path, into: inbox, named: name)  // stopped: the next run does it
+                        return nil
+                    }
+                    if BatchRun.isInputsFault(error) { return try await end(path, name: name, status: .rejected, error: error) }
+                    lastError = error
+                    // Kiln's fault: tried again after a pause (2, 4, 8 s), then set aside.
+                    if attempt < self.options.maxAttempts {
+                        try? await Task.sleep(for: .seconds(1 << attempt))
+                        _ = try await journal.begin(path: name, size: size, modified: modified)
+                    }
+                }
+            }
+            return try await end(path, name: name, status: .failed, error: lastError ?? .internalError("\(name) failed"))
+        } catch {
+            // The journal failed: leave the file where the next run takes it back.
+            _ = Self.move(path, into: inbox, named: name)
+            return Report(name: name, outcome: .failed, item: nil, error: error, movedTo: nil)
+        }
+    }
+
+    /// Sets the file aside in failed/ with its envelope beside it.
+    private func end(_ path: String, name: String, status: BatchJournal.Status, error: KilnError)
+        async throws(KilnError) -> Report
+    {
+        let movedTo = Self.move(path, into: inbox + "/failed", named: name)
+        if let movedTo, let data = try? Envelope<MediaItem>.failure(error).jsonData() {
+            let temp = inbox + "/failed/.\((movedTo as NSString).lastPathComponent).error.json.tmp"
+            if FileManager.default.createFile(atPath: temp, contents: data) {
+                _ = rename(temp, inbox + "/" + movedTo + ".error.json")
+            }
+        }
+        try await journal.finish(path: name, status: status, mediaID: nil, code: error.code.rawValue, seconds: 0)
+        return Report(name: name, outcome: status == .rejected ? .rejected : .failed, item: nil, error: error, movedTo: movedTo)
+    }
+
+    /// Renames `path` into `folder` as `name`, or `name (2)`, `name (3)`… when taken: never over
+    /// an existing file. Returns the new path relative to the inbox's parent folder name.
+    @discardableResult
+    static func move(_ path: String, into folder: String, named name: String) -> String? {
+        let ext = (name as NSString).pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        for index in 1...1000 {
+            let candidate = index == 1 ? name : "\(stem) (\(index))" + (ext.isEmpty ? "" : "." + ext)
+            if kiln_rename_noreplace(path, folder + "/" + candidate) == 0 {
+                return (folder as NSString).lastPathComponent + "/" + candidate
+            }
+            guard errno == EEXIST else { return nil }
+        }
+        return nil
+    }
+}
