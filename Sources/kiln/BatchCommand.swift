@@ -24,43 +24,19 @@ struct BatchCommand: AsyncParsableCommand {
     @Argument(help: "Directory to walk (recursively; hidden, temporary and partial files are skipped).")
     var source: String
 
-    @Option(name: .long, help: "Output directory.")
-    var out: String
-
-    @Option(name: .long, help: "Inputs processed at once (default: one per core).")
-    var jobs: Int?
-
-    @Option(name: .long, help: "auto, image or video.")
-    var type: DeclaredType = .auto
-
-    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
-    var fit: Fit = .reject
+    @OptionGroup var folder: FolderOptions
 
     @Flag(name: .long, help: "Check every input, write nothing.") var dryRun = false
     @Flag(name: .long, help: "Process every input again, even those a previous run finished.") var force = false
     @Flag(help: "One JSON envelope per input on stdout, even on a terminal.") var json = false
 
-    func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
-        if type == .carousel { throw ValidationError("a batch takes each file on its own: --type auto, image or video") }
-    }
-
     /// The run, over the inputs found, with the pipeline and journal it needs.
     private func prepare() async throws(KilnError) -> BatchRun {
-        var configuration = try settings.configuration()
-        configuration.outDirectory = out
-        if settings.data == nil, ProcessInfo.processInfo.environment["KILN_DATA"] == nil {
-            configuration.dataDirectory = out + "/.kiln"
-        }
-        let jobs = jobs ?? ExecutionLimits.cores
-        configuration.jobs = jobs
-        configuration.queueDepth = jobs
+        let (configuration, ingest) = try folder.configuration(settings)
         let pipeline = try await configuration.makePipeline()
         let inputs = try SourceWalker(root: source).files()
-        let journal = dryRun ? nil : try BatchJournal(directory: out + "/.kiln")
-        var options = BatchRun.Options(ingest: configuration.ingestOptions, jobs: jobs)
-        options.ingest.type = type
-        options.ingest.fit = fit
+        let journal = dryRun ? nil : try BatchJournal(directory: folder.out + "/.kiln")
+        var options = BatchRun.Options(ingest: ingest, jobs: configuration.jobs ?? ExecutionLimits.cores)
         options.dryRun = dryRun
         options.force = force
         return BatchRun(inputs: inputs, pipeline: pipeline, journal: journal, options: options)
@@ -101,7 +77,7 @@ struct BatchCommand: AsyncParsableCommand {
         progress.finish()
         for line in summary.text { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if !dryRun, let data = try? Envelope.success(summary).jsonData() {
-            _ = FileManager.default.createFile(atPath: out + "/report.json", contents: data)
+            _ = FileManager.default.createFile(atPath: folder.out + "/report.json", contents: data)
         }
         if let failure {
             FileHandle.standardError.write(Data("kiln batch: \(Output.describe(failure))\n".utf8))

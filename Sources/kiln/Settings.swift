@@ -43,6 +43,51 @@ struct PipelineSettings: ParsableArguments {
         if let memoryBudget { configuration.jobMemoryBudget = Int64(memoryBudget) << 20 }
         return configuration
     }
+
+    /// For `batch` and `watch`: renditions in `out` (local storage), temp files and the engine's
+    /// data in `out/.kiln` unless --data or KILN_DATA says otherwise, `jobs` at once (default one
+    /// per core) with as many waiting, so the front end never meets PROCESSING_004.
+    func configuration(out: String, jobs: Int?) throws(KilnError) -> KilnConfiguration {
+        var configuration = try configuration()
+        configuration.outDirectory = out
+        if data == nil, ProcessInfo.processInfo.environment["KILN_DATA"] == nil {
+            configuration.dataDirectory = out + "/.kiln"
+        }
+        configuration.jobs = jobs ?? ExecutionLimits.cores
+        configuration.queueDepth = configuration.jobs
+        return configuration
+    }
+}
+
+/// The options `batch` and `watch` share: where renditions go, how many files at once, and how
+/// each file is taken (on its own: never a carousel).
+struct FolderOptions: ParsableArguments {
+    @Option(name: .long, help: "Output directory.")
+    var out: String
+
+    @Option(name: .long, help: "Files processed at once (default: one per core).")
+    var jobs: Int?
+
+    @Option(name: .long, help: "auto, image or video.")
+    var type: DeclaredType = .auto
+
+    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
+    var fit: Fit = .reject
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+        if type == .carousel { throw ValidationError("each file is taken on its own: --type auto, image or video") }
+    }
+
+    /// The configuration (see `PipelineSettings.configuration(out:jobs:)`) and the ingest
+    /// options with --type and --fit.
+    func configuration(_ settings: PipelineSettings) throws(KilnError) -> (KilnConfiguration, IngestOptions) {
+        let configuration = try settings.configuration(out: out, jobs: jobs)
+        var options = configuration.ingestOptions
+        options.type = type
+        options.fit = fit
+        return (configuration, options)
+    }
 }
 
 extension KilnConfiguration.Storage: ExpressibleByArgument {}

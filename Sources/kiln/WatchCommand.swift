@@ -20,11 +20,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Argument(help: "The folder to watch.")
     var inbox: String
 
-    @Option(name: .long, help: "Output directory.")
-    var out: String
-
-    @Option(name: .long, help: "Files processed at once (default: one per core).")
-    var jobs: Int?
+    @OptionGroup var folder: FolderOptions
 
     @Option(name: .long, help: "Seconds a file must stay unchanged before it is taken (default: 2).")
     var settle: Double = 2
@@ -32,31 +28,14 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Scan every SECONDS instead of using inotify (network shares).")
     var poll: Double?
 
-    @Option(name: .long, help: "auto, image or video.")
-    var type: DeclaredType = .auto
-
-    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
-    var fit: Fit = .reject
-
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
         if !(settle >= 0) || poll.map({ !($0 > 0) }) == true { throw ValidationError("--settle and --poll take seconds") }
-        if type == .carousel { throw ValidationError("a watched folder takes each file on its own") }
     }
 
     private func prepare() async throws(KilnError) -> FolderWatch {
-        var configuration = try settings.configuration()
-        configuration.outDirectory = out
-        if settings.data == nil, ProcessInfo.processInfo.environment["KILN_DATA"] == nil {
-            configuration.dataDirectory = out + "/.kiln"
-        }
-        let jobs = jobs ?? ExecutionLimits.cores
-        configuration.jobs = jobs
-        configuration.queueDepth = jobs
+        let (configuration, ingest) = try folder.configuration(settings)
         let pipeline = try await configuration.makePipeline()
-        var options = FolderWatch.Options(ingest: configuration.ingestOptions, jobs: jobs)
-        options.ingest.type = type
-        options.ingest.fit = fit
+        var options = FolderWatch.Options(ingest: ingest, jobs: configuration.jobs ?? ExecutionLimits.cores)
         options.settle = .milliseconds(Int64(settle * 1000))
         options.poll = poll.map { .milliseconds(Int64($0 * 1000)) }
         return try FolderWatch(inbox: inbox, pipeline: pipeline, options: options)
