@@ -144,6 +144,23 @@ import Glibc
         #expect(skipped.count == lines.count, "everything the interrupted run reported is skipped now")
     }
 
+    @Test func badInputsEndWithTheirCodesAndNeverStopTheRun() async throws {
+        let out = Fixtures.scratchDirectory("kiln-batch-bad")
+        defer { Fixtures.cleanUp(out) }
+        let (status, lines) = try await Self.run([Fixtures.sample("bad"), "--out", out, "--json"])
+        #expect(status == 0, "rejections are the inputs' fault, not Kiln's")
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixtures.sample("bad")).filter { !$0.hasPrefix(".") }
+        #expect(lines.count == files.count)
+        var codes: [String: String] = [:]
+        for line in lines {
+            let input = (line["data"] as? [String: Any])?["input"] as? String ?? ""
+            codes[input] = (line["error"] as? [String: Any])?["code"] as? String ?? "none"
+        }
+        #expect(codes["empty.jpg"] == "FILE_001" && codes["text.txt"] == "FILE_003" && codes["image.svg"] == "FILE_003")
+        #expect(codes["corrupt.jpg"] == "FILE_005" && codes["truncated.png"] == "FILE_005" && codes["bomb.png"] == "MEDIA_003")
+        #expect(codes["slow-81mp.png"] == "none", "a big but valid image is processed")
+    }
+
     @Test func dryRunChecksAndWritesNothing() async throws {
         let (source, good, bad) = try Self.source(3)
         let out = Fixtures.scratchDirectory("kiln-batch-dry")

@@ -123,6 +123,24 @@ import Glibc
         #expect(Fixtures.files(under: out + "/.staging").isEmpty)
     }
 
+    @Test func twoWatchersOnOneInboxNeverBothTakeAFile() async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-two")
+        let out = Fixtures.scratchDirectory("kiln-watch-two")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
+        let first = try Watcher(inbox, out: out, settle: "0.1")
+        let second = try Watcher(inbox, out: out, settle: "0.1")
+        try Self.drop(30, from: 0, into: inbox)
+        let processed = inbox + "/processed"
+        try await Watcher.until { Self.names(processed).count >= 30 }
+        #expect(try await first.stop(SIGTERM) == 0)
+        #expect(try await second.stop(SIGTERM) == 0)
+        // Each file once: a file taken by both would be here twice ("name (2).jpg") or failed.
+        #expect(Self.names(processed) == (0..<30).map { "photo-\($0).jpg" }.sorted())
+        #expect(first.count + second.count == 30, "one line per file, from one watcher or the other")
+        #expect(Self.names(inbox + "/failed").isEmpty)
+    }
+
     @Test func aFileWrittenInPiecesIsTakenOnlyWhenWhole() async throws {
         let inbox = Fixtures.scratchDirectory("kiln-inbox-slow")
         let out = Fixtures.scratchDirectory("kiln-watch-slow")
