@@ -46,6 +46,8 @@ public final class FolderWatch: Sendable {
         public let error: KilnError?
         /// Where the original went (`processed/…` or `failed/…`).
         public let movedTo: String?
+        /// From its claim to its end.
+        public var seconds: Double = 0
     }
 
     public let inbox: String
@@ -117,9 +119,13 @@ public final class FolderWatch: Sendable {
                     guard let claimed = claim(name) else { continue }
                     inFlight.withLock { _ = $0.insert(name) }
                     group.addTask {
+                        let start = ContinuousClock.now
                         let outcome = await self.process(claimed, name: name, size: size, modified: modified)
                         self.inFlight.withLock { _ = $0.remove(name) }
-                        if let outcome { report(outcome) }
+                        if var outcome {
+                            outcome.seconds = JobControl.seconds(ContinuousClock.now - start)
+                            report(outcome)
+                        }
                     }
                 }
                 try? await Task.sleep(for: tick)

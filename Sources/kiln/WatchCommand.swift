@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import KilnJobs
 import KilnPipeline
+import KilnServer
 
 /// `kiln watch`: processes files as they land in a folder (SPEC §6).
 struct WatchCommand: AsyncParsableCommand {
@@ -28,6 +29,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Scan every SECONDS instead of using inotify (network shares).")
     var poll: Double?
 
+    @Option(name: .long, help: "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.")
+    var metricsPort: Int?
+
     func validate() throws {
         if !(settle >= 0) || poll.map({ !($0 > 0) }) == true { throw ValidationError("--settle and --poll take seconds") }
     }
@@ -49,8 +53,13 @@ struct WatchCommand: AsyncParsableCommand {
             Output.printJSON(Envelope<MediaItem>.failure(error))
             throw ExitCode(1)
         }
+        let metrics = ServerMetrics()
+        let endpoint = metricsPort.map { port in Task { try await MetricsEndpoint(port: port, metrics: metrics).run() } }
+        defer { endpoint?.cancel() }
         let work = Task {
             try await watch.run { report in
+                metrics.fileEnded(outcome: report.outcome.rawValue, code: report.error?.code.rawValue,
+                                  duration: .milliseconds(Int64(report.seconds * 1000)))
                 let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item)
                 let envelope = report.error.map { Envelope.failure($0, data: line) } ?? .success(line)
                 if let data = try? envelope.jsonLine() { FileHandle.standardOutput.write(data + Data("\n".utf8)) }

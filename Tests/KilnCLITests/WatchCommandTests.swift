@@ -16,9 +16,10 @@ import Glibc
         let process = Process()
         private let lines = Mutex(0)
 
-        init(_ inbox: String, out: String, settle: String = "0.2") throws {
+        init(_ inbox: String, out: String, settle: String = "0.2", metricsPort: Int? = nil) throws {
             process.executableURL = URL(fileURLWithPath: BatchCommandTests.binary)
             process.arguments = ["watch", inbox, "--out", out, "--settle", settle, "--jobs", "2"]
+                + (metricsPort.map { ["--metrics-port", String($0)] } ?? [])
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
@@ -63,6 +64,23 @@ import Glibc
             try Data(bytes).write(to: URL(fileURLWithPath: path + ".part"))
             guard rename(path + ".part", path) == 0 else { throw Tool.Failure(description: "rename failed") }
         }
+    }
+
+    /// A loopback port free a moment ago.
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw Tool.Failure(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func names(_ folder: String) -> [String] {
@@ -146,7 +164,8 @@ import Glibc
         let out = Fixtures.scratchDirectory("kiln-watch-slow")
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
-        let watcher = try Watcher(inbox, out: out, settle: "1")
+        let port = try Self.freePort()
+        let watcher = try Watcher(inbox, out: out, settle: "1", metricsPort: port)
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("panorama.jpg")))
         // Three pieces, 0.5 s apart (a slow network copy), straight under the final name.
         try await Tool.detached {
@@ -160,6 +179,13 @@ import Glibc
         }
         try await Watcher.until { Self.names(inbox + "/processed") == ["slow.jpg"] || !Self.names(inbox + "/failed").isEmpty }
         #expect(Self.names(inbox + "/failed").isEmpty, "taken half-written")
+        // Prometheus at --metrics-port counts it.
+        let metrics = try await Tool.detached { () throws -> String in
+            let connection = try RawConnection(port: port)
+            connection.send(Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            return connection.receive()
+        }
+        #expect(metrics.contains("kiln_files_total{outcome=\"processed\"} 1"), "\(metrics.suffix(1_000))")
         #expect(try await watcher.stop(SIGTERM) == 0)
     }
 }

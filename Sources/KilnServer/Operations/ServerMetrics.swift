@@ -5,12 +5,13 @@ import NIOCore
 import Prometheus
 
 /// The server's metrics, through swift-metrics into its own Prometheus registry (one per
-/// server, so tests can run several in one process without a global bootstrap).
-final class ServerMetrics: Sendable {
+/// server, so tests can run several in one process without a global bootstrap). `kiln watch`
+/// uses it too, served by `MetricsEndpoint`.
+public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
 
-    init() {
+    public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
         let seconds: [Duration] = [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250),
                                    .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
@@ -53,8 +54,15 @@ final class ServerMetrics: Sendable {
         }
     }
 
+    /// A file a watched folder (or batch) finished: counted by outcome and code, timed.
+    public func fileEnded(outcome: String, code: String?, duration: Duration) {
+        Counter(label: "kiln_files_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+        Timer(label: "kiln_file_duration_seconds", factory: factory).recordInterval(duration)
+        if let code { Counter(label: "kiln_errors_total", dimensions: [("code", code)], factory: factory).increment() }
+    }
+
     /// The Prometheus text form.
-    func render() -> [UInt8] {
+    public func render() -> [UInt8] {
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)
         return bytes

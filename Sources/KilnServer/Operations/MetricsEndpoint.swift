@@ -1,0 +1,31 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `GET /metrics` alone on a port of its own, for a front end without the API
+/// (`kiln watch --metrics-port`). Runs until cancelled.
+public struct MetricsEndpoint: Sendable {
+    let host: String
+    let port: Int
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    public init(host: String = "127.0.0.1", port: Int, metrics: ServerMetrics, logger: Logger = Logger(label: "kiln")) {
+        self.host = host
+        self.port = port
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let router = Router()
+        let metrics = metrics
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "kiln"),
+                              logger: logger)
+        try await app.run()
+    }
+}
