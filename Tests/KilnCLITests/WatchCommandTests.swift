@@ -16,10 +16,10 @@ import Glibc
         let process = Process()
         private let lines = Mutex(0)
 
-        init(_ inbox: String, out: String, settle: String = "0.2", metricsPort: Int? = nil) throws {
+        init(_ inbox: String, out: String, settle: String = "0.2", metricsPort: Int? = nil, extra: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: BatchCommandTests.binary)
             process.arguments = ["watch", inbox, "--out", out, "--settle", settle, "--jobs", "2"]
-                + (metricsPort.map { ["--metrics-port", String($0)] } ?? [])
+                + (metricsPort.map { ["--metrics-port", String($0)] } ?? []) + extra
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
@@ -157,6 +157,25 @@ import Glibc
         #expect(Self.names(processed) == (0..<30).map { "photo-\($0).jpg" }.sorted())
         #expect(first.count + second.count == 30, "one line per file, from one watcher or the other")
         #expect(Self.names(inbox + "/failed").isEmpty)
+    }
+
+    @Test func kilnsOwnFailuresAreRetriedThenSetAside() async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-retry")
+        let out = Fixtures.scratchDirectory("kiln-watch-retry")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
+        // A deadline nothing can meet: PROCESSING_003 every time, which is Kiln's fault, not the file's.
+        let watcher = try Watcher(inbox, out: out, extra: ["--timeout", "0.001"])
+        try Self.drop(1, from: 0, into: inbox)
+        let started = ContinuousClock.now
+        try await Watcher.until { Self.names(inbox + "/failed").count == 2 }
+        // Tried three times, 2 s then 4 s apart, before it was set aside.
+        #expect(ContinuousClock.now - started >= .seconds(6))
+        let envelope = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: inbox + "/failed/photo-0.jpg.error.json"))) as? [String: Any]
+        #expect((envelope?["error"] as? [String: Any])?["code"] as? String == "PROCESSING_003")
+        #expect(Self.names(inbox + "/processed").isEmpty)
+        #expect(try await watcher.stop(SIGTERM) == 0)
     }
 
     @Test func aFileWrittenInPiecesIsTakenOnlyWhenWhole() async throws {
