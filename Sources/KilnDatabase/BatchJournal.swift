@@ -65,13 +65,13 @@ public final class BatchJournal: Sendable {
     }
 
     public func entry(_ path: String) async throws(KilnError) -> Entry? {
-        try await read { db in
+        try await pool.reading { db in
             try Row.fetchOne(db, sql: "SELECT * FROM inputs WHERE path = ?", arguments: [path]).map(Self.entry)
         }
     }
 
     public func entries() async throws(KilnError) -> [Entry] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM inputs ORDER BY path").map(Self.entry) }
+        try await pool.reading { db in try Row.fetchAll(db, sql: "SELECT * FROM inputs ORDER BY path").map(Self.entry) }
     }
 
     /// Records that a run took the input (before any work on it); the attempts count goes on
@@ -79,7 +79,7 @@ public final class BatchJournal: Sendable {
     /// attempts so far.
     @discardableResult
     public func begin(path: String, size: Int64, modified: Int64) async throws(KilnError) -> Int {
-        try await write { db in
+        try await pool.writing { db in
             try db.execute(sql: """
                 INSERT INTO inputs (path, size, modified, status, attempts, updated_at) VALUES (?, ?, ?, 'running', 1, ?)
                 ON CONFLICT(path) DO UPDATE SET status = 'running', media_id = NULL, code = NULL, seconds = NULL,
@@ -95,7 +95,7 @@ public final class BatchJournal: Sendable {
     public func finish(path: String, status: Status, mediaID: String?, code: String?, seconds: Double)
         async throws(KilnError)
     {
-        try await write { db in
+        try await pool.writing { db in
             try db.execute(sql: """
                 UPDATE inputs SET status = ?, media_id = ?, code = ?, seconds = ?, updated_at = ? WHERE path = ?
                 """, arguments: [status.rawValue, mediaID, code, seconds, Date().timeIntervalSince1970, path])
@@ -106,13 +106,5 @@ public final class BatchJournal: Sendable {
         Entry(path: row["path"], size: row["size"], modified: row["modified"],
               status: Status(rawValue: row["status"]) ?? .running, mediaID: row["media_id"], code: row["code"],
               attempts: row["attempts"])
-    }
-
-    private func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
-        do { return try await pool.read(work) } catch { throw KilnDatabase.failure(error) }
-    }
-
-    private func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
-        do { return try await pool.write(work) } catch { throw KilnDatabase.failure(error) }
     }
 }

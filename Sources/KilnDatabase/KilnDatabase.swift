@@ -34,16 +34,11 @@ public final class KilnDatabase: Sendable {
     }
 
     func read<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
-        do { return try await pool.read(work) } catch { throw Self.failure(error) }
+        try await pool.reading(work)
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
-        do { return try await pool.write(work) } catch let error as KilnError { throw error } catch { throw Self.failure(error) }
-    }
-
-    static func failure(_ error: any Error) -> KilnError {
-        if let error = error as? KilnError { return error }
-        return KilnError.storageUnavailable("the database failed: \(error)")
+        try await pool.writing(work)
     }
 
     private static var migrator: DatabaseMigrator {
@@ -97,5 +92,22 @@ public final class KilnDatabase: Sendable {
             }
         }
         return migrator
+    }
+}
+
+extension DatabasePool {
+    /// A read whose failure is FILE_006 (a KilnError thrown inside passes through).
+    func reading<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await read(work) } catch { throw Self.failure(error) }
+    }
+
+    /// A write whose failure is FILE_006 (a KilnError thrown inside passes through).
+    func writing<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
+        do { return try await write(work) } catch { throw Self.failure(error) }
+    }
+
+    private static func failure(_ error: any Error) -> KilnError {
+        if let error = error as? KilnError { return error }
+        return KilnError.storageUnavailable("the database failed: \(error)")
     }
 }
