@@ -35,33 +35,29 @@ public final class BatchJournal: Sendable {
 
     public init(directory: String) throws(KilnError) {
         path = directory + "/journal.sqlite"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1") { db in
-                try db.create(table: "inputs") { table in
-                    table.column("path", .text).primaryKey()
-                    table.column("size", .integer).notNull()
-                    table.column("modified", .integer).notNull()
-                    table.column("status", .text).notNull()
-                    table.column("media_id", .text)
-                    table.column("code", .text)
-                    table.column("seconds", .double)
-                    table.column("updated_at", .double).notNull()
-                }
+        pool = try DatabasePool.opening(path, migrator: Self.migrator)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "inputs") { table in
+                table.column("path", .text).primaryKey()
+                table.column("size", .integer).notNull()
+                table.column("modified", .integer).notNull()
+                table.column("status", .text).notNull()
+                table.column("media_id", .text)
+                table.column("code", .text)
+                table.column("seconds", .double)
+                table.column("updated_at", .double).notNull()
             }
-            // How many times an input was taken: a watcher quarantines one that keeps failing
-            // (or keeps killing the process).
-            migrator.registerMigration("v2") { db in
-                try db.alter(table: "inputs") { table in table.add(column: "attempts", .integer).notNull().defaults(to: 0) }
-            }
-            try migrator.migrate(pool)
-        } catch {
-            throw KilnError.storageUnavailable("cannot open the batch journal \(path): \(error)")
         }
+        // How many times an input was taken: a watcher quarantines one that keeps failing
+        // (or keeps killing the process).
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "inputs") { table in table.add(column: "attempts", .integer).notNull().defaults(to: 0) }
+        }
+        return migrator
     }
 
     public func entry(_ path: String) async throws(KilnError) -> Entry? {

@@ -16,16 +16,7 @@ public final class KilnDatabase: Sendable {
     /// Opens (creating if needed) the database in `directory` and brings its schema up to date.
     public init(directory: String) throws(KilnError) {
         path = directory + "/" + Self.fileName
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(Self.busyTimeout)
-            configuration.label = "kiln"
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
-        } catch {
-            throw KilnError.storageUnavailable("cannot open the database \(path): \(error)")
-        }
+        pool = try DatabasePool.opening(path, migrator: Self.migrator)
     }
 
     /// Whether the database answers (for readiness).
@@ -96,6 +87,23 @@ public final class KilnDatabase: Sendable {
 }
 
 extension DatabasePool {
+    /// Opens (creating its directory and file if needed) a WAL database whose writers wait
+    /// for one another, and brings its schema up to date; FILE_006 when it cannot.
+    static func opening(_ path: String, migrator: DatabaseMigrator) throws(KilnError) -> DatabasePool {
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(KilnDatabase.busyTimeout)
+            configuration.label = "kiln"
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try migrator.migrate(pool)
+            return pool
+        } catch {
+            throw KilnError.storageUnavailable("cannot open the database \(path): \(error)")
+        }
+    }
+
     /// A read whose failure is FILE_006 (a KilnError thrown inside passes through).
     func reading<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(KilnError) -> T {
         do { return try await read(work) } catch { throw Self.failure(error) }
