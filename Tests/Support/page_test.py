@@ -27,8 +27,9 @@ try:
     key_field.send_keys(key)
     # The page loads the presets when the key changes.
     driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", key_field)
-    WebDriverWait(driver, 20).until(
-        lambda d: preset in [o.text for o in d.find_elements(By.CSS_SELECTOR, "#preset option")])
+    # Read in one script: the page replaces the options as they load (elements go stale).
+    WebDriverWait(driver, 20).until(lambda d: preset in d.execute_script(
+        "return Array.from(document.querySelectorAll('#preset option')).map(o => o.textContent)"))
     Select(driver.find_element(By.ID, "preset")).select_by_visible_text(preset)
     driver.find_element(By.ID, "files").send_keys("\n".join(files))
     driver.find_element(By.ID, "send").click()
