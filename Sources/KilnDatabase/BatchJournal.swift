@@ -87,6 +87,15 @@ public final class BatchJournal: Sendable {
         }
     }
 
+    /// Takes back the attempt of an input that was stopped (shutdown), not failed: it does not
+    /// count toward setting the input aside.
+    public func giveBack(path: String) async throws(KilnError) {
+        try await pool.writing { db in
+            try db.execute(sql: "UPDATE inputs SET status = 'failed', attempts = MAX(0, attempts - 1) WHERE path = ?",
+                           arguments: [path])
+        }
+    }
+
     /// Records how the input ended.
     public func finish(path: String, status: Status, mediaID: String?, code: String?, seconds: Double)
         async throws(KilnError)

@@ -159,7 +159,9 @@ public final class FolderWatch: Sendable {
                     return Report(name: name, outcome: item.reused ? .reused : .processed, item: item, error: nil, movedTo: movedTo)
                 } catch {
                     if error.code == .processing005 {
-                        _ = Self.move(path, into: inbox, named: name)  // stopped: the next run does it
+                        // Stopped, not failed: the next run does it, and this take does not count.
+                        try? await journal.giveBack(path: name)
+                        _ = Self.move(path, into: inbox, named: name)
                         return nil
                     }
                     if BatchRun.isInputsFault(error) { return try await end(path, name: name, status: .rejected, error: error) }
@@ -179,16 +181,25 @@ public final class FolderWatch: Sendable {
         }
     }
 
-    /// Sets the file aside in failed/ with its envelope beside it.
+    /// Sets the file aside in failed/ with its envelope beside it. The envelope is written
+    /// first: a crash between the two leaves an envelope without its file (the file goes back
+    /// to the inbox, and the envelope is replaced when it comes here again), never a failed
+    /// file without its envelope.
     private func end(_ path: String, name: String, status: BatchJournal.Status, error: KilnError)
         async throws(KilnError) -> Report
     {
-        let movedTo = Self.move(path, into: inbox + "/failed", named: name)
-        if let movedTo, let data = try? Envelope<MediaItem>.failure(error).jsonData() {
-            let temp = inbox + "/failed/.\((movedTo as NSString).lastPathComponent).error.json.tmp"
-            if FileManager.default.createFile(atPath: temp, contents: data) {
-                _ = rename(temp, inbox + "/" + movedTo + ".error.json")
+        let failed = inbox + "/failed"
+        let envelope = (try? Envelope<MediaItem>.failure(error).jsonData()) ?? Data()
+        var movedTo: String?
+        for candidate in Self.candidates(name) where access(failed + "/" + candidate, F_OK) != 0 {
+            let temp = failed + "/.\(candidate).error.json.tmp"
+            guard FileManager.default.createFile(atPath: temp, contents: envelope),
+                  rename(temp, failed + "/" + candidate + ".error.json") == 0 else { break }
+            if kiln_rename_noreplace(path, failed + "/" + candidate) == 0 {
+                movedTo = "failed/" + candidate
+                break
             }
+            guard errno == EEXIST else { break }
         }
         try await journal.finish(path: name, status: status, mediaID: nil, code: error.code.rawValue, seconds: 0)
         return Report(name: name, outcome: status == .rejected ? .rejected : .failed, item: nil, error: error, movedTo: movedTo)
@@ -198,15 +209,19 @@ public final class FolderWatch: Sendable {
     /// an existing file. Returns the new path relative to the inbox's parent folder name.
     @discardableResult
     static func move(_ path: String, into folder: String, named name: String) -> String? {
-        let ext = (name as NSString).pathExtension
-        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
-        for index in 1...1000 {
-            let candidate = index == 1 ? name : "\(stem) (\(index))" + (ext.isEmpty ? "" : "." + ext)
+        for candidate in candidates(name) {
             if kiln_rename_noreplace(path, folder + "/" + candidate) == 0 {
                 return (folder as NSString).lastPathComponent + "/" + candidate
             }
             guard errno == EEXIST else { return nil }
         }
         return nil
+    }
+
+    /// `name`, then `name (2)`, `name (3)`… (the extension kept last).
+    static func candidates(_ name: String) -> [String] {
+        let ext = (name as NSString).pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        return (1...1000).map { $0 == 1 ? name : "\(stem) (\($0))" + (ext.isEmpty ? "" : "." + ext) }
     }
 }

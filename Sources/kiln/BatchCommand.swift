@@ -57,9 +57,7 @@ struct BatchCommand: AsyncParsableCommand {
                                      bar: !lines && isatty(STDERR_FILENO) != 0)
         let report: @Sendable (BatchItemReport) -> Void = { report in
             progress.add(report)
-            if lines, let data = try? BatchLine.envelope(report).jsonLine() {
-                FileHandle.standardOutput.write(data + Data("\n".utf8))
-            }
+            if lines { Output.printLine(BatchLine.envelope(report)) }
         }
         let work = Task { try await batch.run(report: report) }
         // The first SIGINT/SIGTERM stops taking inputs and lets those in flight finish; a second

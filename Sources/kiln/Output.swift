@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import Synchronization
 
 /// Printing envelopes and mapping outcomes to exit codes: the CLI's edge.
 enum Output {
@@ -15,6 +16,15 @@ enum Output {
         } catch {
             FileHandle.standardError.write(Data("kiln: cannot encode the result: \(error)\n".utf8))
         }
+    }
+
+    private static let lines = Mutex(())
+
+    /// One envelope as one JSON line on stdout. Inputs end on several tasks at once, and a pipe
+    /// keeps writes whole only up to 4 KiB: lines are written one at a time.
+    static func printLine<T: Encodable & Sendable>(_ envelope: Envelope<T>) {
+        guard let data = try? envelope.jsonLine() else { return }
+        lines.withLock { _ in FileHandle.standardOutput.write(data + Data("\n".utf8)) }
     }
 
     static func line(_ text: String) {

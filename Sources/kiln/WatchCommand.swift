@@ -62,7 +62,7 @@ struct WatchCommand: AsyncParsableCommand {
                                   duration: .milliseconds(Int64(report.seconds * 1000)))
                 let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item)
                 let envelope = report.error.map { Envelope.failure($0, data: line) } ?? .success(line)
-                if let data = try? envelope.jsonLine() { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
+                Output.printLine(envelope)
             }
         }
         let signals = BatchCommand.trap([SIGINT, SIGTERM]) { count in

@@ -117,8 +117,9 @@ import Glibc
         let good = 50
         let last = try Watcher(inbox, out: out)
         let processed = inbox + "/processed", failed = inbox + "/failed"
+        let originals: @Sendable () -> [String] = { Self.names(processed) + Self.names(failed).filter { !$0.hasSuffix(".error.json") } }
         do {
-            try await Watcher.until { Self.names(processed).count == good && Self.names(failed).count == 4 }
+            try await Watcher.until { originals().count == good + 2 }
         } catch {
             Issue.record("""
                 not all ended: processed \(Self.names(processed)), failed \(Self.names(failed)), inbox \(Self.names(inbox)), \
@@ -128,15 +129,23 @@ import Glibc
         }
         #expect(try await last.stop(SIGTERM) == 0)
 
-        // Each file once, under its own name (a second copy would be "name (2).jpg").
-        #expect(Self.names(processed) == (0..<good).map { "photo-\($0).jpg" }.sorted())
-        #expect(Self.names(failed) == ["corrupt.jpg", "corrupt.jpg.error.json", "notes.txt", "notes.txt.error.json"])
-        let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: failed + "/corrupt.jpg.error.json"))) as? [String: Any]
-        #expect((envelope?["error"] as? [String: Any])?["code"] as? String == "FILE_005")
+        // Each file once, under its own name (a second copy would be "name (2).jpg"). A good file
+        // that was in flight at every kill may be set aside as a crash suspect (API_005, after
+        // its 4th take): it ended too, once, with its envelope.
+        #expect(originals().sorted() == ((0..<good).map { "photo-\($0).jpg" } + ["corrupt.jpg", "notes.txt"]).sorted())
+        func code(_ name: String) throws -> String? {
+            let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: failed + "/\(name).error.json")))
+            return ((envelope as? [String: Any])?["error"] as? [String: Any])?["code"] as? String
+        }
+        #expect(try code("corrupt.jpg") == "FILE_005" && code("notes.txt") == "FILE_003")
+        let setAside = Self.names(failed).filter { $0.hasPrefix("photo-") && !$0.hasSuffix(".error.json") }
+        for name in setAside { #expect(try code(name) == "API_005") }
+        #expect(setAside.count <= 1, "\(setAside)")
         // Nothing left in the inbox or in limbo; one item per file; no rendition rewritten.
         #expect(Self.names(inbox) == ["failed", "processed"])
         #expect(Fixtures.files(under: inbox + "/.kiln/processing").isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.count == 64 }.count == good)
+        let items = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.count == 64 }.count
+        #expect(items >= Self.names(processed).count && items <= good)
         for (path, identity) in seen { #expect(BatchCommandTests.renditions(out)[path] == identity, "\(path) was rewritten") }
         #expect(Fixtures.files(under: out + "/.staging").isEmpty)
     }
