@@ -4,6 +4,7 @@ import KilnCore
 import KilnJobs
 import KilnPipeline
 import KilnServer
+import Synchronization
 
 /// `kiln watch`: processes files as they land in a folder (SPEC §6).
 struct WatchCommand: AsyncParsableCommand {
@@ -54,7 +55,20 @@ struct WatchCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let metrics = ServerMetrics()
-        let endpoint = metricsPort.map { port in Task { try await MetricsEndpoint(port: port, metrics: metrics).run() } }
+        // A metrics port that cannot be served (taken, not allowed) stops the watch: an operator
+        // asked for it, so running blind would hide the problem.
+        let metricsFailed = Flag()
+        let endpoint = metricsPort.map { port in
+            Task {
+                do {
+                    try await MetricsEndpoint(port: port, metrics: metrics).run()
+                } catch where !Task.isCancelled {
+                    FileHandle.standardError.write(Data("kiln watch: cannot serve metrics on port \(port): \(error)\n".utf8))
+                    metricsFailed.set()
+                    watch.stop()
+                }
+            }
+        }
         defer { endpoint?.cancel() }
         let work = Task {
             try await watch.run { report in
@@ -73,6 +87,13 @@ struct WatchCommand: AsyncParsableCommand {
             Output.printJSON(Envelope<MediaItem>.failure(error as? KilnError ?? .internalError("\(error)")))
             throw ExitCode(1)
         }
+        if metricsFailed.isSet { throw ExitCode(1) }
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
     }
 }
 
