@@ -89,18 +89,26 @@ public final class KilnDatabase: Sendable {
 extension DatabasePool {
     /// Opens (creating its directory and file if needed) a WAL database whose writers wait
     /// for one another, and brings its schema up to date; FILE_006 when it cannot.
+    /// Two processes opening a new file at once race to switch it to WAL, and the loser is
+    /// told "database is locked" without the busy handler: that open is retried (bounded).
     static func opening(_ path: String, migrator: DatabaseMigrator) throws(KilnError) -> DatabasePool {
-        do {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(KilnDatabase.busyTimeout)
-            configuration.label = "kiln"
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            try migrator.migrate(pool)
-            return pool
-        } catch {
-            throw KilnError.storageUnavailable("cannot open the database \(path): \(error)")
+        var attempt = 0
+        while true {
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(KilnDatabase.busyTimeout)
+                configuration.label = "kiln"
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try migrator.migrate(pool)
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 50 {
+                attempt += 1
+                usleep(UInt32(20_000 + Int.random(in: 0..<30_000)))
+            } catch {
+                throw KilnError.storageUnavailable("cannot open the database \(path): \(error)")
+            }
         }
     }
 
