@@ -13,11 +13,7 @@ import Testing
     /// Polls a job until it ends.
     static func finished(_ server: TestServer, _ reply: Reply) async throws -> [String: Any] {
         let id = try #require((reply.data["job"] as? [String: Any])?["id"] as? String, "\(reply.json)")
-        var polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
-            polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        }
-        return polled.data
+        return try await server.finishedJob(id).data
     }
 
     static func code(_ job: [String: Any]) -> String? { (job["error"] as? [String: Any])?["code"] as? String }
@@ -120,10 +116,7 @@ extension CodesOverHTTPTests {
         defer { Task { await server.stop() } }
         let queue = SQLiteJobQueue(server.server.database)
         let job = try await queue.enqueue(NewJob(kind: "media", payload: Data("not a payload".utf8)))
-        var polled = try await server.request(.GET, "/v1/jobs/\(job.id)?wait=true", key: server.readKey)
-        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
-            polled = try await server.request(.GET, "/v1/jobs/\(job.id)?wait=true", key: server.readKey)
-        }
+        let polled = try await server.finishedJob(job.id)
         let error = try #require(polled.data["error"] as? [String: Any], "\(polled.json)")
         #expect(polled.data["status"] as? String == "failed" && error["code"] as? String == "API_005")
         #expect(!(error["message"] as? String ?? "").contains("not a payload"))

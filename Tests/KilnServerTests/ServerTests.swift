@@ -81,10 +81,7 @@ import Testing
         let id = try #require(job["id"] as? String)
         #expect(job["status"] as? String == "queued")
         #expect(accepted.headers.first(name: "Location") == "/v1/jobs/\(id)")
-        var polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
-            polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        }
+        let polled = try await server.finishedJob(id)
         #expect(polled.data["status"] as? String == "succeeded", "\(polled.json)")
         #expect(polled.data["progress"] as? Double == 1)
         let media = try #require(polled.data["media"] as? [String: Any])
@@ -271,10 +268,7 @@ import Testing
                                                 body: body)
         #expect(accepted.status == 202, "\(accepted.json)")
         let id = try #require((accepted.data["job"] as? [String: Any])?["id"] as? String)
-        var polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
-            polled = try await server.request(.GET, "/v1/jobs/\(id)?wait=true", key: server.readKey)
-        }
+        let polled = try await server.finishedJob(id)
         #expect(polled.data["status"] as? String == "succeeded", "\(polled.json)")
         let media = try #require(polled.data["media"] as? [String: Any])
         let carousel = try #require(media["carousel"] as? [String: Any])

@@ -52,6 +52,15 @@ final class TestServer: LoopbackHTTP, Sendable {
         Fixtures.cleanUp(directory)
     }
 
+    /// The job once it has ended, polled with `?wait=true` (each poll bounded by the server).
+    func finishedJob(_ id: String) async throws -> Reply {
+        var polled = try await request(.GET, "/v1/jobs/\(id)?wait=true", key: readKey)
+        while ["queued", "running"].contains(polled.data["status"] as? String ?? "") {
+            polled = try await request(.GET, "/v1/jobs/\(id)?wait=true", key: readKey)
+        }
+        return polled
+    }
+
     static let boundary = "kilnTestBoundary7MA4YWxk"
 
     /// A multipart/form-data body: fields first, in order, then files.
