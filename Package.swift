@@ -65,11 +65,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
-        .target(name: "KilnJobs", dependencies: ["KilnPipeline", "KilnDatabase", "CKilnOS"]),
+        .target(name: "KilnJobs", dependencies: [
+            "KilnPipeline", "KilnDatabase", "CKilnOS", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "kiln", dependencies: [
             "KilnPipeline", "KilnServer", "KilnDatabase", "KilnJobs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -55,15 +56,19 @@ public final class FolderWatch: Sendable {
     let journal: BatchJournal
     let options: Options
     let session: String
+    let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private let inFlight = Mutex<Set<String>>([])
 
     /// Makes the inbox's folders, takes back what dead watchers held, and opens the journal.
-    public init(inbox: String, pipeline: Pipeline, options: Options) throws(KilnError) {
+    public init(inbox: String, pipeline: Pipeline, options: Options, logger: Logger = Logger(label: "kiln.watch"))
+        throws(KilnError)
+    {
         let inbox = inbox.hasSuffix("/") && inbox.count > 1 ? String(inbox.dropLast()) : inbox
         self.inbox = inbox
         self.pipeline = pipeline
         self.options = options
+        self.logger = logger
         for folder in ["processed", "failed", ".kiln/processing"] {
             do {
                 try FileManager.default.createDirectory(atPath: inbox + "/" + folder, withIntermediateDirectories: true)
@@ -73,20 +78,29 @@ public final class FolderWatch: Sendable {
         }
         journal = try BatchJournal(directory: inbox + "/.kiln")
         session = try WorkSession.directory(under: inbox + "/.kiln/processing") { dead in
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: dead)) ?? [] where name != ".lock" {
-                _ = Self.move(dead + "/" + name, into: inbox, named: name)
-            }
+            Self.takeBack(dead, into: inbox, logger: logger)
         }
     }
 
+    /// Puts the files a dead watcher had claimed back in the inbox, to be taken again.
+    private static func takeBack(_ dead: String, into inbox: String, logger: Logger) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dead)) ?? []).filter { $0 != ".lock" }
+        for name in names { _ = move(dead + "/" + name, into: inbox, named: name) }
+        if !names.isEmpty { logger.notice("took back \(names.count) file(s) claimed by a watcher that died", metadata: ["session": "\((dead as NSString).lastPathComponent)"]) }
+    }
+
     /// Stop taking files; those in flight finish.
-    public func stop() { stopped.store(true, ordering: .releasing) }
+    public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        logger.info("stopping: no new files are taken; \(inFlight.withLock { $0.count }) in flight finish")
+    }
 
     /// Watches until stopped (then drains) or cancelled (then in-flight files go back to the
     /// inbox to be done by the next run).
     public func run(report: @escaping @Sendable (Report) -> Void) async throws(KilnError) {
         let events = options.poll == nil ? try InotifyWatch(directory: inbox) : nil
         defer { events?.close() }
+        logger.info("watching \(inbox)", metadata: ["mode": "\(options.poll.map { "poll every \($0)" } ?? "inotify")", "jobs": "\(options.jobs)"])
         var tracked: [String: (size: Int64, modified: Int64, since: ContinuousClock.Instant)] = [:]
         var lastScan: ContinuousClock.Instant?
         let tick = min(options.settle / 4, .milliseconds(250))
@@ -97,6 +111,12 @@ public final class FolderWatch: Sendable {
                 let (seen, overflowed) = events?.take() ?? ([], false)
                 names.formUnion(seen)
                 if overflowed || lastScan.map({ now - $0 >= (options.poll ?? options.rescan) }) ?? true {
+                    if overflowed { logger.warning("inotify's queue overflowed: rescanning the inbox") }
+                    // A neighbour watcher that died since gives its claimed files back now, not at the next start.
+                    if lastScan != nil {
+                        let (inbox, logger) = (inbox, logger)
+                        WorkSession.sweepDead(under: inbox + "/.kiln/processing") { Self.takeBack($0, into: inbox, logger: logger) }
+                    }
                     names.formUnion((try? FileManager.default.contentsOfDirectory(atPath: inbox)) ?? [])
                     lastScan = now
                 }
@@ -132,6 +152,7 @@ public final class FolderWatch: Sendable {
             }
             await group.waitForAll()
         }
+        logger.info("stopped")
     }
 
     /// Moves the file into this watcher's session; nil when another watcher took it first.
@@ -144,7 +165,9 @@ public final class FolderWatch: Sendable {
     private func process(_ path: String, name: String, size: Int64, modified: Int64) async -> Report? {
         do throws(KilnError) {
             let attempts = try await journal.begin(path: name, size: size, modified: modified)
+            logger.info("taking \(name) (attempt \(attempts))")
             if attempts > options.maxAttempts {
+                logger.error("setting \(name) aside: taken \(attempts - 1) times without ending (the process died each time)")
                 let error = KilnError.internalError("\(name) was taken \(attempts - 1) times without ending; it is set aside in failed/")
                 return try await end(path, name: name, status: .failed, error: error)
             }
@@ -168,14 +191,19 @@ public final class FolderWatch: Sendable {
                     lastError = error
                     // Kiln's fault: tried again after a pause (2, 4, 8 s), then set aside.
                     if attempt < self.options.maxAttempts {
+                        logger.warning("\(name) failed (\(error.code.rawValue)); trying again in \(1 << attempt) s",
+                                       metadata: ["attempt": "\(attempt)"])
                         try? await Task.sleep(for: .seconds(1 << attempt))
                         _ = try await journal.begin(path: name, size: size, modified: modified)
                     }
                 }
             }
-            return try await end(path, name: name, status: .failed, error: lastError ?? .internalError("\(name) failed"))
+            let error = lastError ?? .internalError("\(name) failed")
+            logger.error("setting \(name) aside in failed/ after \(self.options.maxAttempts) attempts (\(error.code.rawValue))")
+            return try await end(path, name: name, status: .failed, error: error)
         } catch {
             // The journal failed: leave the file where the next run takes it back.
+            logger.error("the journal failed on \(name): \(error.message); the file goes back to the inbox")
             _ = Self.move(path, into: inbox, named: name)
             return Report(name: name, outcome: .failed, item: nil, error: error, movedTo: nil)
         }

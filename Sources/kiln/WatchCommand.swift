@@ -4,7 +4,9 @@ import KilnCore
 import KilnJobs
 import KilnPipeline
 import KilnServer
-import Synchronization
+import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `kiln watch`: processes files as they land in a folder (SPEC §6).
 struct WatchCommand: AsyncParsableCommand {
@@ -37,63 +39,83 @@ struct WatchCommand: AsyncParsableCommand {
         if !(settle >= 0) || poll.map({ !($0 > 0) }) == true { throw ValidationError("--settle and --poll take seconds") }
     }
 
-    private func prepare() async throws(KilnError) -> FolderWatch {
+    private func prepare(logger: Logger) async throws(KilnError) -> FolderWatch {
         let (configuration, ingest) = try folder.configuration(settings)
         let pipeline = try await configuration.makePipeline()
         var options = FolderWatch.Options(ingest: ingest, jobs: configuration.jobs ?? ExecutionLimits.cores)
         options.settle = .milliseconds(Int64(settle * 1000))
         options.poll = poll.map { .milliseconds(Int64($0 * 1000)) }
-        return try FolderWatch(inbox: inbox, pipeline: pipeline, options: options)
+        return try FolderWatch(inbox: inbox, pipeline: pipeline, options: options, logger: logger)
     }
 
+    /// The watch (and the metrics endpoint) as services of one ServiceGroup: the first SIGTERM
+    /// or SIGINT drains; logs go to stderr through swift-log, the envelopes to stdout.
     func run() async throws {
+        var logger = Logger(label: "kiln.watch")
+        logger.logLevel = .info
         let watch: FolderWatch
         do {
-            watch = try await prepare()
+            watch = try await prepare(logger: logger)
         } catch {
             Output.printJSON(Envelope<MediaItem>.failure(error))
             throw ExitCode(1)
         }
         let metrics = ServerMetrics()
-        // A metrics port that cannot be served (taken, not allowed) stops the watch: an operator
-        // asked for it, so running blind would hide the problem.
-        let metricsFailed = Flag()
-        let endpoint = metricsPort.map { port in
-            Task {
-                do {
-                    try await MetricsEndpoint(port: port, metrics: metrics).run()
-                } catch where !Task.isCancelled {
-                    FileHandle.standardError.write(Data("kiln watch: cannot serve metrics on port \(port): \(error)\n".utf8))
-                    metricsFailed.set()
-                    watch.stop()
-                }
-            }
+        let service = WatchService(watch: watch) { report in
+            metrics.fileEnded(outcome: report.outcome.rawValue, code: report.error?.code.rawValue,
+                              duration: .milliseconds(Int64(report.seconds * 1000)))
+            let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item)
+            Output.printLine(report.error.map { Envelope.failure($0, data: line) } ?? .success(line))
         }
-        defer { endpoint?.cancel() }
-        let work = Task {
-            try await watch.run { report in
-                metrics.fileEnded(outcome: report.outcome.rawValue, code: report.error?.code.rawValue,
-                                  duration: .milliseconds(Int64(report.seconds * 1000)))
-                let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item)
-                let envelope = report.error.map { Envelope.failure($0, data: line) } ?? .success(line)
-                Output.printLine(envelope)
-            }
+        // The watch is last: it is shut down first, and the metrics stay up while it drains. A
+        // metrics port that cannot be served (taken, not allowed) stops the watch gracefully:
+        // the operator asked for it, so running blind would hide the problem.
+        let endpoint = metricsPort.map {
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: MetricsEndpoint(port: $0, metrics: metrics, logger: logger),
+                failureTerminationBehavior: .gracefullyShutdownGroup)
         }
-        let signals = BatchCommand.trap([SIGINT, SIGTERM]) { count in
-            if count == 1 { watch.stop() } else { work.cancel() }
-        }
-        defer { for source in signals { source.cancel() } }
-        if case .failure(let error) = await work.result {
+        let group = ServiceGroupConfiguration(
+            services: (endpoint.map { [$0] } ?? []) + [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            logger.error("kiln watch stopped: \(error)")
             Output.printJSON(Envelope<MediaItem>.failure(error as? KilnError ?? .internalError("\(error)")))
             throw ExitCode(1)
         }
-        if metricsFailed.isSet { throw ExitCode(1) }
     }
+}
 
-    final class Flag: Sendable {
-        private let value = Atomic<Bool>(false)
-        func set() { value.store(true, ordering: .releasing) }
-        var isSet: Bool { value.load(ordering: .acquiring) }
+/// `FolderWatch` as a service: graceful shutdown stops taking files and lets those in flight
+/// finish; a second SIGTERM or SIGINT (or the group's cancellation) cancels them, and they go
+/// back to the inbox at once.
+struct WatchService: Service {
+    let watch: FolderWatch
+    let report: @Sendable (FolderWatch.Report) -> Void
+
+    func run() async throws {
+        let (watch, report) = (watch, report)
+        let work = Task { try await watch.run(report: report) }
+        // ServiceGroup acts on the first signal only; the second one is heard here. (Not with
+        // signal(2)/SIG_IGN: that would undo the handler the group's dispatch sources rely on.)
+        let second = Task {
+            for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint).dropFirst() {
+                work.cancel()
+                return
+            }
+        }
+        defer { second.cancel() }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await work.value
+            } onGracefulShutdown: {
+                watch.stop()
+            }
+        } onCancel: {
+            work.cancel()
+        }
     }
 }
 

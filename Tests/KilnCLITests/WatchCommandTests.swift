@@ -15,6 +15,8 @@ import Glibc
     final class Watcher: @unchecked Sendable {
         let process = Process()
         private let lines = Mutex(0)
+        /// Where its stderr (swift-log's lines) goes.
+        let logPath = Fixtures.scratchDirectory("kiln-watch-log") + "/stderr"
 
         init(_ inbox: String, out: String, settle: String = "0.2", metricsPort: Int? = nil, extra: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: BatchCommandTests.binary)
@@ -22,7 +24,8 @@ import Glibc
                 + (metricsPort.map { ["--metrics-port", String($0)] } ?? []) + extra
             let pipe = Pipe()
             process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: logPath, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: logPath)
             try process.run()
             Thread.detachNewThread { [self] in
                 while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty {
@@ -33,6 +36,9 @@ import Glibc
         }
 
         var count: Int { lines.withLock { $0 } }
+        var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+        deinit { Fixtures.cleanUp((logPath as NSString).deletingLastPathComponent) }
 
         /// Waits (bounded) on a thread of its own until `condition` holds.
         static func until(_ seconds: Double = 90, _ condition: @escaping @Sendable () -> Bool) async throws {
@@ -47,6 +53,10 @@ import Glibc
 
         func stop(_ signal: Int32) async throws -> Int32 {
             kill(process.processIdentifier, signal)
+            return try await exit()
+        }
+
+        func exit() async throws -> Int32 {
             let process = process
             try await Self.until { !process.isRunning }
             return process.terminationStatus
@@ -68,19 +78,28 @@ import Glibc
 
     /// A loopback port free a moment ago.
     static func freePort() throws -> Int {
+        let (descriptor, port) = try listening()
+        close(descriptor)
+        return port
+    }
+
+    /// A socket listening on a free loopback port, and the port; the caller closes it.
+    static func listening() throws -> (descriptor: Int32, port: Int) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+                bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, $0, &length) == 0
             }
         }
-        guard bound else { throw Tool.Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(descriptor)
+            throw Tool.Failure(description: "no free port")
+        }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     static func names(_ folder: String) -> [String] {
@@ -215,5 +234,142 @@ import Glibc
         }
         #expect(metrics.contains("kiln_files_total{outcome=\"processed\"} 1"), "\(metrics.suffix(1_000))")
         #expect(try await watcher.stop(SIGTERM) == 0)
+    }
+
+    /// An inbox under a scratch folder, the renditions' folder beside it, and the slow preset.
+    struct SlowSetup {
+        let root = Fixtures.scratchDirectory("kiln-watch-slow-video")
+        var inbox: String { root + "/inbox" }
+        var out: String { root + "/out" }
+        var processing: String { inbox + "/.kiln/processing" }
+        let presets: String
+
+        init() throws {
+            try FileManager.default.createDirectory(atPath: root + "/inbox", withIntermediateDirectories: true)
+            presets = try SlowTranscode.presets(in: root)
+            try FileManager.default.copyItem(atPath: try SlowTranscode.video.get(), toPath: root + "/inbox/clip.mp4")
+        }
+
+        /// A watcher with the slow preset, or the default one.
+        func watcher(slow: Bool = true) throws -> Watcher {
+            try Watcher(inbox, out: out, settle: "0.1", extra: slow ? ["--presets", presets, "--preset", "slow"] : [])
+        }
+
+        /// Waits until the video is claimed (in a watcher's work session).
+        func claimed() async throws {
+            let processing = processing
+            try await Watcher.until(60) { Fixtures.files(under: processing).contains { $0.hasSuffix("/clip.mp4") } }
+        }
+    }
+
+    @Test func aFileThatKeepsKillingTheWatcherIsSetAsideOnItsFourthTake() async throws {
+        let setup = try SlowSetup()
+        defer { Fixtures.cleanUp(setup.root) }
+        for round in 1...3 {
+            let watcher = try setup.watcher()
+            do {
+                // Killed once the take is counted (in the journal), mid-transcode.
+                try await Watcher.until(60) { watcher.log.contains("taking clip.mp4 (attempt \(round))") }
+            } catch {
+                Issue.record("round \(round): inbox \(Self.names(setup.inbox)); \(watcher.log)")
+                throw error
+            }
+            #expect(try await watcher.stop(SIGKILL) == SIGKILL)
+        }
+        // The default preset: the photo dropped below is stored, not refused by the video-only preset.
+        let last = try setup.watcher(slow: false)
+        let failed = setup.inbox + "/failed"
+        do {
+            try await Watcher.until(60) { Self.names(failed).count == 2 }
+        } catch {
+            Issue.record("inbox \(Self.names(setup.inbox)), failed \(Self.names(failed)); \(last.log)")
+            throw error
+        }
+        #expect(Self.names(failed) == ["clip.mp4", "clip.mp4.error.json"])
+        let envelope = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: failed + "/clip.mp4.error.json")))
+        let error = try #require((envelope as? [String: Any])?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "API_005")
+        #expect((error["message"] as? String)?.contains("taken 3 times without ending") == true, "\(error)")
+        #expect(last.log.contains("setting clip.mp4 aside"), "\(last.log)")
+        // The watcher goes on: a photo dropped now is done, and its store sweeps what the killed
+        // transcodes left in staging.
+        try Self.drop(1, from: 0, into: setup.inbox)
+        do {
+            try await Watcher.until(60) { Self.names(setup.inbox + "/processed") == ["photo-0.jpg"] }
+        } catch {
+            Issue.record("inbox \(Self.names(setup.inbox)), processed \(Self.names(setup.inbox + "/processed")); \(last.log)")
+            throw error
+        }
+        #expect(try await last.stop(SIGTERM) == 0)
+        #expect(Fixtures.files(under: setup.processing).isEmpty)
+        #expect(Fixtures.files(under: setup.out + "/.staging").isEmpty)
+    }
+
+    @Test func aSecondSignalPutsTheFileInFlightBackInTheInbox() async throws {
+        let setup = try SlowSetup()
+        defer { Fixtures.cleanUp(setup.root) }
+        let watcher = try setup.watcher()
+        try await setup.claimed()
+        kill(watcher.process.processIdentifier, SIGTERM)
+        try await Watcher.until { watcher.log.contains("stopping: no new files are taken; 1 in flight finish") }
+        #expect(watcher.process.isRunning, "the first signal drains: the transcode goes on")
+        #expect(try await watcher.stop(SIGTERM) == 0)
+        #expect(Self.names(setup.inbox) == ["clip.mp4", "failed", "processed"])
+        #expect(Self.names(setup.inbox + "/processed").isEmpty && Self.names(setup.inbox + "/failed").isEmpty)
+        #expect(Fixtures.files(under: setup.processing).isEmpty)
+        #expect(Fixtures.files(under: setup.out + "/.staging").isEmpty)
+        #expect(watcher.count == 0, "a file put back has no line: it has not ended")
+    }
+
+    @Test func aDeadNeighboursFilesAreTakenBackWithoutARestart() async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-neighbour")
+        let out = Fixtures.scratchDirectory("kiln-watch-neighbour")
+        defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
+        let watcher = try Watcher(inbox, out: out, settle: "0.1", extra: ["--poll", "0.3"])
+        let processing = inbox + "/.kiln/processing"
+        try await Watcher.until { !Self.names(processing).isEmpty }
+        // A neighbour that claimed a file and died: its session, with an unheld lock.
+        let dead = processing + "/" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dead + "/.lock", contents: nil)
+        try Self.drop(1, from: 7, into: dead)
+        try await Watcher.until { Self.names(inbox + "/processed") == ["photo-7.jpg"] }
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(watcher.log.contains("took back 1 file(s) claimed by a watcher that died"), "\(watcher.log)")
+        #expect(try await watcher.stop(SIGTERM) == 0)
+    }
+
+    @Test func aMetricsPortThatCannotBeServedStopsTheWatch() async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-port")
+        let out = Fixtures.scratchDirectory("kiln-watch-port")
+        defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
+        // A port held (listening) by this test.
+        let (holder, port) = try Self.listening()
+        defer { close(holder) }
+        let watcher = try Watcher(inbox, out: out, metricsPort: port)
+        #expect(try await watcher.exit() == 1)
+        #expect(watcher.log.contains("choose another --metrics-port"), "\(watcher.log)")
+    }
+
+    /// Whether this kernel lets an unprivileged user namespace set its own inotify limits
+    /// (/proc/sys/user/max_inotify_*, per namespace since Linux 5.11).
+    static let namespacedLimits: Bool = {
+        (try? Tool.run("unshare", ["-U", "-r", "sh", "-c", "echo 1 > /proc/sys/user/max_inotify_watches"]))?.status == 0
+    }()
+
+    /// The inotify limits hit, each in a user namespace whose limit is 0 (no sysctl of the
+    /// machine is changed): a clear FILE_006 naming the sysctl to raise, exit 1.
+    @Test(.enabled(if: namespacedLimits, "user namespaces are not available to set inotify limits"),
+          arguments: [("max_inotify_watches", "fs.inotify.max_user_watches"), ("max_inotify_instances", "fs.inotify.max_user_instances")])
+    func theInotifyLimitsNameTheirSysctl(limit: String, sysctl: String) async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-limit")
+        defer { Fixtures.cleanUp(inbox) }
+        let output = try await Tool.detached {
+            try Tool.run("unshare", ["-U", "-r", "sh", "-c", "echo 0 > /proc/sys/user/\(limit) && exec \"$0\" \"$@\"",
+                                     BatchCommandTests.binary, "watch", inbox, "--out", inbox + "/out"])
+        }
+        let stdout = String(decoding: output.stdout, as: UTF8.self)
+        #expect(output.status == 1)
+        #expect(stdout.contains("FILE_006") && stdout.contains("raise \(sysctl) (sysctl), or use --poll"), "\(stdout)\n\(output.stderr)")
     }
 }

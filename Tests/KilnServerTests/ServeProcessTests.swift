@@ -119,35 +119,19 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
 }
 
 /// `kiln serve` as a process: killed with SIGKILL mid-transcode and restarted, and drained by
-/// SIGTERM. The video is made here (8 s of 720p) with a preset whose transcode takes seconds.
+/// SIGTERM, with `SlowTranscode`'s video and preset (a transcode of seconds).
 @Suite(.serialized) struct ServeProcessTests {
-    static let video: Result<String, Tool.Failure> = {
-        let path = Fixtures.scratchDirectory("kiln-long") + ".mp4"
-        do {
-            try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "8",
-                                      "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])
-            return .success(path)
-        } catch { return .failure(Tool.Failure(description: "\(error)")) }
-    }()
-
-    static func presets(in directory: String) throws -> String {
-        let path = directory + "/presets.json"
-        try Data(#"[{"name": "slow", "summary": "a transcode of some seconds", "video": {"output": {"max_width": 960, "max_height": 960, "preset": "medium"}}, "renditions": []}]"#.utf8)
-            .write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
     /// Uploads the video with the slow preset (a job that runs for seconds) and sends `signal`
     /// to the server as soon as the job runs.
     static func transcode(on server: ServeProcess, signal: Int32) async throws -> String {
-        try await server.uploadAndSignalWhenRunning(try video.get(), query: "?preset=slow", signal)
+        try await server.uploadAndSignalWhenRunning(try SlowTranscode.video.get(), query: "?preset=slow", signal)
     }
 
     @Test func killedMidTranscodeTheJobCompletesAfterRestart() async throws {
         let data = Fixtures.scratchDirectory("kiln-kill")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(data) }
-        let presets = try Self.presets(in: data)
+        let presets = try SlowTranscode.presets(in: data)
         let first = try ServeProcess(data: data, arguments: ["--presets", presets])
         let job = try await Self.transcode(on: first, signal: SIGKILL)
         #expect(try await first.waitForExit() == SIGKILL || first.process.terminationReason == .uncaughtSignal)
@@ -175,7 +159,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         let data = Fixtures.scratchDirectory("kiln-drain")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(data) }
-        let server = try ServeProcess(data: data, arguments: ["--presets", try Self.presets(in: data)])
+        let server = try ServeProcess(data: data, arguments: ["--presets", try SlowTranscode.presets(in: data)])
         // An upload under way (its 100 Continue says the server has taken it) when SIGTERM
         // arrives, sent while a transcode runs; the upload's body follows the signal.
         let jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))

@@ -30,6 +30,15 @@ public enum WorkSession {
         return try result.get()
     }
 
+    /// Removes the sessions under `root` whose processes are gone, as `directory(under:adopt:)`
+    /// does once at start: a long-running process calls it now and then, so that the work of a
+    /// neighbour that died is taken back without waiting for a restart. Never touches this
+    /// process's own session or a live one.
+    public static func sweepDead(under root: String, adopt: ((String) -> Void)? = nil) {
+        let own = sessions.withLock { $0[root] }
+        sweep(root, except: own, adopt: adopt)
+    }
+
     /// Sweeps, then makes a session whose lock is held before it has its name: a sweeper sees a
     /// `.lock` only once it is locked.
     private static func open(under root: String, adopt: ((String) -> Void)?) throws(KilnError) -> String {
@@ -53,7 +62,7 @@ public enum WorkSession {
 
     /// Removes every session under `root` whose lock can be taken: its process is gone.
     /// Sessions without a `.lock` yet are being made, and left alone.
-    private static func sweep(_ root: String, except own: String, adopt: ((String) -> Void)?) {
+    private static func sweep(_ root: String, except own: String?, adopt: ((String) -> Void)?) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return }
         for name in names where root + "/" + name != own {
             let lock = root + "/" + name + "/.lock"

@@ -1,10 +1,12 @@
 import Hummingbird
+import KilnCore
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `GET /metrics` alone on a port of its own, for a front end without the API
-/// (`kiln watch --metrics-port`). Runs until cancelled.
-public struct MetricsEndpoint: Sendable {
+/// (`kiln watch --metrics-port`). A service: runs until the group shuts down.
+public struct MetricsEndpoint: Service {
     let host: String
     let port: Int
     let metrics: ServerMetrics
@@ -26,6 +28,10 @@ public struct MetricsEndpoint: Sendable {
         }
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "kiln"),
                               logger: logger)
-        try await app.run()
+        do {
+            try await app.run()
+        } catch {
+            throw KilnError.internalError("cannot serve metrics on \(host):\(port) (\(error)): choose another --metrics-port")
+        }
     }
 }
