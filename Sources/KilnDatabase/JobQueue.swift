@@ -1,10 +1,21 @@
 import Foundation
 import KilnCore
 
-/// A job's life (SPEC §6): `queued` (received, waiting) -> `running` (claimed by a worker under
-/// a lease) -> `succeeded` | `failed` | `cancelled`. A running job whose worker stops renewing
-/// its lease is offered again; a retryable failure goes back to `queued` after a backoff until
-/// its attempts are used up.
+/// A job's life, the one place it is described (SPEC §6, docs/operations.md):
+///
+/// - `queued`: received, waiting to be claimed (from `available_at`, later after a retry's backoff).
+/// - `running`: claimed by one worker under a lease it renews (with the job's progress) while it
+///   works. A worker that stops renewing (killed, cut off) loses the job when the lease expires,
+///   and the job is offered again; each claim counts as an attempt.
+/// - `succeeded`: the result is stored.
+/// - `failed`: a failure that retrying cannot fix (the input's fault), or a retryable one whose
+///   attempts (`JobPolicy.maxAttempts`) are used up, including workers lost mid-job that many
+///   times. Those last are *dead letters* (`deadLetter`): kept for an operator, who can
+///   `requeue` them once the cause is fixed.
+/// - `cancelled`: cancelled while queued, or stopped by its worker after a cancel was asked.
+///
+/// Jobs with the same `dedupeKey` (the same media and options) are one job while unfinished.
+/// Higher `priority` is claimed first, then the oldest.
 public enum JobStatus: String, Codable, Sendable, CaseIterable {
     case queued, running, succeeded, failed, cancelled
 
@@ -26,6 +37,8 @@ public struct JobRecord: Sendable, Equatable {
     public let dedupeKey: String?
     public var worker: String?
     public var cancelRequested: Bool
+    /// Failed after its attempts were used up (see `JobStatus`).
+    public var deadLetter: Bool
     public let createdAt: Date
     public var updatedAt: Date
 }
@@ -88,13 +101,46 @@ public protocol JobQueue: Sendable {
     @discardableResult
     func release(worker: String) async throws(KilnError) -> Int
     func job(_ id: String) async throws(KilnError) -> JobRecord?
-    /// Jobs per status.
-    func counts() async throws(KilnError) -> [JobStatus: Int]
+    /// Jobs per status, dead letters, and when the oldest queued job was added.
+    func stats() async throws(KilnError) -> QueueStats
+    /// Failed jobs that used up their attempts, newest first.
+    func deadLetters(limit: Int) async throws(KilnError) -> [JobRecord]
+    /// Offers a dead letter again with fresh attempts; nil when `id` is not a dead letter.
+    func requeue(_ id: String) async throws(KilnError) -> JobRecord?
+    /// Calls `handler` whenever another process may have added work (a shared queue's
+    /// notifications), so idle workers look at once instead of at their next poll.
+    func onWork(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension JobQueue {
+    /// An embedded queue has no other process to hear from: its own front end wakes its runner.
+    public func onWork(_ handler: @escaping @Sendable () -> Void) {}
+}
+
+/// What the queue holds, for metrics.
+public struct QueueStats: Sendable, Equatable {
+    public var counts: [JobStatus: Int]
+    public var deadLetters: Int
+    /// When the oldest job that is queued and due was added; nil when none is.
+    public var oldestQueuedAt: Date?
+
+    public init(counts: [JobStatus: Int], deadLetters: Int, oldestQueuedAt: Date?) {
+        self.counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, counts[$0] ?? 0) })
+        self.deadLetters = deadLetters
+        self.oldestQueuedAt = oldestQueuedAt
+    }
 }
 
 /// Attempts and backoff shared by the queues.
 public enum JobPolicy {
     public static let maxAttempts = 3
+
+    /// The error a job gets when its workers were lost (lease expired) on every attempt.
+    public static func workersLost(_ attempts: Int) -> Data {
+        let error = KilnError.internalError(
+            "the job's worker stopped without ending it \(attempts) times (killed or cut off); it is kept as a dead letter: fix the cause, then requeue it")
+        return (try? JSONEncoder().encode(error)) ?? Data("{}".utf8)
+    }
 
     /// Seconds before attempt `attempt` (1-based) is offered again: 2, 4, 8, ... at most 60.
     public static func backoff(afterAttempt attempt: Int) -> Double {

@@ -82,6 +82,11 @@ public final class KilnDatabase: Sendable {
                 table.column("created_at", .double).notNull()
             }
         }
+        migrator.registerMigration("v2 dead letters") { db in
+            try db.alter(table: "jobs") { table in
+                table.add(column: "dead_letter", .boolean).notNull().defaults(to: false)
+            }
+        }
         return migrator
     }
 }

@@ -40,6 +40,11 @@ public struct SQLiteJobQueue: JobQueue {
         let time = now().timeIntervalSince1970
         let expiry = time + JobControl.seconds(lease)
         return try await database.write { db in
+            // A job whose workers were all lost is not offered a fourth time: it is a dead letter.
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'failed', dead_letter = 1, error = ?, worker = NULL, lease_expires_at = NULL,
+                    updated_at = ? WHERE status = 'running' AND lease_expires_at < ? AND attempts >= ?
+                """, arguments: [JobPolicy.workersLost(JobPolicy.maxAttempts), time, time, JobPolicy.maxAttempts])
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT * FROM jobs
                 WHERE (status = 'queued' AND available_at <= ?)
@@ -91,11 +96,11 @@ public struct SQLiteJobQueue: JobQueue {
                     UPDATE jobs SET status = 'queued', error = ?, worker = NULL, lease_expires_at = NULL,
                         available_at = ?, updated_at = ? WHERE id = ?
                     """, arguments: [error, time + JobPolicy.backoff(afterAttempt: attempts), time, id])
-            case .failed(let error, _):
+            case .failed(let error, let retry):
                 try db.execute(sql: """
-                    UPDATE jobs SET status = 'failed', error = ?, worker = NULL, lease_expires_at = NULL,
+                    UPDATE jobs SET status = 'failed', error = ?, dead_letter = ?, worker = NULL, lease_expires_at = NULL,
                         updated_at = ? WHERE id = ?
-                    """, arguments: [error, time, id])
+                    """, arguments: [error, retry, time, id])
             case .cancelled(let error):
                 try db.execute(sql: """
                     UPDATE jobs SET status = 'cancelled', error = ?, worker = NULL, lease_expires_at = NULL,
@@ -137,13 +142,38 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
-    public func counts() async throws(KilnError) -> [JobStatus: Int] {
-        try await database.read { db in
-            var counts = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map { ($0, 0) })
+    public func stats() async throws(KilnError) -> QueueStats {
+        let time = now().timeIntervalSince1970
+        return try await database.read { db in
+            var counts: [JobStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status") {
                 if let status = JobStatus(rawValue: row["status"]) { counts[status] = row["n"] }
             }
-            return counts
+            let dead = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE dead_letter = 1 AND status = 'failed'") ?? 0
+            let oldest = try Double.fetchOne(db, sql: """
+                SELECT MIN(created_at) FROM jobs WHERE status = 'queued' AND available_at <= ?
+                """, arguments: [time])
+            return QueueStats(counts: counts, deadLetters: dead, oldestQueuedAt: oldest.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    public func deadLetters(limit: Int) async throws(KilnError) -> [JobRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM jobs WHERE dead_letter = 1 AND status = 'failed' ORDER BY updated_at DESC, id LIMIT ?
+                """, arguments: [limit]).map(Self.record)
+        }
+    }
+
+    public func requeue(_ id: String) async throws(KilnError) -> JobRecord? {
+        let time = now().timeIntervalSince1970
+        return try await database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'queued', dead_letter = 0, attempts = 0, error = NULL, available_at = ?,
+                    updated_at = ? WHERE id = ? AND dead_letter = 1 AND status = 'failed'
+                """, arguments: [time, time, id])
+            guard db.changesCount == 1 else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Self.record)
         }
     }
 
@@ -151,7 +181,7 @@ public struct SQLiteJobQueue: JobQueue {
         JobRecord(id: row["id"], kind: row["kind"], status: JobStatus(rawValue: row["status"]) ?? .failed,
                   stage: row["stage"], progress: row["progress"], priority: row["priority"], payload: row["payload"],
                   result: row["result"], error: row["error"], attempts: row["attempts"], dedupeKey: row["dedupe_key"],
-                  worker: row["worker"], cancelRequested: row["cancel_requested"],
+                  worker: row["worker"], cancelRequested: row["cancel_requested"], deadLetter: row["dead_letter"],
                   createdAt: Date(timeIntervalSince1970: row["created_at"]),
                   updatedAt: Date(timeIntervalSince1970: row["updated_at"]))
     }

@@ -26,8 +26,8 @@ enum JobQueueConformance {
         var order: [String] = []
         while let job = try await queue.claim(worker: "w", lease: .seconds(30)) { order.append(job.id) }
         #expect(order == ["b", "a", "c"])
-        let counts = try await queue.counts()
-        #expect(counts[.running] == 3 && counts[.queued] == 0)
+        let stats = try await queue.stats()
+        #expect(stats.counts[.running] == 3 && stats.counts[.queued] == 0 && stats.deadLetters == 0)
     }
 
     static func concurrentClaimers(_ queue: any JobQueue, _ clock: TestClock) async throws {
@@ -78,12 +78,40 @@ enum JobQueueConformance {
             }
         }
         let failed = try #require(try await queue.job("r"))
-        #expect(failed.status == .failed && failed.error == payload("busy"))
-        // A failure that is not retryable ends the job at once.
+        #expect(failed.status == .failed && failed.error == payload("busy") && failed.deadLetter)
+        // A failure that is not retryable ends the job at once, and is no dead letter.
         _ = try await queue.enqueue(NewJob(id: "n", kind: "media", payload: payload("n")))
         _ = try await queue.claim(worker: "w", lease: .seconds(30))
         try await queue.finish("n", worker: "w", .failed(payload("corrupt"), retry: false))
-        #expect(try await queue.job("n")?.status == .failed)
+        let corrupt = try #require(try await queue.job("n"))
+        #expect(corrupt.status == .failed && !corrupt.deadLetter)
+        #expect(try await queue.deadLetters(limit: 10).map(\.id) == ["r"])
+    }
+
+    static func deadLetter(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        _ = try await queue.enqueue(NewJob(id: "d", kind: "media", payload: payload("d")))
+        // Three workers die holding it (their leases expire).
+        for attempt in 1...JobPolicy.maxAttempts {
+            let job = try #require(try await queue.claim(worker: "w\(attempt)", lease: .seconds(10)))
+            #expect(job.id == "d" && job.attempts == attempt)
+            clock.advance(11)
+        }
+        // Not offered a fourth time: a dead letter, with an error that says why.
+        #expect(try await queue.claim(worker: "w4", lease: .seconds(10)) == nil)
+        let dead = try #require(try await queue.job("d"))
+        #expect(dead.status == .failed && dead.deadLetter && dead.worker == nil)
+        let error = try JSONDecoder().decode(KilnError.self, from: try #require(dead.error))
+        #expect(error.code == .api005 && error.message.contains("dead letter"))
+        let stats = try await queue.stats()
+        #expect(stats.deadLetters == 1 && stats.counts[.failed] == 1 && stats.oldestQueuedAt == nil)
+        #expect(try await queue.deadLetters(limit: 10).map(\.id) == ["d"])
+        // Requeued by an operator: offered again with fresh attempts.
+        #expect(try await queue.requeue("missing") == nil)
+        let again = try #require(try await queue.requeue("d"))
+        #expect(again.status == .queued && again.attempts == 0 && !again.deadLetter)
+        #expect(try await queue.stats().oldestQueuedAt != nil)
+        #expect(try await queue.claim(worker: "w5", lease: .seconds(10))?.attempts == 1)
+        #expect(try await queue.requeue("d") == nil, "only dead letters are requeued")
     }
 
     static func cancellation(_ queue: any JobQueue, _ clock: TestClock) async throws {
@@ -121,7 +149,8 @@ enum JobQueueConformance {
 
     static let cases: [(String, @Sendable (any JobQueue, TestClock) async throws -> Void)] = [
         ("ordering", ordering), ("concurrent claimers", concurrentClaimers), ("lease expiry", leaseExpiry),
-        ("retries", retries), ("cancellation", cancellation), ("unique jobs", uniqueJobs), ("release", release),
+        ("retries", retries), ("dead letter", deadLetter), ("cancellation", cancellation), ("unique jobs", uniqueJobs),
+        ("release", release),
     ]
 }
 

@@ -9,12 +9,9 @@ public final class MotoS3: @unchecked Sendable {
     public let secretAccessKey: String
     /// The moto server process (to pause or kill it in fault tests).
     public let serverPID: Int32
-    private let harness: Process
-    private let input: Pipe
+    private let harness: Harness
 
-    public struct StartFailure: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias StartFailure = Harness.StartFailure
 
     /// One server for every test in the process that does not break it on purpose; it stops
     /// when the test process exits (the harness sees its input close).
@@ -26,52 +23,15 @@ public final class MotoS3: @unchecked Sendable {
 
     /// Starts the server; fails after `timeout` seconds without an answer.
     public init(timeout: Double = 60) throws {
-        harness = Process()
-        harness.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        harness.arguments = ["python3", Fixtures.root + "/Tests/Support/moto_s3.py"]
-        input = Pipe()
-        let output = Pipe()
-        harness.standardInput = input
-        harness.standardOutput = output
-        try harness.run()
-        // The first line is the connection info; read it on a thread so the wait is bounded.
-        let ready = DispatchSemaphore(value: 0)
-        let box = LineBox()
-        Thread.detachNewThread {
-            var line = Data()
-            while true {
-                let byte = output.fileHandleForReading.readData(ofLength: 1)
-                if byte.isEmpty || byte == Data("\n".utf8) { break }
-                line.append(byte)
-            }
-            box.line = line
-            ready.signal()
-        }
-        guard ready.wait(timeout: .now() + timeout) == .success,
-              let info = try? JSONSerialization.jsonObject(with: box.line ?? Data()) as? [String: Any],
-              let endpoint = info["endpoint"] as? String, let bucket = info["bucket"] as? String,
-              let key = info["access_key_id"] as? String, let secret = info["secret_access_key"] as? String,
-              let pid = info["pid"] as? Int
-        else {
-            harness.terminate()
-            throw StartFailure(description: "moto did not start within \(timeout) s (is moto installed? pip install 'moto[server]')")
-        }
-        self.endpoint = endpoint
-        self.bucket = bucket
-        accessKeyID = key
-        secretAccessKey = secret
+        harness = try Harness(script: "moto_s3.py", timeout: timeout, hint: "is moto installed? pip install 'moto[server]'")
+        endpoint = try harness.string("endpoint")
+        bucket = try harness.string("bucket")
+        accessKeyID = try harness.string("access_key_id")
+        secretAccessKey = try harness.string("secret_access_key")
+        guard let pid = harness.info["pid"] as? Int else { throw StartFailure(description: "moto_s3.py printed no pid") }
         serverPID = Int32(pid)
     }
 
     /// Stops the server and waits for the harness to exit.
-    public func stop() {
-        try? input.fileHandleForWriting.close()
-        harness.waitUntilExit()
-    }
-
-    deinit { if harness.isRunning { stop() } }
-
-    private final class LineBox: @unchecked Sendable {
-        var line: Data?
-    }
+    public func stop() { harness.stop() }
 }

@@ -310,7 +310,7 @@ struct API: Sendable {
 
     func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let stats = pipeline.scheduler.stats
-        let jobs = (try? await server.queue.counts()) ?? [:]
+        let jobs = (try? await server.queue.stats())?.counts ?? [:]
         server.metrics.gauges(running: stats.running, waiting: stats.waiting,
                               jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.key.rawValue, $0.value) }))
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
