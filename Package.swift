@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
     ],
     targets: [
         // C libraries, entered in one place each.
@@ -47,9 +49,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Records, API keys and the durable job queue in SQLite (GRDB, WAL).
+        // The embedded database (SQLite, GRDB) and the shared job queue (PostgreSQL).
         .target(name: "KilnDatabase", dependencies: [
             "KilnCore", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The HTTP API front end: routes, multipart streaming, auth, limits, metrics.
         .target(name: "KilnServer", dependencies: [

@@ -30,7 +30,7 @@ public final class PostgresCluster: Sendable {
     public func database(_ name: String = "t" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")) throws -> String {
         let run = try Tool.run("psql", ["-q", url, "-c", "CREATE DATABASE \(name)"])
         guard run.status == 0 else { throw Harness.StartFailure(description: "CREATE DATABASE failed: \(run.stderr)") }
-        return url.replacingOccurrences(of: "/kiln", with: "/" + name, options: .backwards)
+        return String(url.dropLast("kiln".count)) + name
     }
 
     public func stop() { harness.stop() }

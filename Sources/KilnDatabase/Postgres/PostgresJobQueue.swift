@@ -1,0 +1,407 @@
+import Foundation
+import KilnCore
+import Logging
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// The job queue in PostgreSQL, shared by `kiln serve` and any number of `kiln worker`s on any
+/// machines (SPEC §8). The same contract as the embedded queue (`JobQueue`, and its
+/// conformance suite): a claim is one `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)`,
+/// so concurrent claimers never take one job twice nor wait on each other; leases, retries,
+/// dead letters and unique jobs are columns and partial indexes; an enqueue sends
+/// `NOTIFY kiln_jobs`, which wakes idle workers (`onWork`) without polling.
+///
+/// A service: `run()` keeps the connection pool and the LISTEN connection up; call `migrate()`
+/// once it runs (several processes may migrate at once: an advisory lock serializes them).
+/// Times come from this process's clock (tests move it); leases are tens of seconds, far above
+/// the skew of clocks kept by NTP.
+public final class PostgresJobQueue: JobQueue, Service {
+    public static let channel = "kiln_jobs"
+
+    private let client: PostgresClient
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
+
+    /// `url`: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require|verify-full`;
+    /// default `prefer`). FILE_007 when it cannot be read.
+    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), now: @escaping @Sendable () -> Date = Date.init)
+        throws(KilnError)
+    {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.now = now
+        self.logger = logger
+    }
+
+    static func configuration(_ url: String) throws(KilnError) -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+              let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty
+        else {
+            throw KilnError.storageNotConfigured("the queue URL must be postgres://USER:PASSWORD@HOST[:PORT]/DATABASE")
+        }
+        let database = parts.path.hasPrefix("/") && parts.path.count > 1 ? String(parts.path.dropFirst()) : nil
+        let mode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        var lax = TLSConfiguration.makeClientConfiguration()
+        lax.certificateVerification = .none
+        let tls: PostgresClient.Configuration.TLS
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer", "allow": tls = .prefer(lax)
+        case "require": tls = .require(lax)
+        case "verify-full", "verify-ca": tls = .require(.makeClientConfiguration())
+        default: throw KilnError.storageNotConfigured("sslmode=\(mode) is not one of disable, prefer, require, verify-full")
+        }
+        var configuration = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user,
+                                                         password: parts.password, database: database, tls: tls)
+        configuration.options.minimumConnections = 1
+        configuration.options.maximumConnections = 16
+        return configuration
+    }
+
+    // MARK: Service
+
+    /// The pool, and a connection that LISTENs (reconnected when it drops), until shutdown.
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.client.run() }
+                group.addTask { await self.listen() }
+            }
+        }
+    }
+
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.channel) { notifications in
+                        // Look once on (re)connecting: work may have come while nobody listened.
+                        self.wakeHandlers()
+                        for try await _ in notifications { self.wakeHandlers() }
+                    }
+                }
+            } catch where !Task.isCancelled {
+                logger.warning("listening for new jobs failed (workers poll meanwhile): \(Self.describe(error))")
+                try? await Task.sleep(for: .seconds(1))
+            } catch {}
+        }
+    }
+
+    private func wakeHandlers() {
+        for handler in handlers.withLock({ $0 }) { handler() }
+    }
+
+    public func onWork(_ handler: @escaping @Sendable () -> Void) {
+        handlers.withLock { $0.append(handler) }
+    }
+
+    // MARK: Schema
+
+    /// Each version's statements, applied once, in order, under an advisory lock.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE kiln_jobs (
+                id text PRIMARY KEY,
+                kind text NOT NULL,
+                status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+                stage text,
+                progress double precision NOT NULL DEFAULT 0,
+                priority integer NOT NULL DEFAULT 0,
+                payload bytea NOT NULL,
+                result bytea,
+                error bytea,
+                attempts integer NOT NULL DEFAULT 0,
+                dedupe_key text,
+                worker text,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                dead_letter boolean NOT NULL DEFAULT false,
+                available_at timestamptz NOT NULL,
+                lease_expires_at timestamptz,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            )
+            """,
+            // Unique jobs: one unfinished job per key, even under concurrent enqueues.
+            "CREATE UNIQUE INDEX kiln_jobs_dedupe ON kiln_jobs (dedupe_key) WHERE status IN ('queued', 'running')",
+            "CREATE INDEX kiln_jobs_claim ON kiln_jobs (priority DESC, created_at, id) WHERE status IN ('queued', 'running')",
+            "CREATE INDEX kiln_jobs_dead ON kiln_jobs (updated_at) WHERE dead_letter",
+        ],
+    ]
+
+    /// Brings the schema up to date. Safe from several processes at once: the first takes the
+    /// lock and migrates, the others wait for it, then find nothing to do. FILE_006 when the
+    /// database cannot be reached within `limit` (the pool keeps retrying and logs why).
+    public func migrate(within limit: Duration = .seconds(30)) async throws(KilnError) {
+        let outcome: Result<Void, KilnError>? = await withTaskGroup(of: Result<Void, KilnError>?.self) { group in
+            group.addTask {
+                do throws(KilnError) { return .success(try await self.applyMigrations()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? nil
+        }
+        guard let outcome else {
+            throw KilnError.storageUnavailable("the job queue's database did not answer within \(limit) (the log says why)")
+        }
+        try outcome.get()
+    }
+
+    private func applyMigrations() async throws(KilnError) {
+        try await database { client in
+            try await client.withTransaction(logger: self.logger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(4815162342)", logger: self.logger)
+                try await connection.query("""
+                    CREATE TABLE IF NOT EXISTS kiln_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)
+                    """, logger: self.logger)
+                var applied: Set<Int> = []
+                for try await version in try await connection.query("SELECT version FROM kiln_migrations", logger: self.logger)
+                    .decode(Int.self) { applied.insert(version) }
+                for (index, statements) in Self.migrations.enumerated() where !applied.contains(index + 1) {
+                    for statement in statements {
+                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                    }
+                    try await connection.query("INSERT INTO kiln_migrations VALUES (\(index + 1), \(Date()))", logger: self.logger)
+                }
+            }
+        }
+    }
+
+    // MARK: JobQueue
+
+    private static let columns = """
+        id, kind, status, stage, progress, priority, payload, result, error, attempts, dedupe_key, worker,
+        cancel_requested, dead_letter, created_at, updated_at
+        """
+
+    public func enqueue(_ job: NewJob) async throws(KilnError) -> JobRecord {
+        let time = now()
+        let record: JobRecord? = try await database { client in
+            // A concurrent enqueue of the same key may win the insert, and its job may even end
+            // before the read: a few rounds settle it.
+            for _ in 0..<5 {
+                if let inserted = try await Self.first(client.query("""
+                    INSERT INTO kiln_jobs (id, kind, status, priority, payload, dedupe_key, available_at, created_at, updated_at)
+                    VALUES (\(job.id), \(job.kind), 'queued', \(job.priority), \(job.payload), \(job.dedupeKey), \(time), \(time), \(time))
+                    ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: self.logger)) {
+                    try await client.query("SELECT pg_notify(\(Self.channel), \(job.kind))", logger: self.logger)
+                    return inserted
+                }
+                if let existing = try await Self.first(client.query("""
+                    SELECT \(unescaped: Self.columns) FROM kiln_jobs
+                    WHERE dedupe_key = \(job.dedupeKey) AND status IN ('queued', 'running')
+                    """, logger: self.logger)) {
+                    return existing
+                }
+            }
+            return nil
+        }
+        guard let record else { throw KilnError.internalError("job \(job.id) could not be added (its key kept changing hands)") }
+        return record
+    }
+
+    public func claim(worker: String, lease: Duration) async throws(KilnError) -> JobRecord? {
+        let time = now()
+        let expiry = time.addingTimeInterval(JobControl.seconds(lease))
+        return try await database { client in
+            // A job whose workers were all lost is not offered again: it is a dead letter.
+            try await client.query("""
+                UPDATE kiln_jobs SET status = 'failed', dead_letter = true, error = \(JobPolicy.workersLost(JobPolicy.maxAttempts)),
+                    worker = NULL, lease_expires_at = NULL, updated_at = \(time)
+                WHERE status = 'running' AND lease_expires_at < \(time) AND attempts >= \(JobPolicy.maxAttempts)
+                """, logger: self.logger)
+            return try await Self.first(client.query("""
+                UPDATE kiln_jobs SET status = 'running', worker = \(worker), lease_expires_at = \(expiry),
+                    attempts = attempts + 1, updated_at = \(time)
+                WHERE id = (
+                    SELECT id FROM kiln_jobs
+                    WHERE (status = 'queued' AND available_at <= \(time)) OR (status = 'running' AND lease_expires_at < \(time))
+                    ORDER BY priority DESC, created_at, id
+                    FOR UPDATE SKIP LOCKED LIMIT 1)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: self.logger))
+        }
+    }
+
+    public func renew(_ id: String, worker: String, lease: Duration, stage: String?, progress: Double)
+        async throws(KilnError) -> LeaseAnswer
+    {
+        let time = now()
+        let expiry = time.addingTimeInterval(JobControl.seconds(lease))
+        return try await database { client in
+            let rows = try await client.query("""
+                UPDATE kiln_jobs SET lease_expires_at = \(expiry), stage = \(stage), progress = \(progress), updated_at = \(time)
+                WHERE id = \(id) AND worker = \(worker) AND status = 'running'
+                RETURNING cancel_requested
+                """, logger: self.logger)
+            for try await cancel in rows.decode(Bool.self) { return cancel ? .cancelRequested : .held }
+            return .lost
+        }
+    }
+
+    @discardableResult
+    public func finish(_ id: String, worker: String, _ outcome: JobOutcome) async throws(KilnError) -> Bool {
+        let time = now()
+        return try await database { client in
+            try await client.withTransaction(logger: self.logger) { connection in
+                var attempts: Int?
+                for try await value in try await connection.query("""
+                    SELECT attempts FROM kiln_jobs WHERE id = \(id) AND worker = \(worker) AND status = 'running' FOR UPDATE
+                    """, logger: self.logger).decode(Int.self) { attempts = value }
+                guard let attempts else { return false }
+                switch outcome {
+                case .succeeded(let result):
+                    try await connection.query("""
+                        UPDATE kiln_jobs SET status = 'succeeded', result = \(result), progress = 1, stage = 'done',
+                            worker = NULL, lease_expires_at = NULL, updated_at = \(time) WHERE id = \(id)
+                        """, logger: self.logger)
+                case .failed(let error, let retry) where retry && attempts < JobPolicy.maxAttempts:
+                    let due = time.addingTimeInterval(JobPolicy.backoff(afterAttempt: attempts))
+                    try await connection.query("""
+                        UPDATE kiln_jobs SET status = 'queued', error = \(error), worker = NULL, lease_expires_at = NULL,
+                            available_at = \(due), updated_at = \(time) WHERE id = \(id)
+                        """, logger: self.logger)
+                case .failed(let error, let retry):
+                    try await connection.query("""
+                        UPDATE kiln_jobs SET status = 'failed', error = \(error), dead_letter = \(retry), worker = NULL,
+                            lease_expires_at = NULL, updated_at = \(time) WHERE id = \(id)
+                        """, logger: self.logger)
+                case .cancelled(let error):
+                    try await connection.query("""
+                        UPDATE kiln_jobs SET status = 'cancelled', error = \(error), worker = NULL, lease_expires_at = NULL,
+                            updated_at = \(time) WHERE id = \(id)
+                        """, logger: self.logger)
+                }
+                return true
+            }
+        }
+    }
+
+    public func cancel(_ id: String, reason: Data) async throws(KilnError) -> JobRecord? {
+        let time = now()
+        return try await database { client in
+            // One statement: a queued job is cancelled, a running one is asked (its worker reads
+            // the request at its next lease renewal, within a second).
+            try await Self.first(client.query("""
+                UPDATE kiln_jobs SET
+                    status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+                    error = CASE WHEN status = 'queued' THEN \(reason) ELSE error END,
+                    cancel_requested = cancel_requested OR status = 'running',
+                    updated_at = CASE WHEN status IN ('queued', 'running') THEN \(time) ELSE updated_at END
+                WHERE id = \(id)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: self.logger))
+        }
+    }
+
+    @discardableResult
+    public func release(worker: String) async throws(KilnError) -> Int {
+        let time = now()
+        return try await database { client in
+            var count = 0
+            for try await _ in try await client.query("""
+                UPDATE kiln_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, available_at = \(time),
+                    updated_at = \(time) WHERE worker = \(worker) AND status = 'running' RETURNING id
+                """, logger: self.logger) { count += 1 }
+            if count > 0 { try await client.query("SELECT pg_notify(\(Self.channel), 'released')", logger: self.logger) }
+            return count
+        }
+    }
+
+    public func job(_ id: String) async throws(KilnError) -> JobRecord? {
+        try await database { client in
+            try await Self.first(client.query("SELECT \(unescaped: Self.columns) FROM kiln_jobs WHERE id = \(id)", logger: self.logger))
+        }
+    }
+
+    public func stats() async throws(KilnError) -> QueueStats {
+        let time = now()
+        return try await database { client in
+            var counts: [JobStatus: Int] = [:]
+            for try await (status, count) in try await client.query(
+                "SELECT status, count(*)::bigint FROM kiln_jobs GROUP BY status", logger: self.logger
+            ).decode((String, Int).self) {
+                if let status = JobStatus(rawValue: status) { counts[status] = count }
+            }
+            var dead = 0
+            var oldest: Date?
+            for try await (count, first) in try await client.query("""
+                SELECT (SELECT count(*) FROM kiln_jobs WHERE dead_letter AND status = 'failed')::bigint,
+                       (SELECT min(created_at) FROM kiln_jobs WHERE status = 'queued' AND available_at <= \(time))
+                """, logger: self.logger).decode((Int, Date?).self) { (dead, oldest) = (count, first) }
+            return QueueStats(counts: counts, deadLetters: dead, oldestQueuedAt: oldest)
+        }
+    }
+
+    public func deadLetters(limit: Int) async throws(KilnError) -> [JobRecord] {
+        try await database { client in
+            var records: [JobRecord] = []
+            for try await row in try await client.query("""
+                SELECT \(unescaped: Self.columns) FROM kiln_jobs WHERE dead_letter AND status = 'failed'
+                ORDER BY updated_at DESC, id LIMIT \(limit)
+                """, logger: self.logger) { records.append(try Self.record(row)) }
+            return records
+        }
+    }
+
+    public func requeue(_ id: String) async throws(KilnError) -> JobRecord? {
+        let time = now()
+        return try await database { client in
+            let record = try await Self.first(client.query("""
+                UPDATE kiln_jobs SET status = 'queued', dead_letter = false, attempts = 0, error = NULL,
+                    available_at = \(time), updated_at = \(time)
+                WHERE id = \(id) AND dead_letter AND status = 'failed'
+                RETURNING \(unescaped: Self.columns)
+                """, logger: self.logger))
+            if record != nil { try await client.query("SELECT pg_notify(\(Self.channel), 'requeued')", logger: self.logger) }
+            return record
+        }
+    }
+
+    // MARK: Rows and errors
+
+    private static func first(_ rows: PostgresRowSequence) async throws -> JobRecord? {
+        for try await row in rows { return try record(row) }
+        return nil
+    }
+
+    private static func record(_ row: PostgresRow) throws -> JobRecord {
+        let (id, kind, status, stage, progress, priority, payload, result, error, attempts, dedupeKey, worker,
+             cancelRequested, deadLetter, createdAt, updatedAt) = try row.decode(
+            (String, String, String, String?, Double, Int, Data, Data?, Data?, Int, String?, String?, Bool, Bool, Date, Date).self)
+        return JobRecord(id: id, kind: kind, status: JobStatus(rawValue: status) ?? .failed, stage: stage, progress: progress,
+                         priority: priority, payload: payload, result: result, error: error, attempts: attempts,
+                         dedupeKey: dedupeKey, worker: worker, cancelRequested: cancelRequested, deadLetter: deadLetter,
+                         createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    /// Runs `body`; a database failure is FILE_006 (retryable), with the server's own words.
+    private func database<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws(KilnError) -> T {
+        do {
+            return try await body(client)
+        } catch let error as KilnError {
+            throw error
+        } catch {
+            throw KilnError.storageUnavailable("the job queue's database: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError,
+           let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError {
+            return describe(inner)
+        }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return error.serverInfo?[.sqlState].map { "\(message) (SQLSTATE \($0))" } ?? message
+        }
+        return "\(error)"
+    }
+}
