@@ -3,7 +3,7 @@ SWIFT ?= swift
 # C libraries Kiln links, and the tools the tests and benchmarks use as references.
 BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libsqlite3-dev libavformat-dev libavcodec-dev libavfilter-dev \
 	libswscale-dev libswresample-dev libavutil-dev
-TEST_PACKAGES := ffmpeg time chromium chromium-driver
+TEST_PACKAGES := ffmpeg time chromium chromium-driver postgresql
 BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg curl
 SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \
 	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \
@@ -25,6 +25,7 @@ deps:
 
 # From PyPI: moto's S3 server (with boto3 to set it up) for the storage tests, schemathesis
 # for the OpenAPI test, selenium (with Debian's chromium-driver) for the upload page test.
+# Debian's postgresql: the tests start throwaway clusters of their own (the service is not used).
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
 	@python3 -c 'import moto.server, boto3, flask_cors, schemathesis, selenium' 2>/dev/null || \

@@ -48,14 +48,13 @@ let package = Package(
             "KilnCore", "KilnSniff", "KilnImaging", "KilnVideo", "KilnStorage",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // Records, API keys and the durable job queue in SQLite (GRDB, WAL).
-        // The embedded database (SQLite, GRDB) and the shared job queue (PostgreSQL).
+        // Records, API keys and the durable job queue in SQLite (GRDB, WAL); the shared job
+        // queue in PostgreSQL.
         .target(name: "KilnDatabase", dependencies: [
             "KilnCore", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The HTTP API front end: routes, multipart streaming, auth, limits, metrics.
         .target(name: "KilnServer", dependencies: [
@@ -101,7 +100,7 @@ let package = Package(
         .testTarget(name: "KilnDatabaseTests", dependencies: ["KilnDatabase", "KilnTestSupport"]),
         .testTarget(name: "KilnJobsTests", dependencies: ["KilnJobs", "KilnTestSupport"]),
         .testTarget(name: "KilnServerTests", dependencies: [
-            "KilnServer", "KilnPipeline", "KilnDatabase", "KilnTestSupport",
+            "KilnServer", "KilnPipeline", "KilnDatabase", "KilnStorage", "KilnTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ],

@@ -142,6 +142,12 @@ public enum JobPolicy {
         return (try? JSONEncoder().encode(error)) ?? Data("{}".utf8)
     }
 
+    /// A job's priority from the bytes it has to process: smaller first, so images and short
+    /// clips are not held up behind long videos (100 for a few MB, down to 0 from about 1 GB).
+    public static func priority(bytes: Int64) -> Int {
+        max(0, 100 - Int(min(bytes / 10_000_000, 100)))
+    }
+
     /// Seconds before attempt `attempt` (1-based) is offered again: 2, 4, 8, ... at most 60.
     public static func backoff(afterAttempt attempt: Int) -> Double {
         min(60, pow(2, Double(max(1, attempt))))

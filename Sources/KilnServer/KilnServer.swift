@@ -35,7 +35,11 @@ public final class KilnServer: Service, Sendable {
         self.logger = logger
         database = try KilnDatabase(directory: settings.engine.dataDirectory)
         pipeline = try await settings.engine.makePipeline()
-        queue = SQLiteJobQueue(database)
+        if let url = settings.queueURL {
+            queue = try PostgresJobQueue(url: url, logger: logger)
+        } else {
+            queue = SQLiteJobQueue(database)
+        }
         keys = APIKeys(database)
         idempotency = IdempotencyRecords(database)
         records = MediaRecords(database)
@@ -56,7 +60,21 @@ public final class KilnServer: Service, Sendable {
         }
     }
 
+    /// Whether workers elsewhere run this server's jobs (inputs are then handed off in the store).
+    var queueIsShared: Bool { queue is PostgresJobQueue }
+
     public func run() async throws {
+        guard let shared = queue as? PostgresJobQueue else { return try await serve() }
+        // The shared queue's connections stay up until the server (and its running jobs) is done.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await shared.run() }
+            defer { group.cancelAll() }
+            try await shared.migrate()
+            try await serve()
+        }
+    }
+
+    private func serve() async throws {
         let idle = settings.idleTimeout
         let app = Application(
             router: makeRouter(),
@@ -64,7 +82,8 @@ public final class KilnServer: Service, Sendable {
                                                                             CloseWhenIdle()],
                                                 idleTimeout: TimeAmount(idle))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kiln"),
-            services: [runner],
+            // With a shared queue this is the API tier: `kiln worker`s run the jobs.
+            services: queueIsShared ? [] : [runner],
             onServerRunning: { channel in self.listening(on: channel) },
             logger: logger)
         try await app.run()

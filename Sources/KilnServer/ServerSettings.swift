@@ -1,3 +1,4 @@
+import Foundation
 import KilnPipeline
 
 /// How `kiln serve` runs: the engine's configuration plus the HTTP front end's own settings.
@@ -18,6 +19,15 @@ public struct ServerSettings: Sendable {
     /// How long a claimed job is held without a renewal; the name the server claims jobs under.
     public var lease: Duration = .seconds(30)
     public var workerName = "local"
+    /// A shared job queue (`postgres://…`, `kiln serve --queue`): jobs are run by `kiln worker`s
+    /// on any machine (and by this server too), their inputs handed off through the store.
+    /// Nil: the embedded SQLite queue, run here.
+    public var queueURL: String?
 
     public init(engine: KilnConfiguration) { self.engine = engine }
+
+    /// A worker name unique to this process on a shared queue (several workers share a host).
+    public static var processWorkerName: String {
+        ProcessInfo.processInfo.hostName + "-" + String(ProcessInfo.processInfo.processIdentifier)
+    }
 }

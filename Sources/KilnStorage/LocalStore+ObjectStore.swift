@@ -4,6 +4,8 @@ import KilnCore
 /// The local directory as an `ObjectStore`: keys are relative paths under the root; writes
 /// go to the staging area and are renamed into place.
 extension LocalStore: ObjectStore {
+    public var handOff: any ObjectStore { self }
+
     public func put(file path: String, key: String, contentType: String) async throws(KilnError) {
         let target = try self.path(for: key)
         let temp = try temporaryPath()

@@ -25,6 +25,8 @@ public struct ObjectMediaStore: MediaStore {
 
     public func makeStaging() throws(KilnError) -> Staging { try Staging.create(under: stagingRoot) }
 
+    public var handOff: any ObjectStore { objects }
+
     public func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError) {
         defer { for item in items { discard(item.staging) } }
         // An id already published has the same content (its id covers bytes and options).

@@ -27,9 +27,10 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     }
 
     /// Starts the server on `data`; `key` is reused on a restart (a first key is printed once).
-    init(data: String, key: String? = nil, arguments: [String] = []) throws {
+    init(data: String, key: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = ["serve", "--data", data, "--port", "0", "--first-key"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -4,14 +4,18 @@ import Foundation
 /// that signal or kill a process while a file is in flight. The video is made once per test
 /// process with the ffmpeg CLI.
 public enum SlowTranscode {
-    public static let video: Result<String, Tool.Failure> = {
+    public static let video: Result<String, Tool.Failure> = Result { () throws(Tool.Failure) in try make(variant: 0) }
+
+    /// Another such video, with other bytes (so another media id) for each `variant`.
+    public static func make(variant: Int) throws(Tool.Failure) -> String {
         let path = Fixtures.scratchDirectory("kiln-long") + ".mp4"
         do {
             try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "8",
-                                      "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", path])
-            return .success(path)
-        } catch { return .failure(Tool.Failure(description: "\(error)")) }
-    }()
+                                      "-vf", "hue=h=\(variant * 37)", "-c:v", "libx264", "-preset", "ultrafast",
+                                      "-pix_fmt", "yuv420p", path])
+            return path
+        } catch { throw Tool.Failure(description: "\(error)") }
+    }
 
     /// Writes `presets.json` (one preset, "slow") into `directory` and returns its path.
     public static func presets(in directory: String) throws -> String {

@@ -7,6 +7,7 @@ password for user `kiln` and a database `kiln`. Waits (bounded) until it accepts
 connections, then prints one JSON line: {"url", "port", "pid"}. When this script's standard
 input closes, the cluster stops (immediate shutdown) and its directory is removed.
 """
+import glob
 import json
 import os
 import pwd
@@ -17,7 +18,9 @@ import sys
 import tempfile
 import time
 
-BIN = "/usr/lib/postgresql/15/bin"
+# Debian's server binaries (not on PATH): the newest version installed.
+BIN = max(glob.glob("/usr/lib/postgresql/*/bin") or ["/usr/lib/postgresql/15/bin"],
+          key=lambda path: int(path.split("/")[-2]))
 PASSWORD = "kiln-test"
 
 

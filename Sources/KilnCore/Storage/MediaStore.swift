@@ -42,6 +42,17 @@ public protocol MediaStore: Sendable {
     func location(forItem id: String) -> String
     /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
     func url(forItem id: String, file: String) -> String?
+
+    // MARK: Hand-off
+
+    /// Where a job's received files wait for the worker that runs it, when that worker may be on
+    /// another machine (a shared queue): the same bucket or directory, under `incomingPrefix`.
+    var handOff: any ObjectStore { get }
+}
+
+extension StoreKey {
+    /// Keys of job inputs handed to workers: `.kiln-incoming/<job id>/<n>`.
+    public static let incomingPrefix = ".kiln-incoming/"
 }
 
 extension MediaStore {

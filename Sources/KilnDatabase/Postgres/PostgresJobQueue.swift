@@ -3,7 +3,6 @@ import KilnCore
 import Logging
 import NIOSSL
 import PostgresNIO
-import ServiceLifecycle
 import Synchronization
 
 /// The job queue in PostgreSQL, shared by `kiln serve` and any number of `kiln worker`s on any
@@ -13,17 +12,17 @@ import Synchronization
 /// dead letters and unique jobs are columns and partial indexes; an enqueue sends
 /// `NOTIFY kiln_jobs`, which wakes idle workers (`onWork`) without polling.
 ///
-/// A service: `run()` keeps the connection pool and the LISTEN connection up; call `migrate()`
-/// once it runs (several processes may migrate at once: an advisory lock serializes them).
+/// `run()` keeps the connection pool and the LISTEN connection up; call `migrate()` once it runs (several processes may migrate at once: an advisory lock serializes them).
 /// Times come from this process's clock (tests move it); leases are tens of seconds, far above
 /// the skew of clocks kept by NTP.
-public final class PostgresJobQueue: JobQueue, Service {
+public final class PostgresJobQueue: JobQueue {
     public static let channel = "kiln_jobs"
 
     private let client: PostgresClient
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let handlers = Mutex<[@Sendable () -> Void]>([])
+    private let poolStarted = Atomic<Bool>(false)
 
     /// `url`: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require|verify-full`;
     /// default `prefer`). FILE_007 when it cannot be read.
@@ -62,13 +61,23 @@ public final class PostgresJobQueue: JobQueue, Service {
 
     // MARK: Service
 
-    /// The pool, and a connection that LISTENs (reconnected when it drops), until shutdown.
+    /// The pool, and a connection that LISTENs (reconnected when it drops), until cancelled:
+    /// its owner cancels it once the work that uses it is done (not at the start of a graceful
+    /// shutdown, when running jobs still renew their leases and record their ends).
     public func run() async {
-        await cancelWhenGracefulShutdown {
+        // Detached: the pool's own run() stops at a graceful shutdown it can see (a task local
+        // of swift-service-lifecycle), and running jobs still need it then.
+        let pool = Task.detached { [self] in
+            poolStarted.store(true, ordering: .releasing)
+            await client.run()
+        }
+        await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
-                group.addTask { await self.client.run() }
+                group.addTask { await pool.value }
                 group.addTask { await self.listen() }
             }
+        } onCancel: {
+            pool.cancel()
         }
     }
 
@@ -153,6 +162,8 @@ public final class PostgresJobQueue: JobQueue, Service {
     }
 
     private func applyMigrations() async throws(KilnError) {
+        // Queries wait for the pool anyway; asking before it runs only logs a warning.
+        while !poolStarted.load(ordering: .acquiring), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
         try await database { client in
             try await client.withTransaction(logger: self.logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(4815162342)", logger: self.logger)

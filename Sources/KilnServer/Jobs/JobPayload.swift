@@ -3,11 +3,14 @@ import KilnCore
 import KilnDatabase
 import KilnPipeline
 
-/// What a queued job does, as stored in its row: the received files (kept under
-/// `<data>/jobs/<job id>/`) and the options they were sent with.
+/// What a queued job does, as stored in its row: the received files and the options they were
+/// sent with. A file is kept under `<data>/jobs/<job id>/` (`path`) for the embedded queue, or
+/// handed off in the store (`key`, under `.kiln-incoming/`) for a shared queue, whose worker
+/// may run on another machine.
 struct JobPayload: Codable, Sendable {
     struct Input: Codable, Sendable {
-        let path: String
+        let path: String?
+        let key: String?
         let name: String
     }
 

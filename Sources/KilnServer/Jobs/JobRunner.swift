@@ -15,7 +15,8 @@ import Synchronization
 final class JobRunner: Service, Sendable {
     let queue: any JobQueue
     let pipeline: Pipeline
-    let records: MediaRecords
+    /// Where a server records what it stored (a worker has no API database: nil).
+    let records: MediaRecords?
     let metrics: ServerMetrics
     let settings: ServerSettings
     let logger: Logger
@@ -24,7 +25,7 @@ final class JobRunner: Service, Sendable {
     /// The controls of the jobs running here, for cancels asked through this server's API.
     private let controls = Mutex<[String: JobControl]>([:])
 
-    init(queue: any JobQueue, pipeline: Pipeline, records: MediaRecords, metrics: ServerMetrics,
+    init(queue: any JobQueue, pipeline: Pipeline, records: MediaRecords?, metrics: ServerMetrics,
          settings: ServerSettings, logger: Logger) {
         self.queue = queue
         self.pipeline = pipeline
@@ -32,6 +33,8 @@ final class JobRunner: Service, Sendable {
         self.metrics = metrics
         self.settings = settings
         self.logger = logger
+        // Work added by another process (a shared queue's notification): look now.
+        queue.onWork { [weak self] in self?.wake() }
     }
 
     static func directory(for id: String, data: String) -> String { data + "/jobs/" + id }
@@ -57,6 +60,7 @@ final class JobRunner: Service, Sendable {
                     lastLook = ContinuousClock.now
                     do {
                         if let job = try await queue.claim(worker: settings.workerName, lease: settings.lease) {
+                            metrics.jobClaimed()
                             running.add(1, ordering: .acquiringAndReleasing)
                             wake()
                             group.addTask {
@@ -110,35 +114,66 @@ final class JobRunner: Service, Sendable {
                                                              progress: now.overall)
                     switch answer {
                     case .cancelRequested: control.cancel(reason: "the job was cancelled through the API")
-                    case .lost: control.cancel(reason: "the job's lease was lost")
+                    case .lost:
+                        self.metrics.leaseLost()
+                        control.cancel(reason: "the job's lease was lost")
                     default: break
                     }
                 }
             }
             defer { group.cancelAll() }
-            return await run(payload, options: options, control: control)
+            return await run(payload, job: job.id, options: options, control: control)
         }
         guard let outcome else { return }  // shut down: the job stays claimed and is given back at the next start
         if await finish(job, outcome) {
             try? FileManager.default.removeItem(atPath: Self.directory(for: job.id, data: settings.engine.dataDirectory))
+            // Handed-off inputs are no longer needed by anyone.
+            for key in payload.inputs.compactMap(\.key) { try? await pipeline.store?.handOff.delete(key: key) }
         }
     }
 
+    /// The job's files as local paths: kept here, or fetched from the store into this process's
+    /// work session (`fetched`, removed by the caller; a killed process's is swept at the next start).
+    private func localInputs(_ payload: JobPayload, fetched: String) async throws(KilnError) -> [(path: String, name: String)] {
+        var inputs: [(path: String, name: String)] = []
+        for (index, input) in payload.inputs.enumerated() {
+            if let path = input.path {
+                inputs.append((path, input.name))
+                continue
+            }
+            guard let key = input.key, let store = pipeline.store else {
+                throw KilnError.uploadFailed("the job's file \(index) is neither here nor in the store")
+            }
+            let path = fetched + "/\(index)"
+            do {
+                try FileManager.default.createDirectory(atPath: fetched, withIntermediateDirectories: true)
+            } catch {
+                throw KilnError.storageUnavailable("cannot create \(fetched): \(error.localizedDescription)")
+            }
+            try await store.handOff.get(key: key, to: path)
+            inputs.append((path, input.name))
+        }
+        return inputs
+    }
+
     /// The job's work; nil when the server is shutting down and the job should run again later.
-    private func run(_ payload: JobPayload, options: IngestOptions, control: JobControl) async -> JobOutcome? {
+    private func run(_ payload: JobPayload, job: String, options: IngestOptions, control: JobControl) async -> JobOutcome? {
+        let fetched = (try? WorkSession.directory(under: settings.engine.dataDirectory + "/tmp/jobs")).map { $0 + "/" + job }
+        defer { if let fetched { try? FileManager.default.removeItem(atPath: fetched) } }
         do throws(KilnError) {
             let result: JSONValue
+            let inputs = try await localInputs(payload, fetched: fetched ?? settings.engine.dataDirectory + "/tmp/" + job)
             if payload.carousel {
-                let inputs = payload.inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) }
-                let (carousel, items) = try await pipeline.ingestCarousel(inputs, options: options, control: control)
+                let (carousel, items) = try await pipeline.ingestCarousel(inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) },
+                                                                          options: options, control: control)
                 for item in items {
-                    try? await records.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
+                    try? await records?.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
                 }
                 result = Self.json(CarouselResult(carousel: carousel, items: items.map(\.stored)))
             } else {
-                guard let input = payload.inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
+                guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
                 let item = try await pipeline.ingest(path: input.path, name: input.name, options: options, control: control)
-                try? await records.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
+                try? await records?.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
                 result = Self.json(item.stored)
             }
             return .succeeded(Self.encode(result))
@@ -152,7 +187,15 @@ final class JobRunner: Service, Sendable {
     @discardableResult
     private func finish(_ job: JobRecord, _ outcome: JobOutcome) async -> Bool {
         do {
-            return try await queue.finish(job.id, worker: settings.workerName, outcome)
+            let recorded = try await queue.finish(job.id, worker: settings.workerName, outcome)
+            if recorded {
+                switch outcome {
+                case .succeeded: metrics.jobEnded("succeeded")
+                case .failed(_, let retry): metrics.jobEnded(retry && job.attempts < JobPolicy.maxAttempts ? "retried" : "failed")
+                case .cancelled: metrics.jobEnded("cancelled")
+                }
+            }
+            return recorded
         } catch {
             logger.error("recording the end of job \(job.id) failed: \(error)")
             return false

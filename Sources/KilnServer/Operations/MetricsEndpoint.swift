@@ -12,25 +12,31 @@ public struct MetricsEndpoint: Service {
     let metrics: ServerMetrics
     let logger: Logger
 
-    public init(host: String = "127.0.0.1", port: Int, metrics: ServerMetrics, logger: Logger = Logger(label: "kiln")) {
+    /// Updates gauges (read from a queue, say) before each scrape.
+    let refresh: @Sendable () async -> Void
+
+    public init(host: String = "127.0.0.1", port: Int, metrics: ServerMetrics, logger: Logger = Logger(label: "kiln"),
+                refresh: @escaping @Sendable () async -> Void = {}) {
         self.host = host
         self.port = port
         self.metrics = metrics
         self.logger = logger
+        self.refresh = refresh
     }
 
     public func run() async throws {
         let router = Router()
-        let metrics = metrics
+        let (metrics, refresh) = (metrics, refresh)
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            await refresh()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
         }
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "kiln"),
                               logger: logger)
         do {
             try await app.run()
-        } catch {
+        } catch where !Task.isCancelled {
             throw KilnError.internalError("cannot serve metrics on \(host):\(port) (\(error)): choose another --metrics-port")
         }
     }

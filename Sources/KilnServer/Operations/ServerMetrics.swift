@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import KilnDatabase
 import Metrics
 import NIOCore
 import Prometheus
@@ -45,14 +46,32 @@ public final class ServerMetrics: Sendable {
     func bytesIn(_ count: Int) { Counter(label: "kiln_bytes_in_total", factory: factory).increment(by: count) }
     func bytesOut(_ count: Int) { Counter(label: "kiln_bytes_out_total", factory: factory).increment(by: count) }
 
-    /// Gauges read when scraped: the engine's queue, and jobs by state.
-    func gauges(running: Int, waiting: Int, jobs: [String: Int]) {
+    /// Gauges read when scraped: the engine's own queue (work waiting for a place in this
+    /// process), and the job queue (shared by every worker when it is PostgreSQL).
+    func gauges(running: Int, waiting: Int, queue: QueueStats?, now: Date = Date()) {
         Gauge(label: "kiln_engine_jobs_running", factory: factory).record(running)
         Gauge(label: "kiln_engine_queue_depth", factory: factory).record(waiting)
-        for (state, count) in jobs {
-            Gauge(label: "kiln_jobs", dimensions: [("state", state)], factory: factory).record(count)
+        guard let queue else { return }
+        for (state, count) in queue.counts {
+            Gauge(label: "kiln_jobs", dimensions: [("state", state.rawValue)], factory: factory).record(count)
         }
+        Gauge(label: "kiln_jobs_dead_letters", factory: factory).record(queue.deadLetters)
+        Gauge(label: "kiln_queue_oldest_job_age_seconds", factory: factory)
+            .record(queue.oldestQueuedAt.map { max(0, now.timeIntervalSince($0)) } ?? 0)
     }
+
+    /// A job this process claimed from the queue.
+    func jobClaimed() { Counter(label: "kiln_jobs_claimed_total", factory: factory).increment() }
+
+    /// How a job this process ran ended: succeeded, failed, retried (failed, offered again
+    /// later) or cancelled.
+    func jobEnded(_ outcome: String) {
+        Counter(label: "kiln_jobs_ended_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    /// A running job whose lease this process lost (it stalled past the lease, or the
+    /// database was unreachable): another worker may run it now.
+    func leaseLost() { Counter(label: "kiln_jobs_lease_lost_total", factory: factory).increment() }
 
     /// A file a watched folder (or batch) finished: counted by outcome and code, timed.
     public func fileEnded(outcome: String, code: String?, duration: Duration) {

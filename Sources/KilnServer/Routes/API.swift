@@ -125,22 +125,32 @@ struct API: Sendable {
     {
         let job = NewJob(kind: carousel ? "carousel" : "media", payload: Data())
         let directory = JobRunner.directory(for: job.id, data: server.settings.engine.dataDirectory)
+        let handOff = server.queueIsShared ? try requireStore().handOff : nil
         var inputs: [JobPayload.Input] = []
-        for (index, upload) in uploads.enumerated() {
-            let path = directory + "/\(index)"
-            try upload.keep(at: path)
-            inputs.append(.init(path: path, name: upload.name))
-        }
-        let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
-                                 fit: options.fit, keyID: keyID)
-        do {
-            // Images run first: a long video waits behind them, not they behind it.
+        defer { if handOff != nil { try? FileManager.default.removeItem(atPath: directory) } }
+        do throws(KilnError) {
+            for (index, upload) in uploads.enumerated() {
+                let path = directory + "/\(index)"
+                try upload.keep(at: path)
+                if let handOff {
+                    // A worker on another machine reads it from the store.
+                    let key = StoreKey.incomingPrefix + job.id + "/\(index)"
+                    inputs.append(.init(path: nil, key: key, name: upload.name))
+                    try await handOff.put(file: path, key: key, contentType: upload.mime)
+                } else {
+                    inputs.append(.init(path: path, key: nil, name: upload.name))
+                }
+            }
+            let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
+                                     fit: options.fit, keyID: keyID)
+            let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind,
-                                                               payload: JobRunner.encode(payload), priority: 0))
+                                                               payload: JobRunner.encode(payload), priority: priority))
             server.runner.wake()
             return record
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
+            for key in inputs.compactMap(\.key) { try? await handOff?.delete(key: key) }
             throw error
         }
     }
@@ -310,9 +320,7 @@ struct API: Sendable {
 
     func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let stats = pipeline.scheduler.stats
-        let jobs = (try? await server.queue.stats())?.counts ?? [:]
-        server.metrics.gauges(running: stats.running, waiting: stats.waiting,
-                              jobs: Dictionary(uniqueKeysWithValues: jobs.map { ($0.key.rawValue, $0.value) }))
+        server.metrics.gauges(running: stats.running, waiting: stats.waiting, queue: try? await server.queue.stats())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.render())))
     }

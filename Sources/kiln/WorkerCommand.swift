@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import KilnCore
+import KilnServer
+import Logging
+import ServiceLifecycle
+
+/// `kiln worker`: runs jobs from a shared PostgreSQL queue (SPEC §8), under
+/// swift-service-lifecycle. SIGTERM or SIGINT stops claiming, lets running jobs finish (at most
+/// `--shutdown-grace` seconds), then exits 0.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run jobs from a shared queue (kiln serve --queue) on this machine.")
+
+    @OptionGroup var settings: PipelineSettings
+
+    @Option(name: .long, help: "The shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE).")
+    var queue: String?
+
+    @Option(name: .long, help: "Jobs run at once (env KILN_JOBS; default: one per core).")
+    var jobs: Int?
+
+    @Option(name: .long, help: "Seconds a claimed job is held without a heartbeat; a worker that dies loses its jobs after this (default: 30).")
+    var lease: Double = 30
+
+    @Option(name: .long, help: "Seconds running jobs may take after SIGTERM (default: 30).")
+    var shutdownGrace: Double = 30
+
+    @Option(name: .long, help: "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics.")
+    var metricsPort: Int?
+
+    func validate() throws {
+        if !(lease >= 1) || !(shutdownGrace >= 0) { throw ValidationError("--lease takes 1 second or more, --shutdown-grace 0 or more") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "kiln.worker")
+        logger.logLevel = .info
+        do {
+            var engine = try settings.configuration()
+            if let jobs { engine.jobs = jobs }
+            var server = ServerSettings(engine: engine)
+            server.queueURL = queue ?? ProcessInfo.processInfo.environment["KILN_QUEUE"]
+            server.lease = .milliseconds(Int64(lease * 1000))
+            server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
+            server.workerName = ServerSettings.processWorkerName
+            let worker = try await KilnWorker(settings: server, metricsPort: metricsPort, logger: logger)
+            var group = ServiceGroupConfiguration(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                  cancellationSignals: [], logger: logger)
+            group.maximumGracefulShutdownDuration = server.shutdownGrace
+            try await ServiceGroup(configuration: group).run()
+        } catch let error as KilnError {
+            FileHandle.standardError.write(Data("kiln worker: \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

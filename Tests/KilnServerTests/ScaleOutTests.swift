@@ -1,0 +1,139 @@
+import Foundation
+import KilnCore
+import KilnStorage
+import KilnTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `kiln worker` process (the debug binary), its output read as it comes.
+final class WorkerProcess: @unchecked Sendable {
+    let process = Process()
+    private let output = ServeProcess.Output()
+
+    init(queue: String, data: String, arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: ServeProcess.binary)
+        process.arguments = ["worker", "--queue", queue, "--data", data] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let output = output
+        Thread.detachNewThread {
+            while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty { output.append(data) }
+        }
+    }
+
+    var log: String { output.withLock { $0 } }
+    var name: String { "\(ProcessInfo.processInfo.hostName)-\(process.processIdentifier)" }
+
+    /// Waits (bounded, on a thread of its own) until the worker says it takes jobs.
+    func ready() async throws {
+        let process = process
+        try await Tool.detached { [self] in
+            let deadline = Date().addingTimeInterval(60)
+            while !log.contains("is taking jobs") {
+                guard process.isRunning, Date() < deadline else { throw Tool.Failure(description: "the worker did not start: \(self.log)") }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+    }
+}
+
+/// Beyond one machine (SPEC §8): one `kiln serve --queue postgres://…` (the API tier) and two
+/// `kiln worker` processes on a throwaway PostgreSQL cluster, sharing a bucket (moto). A worker
+/// killed with SIGKILL mid-transcode loses nothing and duplicates nothing: its job is run again
+/// by the other one once its lease expires.
+@Suite(.serialized) struct ScaleOutTests {
+    @Test func aWorkerKilledMidTranscodeLosesNothingAndDuplicatesNothing() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let queue = try cluster.database()
+        let moto = try MotoS3()
+        defer { moto.stop() }
+        let root = Fixtures.scratchDirectory("kiln-scale")
+        defer { Fixtures.cleanUp(root) }
+        let presets = try SlowTranscode.presets(in: root)
+        let environment = ["KILN_R2_ENDPOINT": moto.endpoint, "KILN_R2_BUCKET": moto.bucket,
+                           "KILN_R2_ACCESS_KEY_ID": moto.accessKeyID, "KILN_R2_SECRET_ACCESS_KEY": moto.secretAccessKey]
+        let common = ["--storage", "r2", "--presets", presets]
+        let server = try ServeProcess(data: root + "/api", arguments: common + ["--queue", queue + "?sslmode=disable"],
+                                      environment: environment)
+        let workers = try (0..<2).map { index in
+            try WorkerProcess(queue: queue + "?sslmode=disable", data: root + "/worker\(index)",
+                              arguments: common + ["--jobs", "1", "--lease", "3"], environment: environment)
+        }
+        for worker in workers { try await worker.ready() }
+
+        // Three videos (three media ids), each a transcode of seconds, sent at once.
+        let videos = try (1...3).map { try SlowTranscode.make(variant: $0) }
+        defer { for path in videos { try? FileManager.default.removeItem(atPath: path) } }
+        let jobs = try await withThrowingTaskGroup(of: String.self) { group in
+            for path in videos {
+                group.addTask {
+                    let answer = try await server.upload(path, query: "?preset=slow")
+                    #expect(answer.status == 202, "\(answer.data)")
+                    return try #require((answer.data["job"] as? [String: Any])?["id"] as? String)
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        // Both workers run one at once: the work is shared. Then one of them is killed.
+        let running: @Sendable () throws -> [String] = {
+            let rows = try Tool.check("psql", ["-tA", queue, "-c", "SELECT worker FROM kiln_jobs WHERE status = 'running'"])
+            return String(decoding: rows.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        try await Tool.detached {
+            let deadline = Date().addingTimeInterval(60)
+            while Set(try running()).count < 2 {
+                guard Date() < deadline else {
+                    let table = try Tool.check("psql", [queue, "-c", "SELECT id, status, worker, attempts, convert_from(error, 'UTF8') FROM kiln_jobs"])
+                    throw Tool.Failure(description: """
+                        the workers did not both take a job: \(String(decoding: table.stdout, as: UTF8.self))
+                        \(workers[0].log.suffix(1_500))\n---\n\(workers[1].log.suffix(1_500))\n---\n\(server.log.suffix(1_500))
+                        """)
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        kill(workers[0].process.processIdentifier, SIGKILL)
+
+        var ended: [[String: Any]] = []
+        for job in jobs {
+            ended.append(try await server.poll(job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") })
+        }
+        for job in ended { #expect(job["status"] as? String == "succeeded", "\(job)\n\(workers[1].log.suffix(2_000))") }
+        // The killed worker's job ran again on the other (attempt 2); the others ran once.
+        #expect(ended.map { $0["attempts"] as? Int ?? 0 }.sorted() == [1, 1, 2], "\(ended)")
+        // Three items, each readable through the API tier from the bucket; one rendition each.
+        let ids = ended.compactMap { ($0["media"] as? [String: Any])?["id"] as? String }
+        #expect(Set(ids).count == 3)
+        for id in ids {
+            let item = try await server.request(.GET, "/v1/media/\(id)", key: server.writeKey)
+            #expect(item.status == 200)
+        }
+        let client = S3Client(configuration: S3Configuration(
+            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
+            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        let objects = try await client.list(prefix: "").map(\.key)
+        for id in ids { #expect(objects.filter { $0.hasPrefix(id + "/") && $0.hasSuffix(".mp4") }.count == 1, "\(objects)") }
+        // The handed-off inputs are gone once their jobs ended; the API tier kept no copy.
+        #expect(objects.filter { $0.hasPrefix(StoreKey.incomingPrefix) }.isEmpty, "\(objects)")
+        #expect(Fixtures.files(under: root + "/api/jobs").isEmpty)
+
+        // SIGTERM drains the live worker and the server: both exit 0.
+        kill(workers[1].process.processIdentifier, SIGTERM)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+        let survivor = workers[1].process
+        try await Tool.detached {
+            let deadline = Date().addingTimeInterval(60)
+            while survivor.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        #expect(!survivor.isRunning && survivor.terminationStatus == 0, "\(workers[1].log.suffix(2_000))")
+    }
+}
