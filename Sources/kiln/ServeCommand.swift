@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds in-flight work may take after SIGTERM (default: 30).")
     var shutdownGrace: Double = 30
 
-    @Option(name: .long, help: "A shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE): video jobs are then run by `kiln worker`s, their files handed off through the store.")
+    @Option(name: .long, help: "A shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL): video jobs are then run by `kiln worker`s, their files handed off through the store.")
     var queue: String?
 
     @Flag(name: .long, help: "Create a first API key (media:write) when there is none, and print it.")
@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             server.rateLimit = rateLimit ?? environment["KILN_RATE_LIMIT"].flatMap(Int.init) ?? server.rateLimit
             server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
-            server.queueURL = queue ?? environment["KILN_QUEUE"]
+            server.queueURL = queue ?? environment["KILN_QUEUE_URL"]
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {
                 throw KilnError.invalidRequest("the port must be 0-65535 and the rate limit above 0")
             }

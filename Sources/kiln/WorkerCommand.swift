@@ -14,7 +14,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var settings: PipelineSettings
 
-    @Option(name: .long, help: "The shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE).")
+    @Option(name: .long, help: "The shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL).")
     var queue: String?
 
     @Option(name: .long, help: "Jobs run at once (env KILN_JOBS; default: one per core).")
@@ -41,7 +41,7 @@ struct WorkerCommand: AsyncParsableCommand {
             var engine = try settings.configuration()
             if let jobs { engine.jobs = jobs }
             var server = ServerSettings(engine: engine)
-            server.queueURL = queue ?? ProcessInfo.processInfo.environment["KILN_QUEUE"]
+            server.queueURL = queue ?? ProcessInfo.processInfo.environment["KILN_QUEUE_URL"]
             server.lease = .milliseconds(Int64(lease * 1000))
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.workerName = ServerSettings.processWorkerName

@@ -43,7 +43,12 @@ enum UploadPage {
       const r = await fetch("/v1/presets", { headers: auth() });
       if (!r.ok) return;
       const body = await r.json();
-      $("preset").replaceChildren(...body.data.presets.map(p => text("option", p.name)));
+      // Replaced only when the list changed, keeping the choice made (a blur of the key field
+      // fires "change" again while the person is picking a preset).
+      const names = body.data.presets.map(p => p.name), select = $("preset"), kept = select.value;
+      if (names.join("\n") === Array.from(select.options, o => o.value).join("\n")) return;
+      select.replaceChildren(...names.map(name => text("option", name)));
+      if (names.includes(kept)) select.value = kept;
     }
     $("key").addEventListener("change", () => { localStorage.setItem("kiln-key", $("key").value.trim()); loadPresets(); });
     if ($("key").value) loadPresets();
