@@ -56,11 +56,7 @@ import Glibc
             return try await exit()
         }
 
-        func exit() async throws -> Int32 {
-            let process = process
-            try await Self.until { !process.isRunning }
-            return process.terminationStatus
-        }
+        func exit() async throws -> Int32 { try await Loopback.exit(of: process, seconds: 90) }
     }
 
     /// Distinct JPEGs (a comment segment each) dropped into `inbox` by write-then-rename, as
@@ -74,32 +70,6 @@ import Glibc
             try Data(bytes).write(to: URL(fileURLWithPath: path + ".part"))
             guard rename(path + ".part", path) == 0 else { throw Tool.Failure(description: "rename failed") }
         }
-    }
-
-    /// A loopback port free a moment ago.
-    static func freePort() throws -> Int {
-        let (descriptor, port) = try listening()
-        close(descriptor)
-        return port
-    }
-
-    /// A socket listening on a free loopback port, and the port; the caller closes it.
-    static func listening() throws -> (descriptor: Int32, port: Int) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && listen(descriptor, 1) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else {
-            close(descriptor)
-            throw Tool.Failure(description: "no free port")
-        }
-        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     static func names(_ folder: String) -> [String] {
@@ -211,7 +181,7 @@ import Glibc
         let out = Fixtures.scratchDirectory("kiln-watch-slow")
         try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
-        let port = try Self.freePort()
+        let port = try Loopback.freePort()
         let watcher = try Watcher(inbox, out: out, settle: "1", metricsPort: port)
         let jpeg = try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("panorama.jpg")))
         // Three pieces, 0.5 s apart (a slow network copy), straight under the final name.
@@ -344,7 +314,7 @@ import Glibc
         let out = Fixtures.scratchDirectory("kiln-watch-port")
         defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out) }
         // A port held (listening) by this test.
-        let (holder, port) = try Self.listening()
+        let (holder, port) = try Loopback.listening()
         defer { close(holder) }
         let watcher = try Watcher(inbox, out: out, metricsPort: port)
         #expect(try await watcher.exit() == 1)

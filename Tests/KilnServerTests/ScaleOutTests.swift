@@ -129,11 +129,53 @@ final class WorkerProcess: @unchecked Sendable {
         kill(workers[1].process.processIdentifier, SIGTERM)
         server.signal(SIGTERM)
         #expect(try await server.waitForExit() == 0)
-        let survivor = workers[1].process
-        try await Tool.detached {
-            let deadline = Date().addingTimeInterval(60)
-            while survivor.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(try await Loopback.exit(of: workers[1].process) == 0, "\(workers[1].log.suffix(2_000))")
+    }
+
+    @Test func aCancelReachesATranscodeRunningOnAWorker() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let queue = try cluster.database() + "?sslmode=disable"
+        let moto = try MotoS3.shared.get()
+        let root = Fixtures.scratchDirectory("kiln-scale-cancel")
+        defer { Fixtures.cleanUp(root) }
+        let presets = try SlowTranscode.presets(in: root)
+        let environment = ["KILN_R2_ENDPOINT": moto.endpoint, "KILN_R2_BUCKET": moto.bucket,
+                           "KILN_R2_ACCESS_KEY_ID": moto.accessKeyID, "KILN_R2_SECRET_ACCESS_KEY": moto.secretAccessKey]
+        let common = ["--storage", "r2", "--presets", presets]
+        let server = try ServeProcess(data: root + "/api", arguments: common + ["--queue", queue], environment: environment)
+        let port = try Loopback.freePort()
+        let worker = try WorkerProcess(queue: queue, data: root + "/worker",
+                                       arguments: common + ["--jobs", "1", "--metrics-port", String(port)], environment: environment)
+        try await worker.ready()
+        let answer = try await server.upload(try SlowTranscode.video.get(), query: "?preset=slow")
+        let job = try #require((answer.data["job"] as? [String: Any])?["id"] as? String)
+        _ = try await server.poll(job) { $0["status"] as? String == "running" }
+        // Asked on the API tier; the worker on "another machine" stops its transcode.
+        let cancel = try await server.request(.DELETE, "/v1/jobs/\(job)", key: server.writeKey)
+        #expect(cancel.status == 202 || cancel.status == 200, "\(cancel.json)")
+        let ended = try await server.poll(job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
+        #expect(ended["status"] as? String == "cancelled", "\(ended)")
+        #expect((ended["error"] as? [String: Any])?["code"] as? String == "PROCESSING_005")
+        #expect(worker.process.isRunning, "the worker goes on")
+        // Its handed-off input is gone; the worker's metrics count what happened.
+        let client = S3Client(configuration: S3Configuration(
+            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
+            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        // (Listed without the slash: moto refuses a signed listing whose prefix holds one.)
+        let incoming = try await client.list(prefix: ".kiln-incoming").map(\.key)
+        #expect(!incoming.contains { $0.hasPrefix(StoreKey.incomingPrefix + job + "/") }, "\(incoming)")
+        let metrics = try await Tool.detached { () throws -> String in
+            let connection = try RawConnection(port: port)
+            connection.send(Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            return connection.receive()
         }
-        #expect(!survivor.isRunning && survivor.terminationStatus == 0, "\(workers[1].log.suffix(2_000))")
+        for line in ["kiln_jobs_claimed_total 1", "kiln_jobs_ended_total{outcome=\"cancelled\"} 1",
+                     "kiln_jobs{state=\"cancelled\"} 1", "kiln_jobs_dead_letters 0", "kiln_queue_oldest_job_age_seconds 0"] {
+            #expect(metrics.contains(line), "\(line) in \(metrics.suffix(2_000))")
+        }
+        kill(worker.process.processIdentifier, SIGTERM)
+        server.signal(SIGTERM)
+        #expect(try await server.waitForExit() == 0)
+        #expect(try await Loopback.exit(of: worker.process) == 0, "\(worker.log.suffix(2_000))")
     }
 }

@@ -65,15 +65,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// The exit status once the process has ended (bounded).
-    func waitForExit(seconds: Double = 60) async throws -> Int32 {
-        let process = process
-        try await Tool.detached {
-            let deadline = Date().addingTimeInterval(seconds)
-            while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        }
-        guard !process.isRunning else { throw Tool.Failure(description: "kiln serve is still running") }
-        return process.terminationStatus
-    }
+    func waitForExit(seconds: Double = 60) async throws -> Int32 { try await Loopback.exit(of: process, seconds: seconds) }
 
     /// Uploads `path` and sends `signal` as soon as its job is seen running. All of it on a
     /// thread of its own with blocking requests: the test process's cooperative pool (two
