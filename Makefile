@@ -4,7 +4,7 @@ SWIFT ?= swift
 BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libsqlite3-dev libavformat-dev libavcodec-dev libavfilter-dev \
 	libswscale-dev libswresample-dev libavutil-dev
 TEST_PACKAGES := ffmpeg time chromium chromium-driver postgresql
-BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg curl
+BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg curl postgresql
 SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \
 	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \
 	samples/video/vp9-opus.webm samples/video/hlg-hdr.mp4

@@ -81,6 +81,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The shared queue's own cost, printed by `make bench` (benchmarks/run.sh).
+        .executableTarget(name: "kiln-queue-bench", dependencies: [
+            "KilnDatabase", "KilnPipeline", .product(name: "Logging", package: "swift-log"),
+        ], path: "benchmarks/QueueBench"),
+
         .target(name: "KilnTestSupport", dependencies: ["KilnCore"], path: "Tests/KilnTestSupport"),
         // Fuzzing: the targets as a library (regression tests replay their corpora), and one
         // executable that libFuzzer drives (`make fuzz`) or that replays files given to it.

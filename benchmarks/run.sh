@@ -19,3 +19,12 @@ SRC="-f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 -f lavfi -i sine=fr
 python3 benchmarks/bench.py "$@"
 # kiln serve: a 1 GiB upload, upload throughput beside vipsthumbnail and thumbor, RSS growth.
 python3 benchmarks/serve_bench.py
+# The PostgreSQL queue's overhead per job and no-op throughput, on a throwaway cluster that
+# stops when its harness's input closes.
+coproc PG { python3 Tests/Support/postgres_cluster.py; }
+read -r line <&"${PG[0]}"
+url=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["url"])' "$line")
+echo
+.build/release/kiln-queue-bench "$url?sslmode=disable" "$inputs/12mp.jpg"
+eval "exec ${PG[1]}>&-"
+wait
