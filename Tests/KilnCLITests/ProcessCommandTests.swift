@@ -128,12 +128,9 @@ import Testing
 /// `kiln process --storage r2` against moto: the envelope says where each rendition went.
 @Suite struct ProcessToR2Tests {
     func environment(_ moto: MotoS3, secret: String? = nil) -> [String: String] {
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(moto.environment) { $1 }
         environment["KILN_STORAGE"] = "r2"
-        environment["KILN_R2_ENDPOINT"] = moto.endpoint
-        environment["KILN_R2_BUCKET"] = moto.bucket
-        environment["KILN_R2_ACCESS_KEY_ID"] = moto.accessKeyID
-        environment["KILN_R2_SECRET_ACCESS_KEY"] = secret ?? moto.secretAccessKey
+        if let secret { environment["KILN_R2_SECRET_ACCESS_KEY"] = secret }
         return environment
     }
 

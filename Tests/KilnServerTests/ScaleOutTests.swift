@@ -15,18 +15,8 @@ final class WorkerProcess: @unchecked Sendable {
     private let output = ServeProcess.Output()
 
     init(queue: String, data: String, arguments: [String], environment: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: ServeProcess.binary)
-        process.arguments = ["worker", "--queue", queue, "--data", data] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = output
-        Thread.detachNewThread {
-            while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty { output.append(data) }
-        }
+        try ServeProcess.spawn(process, ["worker", "--queue", queue, "--data", data] + arguments,
+                               environment: environment, into: output)
     }
 
     var log: String { output.withLock { $0 } }
@@ -50,23 +40,46 @@ final class WorkerProcess: @unchecked Sendable {
 /// killed with SIGKILL mid-transcode loses nothing and duplicates nothing: its job is run again
 /// by the other one once its lease expires.
 @Suite(.serialized) struct ScaleOutTests {
+    /// A new database in the test cluster, a bucket, the slow preset, and a scratch folder.
+    struct Setup {
+        let queue: String
+        let moto: MotoS3
+        let root = Fixtures.scratchDirectory("kiln-scale")
+        let presets: String
+
+        init(moto: MotoS3) throws {
+            queue = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+            self.moto = moto
+            presets = try SlowTranscode.presets(in: root)
+        }
+
+        func server() throws -> ServeProcess {
+            try ServeProcess(data: root + "/api", arguments: ["--storage", "r2", "--presets", presets, "--queue", queue],
+                             environment: moto.environment)
+        }
+
+        /// The bucket, to look at what the processes left in it.
+        func bucket() throws -> S3Client {
+            guard let endpoint = URL(string: moto.endpoint) else { throw Tool.Failure(description: "bad endpoint \(moto.endpoint)") }
+            return S3Client(configuration: S3Configuration(
+                endpoint: endpoint, bucket: moto.bucket,
+                credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        }
+
+        func worker(_ name: String, _ arguments: [String]) throws -> WorkerProcess {
+            try WorkerProcess(queue: queue, data: root + "/" + name, arguments: ["--storage", "r2", "--presets", presets] + arguments,
+                              environment: moto.environment)
+        }
+    }
+
     @Test func aWorkerKilledMidTranscodeLosesNothingAndDuplicatesNothing() async throws {
-        let cluster = try PostgresCluster.shared.get()
-        let queue = try cluster.database()
         let moto = try MotoS3()
         defer { moto.stop() }
-        let root = Fixtures.scratchDirectory("kiln-scale")
+        let setup = try Setup(moto: moto)
+        let (queue, root) = (setup.queue, setup.root)
         defer { Fixtures.cleanUp(root) }
-        let presets = try SlowTranscode.presets(in: root)
-        let environment = ["KILN_R2_ENDPOINT": moto.endpoint, "KILN_R2_BUCKET": moto.bucket,
-                           "KILN_R2_ACCESS_KEY_ID": moto.accessKeyID, "KILN_R2_SECRET_ACCESS_KEY": moto.secretAccessKey]
-        let common = ["--storage", "r2", "--presets", presets]
-        let server = try ServeProcess(data: root + "/api", arguments: common + ["--queue", queue + "?sslmode=disable"],
-                                      environment: environment)
-        let workers = try (0..<2).map { index in
-            try WorkerProcess(queue: queue + "?sslmode=disable", data: root + "/worker\(index)",
-                              arguments: common + ["--jobs", "1", "--lease", "3"], environment: environment)
-        }
+        let server = try setup.server()
+        let workers = try (0..<2).map { try setup.worker("worker\($0)", ["--jobs", "1", "--lease", "3"]) }
         for worker in workers { try await worker.ready() }
 
         // Three videos (three media ids), each a transcode of seconds, sent at once.
@@ -116,9 +129,7 @@ final class WorkerProcess: @unchecked Sendable {
             let item = try await server.request(.GET, "/v1/media/\(id)", key: server.writeKey)
             #expect(item.status == 200)
         }
-        let client = S3Client(configuration: S3Configuration(
-            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
-            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        let client = try setup.bucket()
         let objects = try await client.list(prefix: "").map(\.key)
         for id in ids { #expect(objects.filter { $0.hasPrefix(id + "/") && $0.hasSuffix(".mp4") }.count == 1, "\(objects)") }
         // The handed-off inputs are gone once their jobs ended; the API tier kept no copy.
@@ -133,19 +144,12 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     @Test func aCancelReachesATranscodeRunningOnAWorker() async throws {
-        let cluster = try PostgresCluster.shared.get()
-        let queue = try cluster.database() + "?sslmode=disable"
         let moto = try MotoS3.shared.get()
-        let root = Fixtures.scratchDirectory("kiln-scale-cancel")
-        defer { Fixtures.cleanUp(root) }
-        let presets = try SlowTranscode.presets(in: root)
-        let environment = ["KILN_R2_ENDPOINT": moto.endpoint, "KILN_R2_BUCKET": moto.bucket,
-                           "KILN_R2_ACCESS_KEY_ID": moto.accessKeyID, "KILN_R2_SECRET_ACCESS_KEY": moto.secretAccessKey]
-        let common = ["--storage", "r2", "--presets", presets]
-        let server = try ServeProcess(data: root + "/api", arguments: common + ["--queue", queue], environment: environment)
+        let setup = try Setup(moto: moto)
+        defer { Fixtures.cleanUp(setup.root) }
+        let server = try setup.server()
         let port = try Loopback.freePort()
-        let worker = try WorkerProcess(queue: queue, data: root + "/worker",
-                                       arguments: common + ["--jobs", "1", "--metrics-port", String(port)], environment: environment)
+        let worker = try setup.worker("worker", ["--jobs", "1", "--metrics-port", String(port)])
         try await worker.ready()
         let answer = try await server.upload(try SlowTranscode.video.get(), query: "?preset=slow")
         let job = try #require((answer.data["job"] as? [String: Any])?["id"] as? String)
@@ -158,9 +162,7 @@ final class WorkerProcess: @unchecked Sendable {
         #expect((ended["error"] as? [String: Any])?["code"] as? String == "PROCESSING_005")
         #expect(worker.process.isRunning, "the worker goes on")
         // Its handed-off input is gone; the worker's metrics count what happened.
-        let client = S3Client(configuration: S3Configuration(
-            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
-            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+        let client = try setup.bucket()
         // (Listed without the slash: moto refuses a signed listing whose prefix holds one.)
         let incoming = try await client.list(prefix: ".kiln-incoming").map(\.key)
         #expect(!incoming.contains { $0.hasPrefix(StoreKey.incomingPrefix + job + "/") }, "\(incoming)")

@@ -26,22 +26,26 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
     }
 
-    /// Starts the server on `data`; `key` is reused on a restart (a first key is printed once).
-    init(data: String, key: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--data", data, "--port", "0", "--first-key"] + arguments
+    /// Starts `kiln ARGUMENTS` (with `environment` over this process's), its stdout and stderr
+    /// read into `output` as they come.
+    static func spawn(_ process: Process, _ arguments: [String], environment: [String: String], into output: Output) throws {
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let output = output
         Thread.detachNewThread {
-            while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty {
-                output.append(data)
-            }
+            while case let data = pipe.fileHandleForReading.availableData, !data.isEmpty { output.append(data) }
         }
+    }
+
+    /// Starts the server on `data`; `key` is reused on a restart (a first key is printed once).
+    init(data: String, key: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        try Self.spawn(process, ["serve", "--data", data, "--port", "0", "--first-key"] + arguments,
+                       environment: environment, into: output)
         var found: (port: Int, key: String?)?
         let deadline = Date().addingTimeInterval(60)
         while found == nil, Date() < deadline, process.isRunning {

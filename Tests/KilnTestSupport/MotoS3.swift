@@ -32,6 +32,12 @@ public final class MotoS3: @unchecked Sendable {
         serverPID = Int32(pid)
     }
 
+    /// The `KILN_R2_*` settings that point Kiln at this bucket.
+    public var environment: [String: String] {
+        ["KILN_R2_ENDPOINT": endpoint, "KILN_R2_BUCKET": bucket, "KILN_R2_ACCESS_KEY_ID": accessKeyID,
+         "KILN_R2_SECRET_ACCESS_KEY": secretAccessKey]
+    }
+
     /// Stops the server and waits for the harness to exit.
     public func stop() { harness.stop() }
 }
