@@ -143,7 +143,7 @@ final class WorkerProcess: @unchecked Sendable {
         #expect(try await Loopback.exit(of: workers[1].process) == 0, "\(workers[1].log.suffix(2_000))")
     }
 
-    @Test func aCancelReachesATranscodeRunningOnAWorker() async throws {
+    @Test func aCancelReachesATranscodeOnAWorkerAndSIGTERMDrainsIt() async throws {
         let moto = try MotoS3.shared.get()
         let setup = try Setup(moto: moto)
         defer { Fixtures.cleanUp(setup.root) }
@@ -175,9 +175,19 @@ final class WorkerProcess: @unchecked Sendable {
                      "kiln_jobs{state=\"cancelled\"} 1", "kiln_jobs_dead_letters 0", "kiln_queue_oldest_job_age_seconds 0"] {
             #expect(metrics.contains(line), "\(line) in \(metrics.suffix(2_000))")
         }
+        // SIGTERM while a transcode runs: the worker stops claiming, finishes it (its lease
+        // renewed and its end recorded through the queue's pool, which outlives the signal),
+        // then exits 0.
+        let video = try SlowTranscode.make(variant: 9)
+        defer { try? FileManager.default.removeItem(atPath: video) }
+        let second = try await server.upload(video, query: "?preset=slow")
+        let draining = try #require((second.data["job"] as? [String: Any])?["id"] as? String)
+        _ = try await server.poll(draining) { $0["status"] as? String == "running" }
         kill(worker.process.processIdentifier, SIGTERM)
+        #expect(try await Loopback.exit(of: worker.process, seconds: 120) == 0, "\(worker.log.suffix(2_000))")
+        let drained = try #require(try await server.request(.GET, "/v1/jobs/\(draining)", key: server.writeKey).data)
+        #expect(drained["status"] as? String == "succeeded" && drained["attempts"] as? Int == 1, "\(drained)")
         server.signal(SIGTERM)
         #expect(try await server.waitForExit() == 0)
-        #expect(try await Loopback.exit(of: worker.process) == 0, "\(worker.log.suffix(2_000))")
     }
 }
