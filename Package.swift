@@ -101,7 +101,7 @@ let package = Package(
             "KilnStorage", "KilnTestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
-        .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnTestSupport"]),
+        .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnDatabase", "KilnTestSupport"]),
         .testTarget(name: "KilnDatabaseTests", dependencies: ["KilnDatabase", "KilnTestSupport"]),
         .testTarget(name: "KilnJobsTests", dependencies: ["KilnJobs", "KilnTestSupport"]),
         .testTarget(name: "KilnServerTests", dependencies: [

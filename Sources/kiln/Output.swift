@@ -27,6 +27,17 @@ enum Output {
         lines.withLock { _ in FileHandle.standardOutput.write(data + Data("\n".utf8)) }
     }
 
+    /// Runs an operator command's `body`; a KilnError is one line on stderr ("kiln NAME: CODE:
+    /// message") and exit 1.
+    static func guarded(_ name: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as KilnError {
+            FileHandle.standardError.write(Data("kiln \(name): \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
