@@ -144,9 +144,24 @@ public final class PostgresJobQueue: JobQueue {
     /// lock and migrates, the others wait for it, then find nothing to do. FILE_006 when the
     /// database cannot be reached within `limit` (the pool keeps retrying and logs why).
     public func migrate(within limit: Duration = .seconds(30)) async throws(KilnError) {
+        try await within(limit) { () throws(KilnError) in try await self.applyMigrations() }
+    }
+
+    /// FILE_006 unless the database answers within `limit` (readiness probes).
+    public func checkAvailable(within limit: Duration = .seconds(5)) async throws(KilnError) {
+        try await within(limit) { () throws(KilnError) in
+            try await self.database { client in _ = try await client.query("SELECT 1", logger: self.logger) }
+        }
+    }
+
+    /// `work`, or FILE_006 past `limit`: the pool waits for a connection as long as it is asked
+    /// to (and logs why it has none), a caller should not.
+    private func within(_ limit: Duration, _ work: @escaping @Sendable () async throws(KilnError) -> Void)
+        async throws(KilnError)
+    {
         let outcome: Result<Void, KilnError>? = await withTaskGroup(of: Result<Void, KilnError>?.self) { group in
             group.addTask {
-                do throws(KilnError) { return .success(try await self.applyMigrations()) } catch { return .failure(error) }
+                do throws(KilnError) { return .success(try await work()) } catch { return .failure(error) }
             }
             group.addTask {
                 try? await Task.sleep(for: limit)

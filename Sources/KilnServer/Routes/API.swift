@@ -311,9 +311,12 @@ struct API: Sendable {
         Reply.success(["status": "ok"], requestID: context.requestID)
     }
 
-    /// Ready when the database answers and the store is usable (FILE_006, 503, otherwise).
+    /// Ready when the database (and a shared queue) answers and the store is usable (FILE_006,
+    /// 503, otherwise).
     func ready(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
+        // A shared queue must answer too, or uploads of videos would fail.
+        if let shared = server.queue as? PostgresJobQueue { try await shared.checkAvailable() }
         try await requireStore().checkAvailable()
         return Reply.success(["status": "ready"], requestID: context.requestID)
     }
