@@ -158,11 +158,12 @@ final class JobRunner: Service, Sendable {
 
     /// The job's work; nil when the server is shutting down and the job should run again later.
     private func run(_ payload: JobPayload, job: String, options: IngestOptions, control: JobControl) async -> JobOutcome? {
-        let fetched = (try? WorkSession.directory(under: settings.engine.dataDirectory + "/tmp/jobs")).map { $0 + "/" + job }
-        defer { if let fetched { try? FileManager.default.removeItem(atPath: fetched) } }
+        let work = settings.engine.dataDirectory + "/tmp/jobs"
+        let fetched = ((try? WorkSession.directory(under: work)) ?? work) + "/" + job
+        defer { try? FileManager.default.removeItem(atPath: fetched) }
         do throws(KilnError) {
             let result: JSONValue
-            let inputs = try await localInputs(payload, fetched: fetched ?? settings.engine.dataDirectory + "/tmp/" + job)
+            let inputs = try await localInputs(payload, fetched: fetched)
             if payload.carousel {
                 let (carousel, items) = try await pipeline.ingestCarousel(inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) },
                                                                           options: options, control: control)
