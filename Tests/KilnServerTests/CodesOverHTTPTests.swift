@@ -92,6 +92,34 @@ import Testing
 }
 
 extension CodesOverHTTPTests {
+    @Test func theSameVideoAndOptionsAreOneJobWhileItIsUnfinished() async throws {
+        let server = try await TestServer.start { $0.engine.jobs = 1 }
+        defer { Task { await server.stop() } }
+        // The engine's one place is held: the first job cannot end before the others are sent.
+        let gate = Gate()
+        let pipeline = server.server.pipeline
+        let holder = Task {
+            try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
+                if event.stage == .checked { gate.hold() }
+            }))
+        }
+        await gate.waitUntilReached()
+        func job(_ query: String = "") async throws -> String {
+            let accepted = try await server.upload(Fixtures.sample("video/vp9-opus.webm"), query: query)
+            return try #require((accepted.data["job"] as? [String: Any])?["id"] as? String, "\(accepted.json)")
+        }
+        let first = try await job()
+        #expect(try await job() == first, "the same bytes and options: one job")
+        let other = try await job("?fit=pad")
+        #expect(other != first, "other options: another job")
+        // The duplicate's received file went at once; the two jobs keep theirs.
+        #expect(Set(Fixtures.files(under: server.directory + "/jobs").map { $0.split(separator: "/")[0] }) == [Substring(first), Substring(other)])
+        gate.open()
+        _ = try await holder.value
+        let ended = try await server.finishedJob(first).data
+        #expect(ended["status"] as? String == "succeeded", "\(ended)")
+    }
+
     /// FILE_007 is said before anything listens: a server that cannot store never starts.
     @Test func aBucketThatRefusesTheKeyStopsTheStartWithFILE_007() async throws {
         let moto = try MotoS3.shared.get()

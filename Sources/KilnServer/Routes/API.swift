@@ -144,8 +144,13 @@ struct API: Sendable {
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
                                      fit: options.fit, keyID: keyID)
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
-            let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind,
-                                                               payload: JobRunner.encode(payload), priority: priority))
+            let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
+                                                               priority: priority, dedupeKey: dedupeKey(uploads, options)))
+            if record.id != job.id {
+                // The same media and options are already queued or running: that job answers, this copy goes.
+                try? FileManager.default.removeItem(atPath: directory)
+                for key in inputs.compactMap(\.key) { try? await handOff?.delete(key: key) }
+            }
             server.runner.wake()
             return record
         } catch {
@@ -153,6 +158,14 @@ struct API: Sendable {
             for key in inputs.compactMap(\.key) { try? await handOff?.delete(key: key) }
             throw error
         }
+    }
+
+    /// What makes two uploads one job while it is unfinished: the media ids they will have (the
+    /// same bytes under the same options). Nil when the preset is unknown (the job fails on its own).
+    private func dedupeKey(_ uploads: [ReceivedUpload], _ options: IngestOptions) -> String? {
+        guard let preset = try? pipeline.presets.preset(named: options.preset) else { return nil }
+        let processing = MediaIdentity.options(options, preset: preset)
+        return uploads.map { MediaIdentity.id(sourceSHA256: $0.sha256, options: processing) }.joined(separator: "+")
     }
 
     static func envelope<Payload: Encodable & Sendable>(_ data: Payload, requestID: String) throws -> Data {
