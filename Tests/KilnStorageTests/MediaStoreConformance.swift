@@ -17,7 +17,8 @@ enum MediaStoreConformance {
         #expect(item.id == a.id && item.renditions.map(\.file) == ["display.jpg"])
         #expect(item.location == store.location(forItem: a.id))
         #expect(item.renditions[0].path == store.location(forItem: a.id) + "/display.jpg", "paths are made when read")
-        #expect(item.renditions[0].url == store.url(forItem: a.id, file: "display.jpg"))
+        // The same address (a presigned one is signed at each read: its query carries the time).
+        #expect(item.renditions[0].url?.split(separator: "?").first == store.url(forItem: a.id, file: "display.jpg")?.split(separator: "?").first)
         let manifest = try #require(try await store.manifest(a.id))
         #expect(String(decoding: manifest, as: UTF8.self).contains("\"path\"") == false, "manifests hold no paths")
 
