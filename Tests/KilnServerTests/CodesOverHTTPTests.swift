@@ -70,14 +70,7 @@ import Testing
         let server = try await TestServer.start { $0.engine.jobs = 1 }
         defer { Task { await server.stop() } }
         // The engine's one place is held, so the video's job cannot start before it is cancelled.
-        let gate = Gate()
-        let pipeline = server.server.pipeline
-        let holder = Task {
-            try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
-                if event.stage == .checked { gate.hold() }
-            }))
-        }
-        await gate.waitUntilReached()
+        let (gate, holder) = await Self.holdTheEngine(server)
         let accepted = try await server.upload(Fixtures.sample("video/vp9-opus.webm"))
         let id = try #require((accepted.data["job"] as? [String: Any])?["id"] as? String)
         #expect(try await server.request(.DELETE, "/v1/jobs/\(id)", key: server.readKey).code == "AUTH_002")
@@ -92,10 +85,9 @@ import Testing
 }
 
 extension CodesOverHTTPTests {
-    @Test func theSameVideoAndOptionsAreOneJobWhileItIsUnfinished() async throws {
-        let server = try await TestServer.start { $0.engine.jobs = 1 }
-        defer { Task { await server.stop() } }
-        // The engine's one place is held: the first job cannot end before the others are sent.
+    /// Takes the engine's one place (a photo held once checked) until `gate.open()`; the task
+    /// ends when the photo is done.
+    static func holdTheEngine(_ server: TestServer) async -> (Gate, Task<MediaItem, any Error>) {
         let gate = Gate()
         let pipeline = server.server.pipeline
         let holder = Task {
@@ -104,6 +96,14 @@ extension CodesOverHTTPTests {
             }))
         }
         await gate.waitUntilReached()
+        return (gate, holder)
+    }
+
+    @Test func theSameVideoAndOptionsAreOneJobWhileItIsUnfinished() async throws {
+        let server = try await TestServer.start { $0.engine.jobs = 1 }
+        defer { Task { await server.stop() } }
+        // The engine's one place is held: the first job cannot end before the others are sent.
+        let (gate, holder) = await Self.holdTheEngine(server)
         func job(_ query: String = "") async throws -> String {
             let accepted = try await server.upload(Fixtures.sample("video/vp9-opus.webm"), query: query)
             return try #require((accepted.data["job"] as? [String: Any])?["id"] as? String, "\(accepted.json)")
