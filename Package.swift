@@ -68,6 +68,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
         .target(name: "KilnJobs", dependencies: [
