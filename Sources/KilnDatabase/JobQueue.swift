@@ -107,6 +107,12 @@ public protocol JobQueue: Sendable {
     func deadLetters(limit: Int) async throws(KilnError) -> [JobRecord]
     /// Offers a dead letter again with fresh attempts; nil when `id` is not a dead letter.
     func requeue(_ id: String) async throws(KilnError) -> JobRecord?
+    /// Finished jobs (succeeded, failed, cancelled) whose event has not been sent yet, oldest
+    /// first. Derived from the job's own state, so a finish and its pending event are one write:
+    /// a crash between finishing a job and delivering its event still delivers it (issue 13).
+    func pendingEvents(limit: Int) async throws(KilnError) -> [JobRecord]
+    /// The finished job's event is handed on (to the webhook outbox); it is not pending again.
+    func markEventSent(_ id: String) async throws(KilnError)
     /// Calls `handler` whenever another process may have added work (a shared queue's
     /// notifications), so idle workers look at once instead of at their next poll.
     func onWork(_ handler: @escaping @Sendable () -> Void)

@@ -87,6 +87,14 @@ public final class KilnDatabase: Sendable {
                 table.add(column: "dead_letter", .boolean).notNull().defaults(to: false)
             }
         }
+        migrator.registerMigration("v3 job events") { db in
+            try db.alter(table: "jobs") { table in table.add(column: "event_sent_at", .double) }
+            // Jobs that ended before events existed have nothing to send.
+            try db.execute(sql: """
+                UPDATE jobs SET event_sent_at = updated_at WHERE status IN ('succeeded', 'failed', 'cancelled')
+                """)
+            try db.create(index: "jobs_events", on: "jobs", columns: ["event_sent_at", "status", "updated_at"])
+        }
         return migrator
     }
 }

@@ -177,6 +177,22 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
+    public func pendingEvents(limit: Int) async throws(KilnError) -> [JobRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM jobs WHERE event_sent_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled')
+                ORDER BY updated_at, id LIMIT ?
+                """, arguments: [limit]).map(Self.record)
+        }
+    }
+
+    public func markEventSent(_ id: String) async throws(KilnError) {
+        let time = now().timeIntervalSince1970
+        try await database.write { db in
+            try db.execute(sql: "UPDATE jobs SET event_sent_at = ? WHERE id = ?", arguments: [time, id])
+        }
+    }
+
     static func record(_ row: Row) -> JobRecord {
         JobRecord(id: row["id"], kind: row["kind"], status: JobStatus(rawValue: row["status"]) ?? .failed,
                   stage: row["stage"], progress: row["progress"], priority: row["priority"], payload: row["payload"],

@@ -147,10 +147,32 @@ enum JobQueueConformance {
         #expect(again.id == "k" && again.status == .running)
     }
 
+    static func events(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        for id in ["s", "f", "r", "c", "q"] {
+            _ = try await queue.enqueue(NewJob(id: id, kind: "media", payload: payload(id)))
+            clock.advance(1)
+        }
+        #expect(try await queue.pendingEvents(limit: 10).isEmpty, "queued jobs have no event")
+        for (id, outcome) in [("s", JobOutcome.succeeded(payload("ok"))), ("f", .failed(payload("bad"), retry: false)),
+                              ("r", .failed(payload("busy"), retry: true))] {
+            let job = try #require(try await queue.claim(worker: "w", lease: .seconds(30)))
+            #expect(job.id == id)
+            clock.advance(1)
+            try await queue.finish(id, worker: "w", outcome)
+        }
+        clock.advance(1)
+        _ = try await queue.cancel("c", reason: payload("stop"))
+        // Ended jobs are pending, oldest first; one to be retried has not ended.
+        #expect(try await queue.pendingEvents(limit: 10).map(\.id) == ["s", "f", "c"])
+        #expect(try await queue.pendingEvents(limit: 2).map(\.id) == ["s", "f"])
+        try await queue.markEventSent("s")
+        #expect(try await queue.pendingEvents(limit: 10).map(\.id) == ["f", "c"])
+    }
+
     static let cases: [(String, @Sendable (any JobQueue, TestClock) async throws -> Void)] = [
         ("ordering", ordering), ("concurrent claimers", concurrentClaimers), ("lease expiry", leaseExpiry),
         ("retries", retries), ("dead letter", deadLetter), ("cancellation", cancellation), ("unique jobs", uniqueJobs),
-        ("release", release),
+        ("release", release), ("events", events),
     ]
 }
 

@@ -138,7 +138,19 @@ public final class PostgresJobQueue: JobQueue {
             "CREATE INDEX kiln_jobs_claim ON kiln_jobs (priority DESC, created_at, id) WHERE status IN ('queued', 'running')",
             "CREATE INDEX kiln_jobs_dead ON kiln_jobs (updated_at) WHERE dead_letter",
         ],
+        [
+            "ALTER TABLE kiln_jobs ADD COLUMN event_sent_at timestamptz",
+            // Jobs that ended before events existed have nothing to send.
+            "UPDATE kiln_jobs SET event_sent_at = updated_at WHERE status IN ('succeeded', 'failed', 'cancelled')",
+            """
+            CREATE INDEX kiln_jobs_events ON kiln_jobs (updated_at, id)
+            WHERE event_sent_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled')
+            """,
+        ],
     ]
+
+    /// The schema's version once migrated (one per entry of `migrations`).
+    public static var schemaVersion: Int { migrations.count }
 
     /// Brings the schema up to date. Safe from several processes at once: the first takes the
     /// lock and migrates, the others wait for it, then find nothing to do. FILE_006 when the
@@ -388,6 +400,25 @@ public final class PostgresJobQueue: JobQueue {
                 """, logger: self.logger))
             if record != nil { try await client.query("SELECT pg_notify(\(Self.channel), 'requeued')", logger: self.logger) }
             return record
+        }
+    }
+
+    public func pendingEvents(limit: Int) async throws(KilnError) -> [JobRecord] {
+        try await database { client in
+            var records: [JobRecord] = []
+            for try await row in try await client.query("""
+                SELECT \(unescaped: Self.columns) FROM kiln_jobs
+                WHERE event_sent_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled')
+                ORDER BY updated_at, id LIMIT \(limit)
+                """, logger: self.logger) { records.append(try Self.record(row)) }
+            return records
+        }
+    }
+
+    public func markEventSent(_ id: String) async throws(KilnError) {
+        let time = now()
+        try await database { client in
+            try await client.query("UPDATE kiln_jobs SET event_sent_at = \(time) WHERE id = \(id)", logger: self.logger)
         }
     }
 
