@@ -30,7 +30,7 @@ public struct BatchItemReport: Sendable {
     public let error: KilnError?
     public let seconds: Double
 
-    public var bytesOut: Int64 { item.map { $0.renditions.reduce(0) { $0 + $1.bytes } } ?? 0 }
+    public var bytesOut: Int64 { item?.renditionBytes ?? 0 }
 }
 
 /// A batch over a directory (SPEC §6, `kiln batch`): each input through the pipeline, `jobs`

@@ -66,12 +66,7 @@ public final class KilnServer: Service, Sendable {
     public func run() async throws {
         guard let shared = queue as? PostgresJobQueue else { return try await serve() }
         // The shared queue's connections stay up until the server (and its running jobs) is done.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await shared.run() }
-            defer { group.cancelAll() }
-            try await shared.migrate()
-            try await serve()
-        }
+        try await shared.serving { try await self.serve() }
     }
 
     private func serve() async throws {

@@ -27,15 +27,7 @@ struct JobsCommand: AsyncParsableCommand {
                 return try await body(SQLiteJobQueue(try KilnDatabase(directory: directory)))
             }
             let shared = try PostgresJobQueue(url: url)
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    await shared.run()
-                    return nil
-                }
-                defer { group.cancelAll() }
-                try await shared.migrate()
-                return try await body(shared)
-            }
+            return try await shared.serving { try await body(shared) }
         }
     }
 

@@ -59,15 +59,7 @@ import Testing
         let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
         let clock = Clock()
         let queue = try PostgresJobQueue(url: url, now: { clock.now })
-        let job = try await withThrowingTaskGroup(of: String?.self) { group in
-            group.addTask {
-                await queue.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            try await queue.migrate()
-            return try await Self.deadLetter(in: queue, clock: clock)
-        }
+        let job = try await queue.serving(migrateWithin: .seconds(120)) { try await Self.deadLetter(in: queue, clock: clock) }
         try Self.check(["--queue", url], job: job)
     }
 }

@@ -13,13 +13,8 @@ import Testing
                           _ body: @Sendable (PostgresJobQueue) async throws -> Void) async throws {
         let url = try url ?? PostgresCluster.shared.get().database()
         let queue = try PostgresJobQueue(url: url + "?sslmode=disable", now: { clock?.now ?? Date() })
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await queue.run() }
-            defer { group.cancelAll() }
-            // A generous bound: the whole suite runs beside this on two cores.
-            try await queue.migrate(within: .seconds(120))
-            try await body(queue)
-        }
+        // A generous bound: the whole suite runs beside this on two cores.
+        try await queue.serving(migrateWithin: .seconds(120)) { try await body(queue) }
     }
 
     @Test(arguments: JobQueueConformance.cases.map(\.0))

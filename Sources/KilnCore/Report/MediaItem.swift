@@ -252,3 +252,8 @@ public struct StoredOriginal: Codable, Sendable, Equatable {
         self.sanitized = false
     }
 }
+
+extension MediaItem {
+    /// The bytes of all its renditions together (what it costs to store).
+    public var renditionBytes: Int64 { renditions.reduce(0) { $0 + $1.bytes } }
+}

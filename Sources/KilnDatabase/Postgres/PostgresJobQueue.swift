@@ -81,6 +81,22 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    /// Runs `body` with the queue up: the pool and LISTEN running, the schema migrated (within
+    /// `migrateWithin`); cancels them once `body` is done. What every process that uses the
+    /// shared queue wraps its work in.
+    public func serving<T: Sendable>(migrateWithin limit: Duration = .seconds(30),
+                                     _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await self.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await migrate(within: limit)
+            return try await body()
+        }
+    }
+
     private func listen() async {
         while !Task.isCancelled {
             do {

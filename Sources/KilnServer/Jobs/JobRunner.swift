@@ -220,10 +220,6 @@ struct CarouselResult: Codable, Sendable {
     let items: [MediaItem]
 }
 
-extension MediaItem {
-    var renditionBytes: Int64 { renditions.reduce(0) { $0 + $1.bytes } }
-}
-
 /// Times the pipeline's stages from its progress events: checks (received to checked),
 /// process (checked and processing, to storing), store (to done). The receive stage is timed
 /// by the upload route.

@@ -37,10 +37,7 @@ public final class KilnWorker: Service, Sendable {
     }
 
     public func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.queue.run() }
-            defer { group.cancelAll() }
-            try await queue.migrate()
+        try await queue.serving {
             logger.info("worker \(settings.workerName) is taking jobs", metadata: ["jobs": "\(pipeline.scheduler.limits.jobs)"])
             try await withThrowingTaskGroup(of: Void.self) { work in
                 work.addTask { try await self.runner.run() }
