@@ -96,13 +96,22 @@ final class WorkerProcess: @unchecked Sendable {
         }
         let workers = try (0..<2).map { try setup.worker("worker\($0)", ["--jobs", "1", "--lease", "3"]) }
         for worker in workers { try await worker.ready() }
-        // The first worker is killed as soon as it runs a job.
+        // The first worker is killed while it runs a job. It is frozen (SIGSTOP) first and the
+        // job checked again: seen running late, it might have recorded its end in between.
         let victim = workers[0].name
+        let pid = workers[0].process.processIdentifier
         try await Tool.detached {
             let deadline = Date().addingTimeInterval(90)
-            while true {
+            func running() throws -> Bool {
                 let rows = try Tool.check("psql", ["-tA", queue, "-c", "SELECT count(*) FROM kiln_jobs WHERE status = 'running' AND worker = '\(victim)'"])
-                if String(decoding: rows.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "1" { return }
+                return String(decoding: rows.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+            }
+            while true {
+                if try running() {
+                    kill(pid, SIGSTOP)
+                    if try running() { return }
+                    kill(pid, SIGCONT)
+                }
                 guard Date() < deadline else {
                     let table = try Tool.check("psql", [queue, "-c", "SELECT id, status, worker, attempts, convert_from(error, 'UTF8') FROM kiln_jobs"])
                     throw Tool.Failure(description: """
@@ -113,7 +122,7 @@ final class WorkerProcess: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
-        kill(workers[0].process.processIdentifier, SIGKILL)
+        kill(pid, SIGKILL)
 
         var ended: [[String: Any]] = []
         for job in jobs {
