@@ -100,6 +100,20 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// Takes the file at `path`, already whole on disk under the data directory (a completed
+    /// resumable upload), as a received upload: the same checks as `receive(stream:)`, but the
+    /// file is moved, not copied. It is left where it was when a check refuses it.
+    public func receive(file path: String, name: String, options: IngestOptions = IngestOptions(),
+                        control: JobControl? = nil) async throws(KilnError) -> ReceivedUpload
+    {
+        let preset = try resolve(options.preset)
+        let control = control ?? options.makeControl()
+        let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
+        let upload = try await receiver.adopt(file: path, name: name, preset: preset, declared: options.type, control: control)
+        control.report(.received)
+        return upload
+    }
+
     /// Processes an upload received with `receive(stream:)` (its hash is not computed again).
     public func ingest(upload: ReceivedUpload, options: IngestOptions = IngestOptions(), control: JobControl? = nil)
         async throws(KilnError) -> MediaItem

@@ -21,6 +21,7 @@ public final class KilnServer: Service, Sendable {
     let keys: APIKeys
     let idempotency: IdempotencyRecords
     let records: MediaRecords
+    let uploads: UploadArea
     let metrics = ServerMetrics()
     let limiter: RateLimiter
     let runner: JobRunner
@@ -43,6 +44,8 @@ public final class KilnServer: Service, Sendable {
         keys = APIKeys(database)
         idempotency = IdempotencyRecords(database)
         records = MediaRecords(database)
+        uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: UploadRecords(database),
+                             expiry: settings.uploadExpiry)
         limiter = RateLimiter(limit: settings.rateLimit)
         formats = FormatSupport.current()
         runner = JobRunner(queue: queue, pipeline: pipeline, records: records, metrics: metrics, settings: settings,
@@ -78,7 +81,8 @@ public final class KilnServer: Service, Sendable {
                                                 idleTimeout: TimeAmount(idle))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kiln"),
             // With a shared queue this is the API tier: `kiln worker`s run the jobs.
-            services: queueIsShared ? [] : [runner],
+            services: (queueIsShared ? [] : [runner]) + [UploadSweeper(uploads: ResumableUploads(api: API(server: self)),
+                                                                       interval: settings.uploadSweep, logger: logger)],
             onServerRunning: { channel in self.listening(on: channel) },
             logger: logger)
         try await app.run()
@@ -108,6 +112,7 @@ public final class KilnServer: Service, Sendable {
     /// The one list of routes (`openapi.yaml` describes each; a test keeps them equal).
     func routes() -> [Route] {
         let api = API(server: self)
+        let uploads = ResumableUploads(api: api)
         return [
             Route(method: .post, path: "/v1/media", keyed: true, handler: api.uploadMedia),
             Route(method: .post, path: "/v1/carousels", keyed: true, handler: api.uploadCarousel),
@@ -116,6 +121,12 @@ public final class KilnServer: Service, Sendable {
             Route(method: .get, path: "/v1/media/{id}/{rendition}", keyed: true, handler: api.rendition),
             Route(method: .get, path: "/v1/jobs/{id}", keyed: true, handler: api.job),
             Route(method: .delete, path: "/v1/jobs/{id}", keyed: true, handler: api.cancelJob),
+            Route(method: .options, path: "/v1/uploads", keyed: false, handler: uploads.options),
+            Route(method: .post, path: "/v1/uploads", keyed: true, handler: uploads.create),
+            Route(method: .head, path: "/v1/uploads/{id}", keyed: true, handler: uploads.head),
+            Route(method: .patch, path: "/v1/uploads/{id}", keyed: true, handler: uploads.patch),
+            Route(method: .delete, path: "/v1/uploads/{id}", keyed: true, handler: uploads.delete),
+            Route(method: .get, path: "/v1/uploads/{id}", keyed: true, handler: uploads.status),
             Route(method: .get, path: "/v1/presets", keyed: true, handler: api.presets),
             Route(method: .get, path: "/v1/formats", keyed: true, handler: api.formatList),
             Route(method: .get, path: "/health", keyed: false, handler: api.health),

@@ -23,6 +23,10 @@ public struct ServerSettings: Sendable {
     /// on any machine (and by this server too), their inputs handed off through the store.
     /// Nil: the embedded SQLite queue, run here.
     public var queueURL: String?
+    /// How long a resumable upload lives after its last chunk (tus `Upload-Expires`).
+    public var uploadExpiry: Duration = .seconds(24 * 3600)
+    /// How often expired uploads are removed and completed ones left unprocessed are processed.
+    public var uploadSweep: Duration = .seconds(60)
 
     public init(engine: KilnConfiguration) { self.engine = engine }
 

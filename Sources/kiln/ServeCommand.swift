@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL): video jobs are then run by `kiln worker`s, their files handed off through the store.")
     var queue: String?
 
+    @Option(name: .long, help: "Hours a resumable upload (/v1/uploads) lives after its last chunk (env KILN_UPLOAD_EXPIRY_HOURS; default: 24).")
+    var uploadExpiryHours: Double?
+
     @Flag(name: .long, help: "Create a first API key (media:write) when there is none, and print it.")
     var firstKey = false
 
@@ -48,6 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
             server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.queueURL = queue ?? environment["KILN_QUEUE_URL"]
+            let expiry = uploadExpiryHours ?? environment["KILN_UPLOAD_EXPIRY_HOURS"].flatMap(Double.init) ?? 24
+            guard expiry > 0 else { throw KilnError.invalidRequest("--upload-expiry-hours must be above 0") }
+            server.uploadExpiry = .milliseconds(Int64(expiry * 3_600_000))
+            // Expired uploads go within a tenth of their lifetime (at most every minute).
+            server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {
                 throw KilnError.invalidRequest("the port must be 0-65535 and the rate limit above 0")
             }

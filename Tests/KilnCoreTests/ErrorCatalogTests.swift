@@ -4,7 +4,7 @@ import KilnTestSupport
 import Testing
 
 @Suite struct ErrorCatalogTests {
-    /// SPEC §3, as published: code -> (HTTP status, retryable).
+    /// SPEC §3, as published, and the codes added since in the same form: code -> (HTTP status, retryable).
     static let published: [String: (Int, Bool)] = [
         "FILE_001": (400, false), "FILE_002": (404, false), "FILE_003": (415, false), "FILE_004": (413, false),
         "FILE_005": (422, false), "FILE_006": (503, true), "FILE_007": (500, false),
@@ -15,6 +15,8 @@ import Testing
         "API_001": (400, false), "API_002": (404, false), "API_003": (405, false), "API_004": (429, true),
         "API_005": (500, true),
         "API_006": (416, false),
+        // Resumable uploads (tus): a chunk's checksum, its offset, the protocol version.
+        "FILE_008": (460, true), "API_007": (409, true), "API_008": (412, false),
     ]
 
     @Test func everyCodeHasOneEntryMatchingTheSpec() {

@@ -43,6 +43,10 @@ public enum ErrorCatalog {
                      "The output directory cannot be created"],
             solutions: ["Set KILN_R2_ENDPOINT, KILN_R2_BUCKET, KILN_R2_ACCESS_KEY_ID and KILN_R2_SECRET_ACCESS_KEY",
                         "Point --out or --data at a writable directory"]),
+        row(.file008, .error, 460, true, "Checksum mismatch",
+            "Checksum mismatch: the chunk's {algorithm} is not the one in Upload-Checksum",
+            causes: ["The chunk was corrupted on the way", "The client hashed other bytes than it sent"],
+            solutions: ["Send the chunk again from the upload's offset (HEAD gives it); nothing of it was kept"]),
         row(.media001, .error, 400, false, "Media type mismatch",
             "Media type mismatch: declared {declared}, but the content is {actual}",
             causes: ["`--type` or the `type` field names a kind the file is not"],
@@ -122,6 +126,16 @@ public enum ErrorCatalog {
             "Range not satisfiable: {range} starts past the end of the {size}-byte file",
             causes: ["A Range header asks for bytes past the end of the rendition (a resumed download that was complete)"],
             solutions: ["Ask for a range inside the size in Content-Range (`bytes */SIZE`), or drop the Range header"]),
+        row(.api007, .warn, 409, true, "Upload conflict",
+            "Upload conflict: {reason}",
+            causes: ["A chunk was sent for an offset the resumable upload is not at",
+                     "Another request is writing to the same upload"],
+            solutions: ["Ask the upload's offset with HEAD and send from there",
+                        "Send one chunk at a time per upload"]),
+        row(.api008, .error, 412, false, "Protocol version not supported",
+            "Protocol version not supported: {reason}",
+            causes: ["A resumable upload request without `Tus-Resumable: 1.0.0`"],
+            solutions: ["Use a tus 1.0 client, or send the header `Tus-Resumable: 1.0.0`"]),
     ]
 
     private static let byCode: [ErrorCode: CatalogEntry] =

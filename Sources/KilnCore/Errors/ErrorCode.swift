@@ -7,6 +7,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case file005 = "FILE_005"
     case file006 = "FILE_006"
     case file007 = "FILE_007"
+    case file008 = "FILE_008"
     case media001 = "MEDIA_001"
     case media002 = "MEDIA_002"
     case media003 = "MEDIA_003"
@@ -26,6 +27,8 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case api004 = "API_004"
     case api005 = "API_005"
     case api006 = "API_006"
+    case api007 = "API_007"
+    case api008 = "API_008"
 
     /// The catalog entry: status, severity, retry policy, causes and solutions.
     public var entry: CatalogEntry { ErrorCatalog.entry(for: self) }

@@ -210,4 +210,23 @@ extension KilnError {
                   "Rate limit exceeded: \(limit) requests per \(windowSeconds) s for this key; retry in \(retryAfter) s",
                   details: ["limit": .int(limit), "window_seconds": .int(windowSeconds), "retry_after_seconds": .int(retryAfter)])
     }
+
+    /// FILE_008: a resumable upload's chunk whose `Upload-Checksum` does not match (HTTP 460); nothing of it was kept.
+    public static func checksumMismatch(algorithm: String, offset: Int64) -> KilnError {
+        KilnError(.file008,
+                  "Checksum mismatch: the chunk's \(algorithm) is not the one in Upload-Checksum; nothing of it was kept, send it again from offset \(offset)",
+                  details: ["algorithm": .string(algorithm), "offset": .int(Int(offset))])
+    }
+
+    /// API_007: a chunk for another offset than the upload's, or for an upload another request is writing.
+    public static func uploadConflict(_ reason: String, offset: Int64) -> KilnError {
+        KilnError(.api007, "Upload conflict: \(reason); ask the offset with HEAD and send from there",
+                  details: ["offset": .int(Int(offset))])
+    }
+
+    /// API_008: a resumable upload request without a tus version the server speaks.
+    public static func tusVersion(_ sent: String?) -> KilnError {
+        KilnError(.api008, "Protocol version not supported: \(sent.map { "Tus-Resumable \($0)" } ?? "no Tus-Resumable header"); send `Tus-Resumable: 1.0.0`",
+                  details: ["supported": .array([.string("1.0.0")])])
+    }
 }

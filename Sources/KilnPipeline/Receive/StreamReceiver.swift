@@ -67,6 +67,50 @@ struct StreamReceiver {
         return upload
     }
 
+    /// Takes a file already whole on disk (a completed resumable upload) as an upload without
+    /// copying it: sniffed, held to its kind's size limit, hashed by reading it once, then renamed
+    /// into the work session (the caller's file is gone once this returns an upload).
+    func adopt(file source: String, name: String, preset: Preset, declared: DeclaredType,
+               control: JobControl) async throws(KilnError) -> ReceivedUpload
+    {
+        let sniffer = sniffer
+        let (mime, size, digest) = try await Blocking.run { () throws(KilnError) -> (String, Int64, String) in
+            let descriptor = Glibc.open(source, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw KilnError.notFound(source) }
+            defer { close(descriptor) }
+            var block = [UInt8](repeating: 0, count: Self.blockSize)
+            var hasher = SHA256()
+            var size: Int64 = 0
+            var mime: String?
+            while true {
+                try control.checkpoint()
+                let count = block.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                guard count >= 0 else { throw KilnError.storageUnavailable("cannot read \(source): \(String(cString: strerror(errno)))") }
+                if count == 0 { break }
+                if mime == nil {
+                    // The head comes first: a format Kiln refuses is refused before the rest is read.
+                    let head = block.withUnsafeBytes { sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(min(count, ContentSniffer.headerBytes)))) }
+                    _ = try Sniffing.accept(mime: head, declared: declared)
+                    mime = head
+                }
+                block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+                size += Int64(count)
+            }
+            guard let mime else { throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file") }
+            return (mime, size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        }
+        let format = try Sniffing.accept(mime: mime, declared: declared)
+        let limit = try Sniffing.sizeLimit(for: format.kind, preset: preset)
+        guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
+        let path = try ReceivedUpload.createFile(in: directory)
+        let upload = ReceivedUpload(path: path, name: name, mime: mime)
+        guard rename(source, path) == 0 else {
+            throw KilnError.storageUnavailable("cannot move \(source) to \(path): \(String(cString: strerror(errno)))")
+        }
+        upload.finish(size: size, sha256: digest)
+        return upload
+    }
+
     /// The next chunk, or nil at the end; a stream that fails is an interrupted upload (FILE_001).
     private static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator, _ control: JobControl)
         async throws(KilnError) -> Iterator.Element?

@@ -89,35 +89,52 @@ struct API: Sendable {
             throw KilnError.uploadFailed("the request has no `file` part; send the file as a multipart field named file")
         }
         server.metrics.stage("receive", ContinuousClock.now - receiveStart)
-        let options = form.options
+        let outcome = try await process(uploads, carousel: carousel, options: form.options, keyID: context.key?.id,
+                                        control: control, requestID: context.requestID)
+        try await replay.record(status: outcome.status.code, body: outcome.body)
+        var response = Reply.raw(outcome.body, status: outcome.status)
+        if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
+        return response
+    }
 
-        let (status, body): (HTTPResponse.Status, Data)
-        let requestID = context.requestID
+    /// What the pipeline answered to received uploads: the status and envelope, and the job or
+    /// media it made.
+    struct Outcome {
+        let status: HTTPResponse.Status
+        let body: Data
         var jobID: String?
+        var mediaID: String?
+
+        /// Where what it made can be read.
+        var location: String? { jobID.map { "/v1/jobs/\($0)" } ?? mediaID.map { "/v1/media/\($0)" } }
+    }
+
+    /// Received uploads through the pipeline, the one way for `POST /v1/media`, `/v1/carousels`
+    /// and completed resumable uploads: videos become a job (202), images are processed now.
+    func process(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?,
+                 control: JobControl, requestID: String) async throws -> Outcome
+    {
         if uploads.contains(where: { $0.kind == .video }) {
             // Videos take long: keep the files, queue a job, answer 202 at once.
-            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: context.key?.id)
-            jobID = job.id
-            (status, body) = (.accepted, try Self.envelope(["job": JobView(job, present: present)], requestID: requestID))
+            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: keyID)
+            return Outcome(status: .accepted, body: try Self.envelope(["job": JobView(job, present: present)], requestID: requestID),
+                           jobID: job.id)
         } else if carousel {
             var carouselOptions = options
             carouselOptions.type = .carousel
             let (record, items) = try await pipeline.ingestCarousel(uploads.map(Pipeline.CarouselInput.init(upload:)),
                                                                     options: carouselOptions, control: control)
             for item in items {
-                try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
+                try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: keyID, bytes: item.renditionBytes)
             }
-            (status, body) = (.created, try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
-                                                          requestID: requestID))
+            return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
+                                                                     requestID: requestID), mediaID: record.id)
         } else {
             let item = try await pipeline.ingest(upload: uploads[0], options: options, control: control)
-            try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: context.key?.id, bytes: item.renditionBytes)
-            (status, body) = (item.reused ? .ok : .created, try Self.envelope(present(item), requestID: requestID))
+            try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: keyID, bytes: item.renditionBytes)
+            return Outcome(status: item.reused ? .ok : .created, body: try Self.envelope(present(item), requestID: requestID),
+                           mediaID: item.id)
         }
-        try await replay.record(status: status.code, body: body)
-        var response = Reply.raw(body, status: status)
-        if let jobID { response.headers[.location] = "/v1/jobs/\(jobID)" }
-        return response
     }
 
     private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?)

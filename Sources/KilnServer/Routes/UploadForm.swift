@@ -10,6 +10,8 @@ struct UploadForm {
     static let fields = ["preset", "type", "fit"]
     var options: IngestOptions
 
+    init(base: IngestOptions) { options = base }
+
     init(query: FlatDictionary<Substring, Substring>, base: IngestOptions, presets: PresetCatalog) throws(KilnError) {
         options = base
         for (name, value) in query {
@@ -60,10 +62,13 @@ struct UploadForm {
 }
 
 extension Preset {
+    /// The largest file of any kind this preset takes (a resumable upload's most).
+    var largestFile: Int64 { max(image?.maxBytes ?? 0, video?.maxBytes ?? 0) }
+
     /// The most one request for this preset may carry: its largest file, times the carousel's
     /// item count for carousels, plus room for the multipart framing.
     func largestRequest(carousel: Bool) -> Int64 {
-        let file = max(image?.maxBytes ?? 0, video?.maxBytes ?? 0)
+        let file = largestFile
         let count = carousel ? Int64(self.carousel?.maxItems ?? 1) : 1
         return file * count + (1 << 20)
     }

@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import KilnCore
+
+/// A resumable upload (tus, `/v1/uploads`): how far its bytes have come, what it was asked to
+/// be processed as, and, once processed, the answer it got. Its bytes live in a file beside
+/// the database; this row is the truth about how many of them count (`offset`).
+public struct UploadRecord: Sendable, Equatable {
+    public let id: String
+    /// The key that created it; only that key sees it.
+    public let keyID: String?
+    /// Nil while the length is deferred (`Upload-Defer-Length`).
+    public var length: Int64?
+    public var offset: Int64
+    /// The decoded `Upload-Metadata` (`preset`, `type`, `fit`, `filename`, and whatever else the client sent).
+    public let metadata: [String: String]
+    public let createdAt: Date
+    public var expiresAt: Date
+    /// The answer of the pipeline once the last byte was in and processed.
+    public var result: UploadResult?
+
+    public init(id: String, keyID: String?, length: Int64?, metadata: [String: String], createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.keyID = keyID
+        self.length = length
+        self.offset = 0
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Every byte is in (the result may still be to come).
+    public var isComplete: Bool { length == offset }
+}
+
+/// What processing a completed upload answered: the same status and envelope as `POST /v1/media`,
+/// and where the media or job it made can be read.
+public struct UploadResult: Sendable, Equatable {
+    public let status: Int
+    public let body: Data
+    public let location: String?
+
+    public init(status: Int, body: Data, location: String?) {
+        self.status = status
+        self.body = body
+        self.location = location
+    }
+}
+
+public struct UploadRecords: Sendable {
+    let database: KilnDatabase
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    public func create(_ upload: UploadRecord) async throws(KilnError) {
+        let metadata = String(decoding: (try? JSONEncoder().encode(upload.metadata)) ?? Data("{}".utf8), as: UTF8.self)
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO uploads (id, key_id, length, "offset", metadata, created_at, expires_at)
+                VALUES (?, ?, ?, 0, ?, ?, ?)
+                """, arguments: [upload.id, upload.keyID, upload.length, metadata,
+                                 upload.createdAt.timeIntervalSince1970, upload.expiresAt.timeIntervalSince1970])
+        }
+    }
+
+    public func get(_ id: String) async throws(KilnError) -> UploadRecord? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM uploads WHERE id = ?", arguments: [id]).map(Self.record)
+        }
+    }
+
+    /// Moves the offset from `from` to `to` (and fixes the length if it was deferred) only if no
+    /// one moved it meanwhile; false when the upload changed or is gone.
+    public func advance(_ id: String, from: Int64, to: Int64, length: Int64?, expiresAt: Date) async throws(KilnError) -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE uploads SET "offset" = ?, length = COALESCE(length, ?), expires_at = ?
+                WHERE id = ? AND "offset" = ? AND result_status IS NULL
+                """, arguments: [to, length, expiresAt.timeIntervalSince1970, id, from])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Records what processing answered; the upload is kept (to answer HEAD) until it expires.
+    public func finish(_ id: String, _ result: UploadResult) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE uploads SET result_status = ?, result_body = ?, result_location = ? WHERE id = ?
+                """, arguments: [result.status, result.body, result.location, id])
+        }
+    }
+
+    public func remove(_ id: String) async throws(KilnError) {
+        try await database.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Uploads past their expiry.
+    public func expired(at time: Date) async throws(KilnError) -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM uploads WHERE expires_at < ?", arguments: [time.timeIntervalSince1970])
+        }
+    }
+
+    /// Uploads whose bytes are all in but whose processing never ended (a crash or a stop in between).
+    public func awaitingProcessing() async throws(KilnError) -> [UploadRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM uploads WHERE length = "offset" AND result_status IS NULL ORDER BY created_at
+                """).map(Self.record)
+        }
+    }
+
+    private static func record(_ row: Row) -> UploadRecord {
+        let text: String = row["metadata"]
+        let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+        var record = UploadRecord(id: row["id"], keyID: row["key_id"], length: row["length"], metadata: metadata,
+                                  createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                                  expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
+        record.offset = row["offset"]
+        if let status: Int = row["result_status"] {
+            record.result = UploadResult(status: status, body: row["result_body"] ?? Data(), location: row["result_location"])
+        }
+        return record
+    }
+
+    static func migrate(_ db: Database) throws {
+        try db.create(table: "uploads") { table in
+            table.column("id", .text).primaryKey()
+            table.column("key_id", .text)
+            table.column("length", .integer)
+            table.column("offset", .integer).notNull()
+            table.column("metadata", .text).notNull()
+            table.column("created_at", .double).notNull()
+            table.column("expires_at", .double).notNull()
+            table.column("result_status", .integer)
+            table.column("result_body", .blob)
+            table.column("result_location", .text)
+        }
+        try db.create(index: "uploads_expiry", on: "uploads", columns: ["expires_at"])
+    }
+}

@@ -1,0 +1,465 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KilnCore
+import KilnDatabase
+import KilnPipeline
+import NIOCore
+
+/// Resumable uploads: tus 1.0 at `/v1/uploads` (core, creation, creation-with-upload,
+/// creation-defer-length, checksum with sha1 and sha256, expiration, termination). A chunk is
+/// written at the upload's recorded offset, synced, and only then counted; a chunk whose
+/// `Upload-Checksum` does not match is cut off again (460, FILE_008). The last byte sends the
+/// file through the same pipeline as `POST /v1/media`, and the upload keeps that answer:
+/// `Kiln-Location` (on the last PATCH and on HEAD) and `GET /v1/uploads/{id}` point at the media
+/// or the job.
+struct ResumableUploads: Sendable {
+    static let version = "1.0.0"
+    static let extensions = "creation,creation-with-upload,creation-defer-length,checksum,expiration,termination"
+    static let checksums = "sha1,sha256"
+
+    let api: API
+    var server: KilnServer { api.server }
+    var area: UploadArea { server.uploads }
+
+    // MARK: Routes
+
+    /// `OPTIONS /v1/uploads`: what this server speaks (no key needed, as tus clients discover first).
+    func options(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let largest = api.pipeline.presets.presets.values.map(\.largestFile).max() ?? 0
+        return Response(status: .noContent, headers: [
+            .tusResumable: Self.version, .tusVersion: Self.version, .tusExtension: Self.extensions,
+            .tusMaxSize: String(largest), .tusChecksumAlgorithm: Self.checksums,
+        ])
+    }
+
+    /// `POST /v1/uploads`: a new upload, with its length or `Upload-Defer-Length: 1`, its options
+    /// in `Upload-Metadata`; a body (creation-with-upload) is its first chunk.
+    func create(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await tus(request) {
+            let metadata = try refusing(request) { () throws(KilnError) in try Self.metadata(request.headers[.uploadMetadata]) }
+            let form = try refusing(request) { () throws(KilnError) in try self.form(metadata) }
+            let preset = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(form.options.preset) }
+            let length = try refusing(request) { () throws(KilnError) -> Int64? in
+                let deferred = request.headers[.uploadDeferLength]
+                switch (request.headers[.uploadLength], deferred) {
+                case (let value?, nil):
+                    return try Self.count(value, header: "Upload-Length")
+                case (nil, "1"):
+                    return nil
+                default:
+                    throw KilnError.invalidRequest("send either Upload-Length or Upload-Defer-Length: 1",
+                                                   fields: ["Upload-Length": "the size in bytes", "Upload-Defer-Length": "1"])
+                }
+            }
+            let limit = preset.largestFile
+            if let length, length > limit {
+                throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: request.hasBody)
+            }
+            let now = Date()
+            let record = UploadRecord(id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                                      keyID: context.key?.id, length: length, metadata: metadata, createdAt: now,
+                                      expiresAt: area.expiresAt(from: now))
+            // The file first, then its row: a crash in between leaves a file the next start removes.
+            try area.createFile(record.id)
+            do {
+                try await area.records.create(record)
+            } catch {
+                area.removeFile(record.id)
+                throw error
+            }
+            var response: Response
+            if request.hasBody, request.headers[.contentType] != nil {
+                response = try await area.holding(record.id, offset: 0) {
+                    try await append(request, to: record, at: 0, context: context)
+                }
+                response.status = .created
+            } else {
+                response = Response(status: .created, headers: [.uploadOffset: "0", .uploadExpires: Self.httpDate(record.expiresAt)])
+            }
+            response.headers[.location] = "/v1/uploads/\(record.id)"
+            return response
+        }
+    }
+
+    /// `HEAD /v1/uploads/{id}`: the offset to resume from, and where the result is once there is one.
+    func head(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await tus(request) {
+            let record = try await find(context)
+            var headers: HTTPFields = [.uploadOffset: String(record.offset), .cacheControl: "no-store",
+                                       .uploadExpires: Self.httpDate(record.expiresAt)]
+            if let length = record.length { headers[.uploadLength] = String(length) } else { headers[.uploadDeferLength] = "1" }
+            if !record.metadata.isEmpty { headers[.uploadMetadata] = Self.encode(record.metadata) }
+            if let location = record.result?.location { headers[.kilnLocation] = location }
+            return Response(status: .ok, headers: headers)
+        }
+    }
+
+    /// `PATCH /v1/uploads/{id}`: the next chunk, at the upload's offset.
+    func patch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await tus(request) {
+            guard request.headers[.contentType]?.lowercased().hasPrefix("application/offset+octet-stream") == true else {
+                throw AnsweredError(error: KilnError.invalidRequest("a chunk's Content-Type must be application/offset+octet-stream",
+                                                                    fields: ["Content-Type": "application/offset+octet-stream"]),
+                                    closeConnection: request.hasBody)
+            }
+            let offset = try refusing(request) { () throws(KilnError) in
+                try Self.count(request.headers[.uploadOffset] ?? "", header: "Upload-Offset")
+            }
+            let record = try await find(context)
+            do {
+                return try await area.holding(record.id, offset: record.offset) {
+                    // Read again under the hold: the request before may have moved it.
+                    try await append(request, to: try await find(context), at: offset, context: context)
+                }
+            } catch let error as KilnError where error.code == .api007 {
+                throw AnsweredError(error: error, closeConnection: request.hasBody)
+            }
+        }
+    }
+
+    /// `DELETE /v1/uploads/{id}` (termination): its bytes and row go; media made from it stay.
+    func delete(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        try await tus(request) {
+            let record = try await find(context)
+            try await area.holding(record.id, offset: record.offset) { try await area.remove(record.id) }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `GET /v1/uploads/{id}`: the upload's state in the envelope (not part of tus: for clients
+    /// that want to know what became of it without parsing headers).
+    func status(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let record = try await find(context)
+        return Reply.success(UploadView(record), requestID: context.requestID)
+    }
+
+    // MARK: Chunks
+
+    /// Writes the request's body at `offset` of `record` and counts it; the last byte processes the upload.
+    private func append(_ request: Request, to record: UploadRecord, at offset: Int64, context: KilnRequestContext)
+        async throws -> Response
+    {
+        if record.isComplete || record.result != nil {
+            // A retried last chunk that was received: nothing more to take.
+            guard offset == record.offset, !request.hasBody else {
+                throw AnsweredError(error: KilnError.uploadConflict("the upload is complete at \(record.offset) bytes", offset: record.offset),
+                                    closeConnection: request.hasBody)
+            }
+            return try await ending(record, requestID: context.requestID)
+        }
+        guard offset == record.offset else {
+            throw AnsweredError(error: KilnError.uploadConflict("the chunk starts at \(offset), the upload is at \(record.offset)",
+                                                                offset: record.offset), closeConnection: request.hasBody)
+        }
+        let preset = try api.pipeline.resolve(try form(record.metadata).options.preset)
+        let most = preset.largestFile
+        let length = try refusing(request) { () throws(KilnError) -> Int64? in
+            guard let value = request.headers[.uploadLength] else { return record.length }
+            let declared = try Self.count(value, header: "Upload-Length")
+            if let length = record.length, length != declared {
+                throw KilnError.invalidRequest("Upload-Length \(declared) differs from the \(length) declared before",
+                                               fields: ["Upload-Length": "\(length)"])
+            }
+            guard declared >= offset else {
+                throw KilnError.invalidRequest("Upload-Length \(declared) is less than the \(offset) bytes received",
+                                               fields: ["Upload-Length": "at least \(offset)"])
+            }
+            guard declared <= most else { throw KilnError.requestTooLarge(size: declared, limit: most) }
+            return declared
+        }
+        // A deferred length never lets an upload grow past what its preset takes.
+        let limit = length ?? most
+        var digest = try refusing(request) { () throws(KilnError) in try ChunkDigest(request.headers[.uploadChecksum]) }
+        if let size = request.headers[.contentLength].flatMap(Int64.init), offset + size > limit {
+            throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
+        }
+
+        let writer = try ChunkWriter(path: area.path(record.id), offset: offset)
+        var written: Int64 = 0
+        var pending: [UInt8] = []
+        pending.reserveCapacity(ChunkWriter.blockSize)
+        do {
+            for try await buffer in request.body {
+                guard offset + written + Int64(pending.count + buffer.readableBytes) <= limit else {
+                    writer.rollBack()
+                    throw AnsweredError(error: KilnError.requestTooLarge(size: offset + written + Int64(pending.count + buffer.readableBytes),
+                                                                         limit: limit), closeConnection: true)
+                }
+                buffer.withUnsafeReadableBytes { bytes in
+                    digest?.update(bytes)
+                    pending.append(contentsOf: bytes)
+                }
+                if pending.count >= ChunkWriter.blockSize {
+                    try await writer.write(pending, at: offset + written)
+                    written += Int64(pending.count)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+        } catch let answered as AnsweredError {
+            throw answered
+        } catch {
+            // Cut off: without a checksum what arrived counts (tus); with one it cannot be trusted.
+            if digest == nil {
+                try? await writer.write(pending, at: offset + written)
+                written += Int64(pending.count)
+                try? await writer.sync()
+                _ = try? await area.records.advance(record.id, from: offset, to: offset + written, length: nil,
+                                                    expiresAt: area.expiresAt())
+            } else {
+                writer.rollBack()
+            }
+            throw AnsweredError(error: KilnError.uploadFailed("the chunk was cut off (\(error)); ask the offset with HEAD and resume"),
+                                closeConnection: true)
+        }
+        try await writer.write(pending, at: offset + written)
+        written += Int64(pending.count)
+        if let digest, !digest.matches {
+            writer.rollBack()
+            throw KilnError.checksumMismatch(algorithm: digest.algorithm, offset: offset)
+        }
+        try await writer.sync()
+        let expiresAt = area.expiresAt()
+        guard try await area.records.advance(record.id, from: offset, to: offset + written, length: length, expiresAt: expiresAt) else {
+            writer.rollBack()
+            throw KilnError.notFoundResource("upload \(record.id)")
+        }
+        var moved = record
+        moved.offset = offset + written
+        moved.length = length
+        moved.expiresAt = expiresAt
+        if moved.isComplete { return try await ending(moved, requestID: context.requestID) }
+        return Response(status: .noContent, headers: [.uploadOffset: String(moved.offset), .uploadExpires: Self.httpDate(expiresAt)])
+    }
+
+    /// The answer to the chunk that completed `record`: 204 when the pipeline took it (with
+    /// `Kiln-Location`), else the pipeline's error envelope; both carry the final offset.
+    private func ending(_ record: UploadRecord, requestID: String) async throws -> Response {
+        let result = try await process(record, requestID: requestID)
+        var response: Response
+        if result.status < 300 {
+            response = Response(status: .noContent)
+        } else {
+            response = Reply.raw(result.body, status: .init(code: result.status))
+        }
+        response.headers[.uploadOffset] = String(record.offset)
+        if let location = result.location { response.headers[.kilnLocation] = location }
+        return response
+    }
+
+    /// Sends a complete upload through the pipeline (once: a stored result is answered again) and
+    /// keeps the answer. A refusal of the media is the upload's result; a failure that may pass
+    /// (storage unavailable, the server busy) is thrown and tried again by `UploadSweeper`.
+    func process(_ record: UploadRecord, requestID: String) async throws -> UploadResult {
+        if let result = record.result { return result }
+        let options = try form(record.metadata).options
+        let name = record.metadata["filename"] ?? record.metadata["name"] ?? "upload"
+        let control = options.makeControl()
+        let result: UploadResult
+        var received: ReceivedUpload?
+        do {
+            received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options, control: control)
+            let outcome = try await api.process(received.map { [$0] } ?? [], carousel: false, options: options,
+                                                keyID: record.keyID, control: control, requestID: requestID)
+            result = UploadResult(status: outcome.status.code, body: outcome.body, location: outcome.location)
+        } catch where Task.isCancelled || (error as? KilnError).map({ $0.code == .file006 || $0.code == .processing004 }) == true {
+            // Not the media's fault: its bytes go back in place, to be processed again later.
+            if let received, FileManager.default.fileExists(atPath: received.path) { try? received.keep(at: area.path(record.id)) }
+            throw error
+        } catch {
+            let failure = error as? KilnError ?? KilnError.internalError("processing the upload failed unexpectedly")
+            result = UploadResult(status: failure.entry.httpStatus,
+                                  body: Data(Reply.envelopeBytes(failure, requestID: requestID).readableBytesView), location: nil)
+        }
+        try await area.records.finish(record.id, result)
+        // Its bytes were moved into the pipeline, or refused: either way they are done with.
+        area.removeFile(record.id)
+        return result
+    }
+
+    // MARK: Helpers
+
+    /// The caller's upload, live; API_002 for an unknown, expired or someone else's.
+    private func find(_ context: KilnRequestContext) async throws(KilnError) -> UploadRecord {
+        let id = context.parameters.get("id") ?? ""
+        guard let record = try await area.records.get(id), record.keyID == context.key?.id, record.expiresAt > Date() else {
+            throw KilnError.notFoundResource("upload \(id)")
+        }
+        return record
+    }
+
+    private func form(_ metadata: [String: String]) throws(KilnError) -> UploadForm {
+        var form = UploadForm(base: server.settings.engine.ingestOptions)
+        for name in UploadForm.fields {
+            if let value = metadata[name] { try form.set(name, value, presets: api.pipeline.presets) }
+        }
+        return form
+    }
+
+    /// Every tus answer carries `Tus-Resumable`; every request but OPTIONS must send it.
+    private func tus(_ request: Request, _ work: () async throws -> Response) async throws -> Response {
+        do {
+            guard request.headers[.tusResumable] == Self.version else {
+                throw AnsweredError(error: KilnError.tusVersion(request.headers[.tusResumable]),
+                                    headers: [.tusVersion: Self.version], closeConnection: request.hasBody)
+            }
+            var response = try await work()
+            response.headers[.tusResumable] = Self.version
+            return response
+        } catch var answered as AnsweredError {
+            answered.headers[.tusResumable] = Self.version
+            throw answered
+        } catch {
+            throw AnsweredError(error: error, headers: [.tusResumable: Self.version])
+        }
+    }
+
+    /// Refusals read from the headers close the connection when a body follows (no draining it).
+    private func refusing<T>(_ request: Request, _ work: () throws(KilnError) -> T) throws -> T {
+        do { return try work() } catch { throw AnsweredError(error: error, closeConnection: request.hasBody) }
+    }
+
+    static func count(_ value: String, header: String) throws(KilnError) -> Int64 {
+        guard let count = Int64(value.trimmingCharacters(in: .whitespaces)), count >= 0 else {
+            throw KilnError.invalidRequest("\(header) must be a whole number of bytes", fields: [header: "a non-negative integer"])
+        }
+        return count
+    }
+
+    /// `Upload-Metadata`: comma-separated `key base64(value)` pairs (a key may come alone).
+    static func metadata(_ header: String?) throws(KilnError) -> [String: String] {
+        var pairs: [String: String] = [:]
+        for item in (header ?? "").split(separator: ",") {
+            let parts = item.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
+            guard let key = parts.first, parts.count <= 2, pairs[String(key)] == nil else {
+                throw KilnError.invalidRequest("Upload-Metadata must be `key base64value` pairs with distinct keys",
+                                               fields: ["Upload-Metadata": "key base64value[,key base64value…]"])
+            }
+            var value = ""
+            if parts.count == 2 {
+                guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8) else {
+                    throw KilnError.invalidRequest("the Upload-Metadata value of \(key) is not base64 UTF-8",
+                                                   fields: ["Upload-Metadata": "values in base64"])
+                }
+                value = text
+            }
+            pairs[String(key)] = value
+        }
+        return pairs
+    }
+
+    static func encode(_ metadata: [String: String]) -> String {
+        metadata.keys.sorted().map { key in
+            let value = metadata[key] ?? ""
+            return value.isEmpty ? key : key + " " + Data(value.utf8).base64EncodedString()
+        }.joined(separator: ",")
+    }
+
+    /// RFC 9110's date (`Upload-Expires`).
+    static func httpDate(_ date: Date) -> String {
+        date.formatted(Date.VerbatimFormatStyle(
+            format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) GMT",
+            locale: Locale(identifier: "en_US_POSIX"), timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
+    }
+}
+
+/// A chunk's `Upload-Checksum` (`sha1` or `sha256`, base64), and the digest of what arrived.
+struct ChunkDigest {
+    private enum Hasher {
+        case sha1(Insecure.SHA1)
+        case sha256(SHA256)
+    }
+
+    let algorithm: String
+    private let expected: Data
+    private var hasher: Hasher
+
+    /// Nil without the header; API_001 for an algorithm this server does not offer.
+    init?(_ header: String?) throws(KilnError) {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, let expected = Data(base64Encoded: String(parts[1])) else {
+            throw KilnError.invalidRequest("Upload-Checksum must be `<algorithm> <base64 digest>`",
+                                           fields: ["Upload-Checksum": "sha1 or sha256, then the digest in base64"])
+        }
+        algorithm = parts[0].lowercased()
+        self.expected = expected
+        switch algorithm {
+        case "sha1": hasher = .sha1(Insecure.SHA1())
+        case "sha256": hasher = .sha256(SHA256())
+        default:
+            throw KilnError.invalidRequest("checksum algorithm \(algorithm) is not offered",
+                                           fields: ["Upload-Checksum": ResumableUploads.checksums])
+        }
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        switch hasher {
+        case .sha1(var hash):
+            hash.update(bufferPointer: bytes)
+            hasher = .sha1(hash)
+        case .sha256(var hash):
+            hash.update(bufferPointer: bytes)
+            hasher = .sha256(hash)
+        }
+    }
+
+    var matches: Bool {
+        switch hasher {
+        case .sha1(let hash): Data(hash.finalize()) == expected
+        case .sha256(let hash): Data(hash.finalize()) == expected
+        }
+    }
+}
+
+/// `GET /v1/uploads/{id}`.
+struct UploadView: Encodable, Sendable {
+    let id: String
+    let offset: Int64
+    let length: Int64?
+    let expiresAt: String
+    let metadata: [String: String]
+    /// receiving | processing | succeeded | failed
+    let state: String
+    /// The media or job the upload made.
+    let location: String?
+    let error: ErrorBody?
+
+    init(_ record: UploadRecord) {
+        id = record.id
+        offset = record.offset
+        length = record.length
+        expiresAt = record.expiresAt.formatted(.iso8601)
+        metadata = record.metadata
+        location = record.result?.location
+        struct Failure: Decodable { let error: ErrorBody? }
+        error = record.result.flatMap { try? JSONDecoder().decode(Failure.self, from: $0.body) }?.error
+        state = switch (record.isComplete, record.result) {
+        case (false, _): "receiving"
+        case (true, nil): "processing"
+        case (true, let result?): result.status < 300 ? "succeeded" : "failed"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, offset, length, metadata, state, location, error
+        case expiresAt = "expires_at"
+    }
+}
+
+extension HTTPField.Name {
+    static let tusResumable = HTTPField.Name("Tus-Resumable")!
+    static let tusVersion = HTTPField.Name("Tus-Version")!
+    static let tusExtension = HTTPField.Name("Tus-Extension")!
+    static let tusMaxSize = HTTPField.Name("Tus-Max-Size")!
+    static let tusChecksumAlgorithm = HTTPField.Name("Tus-Checksum-Algorithm")!
+    static let uploadOffset = HTTPField.Name("Upload-Offset")!
+    static let uploadLength = HTTPField.Name("Upload-Length")!
+    static let uploadDeferLength = HTTPField.Name("Upload-Defer-Length")!
+    static let uploadMetadata = HTTPField.Name("Upload-Metadata")!
+    static let uploadExpires = HTTPField.Name("Upload-Expires")!
+    static let uploadChecksum = HTTPField.Name("Upload-Checksum")!
+    /// Where a processed upload's media or job is.
+    static let kilnLocation = HTTPField.Name("Kiln-Location")!
+}
