@@ -109,6 +109,43 @@ import Testing
         #expect(Fixtures.files(under: harness.out + "/.staging").isEmpty)
     }
 
+    /// `receive(file:)` (a completed resumable upload): the same checks as a stream, the file
+    /// moved into the work session when taken and left in place when refused.
+    @Test func aFileOnDiskIsTakenWithoutACopyOrLeftWhereItWasWhenRefused() async throws {
+        var presets = PresetCatalog()
+        try presets.add(json: Data(#"[{"name": "tiny", "summary": "", "image": {"max_bytes": 20000}, "renditions": [{"name": "d", "long_edge": 64}]}]"#.utf8),
+                        source: "test")
+        let harness = try PipelineHarness(presets: presets)
+        let scratch = Fixtures.scratchDirectory("kiln-receive-file")
+        defer { Fixtures.cleanUp(scratch) }
+        func place(_ sample: String) throws -> String {
+            let path = scratch + "/" + (sample as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: Fixtures.sample(sample), toPath: path)
+            return path
+        }
+        let photo = try place("photo.jpg")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: photo))
+        let digest = String(decoding: try Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
+        let upload = try await harness.pipeline.receive(file: photo, name: "photo.jpg")
+        #expect(upload.mime == "image/jpeg" && upload.size == Int64(bytes.count))
+        #expect(upload.sha256 == digest)
+        #expect(!FileManager.default.fileExists(atPath: photo) && FileManager.default.fileExists(atPath: upload.path), "moved, not copied")
+        let item = try await harness.pipeline.ingest(upload: upload)
+        #expect(item.sourceSha256 == digest)
+
+        for (sample, options, code) in [("bad/doc.pdf", IngestOptions(), ErrorCode.file003),
+                                        ("photo.jpg", IngestOptions(preset: "tiny"), .file004),
+                                        ("video/no-audio.mp4", IngestOptions(type: .image), .media001)] {
+            let path = try place(sample)
+            await #expect("\(sample)") {
+                _ = try await harness.pipeline.receive(file: path, name: sample, options: options)
+            } throws: { ($0 as? KilnError)?.code == code }
+            #expect(FileManager.default.fileExists(atPath: path), "a refused file stays where it was")
+            try FileManager.default.removeItem(atPath: path)
+        }
+        #expect(Fixtures.files(under: harness.pipeline.temporaryDirectory).count <= 1, "only the taken upload's file, if any")
+    }
+
     @Test func oversizeStreamStopsAtTheLimitOfItsKindAndLeavesNoTempFile() async throws {
         var presets = PresetCatalog()
         try presets.add(json: Data(#"[{"name": "tiny", "summary": "", "image": {"max_bytes": 20000}, "renditions": [{"name": "d", "long_edge": 64}]}]"#.utf8),

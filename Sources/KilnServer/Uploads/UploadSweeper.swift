@@ -13,12 +13,16 @@ struct UploadSweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            do { try await uploads.area.removeOrphans() } catch { logger.warning("uploads: \(error)") }
-            while true {
-                await sweep()
-                try await Task.sleep(for: interval)
+        do {
+            try await cancelWhenGracefulShutdown {
+                do { try await uploads.area.removeOrphans() } catch { logger.warning("uploads: \(error)") }
+                while true {
+                    await sweep()
+                    try await Task.sleep(for: interval)
+                }
             }
+        } catch is CancellationError {
+            // Shutting down: nothing to finish (a sweep cut short is done again at the next start).
         }
     }
 
