@@ -44,4 +44,30 @@ import Testing
         #expect((refused["text"] as? String)?.contains("FILE_003: Unsupported file format") == true)
         #expect((refused["images"] as? [Int])?.isEmpty == true)
     }
+
+    /// The page's own tus client through a network drop: the browser goes offline a third of the
+    /// way in, the page retries, and once back online it resumes from the offset the server kept
+    /// (not from 0); the media holds exactly the file's bytes.
+    @Test func anInterruptedUploadResumesWhereTheServerLeftIt() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let photo = Fixtures.sample("photo.jpg")
+        let script = Fixtures.root + "/Tests/Support/page_test.py"
+        let run = try await Tool.detached {
+            try Tool.run("python3", [script, "--interrupt", "http://127.0.0.1:\(server.port)", server.writeKey, "default", photo])
+        }
+        #expect(run.status == 0, "\(run.stderr.suffix(4_000))")
+        let box = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let text = box["text"] as? String ?? ""
+        #expect((box["retries"] as? Int ?? 0) >= 1, "\(text)")
+        let resumed = try #require(text.firstMatch(of: /resumed at (\d+)/).flatMap { Int($0.1) }, "\(text)")
+        #expect(resumed > 0 && resumed % 16_384 == 0, "resumed at a chunk the server kept, not at 0")
+        #expect(text.contains("display: jpeg") && text.contains("thumb: jpeg"), "\(text)")
+        #expect((box["images"] as? [Int])?.count == 2)
+        // The bytes that arrived in pieces are the file's.
+        let id = try #require(text.firstMatch(of: /image image\/jpeg ([0-9a-f]{64})/).map { String($0.1) }, "\(text)")
+        let item = try await server.request(.GET, "/v1/media/\(id)", key: server.readKey)
+        let digest = String(decoding: try Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
+        #expect(item.data["source_sha256"] as? String == digest)
+    }
 }

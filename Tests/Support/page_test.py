@@ -1,20 +1,36 @@
 """Drives Kiln's upload page (GET /) in headless Chromium through selenium.
 
-usage: page_test.py BASE_URL API_KEY PRESET FILE [FILE...]
+usage: page_test.py [--interrupt] BASE_URL API_KEY PRESET FILE [FILE...]
 
 Pastes the key, waits for the presets to load and picks PRESET, uploads each FILE on its own,
 waits until every result box is finished, and prints one JSON object per file on stdout:
-{"name", "text", "images": [naturalWidth of each shown image], "progress": [bar values]}.
+{"name", "text", "images": [naturalWidth of each shown image], "progress": [bar values],
+"retries"}.
+
+--interrupt: the page sends 16 KiB chunks over a link with 150 ms of latency; once a third
+of the bytes are sent the browser goes offline (DevTools network emulation) until the page
+says it is retrying, then online again: the upload must resume where the server left it.
 """
 import json
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-base, key, preset, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+arguments = sys.argv[1:]
+interrupt = arguments[0] == "--interrupt"
+if interrupt:
+    arguments = arguments[1:]
+base, key, preset, files = arguments[0], arguments[1], arguments[2], arguments[3:]
+
+
+def network(offline, latency):
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": offline, "latency": latency, "downloadThroughput": -1, "uploadThroughput": -1})
+
 
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
@@ -23,6 +39,10 @@ for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--dis
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 try:
     driver.get(base + "/")
+    if interrupt:
+        driver.execute_script("localStorage.setItem('kiln-chunk-bytes', '16384')")
+        driver.execute_cdp_cmd("Network.enable", {})
+        network(False, 150)
     key_field = driver.find_element(By.ID, "key")
     key_field.send_keys(key)
     # The page loads the presets when the key changes.
@@ -33,6 +53,13 @@ try:
     Select(driver.find_element(By.ID, "preset")).select_by_visible_text(preset)
     driver.find_element(By.ID, "files").send_keys("\n".join(files))
     driver.find_element(By.ID, "send").click()
+    if interrupt:
+        WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.execute_script(
+            "const b = document.querySelector('#results .item progress'); return b && b.value >= 0.33"))
+        network(True, 150)
+        WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.execute_script(
+            "const i = document.querySelector('#results .item'); return i && Number(i.dataset.retries || 0) >= 1"))
+        network(False, 0)
     WebDriverWait(driver, 90).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .item[data-done='true']")) == len(files))
     # Images are loaded through fetch + object URLs: wait until each has decoded.
@@ -45,6 +72,7 @@ try:
             "images": [driver.execute_script("return arguments[0].naturalWidth", i)
                        for i in box.find_elements(By.TAG_NAME, "img")],
             "progress": [float(b.get_attribute("value") or 0) for b in box.find_elements(By.TAG_NAME, "progress")],
+            "retries": int(box.get_attribute("data-retries") or 0),
         }))
 finally:
     driver.quit()

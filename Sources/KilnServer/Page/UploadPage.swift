@@ -1,7 +1,8 @@
 /// The page at `/`: one small upload form in plain HTML and JavaScript (no build step, no
 /// CDN). It calls the same API as any client, with the key pasted into it (kept in the
-/// browser's localStorage), and shows upload and job progress, renditions, warnings, or the
-/// error code with its message.
+/// browser's localStorage): single files through its own small tus client (resumable, each
+/// chunk checked by SHA-256), carousels in one multipart request. It shows upload and job
+/// progress, renditions, warnings, or the error code with its message.
 enum UploadPage {
     static let html = #"""
     <!doctype html>
@@ -90,22 +91,29 @@ enum UploadPage {
       }
     }
 
-    function upload(files, route) {
+    // A box per upload, with its bar; data-done marks the end of every outcome (shown result or
+    // error), for people and tests.
+    function resultBox(files) {
       const box = document.createElement("div");
       box.className = "item";
       box.append(text("p", Array.from(files).map(f => f.name).join(", ")));
       const bar = document.createElement("progress");
       bar.max = 1; bar.value = 0; box.append(bar);
       $("results").prepend(box);
+      return [box, bar];
+    }
+
+    // Carousels: one multipart request (all items or none).
+    function uploadCarousel(files) {
+      const [box, bar] = resultBox(files);
       const form = new FormData();
       form.append("preset", $("preset").value);
       form.append("fit", $("fit").value);
       for (const f of files) form.append("file", f, f.name);
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", route);
+      xhr.open("POST", "/v1/carousels");
       xhr.setRequestHeader("Authorization", auth().Authorization);
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) bar.value = e.loaded / e.total; };
-      // data-done marks the end of every outcome (shown result or error), for people and tests.
       xhr.onload = async () => {
         bar.value = 1;
         try {
@@ -123,13 +131,109 @@ enum UploadPage {
       xhr.send(form);
     }
 
+    // Single files: tus 1.0 at /v1/uploads, in chunks each checked by its SHA-256. A chunk that
+    // fails (network, server restart, bad checksum) is retried from the offset the server kept,
+    // with growing pauses; the upload's address is kept per file, so a reload resumes it too.
+    const tusHeaders = () => ({ ...auth(), "Tus-Resumable": "1.0.0" });
+    const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+    const pause = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+    const base64Of = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)));
+
+    function sendChunk(url, offset, bytes, checksum, onProgress) {
+      return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open("PATCH", url);
+        for (const [name, value] of Object.entries(tusHeaders())) xhr.setRequestHeader(name, value);
+        xhr.setRequestHeader("Content-Type", "application/offset+octet-stream");
+        xhr.setRequestHeader("Upload-Offset", String(offset));
+        if (checksum) xhr.setRequestHeader("Upload-Checksum", "sha256 " + checksum);
+        xhr.upload.onprogress = (e) => onProgress(e.loaded);
+        xhr.onload = () => resolve(xhr);
+        xhr.onerror = () => reject(new Error("network"));
+        xhr.send(bytes);
+      });
+    }
+
+    async function serverOffset(url) {
+      const r = await fetch(url, { method: "HEAD", headers: tusHeaders() });
+      return r.ok ? Number(r.headers.get("Upload-Offset")) : null;
+    }
+
+    async function uploadFile(file) {
+      const [box, bar] = resultBox([file]);
+      const status = text("p", "");
+      box.append(status);
+      const chunkSize = Number(localStorage.getItem("kiln-chunk-bytes")) || 8 << 20;
+      const preset = $("preset").value, fit = $("fit").value;
+      const remembered = "kiln-upload:" + [file.name, file.size, file.lastModified, preset, fit].join(":");
+      try {
+        let url = localStorage.getItem(remembered), offset = url ? await serverOffset(url).catch(() => null) : null;
+        if (offset === null) {
+          const r = await fetch("/v1/uploads", { method: "POST", headers: { ...tusHeaders(),
+            "Upload-Length": String(file.size),
+            "Upload-Metadata": "filename " + b64(file.name) + ",preset " + b64(preset) + ",fit " + b64(fit) } });
+          if (r.status !== 201) { showError(box, (await r.json()).error); return; }
+          url = r.headers.get("Location");
+          offset = 0;
+          localStorage.setItem(remembered, url);
+        } else if (offset > 0) {
+          status.textContent = "resumed at " + offset;
+        }
+        let failures = 0, answer = null;
+        while (answer === null) {
+          const bytes = await file.slice(offset, offset + chunkSize).arrayBuffer();
+          // crypto.subtle exists on https and on localhost; elsewhere chunks go unchecked.
+          const checksum = crypto.subtle ? base64Of(await crypto.subtle.digest("SHA-256", bytes)) : null;
+          let xhr = null;
+          try {
+            xhr = await sendChunk(url, offset, bytes, checksum, (sent) => { bar.value = (offset + sent) / Math.max(file.size, 1); });
+          } catch (e) {}
+          const last = offset + bytes.byteLength >= file.size;
+          if (xhr && xhr.status === 204) {
+            offset = Number(xhr.getResponseHeader("Upload-Offset"));
+            failures = 0;
+            if (offset >= file.size) answer = { location: xhr.getResponseHeader("Kiln-Location") };
+            continue;
+          }
+          const final = xhr && ((xhr.status >= 400 && xhr.status < 500 && ![409, 429, 460].includes(xhr.status))
+                                || (last && xhr.status === 500));
+          if (final) {
+            // Refused for good: the file (its format, size, dimensions) or the upload (gone).
+            answer = { error: JSON.parse(xhr.responseText).error };
+            continue;
+          }
+          // Cut off, refused for its offset or checksum, or the server away: ask where to resume.
+          failures += 1;
+          box.dataset.retries = String(failures);
+          status.textContent = "interrupted at " + offset + " (" + (xhr ? "HTTP " + xhr.status : "network") + "), retrying";
+          if (failures > 30) { box.append(text("p", "the upload failed after " + failures + " tries", "error")); return; }
+          await pause(Math.min(250 * failures, 3000));
+          const kept = await serverOffset(url).catch(() => null);
+          if (kept !== null) { offset = kept; status.textContent = "resumed at " + offset; }
+        }
+        bar.value = 1;
+        localStorage.removeItem(remembered);
+        if (answer.error) { showError(box, answer.error); return; }
+        if (answer.location && answer.location.startsWith("/v1/jobs/")) {
+          await followJob(box, { id: answer.location.slice("/v1/jobs/".length) });
+        } else if (answer.location) {
+          const body = await (await fetch(answer.location, { headers: auth() })).json();
+          if (body.success) await showData(box, body.data); else showError(box, body.error);
+        }
+      } catch (e) {
+        box.append(text("p", "the upload failed: " + e, "error"));
+      } finally {
+        box.dataset.done = "true";
+      }
+    }
+
     $("form").addEventListener("submit", (event) => {
       event.preventDefault();
       localStorage.setItem("kiln-key", $("key").value.trim());
       const files = $("files").files;
       if (!files.length) return;
-      if ($("carousel").checked) upload(files, "/v1/carousels");
-      else for (const f of files) upload([f], "/v1/media");
+      if ($("carousel").checked) uploadCarousel(files);
+      else for (const f of files) uploadFile(f);
     });
     </script>
     </html>
