@@ -69,6 +69,7 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
         .target(name: "KilnJobs", dependencies: [

@@ -67,6 +67,39 @@ public struct APIKeys: Sendable {
         }
     }
 
+    /// Where a key's events are posted, and the secrets that sign them (several while a secret
+    /// is rotated: each signs, receivers accept any).
+    public struct Webhook: Sendable, Equatable {
+        public let url: String
+        public let secrets: [String]
+        public init(url: String, secrets: [String]) {
+            self.url = url
+            self.secrets = secrets
+        }
+    }
+
+    /// Sets (or with nil, removes) the key's webhook; false when there is no such key. Read at
+    /// each delivery, so a change takes effect without a restart.
+    public func setWebhook(_ id: String, _ webhook: Webhook?) async throws(KilnError) -> Bool {
+        let secrets = webhook.map { String(decoding: (try? JSONEncoder().encode($0.secrets)) ?? Data("[]".utf8), as: UTF8.self) }
+        return try await database.write { db in
+            try db.execute(sql: "UPDATE api_keys SET webhook_url = ?, webhook_secrets = ? WHERE id = ?",
+                           arguments: [webhook?.url, secrets, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// The key's webhook, if it has one (a revoked key's events are not sent).
+    public func webhook(_ id: String) async throws(KilnError) -> Webhook? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT webhook_url, webhook_secrets FROM api_keys WHERE id = ? AND revoked_at IS NULL
+                """, arguments: [id]), let url: String = row["webhook_url"] else { return nil }
+            let text: String = row["webhook_secrets"] ?? "[]"
+            return Webhook(url: url, secrets: (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [])
+        }
+    }
+
     /// The live key a bearer token names, or nil (unknown, malformed or revoked).
     public func authenticate(_ token: String) async throws(KilnError) -> APIKey? {
         let parts = token.split(separator: "_", omittingEmptySubsequences: false)

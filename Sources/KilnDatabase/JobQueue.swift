@@ -112,7 +112,9 @@ public protocol JobQueue: Sendable {
     /// a crash between finishing a job and delivering its event still delivers it (issue 13).
     func pendingEvents(limit: Int) async throws(KilnError) -> [JobRecord]
     /// The finished job's event is handed on (to the webhook outbox); it is not pending again.
-    func markEventSent(_ id: String) async throws(KilnError)
+    /// False when it was not pending (another server handed it on first).
+    @discardableResult
+    func markEventSent(_ id: String) async throws(KilnError) -> Bool
     /// Calls `handler` whenever another process may have added work (a shared queue's
     /// notifications), so idle workers look at once instead of at their next poll.
     func onWork(_ handler: @escaping @Sendable () -> Void)

@@ -3,7 +3,7 @@ import GRDB
 import KilnCore
 
 /// The embedded database (`<data>/kiln.sqlite`, SQLite in WAL mode through GRDB): API keys,
-/// jobs, idempotency records, media records and resumable uploads. Several processes may open it at once
+/// jobs, idempotency records, media records, resumable uploads and the webhook outbox. Several processes may open it at once
 /// (`kiln keys` beside a running `kiln serve`): WAL lets readers run beside the one writer,
 /// and a writer waits up to `busyTimeout` for another.
 public final class KilnDatabase: Sendable {
@@ -96,6 +96,7 @@ public final class KilnDatabase: Sendable {
             try db.create(index: "jobs_events", on: "jobs", columns: ["event_sent_at", "status", "updated_at"])
         }
         migrator.registerMigration("v4 resumable uploads") { db in try UploadRecords.migrate(db) }
+        migrator.registerMigration("v5 webhooks") { db in try WebhookOutbox.migrate(db) }
         return migrator
     }
 }

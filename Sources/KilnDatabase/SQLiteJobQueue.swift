@@ -186,10 +186,12 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
-    public func markEventSent(_ id: String) async throws(KilnError) {
+    @discardableResult
+    public func markEventSent(_ id: String) async throws(KilnError) -> Bool {
         let time = now().timeIntervalSince1970
-        try await database.write { db in
-            try db.execute(sql: "UPDATE jobs SET event_sent_at = ? WHERE id = ?", arguments: [time, id])
+        return try await database.write { db in
+            try db.execute(sql: "UPDATE jobs SET event_sent_at = ? WHERE id = ? AND event_sent_at IS NULL", arguments: [time, id])
+            return db.changesCount == 1
         }
     }
 

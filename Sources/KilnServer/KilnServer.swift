@@ -81,11 +81,17 @@ public final class KilnServer: Service, Sendable {
                                                 idleTimeout: TimeAmount(idle))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kiln"),
             // With a shared queue this is the API tier: `kiln worker`s run the jobs.
-            services: (queueIsShared ? [] : [runner]) + [UploadSweeper(uploads: ResumableUploads(api: API(server: self)),
-                                                                       interval: settings.uploadSweep, logger: logger)],
+            services: (queueIsShared ? [] : [runner]) + backgroundServices(),
             onServerRunning: { channel in self.listening(on: channel) },
             logger: logger)
         try await app.run()
+    }
+
+    /// What runs beside the listener: resumable uploads' upkeep and the webhook outbox.
+    private func backgroundServices() -> [any Service] {
+        let api = API(server: self)
+        return [UploadSweeper(uploads: ResumableUploads(api: api), interval: settings.uploadSweep, logger: logger),
+                WebhookDeliverer(webhooks: Webhooks(server: self), present: api.present, logger: logger)]
     }
 
     private func listening(on channel: any Channel) {
@@ -127,6 +133,7 @@ public final class KilnServer: Service, Sendable {
             Route(method: .patch, path: "/v1/uploads/{id}", keyed: true, handler: uploads.patch),
             Route(method: .delete, path: "/v1/uploads/{id}", keyed: true, handler: uploads.delete),
             Route(method: .get, path: "/v1/uploads/{id}", keyed: true, handler: uploads.status),
+            Route(method: .get, path: "/v1/webhooks/deliveries", keyed: true, handler: api.webhookDeliveries),
             Route(method: .get, path: "/v1/presets", keyed: true, handler: api.presets),
             Route(method: .get, path: "/v1/formats", keyed: true, handler: api.formatList),
             Route(method: .get, path: "/health", keyed: false, handler: api.health),

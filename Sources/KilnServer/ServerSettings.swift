@@ -25,6 +25,16 @@ public struct ServerSettings: Sendable {
     public var queueURL: String?
     /// How long a resumable upload lives after its last chunk (tus `Upload-Expires`).
     public var uploadExpiry: Duration = .seconds(24 * 3600)
+    /// Where every job and deletion event is posted (`kiln serve --webhook`), besides each key's
+    /// own webhook; signed with each of `webhookSecrets` (two while one is rotated).
+    public var webhookURLs: [String] = []
+    public var webhookSecrets: [String] = []
+    /// A failed delivery is tried again after this, then after twice as long each time (at most
+    /// an hour between two), `webhookAttempts` times in all.
+    public var webhookBackoff: Duration = .seconds(5)
+    public var webhookAttempts = 12
+    /// How often the outbox is looked at.
+    public var webhookPoll: Duration = .milliseconds(500)
     /// How often expired uploads are removed and completed ones left unprocessed are processed.
     public var uploadSweep: Duration = .seconds(60)
 

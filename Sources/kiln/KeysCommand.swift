@@ -3,12 +3,13 @@ import Foundation
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnServer
 
 /// `kiln keys create|list|revoke`: API keys in the embedded database. Safe beside a running
 /// server (SQLite WAL; the server reads keys on every request, so a revocation holds at once).
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
+        commandName: "keys", abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self, Webhook.self])
 
     struct Location: ParsableArguments {
         @Option(name: .long, help: "Directory holding the embedded database (env KILN_DATA; default: ./kiln-data).")
@@ -56,6 +57,56 @@ struct KeysCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("revoked \(id)")
+        }
+    }
+
+    /// A key's own webhook: its events (jobs it queued, media it deleted) are posted there too,
+    /// signed with its secrets. Read by the server at each delivery: no restart needed.
+    struct Webhook: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set, rotate or clear a key's webhook.",
+            discussion: """
+                --url sets the URL with a new secret (printed once). To rotate without downtime:
+                --rotate adds a new secret (both sign every event), move the receiver to it, then
+                --retire drops the older ones.
+                """)
+        @Argument(help: "The key's id (from `kiln keys list`).") var id: String
+        @Option(name: .long, help: "Where to post the key's events (http or https).") var url: String?
+        @Option(name: .long, help: "Use this secret instead of a generated one (with --url or --rotate).") var secret: String?
+        @Flag(name: .long, help: "Add a new secret beside the current ones.") var rotate = false
+        @Flag(name: .long, help: "Keep only the newest secret.") var retire = false
+        @Flag(name: .long, help: "Remove the key's webhook.") var clear = false
+        @OptionGroup var location: Location
+
+        func run() async throws {
+            let keys = APIKeys(try location.open())
+            let current = try await keys.webhook(id)
+            var printed: String?
+            let next: APIKeys.Webhook?
+            switch (url, rotate, retire, clear) {
+            case (let url?, false, false, false):
+                try WebhookSettings.check(url: url)
+                printed = secret ?? WebhookSettings.newSecret()
+                next = APIKeys.Webhook(url: url, secrets: [printed ?? ""])
+            case (nil, true, false, false):
+                guard let current else { throw ValidationError("key \(id) has no webhook; set one with --url") }
+                printed = secret ?? WebhookSettings.newSecret()
+                next = APIKeys.Webhook(url: current.url, secrets: current.secrets + [printed ?? ""])
+            case (nil, false, true, false):
+                guard let current, let newest = current.secrets.last else { throw ValidationError("key \(id) has no webhook") }
+                next = APIKeys.Webhook(url: current.url, secrets: [newest])
+            case (nil, false, false, true):
+                next = nil
+            default:
+                throw ValidationError("give one of --url, --rotate, --retire, --clear")
+            }
+            guard try await keys.setWebhook(id, next) else {
+                FileHandle.standardError.write(Data("kiln keys webhook: API_002: no key \(id)\n".utf8))
+                throw ExitCode(1)
+            }
+            if let printed { print(printed) }
+            let state = next.map { "\($0.url), \($0.secrets.count) secret(s) signing" } ?? "none"
+            FileHandle.standardError.write(Data("key \(id) webhook: \(state)\n".utf8))
         }
     }
 }

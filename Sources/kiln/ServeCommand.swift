@@ -33,6 +33,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL): video jobs are then run by `kiln worker`s, their files handed off through the store.")
     var queue: String?
 
+    @Option(name: .long, help: "Post every job and deletion event to this URL (repeat for several; env KILN_WEBHOOK_URLS, comma-separated). Keys may have their own: `kiln keys webhook`.")
+    var webhook: [String] = []
+
+    @Option(name: .long, help: "A secret that signs the --webhook events (repeat while rotating: each signs; env KILN_WEBHOOK_SECRETS, comma-separated).")
+    var webhookSecret: [String] = []
+
     @Option(name: .long, help: "Hours a resumable upload (/v1/uploads) lives after its last chunk (env KILN_UPLOAD_EXPIRY_HOURS; default: 24).")
     var uploadExpiryHours: Double?
 
@@ -51,6 +57,16 @@ struct ServeCommand: AsyncParsableCommand {
             server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.queueURL = queue ?? environment["KILN_QUEUE_URL"]
+            func list(_ name: String) -> [String] {
+                (environment[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            server.webhookURLs = webhook.isEmpty ? list("KILN_WEBHOOK_URLS") : webhook
+            server.webhookSecrets = webhookSecret.isEmpty ? list("KILN_WEBHOOK_SECRETS") : webhookSecret
+            for url in server.webhookURLs { try WebhookSettings.check(url: url) }
+            guard server.webhookURLs.isEmpty || !server.webhookSecrets.isEmpty else {
+                throw KilnError.invalidRequest("--webhook needs at least one --webhook-secret to sign its events",
+                                               fields: ["webhook-secret": "a secret shared with the receiver"])
+            }
             let expiry = uploadExpiryHours ?? environment["KILN_UPLOAD_EXPIRY_HOURS"].flatMap(Double.init) ?? 24
             guard expiry > 0 else { throw KilnError.invalidRequest("--upload-expiry-hours must be above 0") }
             server.uploadExpiry = .milliseconds(Int64(expiry * 3_600_000))

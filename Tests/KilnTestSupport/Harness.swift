@@ -13,11 +13,11 @@ public final class Harness: @unchecked Sendable {
     private let process: Process
     private let input: Pipe
 
-    /// Runs `Tests/Support/<script>`; fails after `timeout` seconds without its line.
-    public init(script: String, timeout: Double, hint: String) throws {
+    /// Runs `Tests/Support/<script> ARGUMENTS`; fails after `timeout` seconds without its line.
+    public init(script: String, arguments: [String] = [], timeout: Double, hint: String) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.root + "/Tests/Support/" + script]
+        process.arguments = ["python3", Fixtures.root + "/Tests/Support/" + script] + arguments
         input = Pipe()
         let output = Pipe()
         process.standardInput = input

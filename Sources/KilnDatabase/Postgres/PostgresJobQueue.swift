@@ -431,10 +431,15 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
-    public func markEventSent(_ id: String) async throws(KilnError) {
+    @discardableResult
+    public func markEventSent(_ id: String) async throws(KilnError) -> Bool {
         let time = now()
-        try await database { client in
-            try await client.query("UPDATE kiln_jobs SET event_sent_at = \(time) WHERE id = \(id)", logger: self.logger)
+        return try await database { client in
+            let rows = try await client.query("""
+                UPDATE kiln_jobs SET event_sent_at = \(time) WHERE id = \(id) AND event_sent_at IS NULL RETURNING id
+                """, logger: self.logger)
+            for try await _ in rows { return true }
+            return false
         }
     }
 

@@ -210,6 +210,7 @@ struct API: Sendable {
         let id = try mediaID(context)
         guard try await requireStore().delete(id) else { throw KilnError.notFoundResource("media \(id)") }
         try await server.records.remove(id: id)
+        try await Webhooks(server: server).mediaDeleted(id, keyID: context.key?.id)
         return Reply.success(["id": JSONValue.string(id), "deleted": .bool(true)], requestID: context.requestID)
     }
 
@@ -322,6 +323,18 @@ struct API: Sendable {
         }
         server.runner.cancel(id, reason: reason)
         return Reply.success(JobView(record, present: present), requestID: context.requestID)
+    }
+
+    // MARK: Webhooks
+
+    /// The delivery log of the caller's events, newest first (`?limit=`, 1-500, default 100).
+    func webhookDeliveries(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let limit = request.uri.queryParameters.get("limit").map { Int($0) } ?? 100
+        guard let limit, (1...500).contains(limit) else {
+            throw KilnError.invalidRequest("limit must be 1-500", fields: ["limit": "1-500"])
+        }
+        let deliveries = try await WebhookOutbox(server.database).log(keyID: context.key?.id ?? "", limit: limit)
+        return Reply.success(["deliveries": deliveries.map(DeliveryView.init)], requestID: context.requestID)
     }
 
     // MARK: Catalog

@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import KilnCore
+
+/// One event on its way to one endpoint: the outbox row a deliverer sends, retries and logs.
+public struct WebhookDelivery: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable {
+        /// Not yet accepted by the endpoint; sent at `nextAttemptAt`.
+        case pending
+        /// The endpoint answered 2xx.
+        case delivered
+        /// The endpoint refused every attempt: given up.
+        case failed
+    }
+
+    /// Which endpoint: the server's own (`kiln serve --webhook`) or the event's key's.
+    public enum Endpoint: String, Sendable, Codable {
+        case server
+        case key
+    }
+
+    public let id: String
+    public let eventID: String
+    public let type: String
+    /// The key whose job or deletion made the event.
+    public let keyID: String?
+    public let endpoint: Endpoint
+    public let url: String
+    public let body: Data
+    public var status: Status
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastStatus: Int?
+    public var lastError: String?
+    public let createdAt: Date
+    public var deliveredAt: Date?
+
+    public init(id: String? = nil, eventID: String, type: String, keyID: String?, endpoint: Endpoint, url: String, body: Data,
+                at time: Date = Date()) {
+        self.id = id ?? "dlv_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        self.eventID = eventID
+        self.type = type
+        self.keyID = keyID
+        self.endpoint = endpoint
+        self.url = url
+        self.body = body
+        status = .pending
+        attempts = 0
+        nextAttemptAt = time
+        createdAt = time
+    }
+}
+
+/// The durable outbox of webhook deliveries (in the embedded database). An event's rows are
+/// written before it counts as handed on, and a row goes from pending to delivered only once
+/// its endpoint answered 2xx: a crash anywhere in between sends it again (at least once;
+/// receivers deduplicate by the event id).
+public struct WebhookOutbox: Sendable {
+    let database: KilnDatabase
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    /// Adds deliveries; one per event and URL (a second add of the same is ignored).
+    public func add(_ deliveries: [WebhookDelivery]) async throws(KilnError) {
+        try await database.write { db in
+            for delivery in deliveries {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO webhook_deliveries
+                        (id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                    """, arguments: [delivery.id, delivery.eventID, delivery.type, delivery.keyID, delivery.endpoint.rawValue,
+                                     delivery.url, delivery.body, delivery.nextAttemptAt.timeIntervalSince1970,
+                                     delivery.createdAt.timeIntervalSince1970])
+            }
+        }
+    }
+
+    /// Drops an event's pending deliveries (another server hands it on).
+    public func withdraw(eventID: String) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE event_id = ? AND status = 'pending' AND attempts = 0",
+                           arguments: [eventID])
+        }
+    }
+
+    /// Pending deliveries due at `time`, oldest first.
+    public func due(at time: Date, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+                ORDER BY next_attempt_at, created_at LIMIT ?
+                """, arguments: [time.timeIntervalSince1970, limit]).map(Self.delivery)
+        }
+    }
+
+    /// When the next pending delivery is due, if any.
+    public func nextDue() async throws(KilnError) -> Date? {
+        try await database.read { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'")
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// Records an attempt: delivered (2xx), tried again at `retryAt`, or given up (nil `retryAt`).
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date = Date())
+        async throws(KilnError)
+    {
+        let next: WebhookDelivery.Status = delivered ? .delivered : retryAt == nil ? .failed : .pending
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
+                    next_attempt_at = COALESCE(?, next_attempt_at), delivered_at = ?
+                WHERE id = ?
+                """, arguments: [next.rawValue, status, error, retryAt?.timeIntervalSince1970,
+                                 delivered ? time.timeIntervalSince1970 : nil, id])
+        }
+    }
+
+    /// The delivery log of `keyID`'s events (nil: every event), newest first.
+    public func log(keyID: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
+        try await database.read { db in
+            if let keyID {
+                return try Row.fetchAll(db, sql: """
+                    SELECT * FROM webhook_deliveries WHERE key_id = ? ORDER BY created_at DESC, id LIMIT ?
+                    """, arguments: [keyID, limit]).map(Self.delivery)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT ?",
+                                    arguments: [limit]).map(Self.delivery)
+        }
+    }
+
+    private static func delivery(_ row: Row) -> WebhookDelivery {
+        var delivery = WebhookDelivery(id: row["id"], eventID: row["event_id"], type: row["type"], keyID: row["key_id"],
+                                       endpoint: WebhookDelivery.Endpoint(rawValue: row["endpoint"]) ?? .server,
+                                       url: row["url"], body: row["body"],
+                                       at: Date(timeIntervalSince1970: row["created_at"]))
+        delivery.status = WebhookDelivery.Status(rawValue: row["status"]) ?? .pending
+        delivery.attempts = row["attempts"]
+        delivery.nextAttemptAt = Date(timeIntervalSince1970: row["next_attempt_at"])
+        delivery.lastStatus = row["last_status"]
+        delivery.lastError = row["last_error"]
+        delivery.deliveredAt = (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        return delivery
+    }
+
+    static func migrate(_ db: Database) throws {
+        try db.create(table: "webhook_deliveries") { table in
+            table.column("id", .text).primaryKey()
+            table.column("event_id", .text).notNull()
+            table.column("type", .text).notNull()
+            table.column("key_id", .text)
+            table.column("endpoint", .text).notNull()
+            table.column("url", .text).notNull()
+            table.column("body", .blob).notNull()
+            table.column("status", .text).notNull()
+            table.column("attempts", .integer).notNull()
+            table.column("next_attempt_at", .double).notNull()
+            table.column("last_status", .integer)
+            table.column("last_error", .text)
+            table.column("created_at", .double).notNull()
+            table.column("delivered_at", .double)
+            table.uniqueKey(["event_id", "url"])
+        }
+        try db.create(index: "webhook_deliveries_due", on: "webhook_deliveries", columns: ["status", "next_attempt_at"])
+        try db.create(index: "webhook_deliveries_key", on: "webhook_deliveries", columns: ["key_id", "created_at"])
+        // A key's own endpoint: its URL and the secrets that sign for it (several while rotating).
+        try db.alter(table: "api_keys") { table in
+            table.add(column: "webhook_url", .text)
+            table.add(column: "webhook_secrets", .text)
+        }
+    }
+}

@@ -1,0 +1,225 @@
+import AsyncHTTPClient
+import Foundation
+import KilnCore
+import KilnDatabase
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Job and media events posted to webhooks (issue 13): `job.succeeded`, `job.failed` (a
+/// cancelled job too: its status says so) and `media.deleted`, each in the envelope and signed
+/// (`WebhookSignature`). Events reach the outbox (`WebhookOutbox`) one way or the other:
+/// a finished job's event is pending in the job's own row until its deliveries are written;
+/// a deletion writes its deliveries before the DELETE answers. `WebhookDeliverer` then sends
+/// them, at least once, with growing pauses between attempts.
+struct Webhooks: Sendable {
+    static let eventHeader = "Kiln-Event"
+    static let eventIDHeader = "Kiln-Event-Id"
+    static let deliveryHeader = "Kiln-Delivery"
+
+    let server: KilnServer
+    var outbox: WebhookOutbox { WebhookOutbox(server.database) }
+    var settings: ServerSettings { server.settings }
+
+    /// What a webhook receives in the envelope's `data`.
+    struct Event: Encodable, Sendable {
+        let id: String
+        let type: String
+        let createdAt: String
+        /// job.* events: the job as `GET /v1/jobs/{id}` shows it.
+        let job: JobView?
+        /// media.deleted: the item that went.
+        let media: DeletedMedia?
+
+        enum CodingKeys: String, CodingKey {
+            case id, type, job, media
+            case createdAt = "created_at"
+        }
+    }
+
+    struct DeletedMedia: Encodable, Sendable {
+        let id: String
+        let deleted = true
+    }
+
+    /// The deliveries of one event: to the server's webhooks and to the key's own.
+    func deliveries(of event: Event, keyID: String?) async throws -> [WebhookDelivery] {
+        let body = try Reply.encoder.encode(Envelope.success(event, meta: Meta(requestId: event.id)))
+        var targets = settings.webhookURLs.map { (WebhookDelivery.Endpoint.server, $0) }
+        if let keyID, let own = try await APIKeys(server.database).webhook(keyID) { targets.append((.key, own.url)) }
+        return targets.map { WebhookDelivery(eventID: event.id, type: event.type, keyID: keyID, endpoint: $0.0, url: $0.1, body: body) }
+    }
+
+    /// Writes a deletion's deliveries (before the DELETE answers: nothing is lost after it).
+    func mediaDeleted(_ id: String, keyID: String?) async throws {
+        let event = Event(id: "evt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                          type: "media.deleted", createdAt: Date().formatted(.iso8601), job: nil, media: DeletedMedia(id: id))
+        try await outbox.add(try await deliveries(of: event, keyID: keyID))
+    }
+
+    /// Hands finished jobs' events to the outbox: their deliveries first, then the job marked as
+    /// sent (a crash in between writes the same deliveries again, which the outbox ignores).
+    func takeJobEvents(present: (MediaItem) -> MediaItem) async throws {
+        for job in try await server.queue.pendingEvents(limit: 100) {
+            let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
+            let keyID = (try? JSONDecoder().decode(JobPayload.self, from: job.payload))?.keyID
+            let event = Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),
+                              job: JobView(job, present: present), media: nil)
+            let deliveries = try await deliveries(of: event, keyID: keyID)
+            try await outbox.add(deliveries)
+            if try await !server.queue.markEventSent(job.id) {
+                // Another API server handed it on first: its deliveries are the ones sent.
+                try await outbox.withdraw(eventID: event.id)
+            }
+        }
+    }
+
+    /// The pause before attempt `attempt + 1`: the backoff, doubled each time, at most an hour.
+    func retryDelay(afterAttempt attempt: Int) -> Duration {
+        let base = JobControl.seconds(settings.webhookBackoff)
+        return .milliseconds(Int64(min(3600, base * pow(2, Double(max(0, attempt - 1)))) * 1000))
+    }
+
+    /// One attempt at one delivery, recorded: 2xx delivers it; anything else tries again later,
+    /// until the attempts are used up.
+    func send(_ delivery: WebhookDelivery, client: HTTPClient, logger: Logger) async throws {
+        // Read now, not when the event was made: a rotated secret signs from its next attempt.
+        var secrets = settings.webhookSecrets
+        if delivery.endpoint == .key {
+            secrets = []
+            if let keyID = delivery.keyID { secrets = try await APIKeys(server.database).webhook(keyID)?.secrets ?? [] }
+        }
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: Reply.jsonType)
+        request.headers.add(name: "User-Agent", value: "Kiln-Webhooks")
+        request.headers.add(name: Self.eventHeader, value: delivery.type)
+        request.headers.add(name: Self.eventIDHeader, value: delivery.eventID)
+        request.headers.add(name: Self.deliveryHeader, value: delivery.id)
+        if !secrets.isEmpty {
+            request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(Array(delivery.body), secrets: secrets))
+        }
+        request.body = .bytes(ByteBuffer(bytes: delivery.body))
+        var status: Int?
+        var failure: String?
+        do {
+            let response = try await client.execute(request, timeout: .seconds(10))
+            status = Int(response.status.code)
+            // Read a little of the answer (for the log), never all of it.
+            let answer = try? await response.body.collect(upTo: 1024)
+            if !(200..<300).contains(status ?? 0) {
+                failure = "HTTP \(status ?? 0)" + (answer.map { ": " + String(buffer: $0).prefix(200) } ?? "")
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            failure = "\(error)"
+        }
+        let delivered = failure == nil
+        let attempt = delivery.attempts + 1
+        let retryAt = delivered || attempt >= settings.webhookAttempts
+            ? nil : Date().addingTimeInterval(JobControl.seconds(retryDelay(afterAttempt: attempt)))
+        try await outbox.attempted(delivery.id, status: status, error: failure, delivered: delivered, retryAt: retryAt)
+        if !delivered {
+            let next = retryAt == nil ? "given up" : "tried again later"
+            logger.warning("webhook \(delivery.type) to \(delivery.url) failed (attempt \(attempt)): \(failure ?? ""); \(next)")
+        }
+    }
+}
+
+/// Webhook settings as an operator gives them (`kiln serve --webhook`, `kiln keys webhook`).
+public enum WebhookSettings {
+    /// An http(s) URL with a host; API_001 otherwise.
+    public static func check(url: String) throws(KilnError) {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+              !(parsed.host ?? "").isEmpty else {
+            throw KilnError.invalidRequest("the webhook URL \(url) is not an http(s) URL", fields: ["webhook": "http(s)://host/path"])
+        }
+    }
+
+    /// A new signing secret: `whsec_` and 32 random letters and digits.
+    public static func newSecret() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyz23456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+        var generator = SystemRandomNumberGenerator()
+        return "whsec_" + String((0..<32).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}
+
+/// Sends the outbox: at each round, finished jobs' events become deliveries, and the deliveries
+/// that are due are sent (a few at once). On shutdown, a delivery in flight is left pending and
+/// sent after the next start.
+struct WebhookDeliverer: Service {
+    let webhooks: Webhooks
+    let present: @Sendable (MediaItem) -> MediaItem
+    let logger: Logger
+    static let parallel = 4
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    await round()
+                    try await Task.sleep(for: webhooks.settings.webhookPoll)
+                }
+            }
+        } catch is CancellationError {
+            // Shutting down: what was not sent stays pending in the outbox.
+        }
+    }
+
+    func round() async {
+        do { try await webhooks.takeJobEvents(present: present) } catch { logger.warning("webhooks: \(error)") }
+        do {
+            let due = try await webhooks.outbox.due(at: Date(), limit: 64)
+            await withTaskGroup(of: Void.self) { group in
+                for (index, delivery) in due.enumerated() {
+                    if index >= Self.parallel { await group.next() }
+                    group.addTask {
+                        do { try await webhooks.send(delivery, client: .shared, logger: logger) } catch {
+                            logger.warning("webhooks: \(error)")
+                        }
+                    }
+                }
+            }
+        } catch {
+            logger.warning("webhooks: \(error)")
+        }
+    }
+}
+
+/// One line of `GET /v1/webhooks/deliveries`.
+struct DeliveryView: Encodable, Sendable {
+    let id: String
+    let eventId: String
+    let type: String
+    let endpoint: String
+    let url: String
+    let status: String
+    let attempts: Int
+    let lastStatus: Int?
+    let lastError: String?
+    let nextAttemptAt: String?
+    let createdAt: String
+    let deliveredAt: String?
+
+    init(_ delivery: WebhookDelivery) {
+        id = delivery.id
+        eventId = delivery.eventID
+        type = delivery.type
+        endpoint = delivery.endpoint.rawValue
+        url = delivery.url
+        status = delivery.status.rawValue
+        attempts = delivery.attempts
+        lastStatus = delivery.lastStatus
+        lastError = delivery.lastError
+        nextAttemptAt = delivery.status == .pending ? delivery.nextAttemptAt.formatted(.iso8601) : nil
+        createdAt = delivery.createdAt.formatted(.iso8601)
+        deliveredAt = delivery.deliveredAt?.formatted(.iso8601)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, endpoint, url, status, attempts
+        case eventId = "event_id", lastStatus = "last_status", lastError = "last_error"
+        case nextAttemptAt = "next_attempt_at", createdAt = "created_at", deliveredAt = "delivered_at"
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnServer
+import KilnTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Webhooks end to end: a receiver on loopback (Tests/Support/webhook_receiver.py, which checks
+/// the signatures with Python's hmac) that fails its first posts; events arrive signed, at least
+/// once, after outages, restarts and secret rotations, and the delivery log says what happened.
+@Suite(.serialized) struct WebhookTests {
+    /// A receiver failing its first `failFirst` posts, checking signatures against `secrets`.
+    final class Receiver: Sendable {
+        let harness: Harness
+        let log: String
+        let url: String
+
+        init(failFirst: Int = 0, secrets: [String]) throws {
+            log = Fixtures.scratchDirectory("kiln-webhook-log") + ".jsonl"
+            harness = try Harness(script: "webhook_receiver.py", arguments: [log, String(failFirst), secrets.joined(separator: ",")],
+                                  timeout: 30, hint: "python3's http.server")
+            url = "http://127.0.0.1:\(harness.info["port"] as? Int ?? 0)/hooks"
+        }
+
+        deinit {
+            harness.stop()
+            try? FileManager.default.removeItem(atPath: log)
+        }
+
+        var posts: [[String: Any]] {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+
+        /// The posts once `done` holds for them (bounded).
+        func wait(seconds: Double = 60, until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]] {
+            let deadline = Date().addingTimeInterval(seconds)
+            while true {
+                let posts = posts
+                if done(posts) { return posts }
+                guard Date() < deadline else { throw Tool.Failure(description: "the receiver got only \(posts)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+
+        /// The posts once one with event `type` was answered 204.
+        func delivered(_ type: String) async throws -> [[String: Any]] {
+            try await wait { $0.contains { $0["event"] as? String == type && $0["answered"] as? Int == 204 } }
+        }
+    }
+
+    static func fast(_ settings: inout ServerSettings, _ receiver: Receiver, secrets: [String]) {
+        settings.webhookURLs = [receiver.url]
+        settings.webhookSecrets = secrets
+        settings.webhookBackoff = .milliseconds(100)
+        settings.webhookPoll = .milliseconds(50)
+    }
+
+    static func keyID(_ key: String) -> String { String(key.split(separator: "_")[1]) }
+
+    @Test func aJobEventArrivesSignedAfterAReceiverOutage() async throws {
+        let receiver = try Receiver(failFirst: 2, secrets: ["s3cret"])
+        let server = try await TestServer.start { Self.fast(&$0, receiver, secrets: ["s3cret"]) }
+        defer { Task { await server.stop() } }
+        let answer = try await server.upload(Fixtures.sample("video/no-audio.mp4"))
+        let job = try #require((answer.data["job"] as? [String: Any])?["id"] as? String)
+        #expect(try await server.finishedJob(job).data["status"] as? String == "succeeded")
+
+        let posts = try await receiver.delivered("job.succeeded")
+        // Two refused attempts, then the third accepted: one event, one delivery, three posts.
+        #expect(posts.map { $0["answered"] as? Int } == [503, 503, 204])
+        #expect(Set(posts.compactMap { $0["event_id"] as? String }) == ["evt_" + job])
+        #expect(Set(posts.compactMap { $0["delivery"] as? String }).count == 1)
+        for post in posts { #expect(post["verified"] as? [Bool] == [true] && post["signatures"] as? Int == 1) }
+        // The envelope, with the job as GET /v1/jobs shows it.
+        let body = try #require(posts.last?["body"] as? [String: Any])
+        #expect(body["success"] as? Bool == true)
+        let data = try #require(body["data"] as? [String: Any])
+        #expect(data["type"] as? String == "job.succeeded" && data["id"] as? String == "evt_" + job)
+        let shown = try #require(data["job"] as? [String: Any])
+        #expect(shown["id"] as? String == job && shown["status"] as? String == "succeeded")
+        #expect((shown["media"] as? [String: Any])?["id"] is String)
+
+        // The delivery log, through the API, for the key whose job it was.
+        let log = try await server.request(.GET, "/v1/webhooks/deliveries", key: server.writeKey)
+        let deliveries = try #require(log.data["deliveries"] as? [[String: Any]])
+        let delivery = try #require(deliveries.first { $0["event_id"] as? String == "evt_" + job })
+        #expect(delivery["status"] as? String == "delivered" && delivery["attempts"] as? Int == 3)
+        #expect(delivery["last_status"] as? Int == 204 && delivery["url"] as? String == receiver.url)
+        #expect((try await server.request(.GET, "/v1/webhooks/deliveries", key: server.readKey).data["deliveries"] as? [Any])?.isEmpty == true,
+                "another key sees none of it")
+        #expect(try await server.request(.GET, "/v1/webhooks/deliveries?limit=0", key: server.writeKey).code == "API_001")
+    }
+
+    @Test func aKeysOwnWebhookRotatesItsSecretWithoutAGap() async throws {
+        let everything = try Receiver(secrets: ["server"])
+        let own = try Receiver(secrets: ["old", "new"])
+        let server = try await TestServer.start { Self.fast(&$0, everything, secrets: ["server"]) }
+        defer { Task { await server.stop() } }
+        let keys = APIKeys(server.server.database)
+        let key = Self.keyID(server.writeKey)
+        #expect(try await keys.setWebhook(key, .init(url: own.url, secrets: ["old", "new"])))
+
+        func deleteAnImage(_ sample: String) async throws -> String {
+            let item = try await server.upload(Fixtures.sample(sample))
+            let id = try #require(item.data["id"] as? String)
+            #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.writeKey).status == 200)
+            return id
+        }
+        // While rotating, both secrets sign: a receiver on either accepts.
+        let first = try await deleteAnImage("photo.jpg")
+        let during = try await own.delivered("media.deleted")
+        #expect(during.count == 1 && during[0]["signatures"] as? Int == 2 && during[0]["verified"] as? [Bool] == [true, true])
+        let deleted = ((during[0]["body"] as? [String: Any])?["data"] as? [String: Any])?["media"] as? [String: Any]
+        #expect(deleted?["id"] as? String == first)
+        let all = try await everything.delivered("media.deleted")
+        #expect(all.count == 1 && all[0]["verified"] as? [Bool] == [true])
+
+        // The old secret retired: only the new one signs.
+        #expect(try await keys.setWebhook(key, .init(url: own.url, secrets: ["new"])))
+        _ = try await deleteAnImage("grey.png")
+        let after = try await own.wait { $0.count == 2 }
+        #expect(after[1]["signatures"] as? Int == 1 && after[1]["verified"] as? [Bool] == [false, true])
+    }
+
+    /// The outbox is the job's own row: a job that ended while no server was delivering (a crash
+    /// just after its end was recorded) has its event sent by the next server that starts.
+    @Test func aJobThatEndedBeforeACrashStillHasItsEventDelivered() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-webhook-crash")
+        let job: String
+        do {
+            let queue = SQLiteJobQueue(try KilnDatabase(directory: directory))
+            job = try await queue.enqueue(NewJob(kind: "media", payload: Data("{}".utf8))).id
+            _ = try await queue.claim(worker: "gone", lease: .seconds(30))
+            let error = try JSONEncoder().encode(KilnError.corrupt("the test says so"))
+            #expect(try await queue.finish(job, worker: "gone", .failed(error, retry: false)))
+        }
+        let receiver = try Receiver(secrets: ["s"])
+        let server = try await TestServer.start {
+            $0.engine.dataDirectory = directory
+            Self.fast(&$0, receiver, secrets: ["s"])
+        }
+        defer { Task { await server.stop() } }
+        let posts = try await receiver.delivered("job.failed")
+        let data = try #require((posts.last?["body"] as? [String: Any])?["data"] as? [String: Any])
+        let shown = try #require(data["job"] as? [String: Any])
+        #expect(shown["id"] as? String == job && (shown["error"] as? [String: Any])?["code"] as? String == "FILE_005")
+        // Handed on once: later rounds send nothing more.
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(receiver.posts.count == 1)
+    }
+
+    /// A delivery refused once, then the server killed before its retry: the next server sends it.
+    @Test func aPendingDeliveryOutlivesAKilledServer() async throws {
+        let data = Fixtures.scratchDirectory("kiln-webhook-kill")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(data) }
+        let receiver = try Receiver(failFirst: 1, secrets: ["k"])
+        let arguments = ["--webhook", receiver.url, "--webhook-secret", "k"]
+        let first = try ServeProcess(data: data, arguments: arguments)
+        let item = try await first.upload(Fixtures.sample("photo.jpg"))
+        let id = try #require(item.data["id"] as? String)
+        #expect(try await first.request(.DELETE, "/v1/media/\(id)", key: first.writeKey).status == 200)
+        _ = try await receiver.wait { !$0.isEmpty }
+        first.signal(SIGKILL)
+        _ = try await first.waitForExit()
+
+        let second = try ServeProcess(data: data, key: first.writeKey, arguments: arguments)
+        let posts = try await receiver.delivered("media.deleted")
+        #expect(posts.map { $0["answered"] as? Int } == [503, 204])
+        #expect(Set(posts.compactMap { $0["delivery"] as? String }).count == 1, "the same delivery, tried again")
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+
+    @Test func aWebhookWithoutASecretOrWithABadURLStopsTheStart() async throws {
+        for (arguments, needle) in [(["--webhook", "http://127.0.0.1:9/x"], "--webhook-secret"),
+                                    (["--webhook", "ftp://example.com/x", "--webhook-secret", "s"], "http(s)")] {
+            let data = Fixtures.scratchDirectory("kiln-webhook-config")
+            defer { Fixtures.cleanUp(data) }
+            let run = try await Tool.detached { try Tool.run(ServeProcess.binary, ["serve", "--data", data, "--port", "0"] + arguments) }
+            #expect(run.status == 1)
+            let said = run.stderr
+            #expect(said.contains("API_001") && said.contains(needle), "\(said)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+"""A webhook receiver on a free loopback port, for WebhookTests.
+
+    webhook_receiver.py LOG FAIL_FIRST SECRET[,SECRET...]
+
+Answers the first FAIL_FIRST posts with 503 (an outage), then 204. Every post is appended to
+LOG as one JSON line: the answer given, the Kiln-Event, Kiln-Event-Id and Kiln-Delivery
+headers, the number of v1 signatures, whether each secret verifies the Kiln-Signature (HMAC-
+SHA256 over "<t>.<body>", computed here with Python's hmac, independent of Kiln's code, with
+a 5-minute tolerance), and the body. Prints {"port": N} once listening; stops when its
+standard input closes.
+"""
+import hashlib
+import hmac
+import json
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+log_path, fail_first, secrets = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+lock = threading.Lock()
+count = [0]
+
+
+def verifies(header, body, secret):
+    parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
+    stamps = [v for k, v in parts if k == "t"]
+    macs = [v for k, v in parts if k == "v1"]
+    if len(stamps) != 1 or abs(time.time() - int(stamps[0])) > 300:
+        return False
+    expected = hmac.new(secret.encode(), stamps[0].encode() + b"." + body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, m) for m in macs)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with lock:
+            count[0] += 1
+            status = 503 if count[0] <= fail_first else 204
+            signature = self.headers.get("Kiln-Signature", "")
+            record = {
+                "n": count[0], "answered": status,
+                "event": self.headers.get("Kiln-Event"), "event_id": self.headers.get("Kiln-Event-Id"),
+                "delivery": self.headers.get("Kiln-Delivery"),
+                "signatures": signature.count("v1="),
+                "verified": [verifies(signature, body, s) for s in secrets],
+                "body": json.loads(body or b"null"),
+            }
+            with open(log_path, "a") as log:
+                log.write(json.dumps(record) + "\n")
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+print(json.dumps({"port": server.server_address[1]}), flush=True)
+sys.stdin.read()
+server.shutdown()
