@@ -1,0 +1,43 @@
+import Foundation
+import KilnDatabase
+import KilnTestSupport
+import Testing
+
+/// `kiln keys webhook`: a key's own webhook set, rotated without a gap, retired and cleared,
+/// as the server reads it at each delivery.
+@Suite struct KeysCommandTests {
+    static func kiln(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let run = try Tool.run(BatchCommandTests.binary, ["keys"] + arguments)
+        return (run.status, String(decoding: run.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), run.stderr)
+    }
+
+    @Test func aKeysWebhookIsSetRotatedRetiredAndCleared() async throws {
+        let data = Fixtures.scratchDirectory("kiln-keys")
+        defer { Fixtures.cleanUp(data) }
+        let location = ["--data", data]
+        let created = try Self.kiln(["create", "--name", "publisher", "--scope", "media:write"] + location)
+        let id = try #require(created.stdout.split(separator: "_").dropFirst().first.map(String.init))
+        let keys = APIKeys(try KilnDatabase(directory: data))
+
+        let set = try Self.kiln(["webhook", id, "--url", "https://hooks.example.com/kiln"] + location)
+        #expect(set.status == 0 && set.stdout.hasPrefix("whsec_") && set.stdout.count == 38, "\(set)")
+        #expect(try await keys.webhook(id) == .init(url: "https://hooks.example.com/kiln", secrets: [set.stdout]))
+
+        // Rotation: the new secret signs beside the old one, then the old one is retired.
+        let rotated = try Self.kiln(["webhook", id, "--rotate"] + location)
+        #expect(rotated.status == 0 && rotated.stdout != set.stdout)
+        #expect(try await keys.webhook(id)?.secrets == [set.stdout, rotated.stdout])
+        #expect(try Self.kiln(["webhook", id, "--retire"] + location).status == 0)
+        #expect(try await keys.webhook(id)?.secrets == [rotated.stdout])
+
+        #expect(try Self.kiln(["webhook", id, "--clear"] + location).status == 0)
+        #expect(try await keys.webhook(id) == nil)
+
+        // Refusals: a URL that is not http(s), no such key, no action.
+        let ftp = try Self.kiln(["webhook", id, "--url", "ftp://example.com/x"] + location)
+        #expect(ftp.status != 0 && ftp.stderr.contains("API_001"), "\(ftp)")
+        let unknown = try Self.kiln(["webhook", "nosuchkey0", "--url", "https://example.com/x"] + location)
+        #expect(unknown.status == 1 && unknown.stderr.contains("API_002"))
+        #expect(try Self.kiln(["webhook", id] + location).status != 0)
+    }
+}
