@@ -178,6 +178,7 @@ struct ResumableUploads: Sendable {
 
         let writer = try ChunkWriter(path: area.path(record.id), offset: offset)
         var written: Int64 = 0
+        defer { server.metrics.bytesIn(Int(written)) }
         var pending: [UInt8] = []
         pending.reserveCapacity(ChunkWriter.blockSize)
         do {
