@@ -115,6 +115,14 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
+    /// Forgets deliveries that ended (delivered or given up) before `time`: the log keeps a window.
+    public func prune(before time: Date) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
+                           arguments: [time.timeIntervalSince1970])
+        }
+    }
+
     /// The delivery log of `keyID`'s events (nil: every event), newest first.
     public func log(keyID: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
         try await database.read { db in

@@ -102,7 +102,8 @@ public final class Pipeline: Sendable {
 
     /// Takes the file at `path`, already whole on disk under the data directory (a completed
     /// resumable upload), as a received upload: the same checks as `receive(stream:)`, but the
-    /// file is moved, not copied. It is left where it was when a check refuses it.
+    /// file is not copied: the upload is a second name (a hard link) for it. `path` itself is
+    /// left to the caller, to remove once what the upload became is recorded.
     public func receive(file path: String, name: String, options: IngestOptions = IngestOptions(),
                         control: JobControl? = nil) async throws(KilnError) -> ReceivedUpload
     {

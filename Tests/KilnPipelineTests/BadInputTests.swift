@@ -110,7 +110,7 @@ import Testing
     }
 
     /// `receive(file:)` (a completed resumable upload): the same checks as a stream, the file
-    /// moved into the work session when taken and left in place when refused.
+    /// linked into the work session when taken (never copied) and left alone either way.
     @Test func aFileOnDiskIsTakenWithoutACopyOrLeftWhereItWasWhenRefused() async throws {
         var presets = PresetCatalog()
         try presets.add(json: Data(#"[{"name": "tiny", "summary": "", "image": {"max_bytes": 20000}, "renditions": [{"name": "d", "long_edge": 64}]}]"#.utf8),
@@ -119,7 +119,7 @@ import Testing
         let scratch = Fixtures.scratchDirectory("kiln-receive-file")
         defer { Fixtures.cleanUp(scratch) }
         func place(_ sample: String) throws -> String {
-            let path = scratch + "/" + (sample as NSString).lastPathComponent
+            let path = scratch + "/" + UUID().uuidString + "-" + (sample as NSString).lastPathComponent
             try FileManager.default.copyItem(atPath: Fixtures.sample(sample), toPath: path)
             return path
         }
@@ -129,9 +129,12 @@ import Testing
         let upload = try await harness.pipeline.receive(file: photo, name: "photo.jpg")
         #expect(upload.mime == "image/jpeg" && upload.size == Int64(bytes.count))
         #expect(upload.sha256 == digest)
-        #expect(!FileManager.default.fileExists(atPath: photo) && FileManager.default.fileExists(atPath: upload.path), "moved, not copied")
+        // A second name for the same bytes (not a copy); the caller's name stays.
+        let inode = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int }
+        #expect(try inode(photo) == inode(upload.path) && upload.path != photo)
         let item = try await harness.pipeline.ingest(upload: upload)
         #expect(item.sourceSha256 == digest)
+        #expect(FileManager.default.fileExists(atPath: photo))
 
         for (sample, options, code) in [("bad/doc.pdf", IngestOptions(), ErrorCode.file003),
                                         ("photo.jpg", IngestOptions(preset: "tiny"), .file004),

@@ -68,8 +68,9 @@ struct StreamReceiver {
     }
 
     /// Takes a file already whole on disk (a completed resumable upload) as an upload without
-    /// copying it: sniffed, held to its kind's size limit, hashed by reading it once, then renamed
-    /// into the work session (the caller's file is gone once this returns an upload).
+    /// copying it: sniffed, held to its kind's size limit, hashed by reading it once, then linked
+    /// into the work session under a second name. The caller's name stays until the caller
+    /// removes it, so a crash while the upload is processed loses nothing.
     func adopt(file source: String, name: String, preset: Preset, declared: DeclaredType,
                control: JobControl) async throws(KilnError) -> ReceivedUpload
     {
@@ -104,8 +105,9 @@ struct StreamReceiver {
         guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
         let path = try ReceivedUpload.createFile(in: directory)
         let upload = ReceivedUpload(path: path, name: name, mime: mime)
-        guard rename(source, path) == 0 else {
-            throw KilnError.storageUnavailable("cannot move \(source) to \(path): \(String(cString: strerror(errno)))")
+        // The empty placeholder makes the name unique; the link takes its place.
+        guard unlink(path) == 0, link(source, path) == 0 else {
+            throw KilnError.storageUnavailable("cannot link \(source) as \(path): \(String(cString: strerror(errno)))")
         }
         upload.finish(size: size, sha256: digest)
         return upload

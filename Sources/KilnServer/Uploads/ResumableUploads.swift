@@ -38,6 +38,9 @@ struct ResumableUploads: Sendable {
     /// in `Upload-Metadata`; a body (creation-with-upload) is its first chunk.
     func create(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         try await tus(request) {
+            if request.hasBody {
+                try chunkType(request)
+            }
             let metadata = try refusing(request) { () throws(KilnError) in try Self.metadata(request.headers[.uploadMetadata]) }
             let form = try refusing(request) { () throws(KilnError) in try self.form(metadata) }
             let preset = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(form.options.preset) }
@@ -70,9 +73,16 @@ struct ResumableUploads: Sendable {
                 throw error
             }
             var response: Response
-            if request.hasBody, request.headers[.contentType] != nil {
-                response = try await area.holding(record.id, offset: 0) {
-                    try await append(request, to: record, at: 0, context: context)
+            if request.hasBody {
+                // creation-with-upload: the body is the first chunk; a refusal still says where the upload is.
+                do {
+                    response = try await area.holding(record.id, offset: 0) {
+                        try await append(request, to: record, at: 0, context: context)
+                    }
+                } catch {
+                    var answered = error as? AnsweredError ?? AnsweredError(error: error)
+                    answered.headers[.location] = "/v1/uploads/\(record.id)"
+                    throw answered
                 }
                 response.status = .created
             } else {
@@ -99,11 +109,7 @@ struct ResumableUploads: Sendable {
     /// `PATCH /v1/uploads/{id}`: the next chunk, at the upload's offset.
     func patch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         try await tus(request) {
-            guard request.headers[.contentType]?.lowercased().hasPrefix("application/offset+octet-stream") == true else {
-                throw AnsweredError(error: KilnError.invalidRequest("a chunk's Content-Type must be application/offset+octet-stream",
-                                                                    fields: ["Content-Type": "application/offset+octet-stream"]),
-                                    closeConnection: request.hasBody)
-            }
+            try chunkType(request)
             let offset = try refusing(request) { () throws(KilnError) in
                 try Self.count(request.headers[.uploadOffset] ?? "", header: "Upload-Offset")
             }
@@ -258,15 +264,14 @@ struct ResumableUploads: Sendable {
         let name = record.metadata["filename"] ?? record.metadata["name"] ?? "upload"
         let control = options.makeControl()
         let result: UploadResult
-        var received: ReceivedUpload?
         do {
-            received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options, control: control)
-            let outcome = try await api.process(received.map { [$0] } ?? [], carousel: false, options: options,
+            // The upload's file stays until the result is recorded: a crash before is processed again.
+            let received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options, control: control)
+            let outcome = try await api.process([received], carousel: false, options: options,
                                                 keyID: record.keyID, control: control, requestID: requestID)
             result = UploadResult(status: outcome.status.code, body: outcome.body, location: outcome.location)
         } catch where Task.isCancelled || (error as? KilnError).map({ $0.code == .file006 || $0.code == .processing004 }) == true {
-            // Not the media's fault: its bytes go back in place, to be processed again later.
-            if let received, FileManager.default.fileExists(atPath: received.path) { try? received.keep(at: area.path(record.id)) }
+            // Not the media's fault: processed again later.
             throw error
         } catch {
             let failure = error as? KilnError ?? KilnError.internalError("processing the upload failed unexpectedly")
@@ -274,7 +279,7 @@ struct ResumableUploads: Sendable {
                                   body: Data(Reply.envelopeBytes(failure, requestID: requestID).readableBytesView), location: nil)
         }
         try await area.records.finish(record.id, result)
-        // Its bytes were moved into the pipeline, or refused: either way they are done with.
+        // What the bytes became is recorded: they are done with.
         area.removeFile(record.id)
         return result
     }
@@ -313,6 +318,15 @@ struct ResumableUploads: Sendable {
             throw answered
         } catch {
             throw AnsweredError(error: error, headers: [.tusResumable: Self.version])
+        }
+    }
+
+    /// A chunk is `application/offset+octet-stream`; API_001 otherwise.
+    private func chunkType(_ request: Request) throws {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/offset+octet-stream") == true else {
+            throw AnsweredError(error: KilnError.invalidRequest("a chunk's Content-Type must be application/offset+octet-stream",
+                                                                fields: ["Content-Type": "application/offset+octet-stream"]),
+                                closeConnection: request.hasBody)
         }
     }
 

@@ -154,10 +154,20 @@ struct WebhookDeliverer: Service {
     let logger: Logger
     static let parallel = 4
 
+    /// Ended deliveries stay in the log this long.
+    static let logWindow: TimeInterval = 30 * 24 * 3600
+
     func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
+                var pruned = Date.distantPast
                 while true {
+                    if Date().timeIntervalSince(pruned) > 3600 {
+                        pruned = Date()
+                        do { try await webhooks.outbox.prune(before: pruned.addingTimeInterval(-Self.logWindow)) } catch {
+                            logger.warning("webhooks: \(error)")
+                        }
+                    }
                     await round()
                     try await Task.sleep(for: webhooks.settings.webhookPoll)
                 }
