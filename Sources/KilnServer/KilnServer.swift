@@ -133,6 +133,7 @@ public final class KilnServer: Service, Sendable {
             Route(method: .patch, path: "/v1/uploads/{id}", keyed: true, handler: uploads.patch),
             Route(method: .delete, path: "/v1/uploads/{id}", keyed: true, handler: uploads.delete),
             Route(method: .get, path: "/v1/uploads/{id}", keyed: true, handler: uploads.status),
+            Route(method: .post, path: "/v1/uploads/{id}", keyed: true, handler: uploads.overridden),
             Route(method: .get, path: "/v1/webhooks/deliveries", keyed: true, handler: api.webhookDeliveries),
             Route(method: .get, path: "/v1/presets", keyed: true, handler: api.presets),
             Route(method: .get, path: "/v1/formats", keyed: true, handler: api.formatList),

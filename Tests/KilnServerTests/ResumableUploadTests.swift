@@ -153,6 +153,24 @@ import Testing
         #expect(badMetadata.status == 400 && badMetadata.code == "API_001")
     }
 
+    /// tus core: clients behind proxies that pass only GET and POST send the method in a header.
+    @Test func aPostWithAMethodOverrideIsThatMethod() async throws {
+        let server = try await Self.server()
+        defer { Task { await server.stop() } }
+        let created = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", "6")])
+        let location = try #require(created.headers.first(name: "Location"))
+        let patched = try await server.tus(.POST, location, headers: [
+            ("X-HTTP-Method-Override", "PATCH"), ("Upload-Offset", "0"), ("Content-Type", "application/offset+octet-stream"),
+        ], body: Array("abc".utf8))
+        #expect(patched.status == 204 && patched.headers.first(name: "Upload-Offset") == "3")
+        let head = try await server.tus(.POST, location, headers: [("X-HTTP-Method-Override", "HEAD")])
+        #expect(head.status == 200 && head.headers.first(name: "Upload-Offset") == "3")
+        let none = try await server.tus(.POST, location)
+        #expect(none.status == 400 && none.code == "API_001")
+        #expect(try await server.tus(.POST, location, headers: [("X-HTTP-Method-Override", "DELETE")]).status == 204)
+        #expect(try await server.tus(.HEAD, location).status == 404)
+    }
+
     @Test func aDeferredLengthCannotGrowPastThePresetsLimit() async throws {
         let server = try await Self.server()
         defer { Task { await server.stop() } }

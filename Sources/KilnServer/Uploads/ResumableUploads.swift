@@ -134,6 +134,21 @@ struct ResumableUploads: Sendable {
         }
     }
 
+    /// `POST /v1/uploads/{id}` with `X-HTTP-Method-Override: PATCH|DELETE|HEAD` (tus core, for
+    /// clients behind proxies that only pass GET and POST).
+    func overridden(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        switch request.headers[.methodOverride]?.uppercased() {
+        case "PATCH": return try await patch(request, context)
+        case "DELETE": return try await delete(request, context)
+        case "HEAD": return try await head(request, context)
+        case let other:
+            throw AnsweredError(error: KilnError.invalidRequest("POST here needs X-HTTP-Method-Override: PATCH, DELETE or HEAD"
+                                                                + (other.map { " (not \($0))" } ?? ""),
+                                                                fields: ["X-HTTP-Method-Override": "PATCH|DELETE|HEAD"]),
+                                closeConnection: request.hasBody)
+        }
+    }
+
     /// `GET /v1/uploads/{id}`: the upload's state in the envelope (not part of tus: for clients
     /// that want to know what became of it without parsing headers).
     func status(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
@@ -475,6 +490,7 @@ extension HTTPField.Name {
     static let uploadMetadata = HTTPField.Name("Upload-Metadata")!
     static let uploadExpires = HTTPField.Name("Upload-Expires")!
     static let uploadChecksum = HTTPField.Name("Upload-Checksum")!
+    static let methodOverride = HTTPField.Name("X-HTTP-Method-Override")!
     /// Where a processed upload's media or job is.
     static let kilnLocation = HTTPField.Name("Kiln-Location")!
 }
