@@ -92,14 +92,6 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// When the next pending delivery is due, if any.
-    public func nextDue() async throws(KilnError) -> Date? {
-        try await database.read { db in
-            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'")
-                .map(Date.init(timeIntervalSince1970:))
-        }
-    }
-
     /// Records an attempt: delivered (2xx), tried again at `retryAt`, or given up (nil `retryAt`).
     public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date = Date())
         async throws(KilnError)

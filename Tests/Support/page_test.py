@@ -18,7 +18,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 arguments = sys.argv[1:]
 interrupt = arguments[0] == "--interrupt"
@@ -41,17 +41,20 @@ try:
     driver.get(base + "/")
     if interrupt:
         driver.execute_script("localStorage.setItem('kiln-chunk-bytes', '16384')")
-        driver.execute_cdp_cmd("Network.enable", {})
-        network(False, 150)
     key_field = driver.find_element(By.ID, "key")
     key_field.send_keys(key)
     # The page loads the presets when the key changes.
     driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", key_field)
-    # Read in one script: the page replaces the options as they load (elements go stale).
-    WebDriverWait(driver, 20).until(lambda d: preset in d.execute_script(
-        "return Array.from(document.querySelectorAll('#preset option')).map(o => o.textContent)"))
-    Select(driver.find_element(By.ID, "preset")).select_by_visible_text(preset)
+    # Picked in one script, once listed: the page may replace the options as they load (a
+    # second load after the key field's blur), which would make held elements stale.
+    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
+        "const s = document.getElementById('preset');"
+        "if (!Array.from(s.options).some(o => o.value === arguments[0])) return false;"
+        "s.value = arguments[0]; return s.value === arguments[0];", preset))
     driver.find_element(By.ID, "files").send_keys("\n".join(files))
+    if interrupt:
+        driver.execute_cdp_cmd("Network.enable", {})
+        network(False, 150)
     driver.find_element(By.ID, "send").click()
     if interrupt:
         WebDriverWait(driver, 60, poll_frequency=0.02).until(lambda d: d.execute_script(

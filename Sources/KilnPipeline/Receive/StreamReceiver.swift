@@ -14,9 +14,6 @@ import Glibc
 /// written, and receiving stops as soon as the count crosses the limit. Whatever happens, the
 /// temp file is gone unless a `SpooledFile` is handed back (and then it goes with that).
 struct StreamReceiver {
-    /// Writes are gathered into blocks this large, each written on a blocking thread.
-    static let blockSize = 1 << 20
-
     let directory: String
     let sniffer: ContentSniffer
 
@@ -26,7 +23,7 @@ struct StreamReceiver {
     {
         var iterator = stream.makeAsyncIterator()
         var pending: [UInt8] = []
-        pending.reserveCapacity(Self.blockSize)
+        pending.reserveCapacity(BlockFile.blockSize)
         var ended = false
         // The head first: enough to sniff.
         while pending.count < ContentSniffer.headerBytes, !ended {
@@ -44,7 +41,8 @@ struct StreamReceiver {
         let path = try ReceivedUpload.createFile(in: directory)
         // From here the file belongs to the upload, which removes it when it goes.
         let upload = ReceivedUpload(path: path, name: name, mime: mime)
-        let writer = try BlockWriter(path: path)
+        let writer = try BlockFile(writing: path)
+        var written: Int64 = 0
         var hasher = SHA256()
         var size = Int64(pending.count)
         hasher.update(data: pending)
@@ -56,12 +54,13 @@ struct StreamReceiver {
                 hasher.update(data: Array(chunk))
             }
             pending.append(contentsOf: chunk)
-            if pending.count >= Self.blockSize {
-                try await writer.write(pending)
+            if pending.count >= BlockFile.blockSize {
+                try await writer.write(pending, at: written)
+                written += Int64(pending.count)
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        try await writer.write(pending)
+        try await writer.write(pending, at: written)
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         upload.finish(size: size, sha256: digest)
         return upload
@@ -79,7 +78,7 @@ struct StreamReceiver {
             let descriptor = Glibc.open(source, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw KilnError.notFound(source) }
             defer { close(descriptor) }
-            var block = [UInt8](repeating: 0, count: Self.blockSize)
+            var block = [UInt8](repeating: 0, count: BlockFile.blockSize)
             var hasher = SHA256()
             var size: Int64 = 0
             var mime: String?
@@ -182,38 +181,5 @@ public final class ReceivedUpload: Sendable {
         }
         close(descriptor)
         return path
-    }
-}
-
-/// Appends blocks to a file, each write on a blocking thread. Owns its descriptor.
-private final class BlockWriter: Sendable {
-    private let descriptor: Int32
-    private let path: String
-
-    init(path: String) throws(KilnError) {
-        descriptor = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        self.path = path
-        guard descriptor >= 0 else { throw KilnError.storageUnavailable("cannot open \(path) for writing") }
-    }
-
-    deinit { close(descriptor) }
-
-    func write(_ block: [UInt8]) async throws(KilnError) {
-        guard !block.isEmpty else { return }
-        let (descriptor, path) = (descriptor, path)
-        try await Blocking.run { () throws(KilnError) in
-            let failure = block.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> KilnError? in
-                var rest = bytes
-                while let base = rest.baseAddress, !rest.isEmpty {
-                    let written = Glibc.write(descriptor, base, rest.count)
-                    guard written > 0 else {
-                        return KilnError.storageUnavailable("cannot write the upload to \(path): \(String(cString: strerror(errno)))")
-                    }
-                    rest = UnsafeRawBufferPointer(rebasing: rest[written...])
-                }
-                return nil
-            }
-            if let failure { throw failure }
-        }
     }
 }

@@ -197,15 +197,18 @@ struct ResumableUploads: Sendable {
             throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
         }
 
-        let writer = try ChunkWriter(path: area.path(record.id), offset: offset)
+        // Bytes past the recorded offset (a chunk cut off before it was counted) go first.
+        let writer = try BlockFile(writing: area.path(record.id))
+        try writer.truncate(to: offset)
+        let rollBack = { _ = try? writer.truncate(to: offset) }
         var written: Int64 = 0
         defer { server.metrics.bytesIn(Int(written)) }
         var pending: [UInt8] = []
-        pending.reserveCapacity(ChunkWriter.blockSize)
+        pending.reserveCapacity(BlockFile.blockSize)
         do {
             for try await buffer in request.body {
                 guard offset + written + Int64(pending.count + buffer.readableBytes) <= limit else {
-                    writer.rollBack()
+                    rollBack()
                     throw AnsweredError(error: KilnError.requestTooLarge(size: offset + written + Int64(pending.count + buffer.readableBytes),
                                                                          limit: limit), closeConnection: true)
                 }
@@ -213,7 +216,7 @@ struct ResumableUploads: Sendable {
                     digest?.update(bytes)
                     pending.append(contentsOf: bytes)
                 }
-                if pending.count >= ChunkWriter.blockSize {
+                if pending.count >= BlockFile.blockSize {
                     try await writer.write(pending, at: offset + written)
                     written += Int64(pending.count)
                     pending.removeAll(keepingCapacity: true)
@@ -230,7 +233,7 @@ struct ResumableUploads: Sendable {
                 _ = try? await area.records.advance(record.id, from: offset, to: offset + written, length: nil,
                                                     expiresAt: area.expiresAt())
             } else {
-                writer.rollBack()
+                rollBack()
             }
             throw AnsweredError(error: KilnError.uploadFailed("the chunk was cut off (\(error)); ask the offset with HEAD and resume"),
                                 closeConnection: true)
@@ -238,13 +241,13 @@ struct ResumableUploads: Sendable {
         try await writer.write(pending, at: offset + written)
         written += Int64(pending.count)
         if let digest, !digest.matches {
-            writer.rollBack()
+            rollBack()
             throw KilnError.checksumMismatch(algorithm: digest.algorithm, offset: offset)
         }
         try await writer.sync()
         let expiresAt = area.expiresAt()
         guard try await area.records.advance(record.id, from: offset, to: offset + written, length: length, expiresAt: expiresAt) else {
-            writer.rollBack()
+            rollBack()
             throw KilnError.notFoundResource("upload \(record.id)")
         }
         var moved = record
