@@ -153,6 +153,49 @@ import Testing
         #expect(badMetadata.status == 400 && badMetadata.code == "API_001")
     }
 
+    /// A connection lost mid-chunk: without a checksum what arrived counts (tus core); with one
+    /// nothing does, since it cannot be checked.
+    @Test func aChunkCutOffKeepsWhatArrivedUnlessItHadAChecksum() async throws {
+        let server = try await Self.server()
+        defer { Task { await server.stop() } }
+        let body = [UInt8](repeating: 7, count: 4_000)
+        func cutOff(_ location: String, checksum: String?) throws {
+            let connection = try RawConnection(port: server.port)
+            var head = "PATCH \(location) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(server.writeKey)\r\nTus-Resumable: 1.0.0\r\n"
+                + "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: 10000\r\n"
+            if let checksum { head += "Upload-Checksum: \(checksum)\r\n" }
+            connection.send(Array((head + "\r\n").utf8) + body)
+            // The connection closes here, 6,000 bytes short.
+        }
+        let plain = try #require(try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", "10000")]).headers.first(name: "Location"))
+        try cutOff(plain, checksum: nil)
+        let deadline = Date().addingTimeInterval(30)
+        var offset: String?
+        while offset != "4000", Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            offset = try await server.tus(.HEAD, plain).headers.first(name: "Upload-Offset")
+        }
+        #expect(offset == "4000")
+
+        let checked = try #require(try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", "10000")]).headers.first(name: "Location"))
+        try cutOff(checked, checksum: "sha256 " + Self.sha256([UInt8](repeating: 7, count: 10_000)))
+        // Once the cut request has been answered (the second FILE_001), a chunk at 0 is taken:
+        // nothing of the cut one was kept.
+        while try await !String(decoding: server.request(.GET, "/metrics").body, as: UTF8.self)
+            .contains(#"kiln_errors_total{code="FILE_001"} 2"#), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(Self.stored(server, String(checked.dropFirst("/v1/uploads/".count))) == 0)
+        var retry = try await server.tus(.PATCH, checked, headers: [("Upload-Offset", "0"), ("Content-Type", "application/offset+octet-stream")],
+                                         body: Array("abc".utf8))
+        while retry.status == 409, retry.code == "API_007", Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            retry = try await server.tus(.PATCH, checked, headers: [("Upload-Offset", "0"), ("Content-Type", "application/offset+octet-stream")],
+                                         body: Array("abc".utf8))
+        }
+        #expect(retry.status == 204 && retry.headers.first(name: "Upload-Offset") == "3", "\(retry.json)")
+    }
+
     /// tus core: clients behind proxies that pass only GET and POST send the method in a header.
     @Test func aPostWithAMethodOverrideIsThatMethod() async throws {
         let server = try await Self.server()

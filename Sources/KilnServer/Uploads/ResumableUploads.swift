@@ -224,12 +224,15 @@ struct ResumableUploads: Sendable {
             }
         } catch let answered as AnsweredError {
             throw answered
+        } catch let failure as KilnError {
+            // The disk refused a write (FILE_006): nothing of the chunk counts.
+            rollBack()
+            throw AnsweredError(error: failure, closeConnection: true)
         } catch {
-            // Cut off: without a checksum what arrived counts (tus); with one it cannot be trusted.
-            if digest == nil {
-                try? await writer.write(pending, at: offset + written)
+            // Cut off: without a checksum what arrived counts (tus), once it is on disk; with one
+            // it cannot be trusted.
+            if digest == nil, (try? await writer.write(pending, at: offset + written)) != nil, (try? await writer.sync()) != nil {
                 written += Int64(pending.count)
-                try? await writer.sync()
                 _ = try? await area.records.advance(record.id, from: offset, to: offset + written, length: nil,
                                                     expiresAt: area.expiresAt())
             } else {
