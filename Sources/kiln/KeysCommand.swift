@@ -65,11 +65,8 @@ struct KeysCommand: AsyncParsableCommand {
     struct Webhook: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set, rotate or clear a key's webhook.",
-            discussion: """
-                --url sets the URL with a new secret (printed once). To rotate without downtime:
-                --rotate adds a new secret (both sign every event), move the receiver to it, then
-                --retire drops the older ones.
-                """)
+            discussion: "--url sets the URL with a new secret (printed once). To rotate without downtime: "
+                + "--rotate adds a new secret (both sign every event); move the receiver to it; then --retire drops the older ones.")
         @Argument(help: "The key's id (from `kiln keys list`).") var id: String
         @Option(name: .long, help: "Where to post the key's events (http or https).") var url: String?
         @Option(name: .long, help: "Use this secret instead of a generated one (with --url or --rotate).") var secret: String?
