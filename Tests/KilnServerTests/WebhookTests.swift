@@ -94,6 +94,10 @@ import Glibc
         #expect((try await server.request(.GET, "/v1/webhooks/deliveries", key: server.readKey).data["deliveries"] as? [Any])?.isEmpty == true,
                 "another key sees none of it")
         #expect(try await server.request(.GET, "/v1/webhooks/deliveries?limit=0", key: server.writeKey).code == "API_001")
+        let metrics = String(decoding: try await server.request(.GET, "/metrics").body, as: UTF8.self)
+        for line in [#"kiln_webhook_attempts_total{outcome="retried"} 2"#, #"kiln_webhook_attempts_total{outcome="delivered"} 1"#] {
+            #expect(metrics.contains(line), "\(line)")
+        }
     }
 
     @Test func aKeysOwnWebhookRotatesItsSecretWithoutAGap() async throws {

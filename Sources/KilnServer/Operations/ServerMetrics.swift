@@ -43,6 +43,11 @@ public final class ServerMetrics: Sendable {
         Timer(label: "kiln_queue_wait_seconds", factory: factory).recordInterval(duration)
     }
 
+    /// One webhook attempt: delivered (2xx), retried later, or failed (given up).
+    func webhookAttempt(_ outcome: String) {
+        Counter(label: "kiln_webhook_attempts_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
     func bytesIn(_ count: Int) { Counter(label: "kiln_bytes_in_total", factory: factory).increment(by: count) }
     func bytesOut(_ count: Int) { Counter(label: "kiln_bytes_out_total", factory: factory).increment(by: count) }
 

@@ -120,6 +120,7 @@ struct Webhooks: Sendable {
         let retryAt = delivered || attempt >= settings.webhookAttempts
             ? nil : Date().addingTimeInterval(JobControl.seconds(retryDelay(afterAttempt: attempt)))
         try await outbox.attempted(delivery.id, status: status, error: failure, delivered: delivered, retryAt: retryAt)
+        server.metrics.webhookAttempt(delivered ? "delivered" : retryAt == nil ? "failed" : "retried")
         if !delivered {
             let next = retryAt == nil ? "given up" : "tried again later"
             logger.warning("webhook \(delivery.type) to \(delivery.url) failed (attempt \(attempt)): \(failure ?? ""); \(next)")
