@@ -22,6 +22,9 @@ final class WorkerProcess: @unchecked Sendable {
     var log: String { output.withLock { $0 } }
     var name: String { "\(ProcessInfo.processInfo.hostName)-\(process.processIdentifier)" }
 
+    /// A test that failed half-way leaves no worker behind.
+    deinit { if process.isRunning { process.terminate() } }
+
     /// Waits (bounded, on a thread of its own) until the worker says it takes jobs.
     func ready() async throws {
         let process = process

@@ -66,6 +66,9 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
 
     var log: String { output.withLock { $0 } }
 
+    /// A test that failed half-way leaves no server behind.
+    deinit { if process.isRunning { process.terminate() } }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// The exit status once the process has ended (bounded).
