@@ -100,6 +100,21 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// How many first bytes `admit(head:)` needs to tell what an upload is.
+    public static let headBytes = ContentSniffer.headerBytes
+
+    /// What an upload whose first bytes are `head` is, and what it may grow to: the preset's
+    /// size limit for that kind. FILE_003 when Kiln does not take the content, MEDIA_001 when it is not the
+    /// declared kind or the preset takes no such kind. For front ends that receive an upload in
+    /// pieces (resumable uploads), to refuse it at its first bytes rather than at its last.
+    public func admit(head: [UInt8], options: IngestOptions = IngestOptions()) throws(KilnError)
+        -> (kind: MediaKind, limit: Int64)
+    {
+        let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
+        let admitted = try receiver.admit(head: head, preset: try resolve(options.preset), declared: options.type)
+        return (admitted.format.kind, admitted.limit)
+    }
+
     /// Takes the file at `path`, already whole on disk under the data directory (a completed
     /// resumable upload), as a received upload: the same checks as `receive(stream:)`, but the
     /// file is not copied: the upload is a second name (a hard link) for it. `path` itself is

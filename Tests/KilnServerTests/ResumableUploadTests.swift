@@ -9,9 +9,13 @@ import Testing
 /// tus 1.0 at /v1/uploads, request by request: what a chunk may do to an upload, and what it may
 /// not (a bad checksum, a wrong offset, growing past the limit) without leaving a byte behind.
 @Suite struct ResumableUploadTests {
-    static let tinyPresets = #"[{"name": "tiny", "summary": "20 kB at most", "image": {"max_bytes": 20000}, "renditions": [{"name": "thumb", "long_edge": 64}]}]"#
+    static let tinyPresets = #"""
+        [{"name": "tiny", "summary": "20 kB at most", "image": {"max_bytes": 20000}, "renditions": [{"name": "thumb", "long_edge": 64}]},
+         {"name": "mixed", "summary": "images to 20 kB, videos to 10 MB", "image": {"max_bytes": 20000}, "video": {"max_bytes": 10000000},
+          "renditions": [{"name": "thumb", "long_edge": 64}]}]
+        """#
 
-    /// A server whose presets add "tiny" (a 20 kB limit).
+    /// A server whose presets add "tiny" (a 20 kB limit) and "mixed" (images to 20 kB, videos to 10 MB).
     static func server(_ adjust: @escaping (inout ServerSettings) -> Void = { _ in }) async throws -> TestServer {
         let presets = Fixtures.scratchDirectory("kiln-tus-presets") + "/presets.json"
         try Data(tinyPresets.utf8).write(to: URL(fileURLWithPath: presets))
@@ -219,25 +223,66 @@ import Testing
         defer { Task { await server.stop() } }
         let tooBig = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", "20001"), ("Upload-Metadata", Self.metadata(["preset": "tiny"]))])
         #expect(tooBig.status == 413 && tooBig.code == "FILE_004")
+        // Image bytes (the first bytes say what an upload is): the start of a 100 kB photo.
+        let photo = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
         let created = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Defer-Length", "1"), ("Upload-Metadata", Self.metadata(["preset": "tiny"]))])
         #expect(created.status == 201)
         let location = try #require(created.headers.first(name: "Location"))
         let id = String(location.dropFirst("/v1/uploads/".count))
         #expect(try await server.tus(.HEAD, location).headers.first(name: "Upload-Defer-Length") == "1")
         let first = try await server.tus(.PATCH, location, headers: [("Upload-Offset", "0"), ("Content-Type", "application/offset+octet-stream")],
-                                         body: [UInt8](repeating: 1, count: 15_000))
+                                         body: Array(photo[0..<15_000]))
         #expect(first.status == 204)
         // Never declaring the length does not let it grow past 20 kB.
         let over = try await server.tus(.PATCH, location, headers: [("Upload-Offset", "15000"), ("Content-Type", "application/offset+octet-stream")],
-                                        body: [UInt8](repeating: 1, count: 6_000))
+                                        body: Array(photo[15_000..<21_000]))
         #expect(over.status == 413 && over.code == "FILE_004")
         #expect(Self.stored(server, id) == 15_000)
         let declaredOver = try await server.tus(.PATCH, location, headers: [
             ("Upload-Offset", "15000"), ("Content-Type", "application/offset+octet-stream"), ("Upload-Length", "30000"),
-        ], body: [UInt8](repeating: 1, count: 10))
+        ], body: Array(photo[15_000..<15_010]))
         #expect(declaredOver.status == 413)
         let head = try await server.tus(.HEAD, location)
         #expect(head.headers.first(name: "Upload-Offset") == "15000" && head.headers.first(name: "Upload-Defer-Length") == "1")
+    }
+
+    /// The first bytes say what an upload is: from then on it is held to that kind's limit, and
+    /// a format Kiln refuses is refused at once, not after its last byte.
+    @Test func anUploadIsHeldToItsKindsLimitFromItsFirstBytes() async throws {
+        let server = try await Self.server()
+        defer { Task { await server.stop() } }
+        let photo = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let mixed = ("Upload-Metadata", Self.metadata(["preset": "mixed"]))
+        func chunk(_ location: String, at offset: Int, _ bytes: ArraySlice<UInt8>) async throws -> Reply {
+            try await server.tus(.PATCH, location, headers: [("Upload-Offset", String(offset)), ("Content-Type", "application/offset+octet-stream")],
+                                 body: Array(bytes))
+        }
+        func id(_ location: String) -> String { String(location.dropFirst("/v1/uploads/".count)) }
+
+        // Declared at 100 kB: under the preset's 10 MB, over its 20 kB for images.
+        let declared = try #require(try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", String(photo.count)), mixed])
+            .headers.first(name: "Location"))
+        let refused = try await chunk(declared, at: 0, photo[0..<16_384])
+        #expect(refused.status == 413 && refused.code == "FILE_004" && (refused.json["error"] as? [String: Any])?["message"] as? String ?? "" != "",
+                "\(refused.json)")
+        #expect(((refused.json["error"] as? [String: Any])?["message"] as? String)?.contains("images") == true)
+        #expect(Self.stored(server, id(declared)) == 0)
+
+        // Deferred: the first 16 kB pass; the next chunk would pass 20 kB.
+        let deferred = try #require(try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Defer-Length", "1"), mixed])
+            .headers.first(name: "Location"))
+        #expect(try await chunk(deferred, at: 0, photo[0..<16_384]).status == 204)
+        let over = try await chunk(deferred, at: 16_384, photo[16_384..<32_768])
+        #expect(over.status == 413 && over.code == "FILE_004")
+        #expect(Self.stored(server, id(deferred)) == 16_384)
+
+        // Not media: refused at its first chunk.
+        let pdf = Array("%PDF-1.4\n".utf8) + [UInt8](repeating: UInt8(ascii: " "), count: 9_990)
+        let document = try #require(try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", String(pdf.count))])
+            .headers.first(name: "Location"))
+        let notMedia = try await chunk(document, at: 0, pdf[0..<8_192])
+        #expect(notMedia.status == 415 && notMedia.code == "FILE_003", "\(notMedia.json)")
+        #expect(Self.stored(server, id(document)) == 0)
     }
 
     @Test func aRefusedFileEndsTheUploadWithItsCodeAndTerminationRemovesIt() async throws {

@@ -32,11 +32,7 @@ struct StreamReceiver {
         guard !pending.isEmpty else {
             throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file")
         }
-        let mime = pending.withUnsafeBytes {
-            sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(ContentSniffer.headerBytes)))
-        }
-        let format = try Sniffing.accept(mime: mime, declared: declared)
-        let limit = try Sniffing.sizeLimit(for: format.kind, preset: preset)
+        let (mime, format, limit) = try admit(head: pending, preset: preset, declared: declared)
 
         let path = try ReceivedUpload.createFile(in: directory)
         // From here the file belongs to the upload, which removes it when it goes.
@@ -66,21 +62,36 @@ struct StreamReceiver {
         return upload
     }
 
+    /// What the first bytes are (sniffed from at most `ContentSniffer.headerBytes`), whether
+    /// Kiln takes it as `declared` (FILE_003, MEDIA_001), and the preset's size limit for its kind.
+    func admit(head: [UInt8], preset: Preset, declared: DeclaredType) throws(KilnError)
+        -> (mime: String, format: MediaFormat, limit: Int64)
+    {
+        let mime = head.withUnsafeBytes { sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(ContentSniffer.headerBytes))) }
+        let format = try Sniffing.accept(mime: mime, declared: declared)
+        return (mime, format, try Sniffing.sizeLimit(for: format.kind, preset: preset))
+    }
+
     /// Takes a file already whole on disk (a completed resumable upload) as an upload without
-    /// copying it: sniffed, held to its kind's size limit, hashed by reading it once, then linked
-    /// into the work session under a second name. The caller's name stays until the caller
-    /// removes it, so a crash while the upload is processed loses nothing.
+    /// copying it: its head sniffed and its size held to its kind's limit before anything else is
+    /// read, then hashed by reading it once, then linked into the work session under a second
+    /// name. The caller's name stays until the caller removes it, so a crash while the upload is
+    /// processed loses nothing.
     func adopt(file source: String, name: String, preset: Preset, declared: DeclaredType,
                control: JobControl) async throws(KilnError) -> ReceivedUpload
     {
-        let sniffer = sniffer
+        let receiver = self
         let (mime, size, digest) = try await Blocking.run { () throws(KilnError) -> (String, Int64, String) in
             let descriptor = Glibc.open(source, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw KilnError.notFound(source) }
             defer { close(descriptor) }
+            var status = stat()
+            guard fstat(descriptor, &status) == 0 else {
+                throw KilnError.storageUnavailable("cannot read \(source): \(String(cString: strerror(errno)))")
+            }
+            let size = Int64(status.st_size)
             var block = [UInt8](repeating: 0, count: BlockFile.blockSize)
             var hasher = SHA256()
-            var size: Int64 = 0
             var mime: String?
             while true {
                 try control.checkpoint()
@@ -88,20 +99,17 @@ struct StreamReceiver {
                 guard count >= 0 else { throw KilnError.storageUnavailable("cannot read \(source): \(String(cString: strerror(errno)))") }
                 if count == 0 { break }
                 if mime == nil {
-                    // The head comes first: a format Kiln refuses is refused before the rest is read.
-                    let head = block.withUnsafeBytes { sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(min(count, ContentSniffer.headerBytes)))) }
-                    _ = try Sniffing.accept(mime: head, declared: declared)
-                    mime = head
+                    // The head first: a format Kiln refuses, or a file over its kind's limit, is
+                    // refused before the rest is read.
+                    let admitted = try receiver.admit(head: Array(block.prefix(count)), preset: preset, declared: declared)
+                    guard size <= admitted.limit else { throw KilnError.tooLarge(size: size, limit: admitted.limit, kind: admitted.format.kind) }
+                    mime = admitted.mime
                 }
                 block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-                size += Int64(count)
             }
             guard let mime else { throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file") }
             return (mime, size, hasher.finalize().map { String(format: "%02x", $0) }.joined())
         }
-        let format = try Sniffing.accept(mime: mime, declared: declared)
-        let limit = try Sniffing.sizeLimit(for: format.kind, preset: preset)
-        guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
         let path = try ReceivedUpload.createFile(in: directory)
         let upload = ReceivedUpload(path: path, name: name, mime: mime)
         // The empty placeholder makes the name unique; the link takes its place.

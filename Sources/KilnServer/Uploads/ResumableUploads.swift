@@ -174,8 +174,8 @@ struct ResumableUploads: Sendable {
             throw AnsweredError(error: KilnError.uploadConflict("the chunk starts at \(offset), the upload is at \(record.offset)",
                                                                 offset: record.offset), closeConnection: request.hasBody)
         }
-        let preset = try api.pipeline.resolve(try form(record.metadata).options.preset)
-        let most = preset.largestFile
+        let options = try form(record.metadata).options
+        let most = try api.pipeline.resolve(options.preset).largestFile
         let length = try refusing(request) { () throws(KilnError) -> Int64? in
             guard let value = request.headers[.uploadLength] else { return record.length }
             let declared = try Self.count(value, header: "Upload-Length")
@@ -190,8 +190,20 @@ struct ResumableUploads: Sendable {
             guard declared <= most else { throw KilnError.requestTooLarge(size: declared, limit: most) }
             return declared
         }
-        // A deferred length never lets an upload grow past what its preset takes.
-        let limit = length ?? most
+        // A deferred length never lets an upload grow past what its preset takes; once its first
+        // bytes say what it is, past what the preset takes of that kind (and a format Kiln
+        // refuses is refused then, not after the last byte).
+        var limit = length ?? most
+        var head = offset > 0 ? try area.head(record.id, count: Pipeline.headBytes) : []
+        var admitted = false
+        func admit() throws(KilnError) {
+            guard !admitted, head.count >= Pipeline.headBytes else { return }
+            admitted = true
+            let (kind, kindLimit) = try api.pipeline.admit(head: head, options: options)
+            if let length, length > kindLimit { throw KilnError.tooLarge(size: length, limit: kindLimit, kind: kind) }
+            limit = min(limit, kindLimit)
+        }
+        try refusing(request, admit)
         var digest = try refusing(request) { () throws(KilnError) in try ChunkDigest(request.headers[.uploadChecksum]) }
         if let size = request.headers[.contentLength].flatMap(Int64.init), offset + size > limit {
             throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
@@ -215,6 +227,13 @@ struct ResumableUploads: Sendable {
                 buffer.withUnsafeReadableBytes { bytes in
                     digest?.update(bytes)
                     pending.append(contentsOf: bytes)
+                    if head.count < Pipeline.headBytes { head += bytes.prefix(Pipeline.headBytes - head.count) }
+                }
+                if !admitted {
+                    try admit()
+                    if offset + written + Int64(pending.count) > limit {
+                        throw KilnError.requestTooLarge(size: offset + written + Int64(pending.count), limit: limit)
+                    }
                 }
                 if pending.count >= BlockFile.blockSize {
                     try await writer.write(pending, at: offset + written)
@@ -225,7 +244,7 @@ struct ResumableUploads: Sendable {
         } catch let answered as AnsweredError {
             throw answered
         } catch let failure as KilnError {
-            // The disk refused a write (FILE_006): nothing of the chunk counts.
+            // Refused by what its head is, or the disk refused a write (FILE_006): nothing of the chunk counts.
             rollBack()
             throw AnsweredError(error: failure, closeConnection: true)
         } catch {

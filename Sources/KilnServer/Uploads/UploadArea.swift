@@ -51,6 +51,15 @@ final class UploadArea: Sendable {
 
     func removeFile(_ id: String) { unlink(path(id)) }
 
+    /// The first `count` bytes kept for upload `id` (fewer when fewer are there).
+    func head(_ id: String, count: Int) throws(KilnError) -> [UInt8] {
+        guard let file = FileHandle(forReadingAtPath: path(id)) else { throw KilnError.notFoundResource("upload \(id)") }
+        defer { try? file.close() }
+        do { return [UInt8](try file.read(upToCount: count) ?? Data()) } catch {
+            throw KilnError.storageUnavailable("cannot read \(path(id)): \(error.localizedDescription)")
+        }
+    }
+
     /// Removes an upload, its row and its file (expired, terminated or processed and expired).
     func remove(_ id: String) async throws(KilnError) {
         try await records.remove(id)
