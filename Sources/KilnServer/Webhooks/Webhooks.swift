@@ -42,19 +42,28 @@ struct Webhooks: Sendable {
         let deleted = true
     }
 
-    /// The deliveries of one event: to the server's webhooks and to the key's own.
-    func deliveries(of event: Event, keyID: String?) async throws -> [WebhookDelivery] {
-        let body = try Reply.encoder.encode(Envelope.success(event, meta: Meta(requestId: event.id)))
+    /// Where `keyID`'s events go: the server's webhooks and the key's own.
+    func endpoints(keyID: String?) async throws -> [(WebhookDelivery.Endpoint, String)] {
         var targets = settings.webhookURLs.map { (WebhookDelivery.Endpoint.server, $0) }
         if let keyID, let own = try await APIKeys(server.database).webhook(keyID) { targets.append((.key, own.url)) }
-        return targets.map { WebhookDelivery(eventID: event.id, type: event.type, keyID: keyID, endpoint: $0.0, url: $0.1, body: body) }
+        return targets
+    }
+
+    /// Writes an event's deliveries to `endpoints` (none: the event is built for no one).
+    func post(_ event: @autoclosure () -> Event, keyID: String?, to endpoints: [(WebhookDelivery.Endpoint, String)]) async throws {
+        guard !endpoints.isEmpty else { return }
+        let event = event()
+        let body = try Reply.encoder.encode(Envelope.success(event, meta: Meta(requestId: event.id)))
+        try await outbox.add(endpoints.map {
+            WebhookDelivery(eventID: event.id, type: event.type, keyID: keyID, endpoint: $0.0, url: $0.1, body: body)
+        })
     }
 
     /// Writes a deletion's deliveries (before the DELETE answers: nothing is lost after it).
     func mediaDeleted(_ id: String, keyID: String?) async throws {
-        let event = Event(id: "evt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
-                          type: "media.deleted", createdAt: Date().formatted(.iso8601), job: nil, media: DeletedMedia(id: id))
-        try await outbox.add(try await deliveries(of: event, keyID: keyID))
+        try await post(Event(id: "evt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+                             type: "media.deleted", createdAt: Date().formatted(.iso8601), job: nil, media: DeletedMedia(id: id)),
+                       keyID: keyID, to: try await endpoints(keyID: keyID))
     }
 
     /// Hands finished jobs' events to the outbox: their deliveries first, then the job marked as
@@ -63,13 +72,12 @@ struct Webhooks: Sendable {
         for job in try await server.queue.pendingEvents(limit: 100) {
             let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
             let keyID = (try? JSONDecoder().decode(JobPayload.self, from: job.payload))?.keyID
-            let event = Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),
-                              job: JobView(job, present: present), media: nil)
-            let deliveries = try await deliveries(of: event, keyID: keyID)
-            try await outbox.add(deliveries)
+            try await post(Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),
+                                 job: JobView(job, present: present), media: nil),
+                           keyID: keyID, to: try await endpoints(keyID: keyID))
             if try await !server.queue.markEventSent(job.id) {
                 // Another API server handed it on first: its deliveries are the ones sent.
-                try await outbox.withdraw(eventID: event.id)
+                try await outbox.withdraw(eventID: "evt_" + job.id)
             }
         }
     }
