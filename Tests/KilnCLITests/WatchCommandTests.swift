@@ -238,10 +238,16 @@ import Glibc
         for round in 1...3 {
             let watcher = try setup.watcher()
             do {
-                // Killed once the take is counted (in the journal), mid-transcode.
+                // Killed once the take is counted (in the journal), mid-transcode: frozen first
+                // (SIGSTOP) and the file checked to be still claimed, so the kill cannot land after
+                // the take ended.
                 try await Watcher.until(60) { watcher.log.contains("taking clip.mp4 (attempt \(round))") }
+                kill(watcher.process.processIdentifier, SIGSTOP)
+                guard Fixtures.files(under: setup.processing).contains(where: { $0.hasSuffix("/clip.mp4") }) else {
+                    throw Tool.Failure(description: "clip.mp4 is no longer claimed when the watcher is frozen")
+                }
             } catch {
-                Issue.record("round \(round): inbox \(Self.names(setup.inbox)); \(watcher.log)")
+                Issue.record("round \(round): \(error); under the inbox \(Fixtures.files(under: setup.inbox)); \(watcher.log)")
                 throw error
             }
             #expect(try await watcher.stop(SIGKILL) == SIGKILL)
@@ -252,7 +258,7 @@ import Glibc
         do {
             try await Watcher.until(60) { Self.names(failed).count == 2 }
         } catch {
-            Issue.record("inbox \(Self.names(setup.inbox)), failed \(Self.names(failed)); \(last.log)")
+            Issue.record("under the inbox \(Fixtures.files(under: setup.inbox)); \(last.log)")
             throw error
         }
         #expect(Self.names(failed) == ["clip.mp4", "clip.mp4.error.json"])
