@@ -1,3 +1,4 @@
+import Foundation
 import KilnCore
 
 /// Makes renditions with libvips: fail-on-error decode with shrink-on-load, EXIF auto-orient,
@@ -9,7 +10,15 @@ public enum ImageProcessor {
         public let height: Int
         /// The quality used: lower than asked when the spec's byte limit required it.
         public let quality: Int
+        /// The size the geometry planned, before a byte limit shrank it (equal when it did not).
+        public let plannedWidth: Int
+        public let plannedHeight: Int
     }
+
+    /// The byte-limit search: quality down to `minQuality` by bisection, then the picture
+    /// shrunk, for at most `maxShrinks` rounds; about 20 encodes at worst, never an open loop.
+    static let minQuality = 40
+    static let maxShrinks = 5
 
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
@@ -30,14 +39,63 @@ public enum ImageProcessor {
             }
             let watch = control.map(EvalWatch.init)
             watch?.watch(image)
+            if let limit = spec.maxBytes, spec.format != .png {
+                let planned = (image.width, image.height)
+                let fitted = try withExtendedLifetime(watch) { () throws(VipsFailure) in
+                    try fitBytes(try image.inMemory(), format: spec.format, quality: quality, limit: limit,
+                                 to: outputPath, control: control)
+                }
+                return Output(width: fitted.image.width, height: fitted.image.height, quality: fitted.quality,
+                              plannedWidth: planned.0, plannedHeight: planned.1)
+            }
             try withExtendedLifetime(watch) { () throws(VipsFailure) in
                 try save(image, format: spec.format, quality: quality, to: outputPath)
             }
-            return Output(width: image.width, height: image.height, quality: quality)
+            return Output(width: image.width, height: image.height, quality: quality, plannedWidth: image.width,
+                          plannedHeight: image.height)
         } catch {
             if let stop = control?.stopError() { throw stop }
             throw error.kilnError(decoding: true, format: facts.format)
         }
+    }
+
+    /// Writes `image` at the highest quality (from `quality` down to `minQuality`) whose file fits
+    /// `limit` bytes; when none does, shrinks the picture by the square root of the overshoot and
+    /// searches again. Bounded: at most `maxShrinks` shrinks of about five encodes each.
+    private static func fitBytes(_ start: ImageHandle, format: OutputFormat, quality: Int, limit: Int64,
+                                 to path: String, control: JobControl?) throws(VipsFailure)
+        -> (image: ImageHandle, quality: Int)
+    {
+        var image = start
+        for _ in 0...maxShrinks {
+            if control?.isStopped == true { break }
+            var written = 0
+            func size(at q: Int) throws(VipsFailure) -> Int64 {
+                try save(image, format: format, quality: q, to: path)
+                written = q
+                var info = stat()
+                return stat(path, &info) == 0 ? Int64(info.st_size) : Int64.max
+            }
+            if try size(at: quality) <= limit { return (image, quality) }
+            let floor = min(quality, minQuality)
+            let smallest = try size(at: floor)
+            if smallest <= limit {
+                // The highest quality in (floor, quality) that fits: bisection, about four encodes.
+                var (low, high) = (floor, quality)
+                while high - low > 1 {
+                    let mid = (low + high) / 2
+                    if try size(at: mid) <= limit { low = mid } else { high = mid }
+                }
+                if written != low { _ = try size(at: low) }
+                return (image, low)
+            }
+            // Too big even at the floor: bytes scale roughly with pixels.
+            let scale = min(0.9, (Double(limit) / Double(smallest)).squareRoot() * 0.95)
+            guard image.width > 16, image.height > 16 else { break }
+            image = try unwrap(try VipsOperation.call("resize", ["in": .image(image), "scale": .double(scale)]), "resize")
+                .inMemory()
+        }
+        throw VipsFailure(operation: "fit bytes", message: "no encode of the image fits \(limit) bytes")
     }
 
     /// Decode with shrink-on-load, auto-rotate, import any ICC profile (or CMYK) into sRGB.

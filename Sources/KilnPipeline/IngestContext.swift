@@ -32,6 +32,8 @@ struct IngestContext: Sendable {
     var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []
     var placeholder: (thumbhash: String, dominantColor: String)?
     var warnings: [String] = []
+    /// Set by check: the rules every rendition passed, `preset@digest`.
+    var rulesPassed: String?
     /// Set by stage.
     var item: MediaItem?
 

@@ -19,7 +19,7 @@ public final class Pipeline: Sendable {
     /// The cheap checks, run for every item before any expensive work.
     static let checks: [Step] = [.receive, .sniff, .validateImage, .validateVideo]
     /// The work, run once the checks pass and the item is not stored already.
-    static let work: [Step] = [.processImage, .processVideo, .stageItem]
+    static let work: [Step] = [.processImage, .processVideo, .checkOutput, .stageItem]
 
     public let presets: PresetCatalog
     /// Admits jobs (PROCESSING_004 past the queue) and holds their memory under the budget.
@@ -265,6 +265,37 @@ public final class Pipeline: Sendable {
             var context = IngestContext(path: path, input: path, options: options, preset: preset, control: control)
             try Self.runSteps(Self.checks, &context, environment)
             return try context.required(context.facts, "facts")
+        }
+    }
+
+    /// Holds any file, made by Kiln or not, to `preset`'s platform rules as the output check does:
+    /// a video read back with the libav demuxer and measured from its packets, an image from its
+    /// header against the preset's first rendition (the one published). Nothing is written.
+    public func checkRules(path: String, preset name: String) async throws(KilnError) -> RuleReport {
+        let preset = try resolve(name)
+        let environment = environment
+        return try await Blocking.job { () throws(KilnError) in
+            var context = IngestContext(path: path, input: path, options: IngestOptions(preset: name), preset: preset,
+                                        control: JobControl(timeout: VideoProber.probeTimeout))
+            try Self.runSteps([.receive, .sniff], &context, environment)
+            let format = try context.required(context.format, "format")
+            let rules = "\(preset.name)@\(String(MediaIdentity.presetDigest(preset).prefix(16)))"
+            let verdicts = try Self.guarded { () throws -> [RuleVerdict] in
+                switch format.kind {
+                case .video:
+                    guard let videoRules = preset.video else { throw KilnError.presetRejects(kind: .video, preset: preset.name) }
+                    let read = try VideoInspector.inspect(path: path, format: format, sizeBytes: context.sizeBytes,
+                                                          control: context.control)
+                    return PublishCheck.video(read.facts, read.measured, rules: videoRules, subject: "video")
+                case .image:
+                    guard let imageRules = preset.image, let spec = preset.renditions.first else {
+                        throw KilnError.presetRejects(kind: .image, preset: preset.name)
+                    }
+                    let facts = try ImageProber.facts(path: path, format: format, sizeBytes: context.sizeBytes)
+                    return PublishCheck.image(facts, spec: spec, aspect: imageRules.aspect, subject: spec.name)
+                }
+            }
+            return RuleReport(input: path, mime: context.mime, preset: preset.name, rules: rules, verdicts: verdicts)
         }
     }
 

@@ -35,9 +35,9 @@ final class Transcoder {
         audio = try input.bestStream(AVMEDIA_TYPE_AUDIO).map { index throws(AVFailure) in
             switch plan.audio {
             case .none, .copy: .copy(try StreamCopy(input: input, index: index, muxer: muxer))
-            case .transcode(let sampleRate, let channels):
+            case .transcode(let sampleRate, let channels, let bitRate):
                 .encode(try AudioEncoding(input: input, index: index, sampleRate: sampleRate, channels: channels,
-                                          output: output, muxer: muxer))
+                                          bitRate: bitRate, muxer: muxer))
             }
         }
         try muxer.start()
@@ -163,7 +163,14 @@ private struct VideoEncoding {
         if rate.num <= 0 || rate.den <= 0 { rate = source.pointee.avg_frame_rate }
         if rate.num > 0 && rate.den > 0 {
             c.pointee.framerate = rate
-            c.pointee.gop_size = Int32(max(1, (2 * av_q2d(rate)).rounded()))
+            // Closed GOPs (x264's default) at the platform's key-frame interval; scene cuts may
+            // add IDR frames, never stretch a GOP past it.
+            c.pointee.gop_size = Int32(max(1, (plan.keyframeInterval * av_q2d(rate)).rounded(.down)))
+        }
+        if let maxRate = plan.maxRate {
+            // VBV over CRF: maxrate with half a second of buffer keeps every peak window under the cap.
+            c.pointee.rc_max_rate = Int64(maxRate)
+            c.pointee.rc_buffer_size = Int32(clamping: maxRate / 2)
         }
         if plan.toneMap != nil {
             c.pointee.color_primaries = AVCOL_PRI_BT709
@@ -175,7 +182,8 @@ private struct VideoEncoding {
             c.pointee.colorspace = decoder.context.pointee.colorspace
         }
         c.pointee.color_range = AVCOL_RANGE_MPEG
-        try encoder.open(options: [("preset", output.preset), ("crf", String(output.crf)), ("profile", "high")],
+        try encoder.open(options: [("preset", output.preset), ("crf", String(output.crf)), ("profile", "high"),
+                                   ("x264-params", "open-gop=0")],
                          globalHeader: muxer.wantsGlobalHeader, stream: stream)
     }
 }
@@ -188,7 +196,7 @@ private struct AudioEncoding {
     let encoder: Encoder
     let stream: UnsafeMutablePointer<AVStream>
 
-    init(input: Demuxer, index: Int, sampleRate: Int, channels: Int, output: VideoOutputSpec, muxer: Muxer)
+    init(input: Demuxer, index: Int, sampleRate: Int, channels: Int, bitRate: Int, muxer: Muxer)
         throws(AVFailure)
     {
         let source = input.streams[index]
@@ -202,7 +210,7 @@ private struct AudioEncoding {
         c.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
         c.pointee.sample_rate = Int32(sampleRate)
         ff.av_channel_layout_default(&c.pointee.ch_layout, Int32(channels))
-        c.pointee.bit_rate = Int64(channels == 1 ? output.audioBitRate / 2 : output.audioBitRate)
+        c.pointee.bit_rate = Int64(bitRate)
         c.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
         try encoder.open(options: [], globalHeader: muxer.wantsGlobalHeader, stream: stream)
         graph.setFrameSize(c.pointee.frame_size)

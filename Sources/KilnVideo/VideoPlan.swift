@@ -9,7 +9,7 @@ public struct VideoPlan: Sendable, Equatable {
     public enum Audio: Sendable, Equatable {
         case none
         case copy
-        case transcode(sampleRate: Int, channels: Int)
+        case transcode(sampleRate: Int, channels: Int, bitRate: Int)
     }
 
     public let mode: Mode
@@ -24,17 +24,25 @@ public struct VideoPlan: Sendable, Equatable {
     public let frameRate: Double?
     /// Interlaced input is deinterlaced (yadif) while transcoding.
     public let deinterlace: Bool
-    /// What differs from the input, in words, for the envelope.
+    /// libx264's VBV cap (maxrate) when the platform caps the bitrate or the file size, bits/s.
+    public let maxRate: Int?
+    /// Seconds between key frames when re-encoding; every one an IDR (closed GOP).
+    public let keyframeInterval: Double
+    /// What differs from the input, in words for the envelope; each names the rule behind it.
     public let warnings: [String]
     let displayWidth: Int
     let displayHeight: Int
 
-    public static func make(facts: VideoFacts, rules: VideoRules, fit: Fit) throws -> VideoPlan {
+    /// Decides from the header facts and the packets' measurement: a stream is copied only when
+    /// it meets every rule of the preset, and only a stream that breaks one is redone.
+    public static func make(facts: VideoFacts, measured: VideoMeasurement, rules: VideoRules, fit: Fit,
+                            preset: String) throws -> VideoPlan {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
                                               spec: box, aspect: rules.aspect, fit: fit).evenSized
+        let verdicts = PublishCheck.video(facts, measured, rules: rules)
         var reasons: [String] = []
         if video.codec != "h264" { reasons.append("transcoded \(video.codec.uppercased()) to H.264") }
         if video.pixelFormat != "yuv420p" && video.pixelFormat != "yuvj420p" {
@@ -59,9 +67,16 @@ public struct VideoPlan: Sendable, Equatable {
             frameRate = min(rules.maxFrameRate, max(1, video.frameRate.rounded()))
             reasons.append("made the variable frame rate constant at \(ByteCount.decimal(frameRate ?? 0, places: 2)) fps")
         }
+        // Rules the reasons above do not already name: each failing one is a reason of its own.
+        let named: Set<PublishRule> = [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect]
+        for verdict in verdicts where !verdict.passed && verdict.rule.scope == .video && !named.contains(verdict.rule) {
+            reasons.append("\(verdict.describe(preset: preset)): re-encoded")
+        }
+        let fileTooBig = verdicts.first { $0.rule == .fileBytes && !$0.passed }
+        if let fileTooBig { reasons.append("\(fileTooBig.describe(preset: preset)): re-encoded within it") }
         // The video and the audio are decided apart: a video that meets the preset is copied
         // even when its audio must be re-encoded.
-        let (audio, audioReasons) = audioPlan(facts.audio, output: output)
+        let (audio, audioReasons) = audioPlan(facts.audio, verdicts: verdicts, output: output, preset: preset)
         let transcodeVideo = !reasons.isEmpty
         let mode: Mode = transcodeVideo ? .transcode : .remux
         var warnings = reasons
@@ -72,22 +87,48 @@ public struct VideoPlan: Sendable, Equatable {
         }
         warnings += audioReasons
         return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
-                         toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced, warnings: warnings,
+                         toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced,
+                         maxRate: encodeCap(output: output, duration: facts.duration, audio: audio),
+                         keyframeInterval: output.encodeKeyframeInterval, warnings: warnings,
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
-    /// AAC at <= max sample rate in mono or stereo is copied; anything else is re-encoded.
-    private static func audioPlan(_ audio: AudioStreamFacts?, output: VideoOutputSpec) -> (Audio, [String]) {
+    /// Above this a file-size cap is left to CRF: H.264 High at level 4.2 allows 62.5 Mbps.
+    static let sizeCapCeiling = 50_000_000
+
+    /// The VBV maxrate: under the bitrate cap with headroom for the peak window, and low enough
+    /// that the file fits the size limit (with 5% for the container and the audio's drift).
+    static func encodeCap(output: VideoOutputSpec, duration: Double, audio: Audio) -> Int? {
+        var cap = output.maxBitRate.map { Int(Double($0) * VideoOutputSpec.bitRateHeadroom) }
+        if let bytes = output.maxBytes, duration > 0 {
+            let audioBits = if case .transcode(_, _, let rate) = audio { rate } else { output.audioBitRate }
+            let fit = Int(Double(bytes) * 8 * 0.95 / duration) - audioBits
+            // A size limit that allows more than a CRF encode at this size ever spends does not
+            // bind; as a VBV cap it would only raise the level x264 declares (6.2 at 15 Gbps).
+            if fit < sizeCapCeiling { cap = min(cap ?? fit, max(100_000, fit)) }
+        }
+        return cap
+    }
+
+    /// AAC-LC within every audio rule is copied; anything else is re-encoded to meet them.
+    private static func audioPlan(_ audio: AudioStreamFacts?, verdicts: [RuleVerdict], output: VideoOutputSpec,
+                                  preset: String) -> (Audio, [String]) {
         guard let audio else { return (.none, []) }
-        let rate = audio.sampleRate > output.maxSampleRate ? output.maxSampleRate : max(8000, audio.sampleRate)
-        let channels = min(2, max(1, audio.channels))
-        if audio.codec == "aac", rate == audio.sampleRate, channels == audio.channels { return (.copy, []) }
+        let rate = output.sampleRate ?? (audio.sampleRate > output.maxSampleRate ? output.maxSampleRate : max(8000, audio.sampleRate))
+        let channels = output.channels ?? min(output.maxChannels, max(1, audio.channels))
+        let failing = verdicts.filter { !$0.passed && $0.rule.scope == .audio }
+        if failing.isEmpty { return (.copy, []) }
         var reasons: [String] = []
-        if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC") }
+        if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC-LC") }
         if rate != audio.sampleRate { reasons.append("resampled audio from \(audio.sampleRate) to \(rate) Hz") }
-        if channels != audio.channels { reasons.append("downmixed \(audio.channels) audio channels to stereo") }
-        if reasons.isEmpty { reasons.append("re-encoded audio to AAC") }
-        return (.transcode(sampleRate: rate, channels: channels), reasons)
+        if channels < audio.channels { reasons.append("downmixed \(audio.channels) audio channels to \(channels == 1 ? "mono" : "stereo")") }
+        if channels > audio.channels { reasons.append("made mono audio stereo") }
+        let named: Set<PublishRule> = [.audioCodec, .sampleRate, .channels]
+        for verdict in failing where !named.contains(verdict.rule) || (verdict.rule == .audioCodec && audio.codec == "aac") {
+            reasons.append("\(verdict.describe(preset: preset)): re-encoded")
+        }
+        return (.transcode(sampleRate: rate, channels: channels, bitRate: output.encodeAudioBitRate(channels: channels)),
+                reasons)
     }
 
     /// The libavfilter chain from decoded frames to the output picture in `pixelFormat`.

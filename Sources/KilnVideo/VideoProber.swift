@@ -99,7 +99,8 @@ public enum VideoProber {
                 : ff.av_color_primaries_name(p.color_primaries).map { String(cString: $0) },
             hdr: transfer == AVCOL_TRC_ARIB_STD_B67 ? "hlg" : transfer == AVCOL_TRC_SMPTE2084 ? "pq" : nil,
             interlaced: p.field_order != AV_FIELD_UNKNOWN && p.field_order != AV_FIELD_PROGRESSIVE,
-            decodable: ff.avcodec_find_decoder(p.codec_id) != nil)
+            decodable: ff.avcodec_find_decoder(p.codec_id) != nil,
+            level: p.level > 0 ? Int(p.level) : nil, sampleAspect: sampleAspect(stream))
     }
 
     private static func audioFacts(_ stream: UnsafeMutablePointer<AVStream>) -> AudioStreamFacts {
@@ -107,7 +108,9 @@ public enum VideoProber {
         var description = [CChar](repeating: 0, count: 64)
         _ = ff.av_channel_layout_describe(&layout, &description, description.count)
         let p = stream.pointee.codecpar.pointee
-        return AudioStreamFacts(codec: text(ff.avcodec_get_name(p.codec_id)), channels: Int(p.ch_layout.nb_channels),
+        return AudioStreamFacts(codec: text(ff.avcodec_get_name(p.codec_id)),
+                                profile: ff.avcodec_profile_name(p.codec_id, p.profile).map { String(cString: $0) },
+                                channels: Int(p.ch_layout.nb_channels),
                                 channelLayout: string(from: description), sampleRate: Int(p.sample_rate))
     }
 
@@ -117,6 +120,16 @@ public enum VideoProber {
         let angle = -withFFmpegTable { kiln_stream_rotation($0, stream) }
         let quarter = Int((angle / 90).rounded()) * 90
         return ((quarter % 360) + 360) % 360
+    }
+
+    /// "4:3" for non-square pixels, reduced; nil when square or unset.
+    static func sampleAspect(_ stream: UnsafeMutablePointer<AVStream>) -> String? {
+        var sar = stream.pointee.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = stream.pointee.codecpar.pointee.sample_aspect_ratio }
+        guard sar.num > 0, sar.den > 0, sar.num != sar.den else { return nil }
+        var (a, b) = (Int(sar.num), Int(sar.den))
+        while b != 0 { (a, b) = (b, a % b) }
+        return "\(Int(sar.num) / a):\(Int(sar.den) / a)"
     }
 
     private static func rate(_ value: AVRational) -> Double? {

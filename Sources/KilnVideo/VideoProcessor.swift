@@ -25,10 +25,11 @@ public enum VideoProcessor {
     ///   - control: the job's deadline and cancel switch (PROCESSING_003, PROCESSING_005).
     ///   - threads: codec threads for this job (0: FFmpeg's choice, every core).
     public static func process(path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules, fit: Fit,
-                               videoPath: String, posterPath: String, control: JobControl = JobControl(timeout: nil),
+                               preset: String = "the preset", videoPath: String, posterPath: String, control: JobControl = JobControl(timeout: nil),
                                threads: Int = 0, progress: Progress? = nil) throws -> Output {
-        let plan = try VideoPlan.make(facts: facts, rules: rules, fit: fit)
         let interrupt = Interrupt(control)
+        let measured = try measure(path: path, format: format, control: control)
+        let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, preset: preset)
         let total = expectedFrames(facts, plan: plan)
         do {
             let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
@@ -63,6 +64,16 @@ public enum VideoProcessor {
                     .with(detail: "decoded_duration_over", .double(rules.maxDuration + 1))
             }
             throw classify(failure, control: control)
+        }
+    }
+
+    /// The input's packets measured (bitrates, GOP structure): what the plan needs beyond the header.
+    static func measure(path: String, format: MediaFormat, control: JobControl) throws -> VideoMeasurement {
+        do {
+            let demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(control))
+            return try StreamMeter.measure(demuxer, path: path)
+        } catch {
+            throw classify(error, control: control)
         }
     }
 

@@ -167,13 +167,15 @@ enum VideoProcessorTestsHelper {
 
     @Test func variableFrameRateIsKeptWhenThePresetDoesNotCare() throws {
         let facts = try Clips.facts("vfr.mp4")
-        let plan = try VideoPlan.make(facts: facts, rules: VideoRules(), fit: .reject)
+        let plan = try VideoPlan.make(facts: facts, measured: try Clips.measured("vfr.mp4"), rules: VideoRules(),
+                                      fit: .reject, preset: "default")
         #expect(plan.mode == .remux && plan.frameRate == nil)
     }
 
     @Test func frameRateAboveTheMaximumIsCapped() throws {
         let facts = try Clips.facts("h264-aac-faststart.mp4")
-        let plan = try VideoPlan.make(facts: facts, rules: VideoRules(maxFrameRate: 24), fit: .reject)
+        let plan = try VideoPlan.make(facts: facts, measured: try Clips.measured("h264-aac-faststart.mp4"),
+                                      rules: VideoRules(maxFrameRate: 24), fit: .reject, preset: "default")
         #expect(plan.mode == .transcode && plan.frameRate == 24)
         #expect(plan.warnings.contains("reduced the frame rate from 30 to 24 fps"))
     }

@@ -94,6 +94,12 @@ public enum ErrorCatalog {
             "Processing cancelled: {reason}",
             causes: ["The caller cancelled the job or closed the connection", "The server is shutting down"],
             solutions: ["Send the file again if the work is still wanted"]),
+        row(.processing006, .error, 500, false, "Output check failed",
+            "Output check failed: {rendition} breaks {preset}'s {rule} rule ({measured}, limit {limit})",
+            causes: ["A rendition Kiln wrote, read back from the file, breaks a rule of its platform: a Kiln bug, "
+                     + "so it is never published"],
+            solutions: ["Report the file, the preset and the request id",
+                        "Meanwhile try another preset, or re-export the file closer to the platform's rules"]),
         row(.auth001, .error, 401, false, "Unauthorized",
             "Missing, invalid or revoked API key",
             causes: ["No `Authorization: Bearer` header", "The key is unknown or revoked"],

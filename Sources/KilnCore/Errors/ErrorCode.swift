@@ -19,6 +19,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case processing003 = "PROCESSING_003"
     case processing004 = "PROCESSING_004"
     case processing005 = "PROCESSING_005"
+    case processing006 = "PROCESSING_006"
     case auth001 = "AUTH_001"
     case auth002 = "AUTH_002"
     case api001 = "API_001"

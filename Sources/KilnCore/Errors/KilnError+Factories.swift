@@ -137,6 +137,14 @@ extension KilnError {
         KilnError(.processing002, "Video processing failed: \(reason)", details: ["reason": .string(reason)])
     }
 
+    /// A written rendition that breaks its preset's rule: never published.
+    public static func outputCheck(_ verdict: RuleVerdict, preset: String) -> KilnError {
+        KilnError(.processing006,
+                  "Output check failed: \(verdict.subject) breaks \(preset)'s \(verdict.rule.title) rule (\(verdict.measured), limit \(verdict.limit)); this is a Kiln bug, report it with the request id",
+                  details: ["rendition": .string(verdict.subject), "rule": .string(verdict.rule.rawValue),
+                            "measured": .string(verdict.measured), "limit": .string(verdict.limit), "preset": .string(preset)])
+    }
+
     public static func timedOut(after seconds: Double) -> KilnError {
         KilnError(.processing003, "Processing timed out after \(ByteCount.decimal(seconds)) s; retry later or send a shorter file",
                   details: ["timeout_seconds": .double(seconds)])

@@ -14,15 +14,18 @@ public struct Preset: Codable, Sendable, Equatable {
     /// Image renditions, largest first. For a video, the poster takes the video's size and
     /// the `thumb` rendition (when there is one) is made from the poster.
     public var renditions: [RenditionSpec]
+    /// Where the numbers come from (`docs/platforms.md` is made from these); empty for a user's own.
+    public var sources: [RuleSource]?
 
     public init(name: String, summary: String, image: ImageRules?, video: VideoRules? = nil,
-                carousel: CarouselRules?, renditions: [RenditionSpec]) {
+                carousel: CarouselRules?, renditions: [RenditionSpec], sources: [RuleSource]? = nil) {
         self.name = name
         self.summary = summary
         self.image = image
         self.video = video
         self.carousel = carousel
         self.renditions = renditions
+        self.sources = sources
     }
 }
 

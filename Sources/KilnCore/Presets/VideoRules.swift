@@ -75,7 +75,9 @@ public struct VideoRules: Codable, Sendable, Equatable {
     }
 }
 
-/// The published video: H.264 8-bit 4:2:0 + AAC in MP4, moov first, inside a box.
+/// The published video: H.264 8-bit 4:2:0 + AAC-LC in MP4, moov first, no edit lists, inside a
+/// box, and within the platform's stream rules. A stream of the input is copied only when it
+/// meets every one of them; otherwise only that stream is redone.
 public struct VideoOutputSpec: Codable, Sendable, Equatable {
     /// The box the picture is shrunk into (never enlarged).
     public var maxWidth: Int
@@ -84,17 +86,61 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
     public var crf: Int
     /// libx264's speed preset.
     public var preset: String
+    /// The AAC bitrate Kiln encodes at (stereo; half for mono), within `maxAudioBitRate`.
     public var audioBitRate: Int
     public var maxSampleRate: Int
+    /// A sample rate the platform requires exactly (Facebook reels: 48 kHz); nil when any up to the maximum goes.
+    public var sampleRate: Int?
+    public var maxChannels: Int
+    /// A channel count the platform requires exactly (Facebook reels: stereo).
+    public var channels: Int?
+    /// Audio bits per second, measured from the packets.
+    public var maxAudioBitRate: Int?
+    /// Video bits per second: the average, and the peak over any `peakWindow` seconds.
+    public var maxBitRate: Int?
+    /// The largest distance between key frames, seconds.
+    public var maxKeyframeInterval: Double
+    /// Every key frame an IDR (no open GOP).
+    public var closedGOP: Bool
+    /// H.264 profiles the output may have, by FFmpeg's names.
+    public var profiles: [String]
+    /// The highest H.264 level, times ten (42 is level 4.2).
+    public var maxLevel: Int
+    /// Sample aspect ratio 1:1.
+    public var squarePixels: Bool
+    /// The published file's size limit, in bytes (decimal units where the platform states MB).
+    public var maxBytes: Int64?
+
+    /// The window the peak bitrate is measured over, seconds.
+    public static let peakWindow = 2.0
+    /// Where a re-encode aims below a bitrate cap: libx264's VBV keeps the average under
+    /// `maxrate` and any window of `peakWindow` under `maxrate + bufsize / peakWindow`; with
+    /// maxrate at 80% of the cap and half a second of buffer both stay under the cap.
+    public static let bitRateHeadroom = 0.8
+    public static let defaultProfiles = ["Constrained Baseline", "Baseline", "Main", "High"]
 
     public init(maxWidth: Int = 1920, maxHeight: Int = 1920, crf: Int = 23, preset: String = "veryfast",
-                audioBitRate: Int = 128_000, maxSampleRate: Int = 48_000) {
+                audioBitRate: Int = 128_000, maxSampleRate: Int = 48_000, sampleRate: Int? = nil,
+                maxChannels: Int = 2, channels: Int? = nil, maxAudioBitRate: Int? = nil, maxBitRate: Int? = nil,
+                maxKeyframeInterval: Double = 10, closedGOP: Bool = true, profiles: [String] = defaultProfiles,
+                maxLevel: Int = 52, squarePixels: Bool = true, maxBytes: Int64? = nil) {
         self.maxWidth = maxWidth
         self.maxHeight = maxHeight
         self.crf = crf
         self.preset = preset
         self.audioBitRate = audioBitRate
         self.maxSampleRate = maxSampleRate
+        self.sampleRate = sampleRate
+        self.maxChannels = maxChannels
+        self.channels = channels
+        self.maxAudioBitRate = maxAudioBitRate
+        self.maxBitRate = maxBitRate
+        self.maxKeyframeInterval = maxKeyframeInterval
+        self.closedGOP = closedGOP
+        self.profiles = profiles
+        self.maxLevel = maxLevel
+        self.squarePixels = squarePixels
+        self.maxBytes = maxBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -105,12 +151,37 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
                   crf: try c.value(.crf, or: d.crf),
                   preset: try c.value(.preset, or: d.preset),
                   audioBitRate: try c.value(.audioBitRate, or: d.audioBitRate),
-                  maxSampleRate: try c.value(.maxSampleRate, or: d.maxSampleRate))
+                  maxSampleRate: try c.value(.maxSampleRate, or: d.maxSampleRate),
+                  sampleRate: try c.decodeIfPresent(Int.self, forKey: .sampleRate),
+                  maxChannels: try c.value(.maxChannels, or: d.maxChannels),
+                  channels: try c.decodeIfPresent(Int.self, forKey: .channels),
+                  maxAudioBitRate: try c.decodeIfPresent(Int.self, forKey: .maxAudioBitRate),
+                  maxBitRate: try c.decodeIfPresent(Int.self, forKey: .maxBitRate),
+                  maxKeyframeInterval: try c.value(.maxKeyframeInterval, or: d.maxKeyframeInterval),
+                  closedGOP: try c.value(.closedGOP, or: d.closedGOP),
+                  profiles: try c.value(.profiles, or: d.profiles),
+                  maxLevel: try c.value(.maxLevel, or: d.maxLevel),
+                  squarePixels: try c.value(.squarePixels, or: d.squarePixels),
+                  maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes))
     }
 
     enum CodingKeys: String, CodingKey {
-        case crf, preset
+        case crf, preset, channels, profiles
         case maxWidth = "max_width", maxHeight = "max_height", audioBitRate = "audio_bit_rate"
-        case maxSampleRate = "max_sample_rate"
+        case maxSampleRate = "max_sample_rate", sampleRate = "sample_rate", maxChannels = "max_channels"
+        case maxAudioBitRate = "max_audio_bit_rate", maxBitRate = "max_bit_rate"
+        case maxKeyframeInterval = "max_keyframe_interval", closedGOP = "closed_gop", maxLevel = "max_level"
+        case squarePixels = "square_pixels", maxBytes = "max_bytes"
+    }
+
+    /// The key-frame interval Kiln encodes at: 2 s, or the platform's maximum when it is shorter.
+    public var encodeKeyframeInterval: Double { min(2, maxKeyframeInterval) }
+
+    /// The AAC bitrate Kiln encodes `channels` at: within the platform's cap with room for the
+    /// encoder's drift.
+    public func encodeAudioBitRate(channels: Int) -> Int {
+        let wanted = channels == 1 ? audioBitRate / 2 : audioBitRate
+        guard let cap = maxAudioBitRate else { return wanted }
+        return min(wanted, Int(Double(cap) * 0.9))
     }
 }

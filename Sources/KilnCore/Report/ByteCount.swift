@@ -25,3 +25,23 @@ public enum ByteCount {
         return text
     }
 }
+
+extension ByteCount {
+    /// Decimal multiples, as platforms state their limits: 8000000 -> "8 MB", 1000000 -> "1 MB".
+    public static func metric(_ bytes: Int64) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) bytes" : "\(decimal(value, places: 2)) \(units[unit])"
+    }
+
+    /// Bits per second: 25000000 -> "25 Mbps", 128000 -> "128 kbps".
+    public static func bitRate(_ bitsPerSecond: Int) -> String {
+        bitsPerSecond >= 1_000_000 ? "\(decimal(Double(bitsPerSecond) / 1_000_000, places: 1)) Mbps"
+            : "\(decimal(Double(bitsPerSecond) / 1000, places: 1)) kbps"
+    }
+}

@@ -33,6 +33,10 @@ public struct VideoFacts: Codable, Sendable, Equatable {
 public struct VideoStreamFacts: Codable, Sendable, Equatable {
     public var codec: String
     public var profile: String?
+    /// The codec level times ten as FFmpeg reports it (H.264 4.2 is 42), when known.
+    public var level: Int?
+    /// The sample (pixel) aspect ratio, "4:3"; nil when square or unset.
+    public var sampleAspect: String?
     public var pixelFormat: String
     public var bitDepth: Int
     /// Coded size, before rotation.
@@ -56,9 +60,12 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
 
     public init(codec: String, profile: String?, pixelFormat: String, bitDepth: Int, width: Int, height: Int,
                 rotation: Int, frameRate: Double, variableFrameRate: Bool, frameCount: Int,
-                colorTransfer: String?, colorPrimaries: String?, hdr: String?, interlaced: Bool, decodable: Bool) {
+                colorTransfer: String?, colorPrimaries: String?, hdr: String?, interlaced: Bool, decodable: Bool,
+                level: Int? = nil, sampleAspect: String? = nil) {
         self.codec = codec
         self.profile = profile
+        self.level = level
+        self.sampleAspect = sampleAspect
         self.pixelFormat = pixelFormat
         self.bitDepth = bitDepth
         self.width = width
@@ -72,17 +79,25 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
         self.hdr = hdr
         self.interlaced = interlaced
         self.decodable = decodable
-        displayWidth = rotation % 180 == 0 ? width : height
-        displayHeight = rotation % 180 == 0 ? height : width
+        // Non-square pixels are shown stretched: 1440x1080 at 4:3 is a 1920x1080 picture.
+        let shownWidth = Self.stretch(width, by: sampleAspect)
+        displayWidth = rotation % 180 == 0 ? shownWidth : height
+        displayHeight = rotation % 180 == 0 ? height : shownWidth
     }
 
-    /// Size as displayed: a quarter turn swaps the sides.
+    static func stretch(_ width: Int, by sampleAspect: String?) -> Int {
+        guard let parts = sampleAspect?.split(separator: ":").compactMap({ Double($0) }), parts.count == 2,
+              parts[0] > 0, parts[1] > 0 else { return width }
+        return Int((Double(width) * parts[0] / parts[1]).rounded())
+    }
+
+    /// Size as displayed: non-square pixels stretched, and a quarter turn swaps the sides.
     public let displayWidth: Int
     public let displayHeight: Int
 
     enum CodingKeys: String, CodingKey {
-        case codec, profile, width, height, rotation, hdr, interlaced, decodable
-        case pixelFormat = "pixel_format", bitDepth = "bit_depth", frameRate = "frame_rate"
+        case codec, profile, level, width, height, rotation, hdr, interlaced, decodable
+        case sampleAspect = "sample_aspect", pixelFormat = "pixel_format", bitDepth = "bit_depth", frameRate = "frame_rate"
         case variableFrameRate = "variable_frame_rate", frameCount = "frame_count"
         case colorTransfer = "color_transfer", colorPrimaries = "color_primaries"
         case displayWidth = "display_width", displayHeight = "display_height"
@@ -92,19 +107,22 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
 /// The main audio stream.
 public struct AudioStreamFacts: Codable, Sendable, Equatable {
     public var codec: String
+    /// The codec profile by FFmpeg's name ("LC", "HE-AAC", "HE-AACv2"), when known.
+    public var profile: String?
     public var channels: Int
     public var channelLayout: String
     public var sampleRate: Int
 
-    public init(codec: String, channels: Int, channelLayout: String, sampleRate: Int) {
+    public init(codec: String, profile: String? = nil, channels: Int, channelLayout: String, sampleRate: Int) {
         self.codec = codec
+        self.profile = profile
         self.channels = channels
         self.channelLayout = channelLayout
         self.sampleRate = sampleRate
     }
 
     enum CodingKeys: String, CodingKey {
-        case codec, channels
+        case codec, profile, channels
         case channelLayout = "channel_layout", sampleRate = "sample_rate"
     }
 }

@@ -62,6 +62,15 @@ final class ImageHandle: @unchecked Sendable {
         return names
     }
 
+    /// The image computed once into memory, so several encodes (a byte-limit search) decode the
+    /// source once. For renditions: a 2000x2000 RGB image is 12 MB.
+    func inMemory() throws(VipsFailure) -> ImageHandle {
+        guard let copy = vips_image_copy_memory(pointer) else {
+            throw VipsFailure(operation: "copy_memory", message: Vips.takeError())
+        }
+        return ImageHandle(owning: copy)
+    }
+
     /// Computes every pixel into a packed buffer (band-interleaved, row by row).
     /// For small images only: thumbnails for ThumbHash and colour probes.
     func pixelBytes() throws(VipsFailure) -> [UInt8] {

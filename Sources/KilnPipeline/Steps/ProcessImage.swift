@@ -14,11 +14,15 @@ extension Step {
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
-            let output = try renderWithinBytes(
-                context: context, facts: facts, spec: spec, aspect: aspect, path: staging.path(file))
-            if output.quality != spec.quality, let limit = spec.maxBytes {
-                context.warnings.append(
-                    "re-encoded \(spec.name) at quality \(output.quality) to fit the \(ByteCount.format(limit)) limit")
+            let output = try ImageProcessor.render(
+                path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
+                outputPath: staging.path(file), control: context.control)
+            if let limit = spec.maxBytes, output.quality != spec.quality || output.width != output.plannedWidth {
+                var given = ["quality \(output.quality) (asked \(spec.quality))"]
+                if output.width != output.plannedWidth {
+                    given.append("\(output.width)x\(output.height) (planned \(output.plannedWidth)x\(output.plannedHeight))")
+                }
+                context.warnings.append("re-encoded \(spec.name) at \(given.joined(separator: " and ")) to fit \(context.preset.name)'s \(ByteCount.metric(limit)) limit")
             }
             context.renditionFiles.append((spec, file, output.width, output.height))
         }
@@ -28,23 +32,6 @@ extension Step {
         }
         context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
                                                                    fit: context.options.fit))
-    }
-
-    /// Lowers the quality in steps until the file fits `spec.maxBytes` (a limit the platform sets).
-    private static func renderWithinBytes(context: IngestContext, facts: ImageFacts, spec: RenditionSpec,
-                                          aspect: AspectRange?, path: String) throws
-        -> ImageProcessor.Output
-    {
-        var quality = spec.quality
-        while true {
-            let output = try ImageProcessor.render(
-                path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: path, quality: quality, control: context.control)
-            guard let limit = spec.maxBytes, spec.format != .png, quality > 30 else { return output }
-            var info = stat()
-            if stat(path, &info) == 0, Int64(info.st_size) <= limit { return output }
-            quality -= 10
-        }
     }
 }
 

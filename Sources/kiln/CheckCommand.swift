@@ -1,0 +1,62 @@
+import ArgumentParser
+import KilnCore
+import KilnPipeline
+
+/// `kiln check FILE --preset P`: holds any file to a preset's platform rules, the same check every
+/// rendition passes before it is published, and prints each rule, the measured value, the limit
+/// and the verdict. Exit 0 when every rule passes, 1 otherwise.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Check files against a preset's platform rules (nothing is written).")
+
+    @Option(help: "The preset whose rules apply.") var preset: String = "default"
+    @Option(help: "A JSON file of extra presets.") var presets: String?
+    @Flag(help: "Print one JSON envelope.") var json = false
+    @Argument(help: "Files to check.") var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one FILE") }
+    }
+
+    func run() async throws {
+        var reports: [RuleReport] = []
+        var failure: KilnError?
+        do {
+            var configuration = try KilnConfiguration.fromEnvironment()
+            if let presets { configuration.presetsFile = presets }
+            let pipeline = try Pipeline(store: nil, presets: try configuration.presetCatalog(), limits: .sequential)
+            for file in files { reports.append(try await pipeline.checkRules(path: file, preset: preset)) }
+        } catch let error as KilnError {
+            failure = error
+        }
+        if let failure {
+            if json { Output.printJSON(Envelope<CheckReport>.failure(failure)) } else { Output.line(Output.describe(failure)) }
+            throw Output.exitCode(success: false)
+        }
+        let passed = reports.allSatisfy(\.passed)
+        if json {
+            let report = CheckReport(items: reports)
+            Output.printJSON(passed ? .success(report) : .partial(report))
+        } else {
+            for report in reports { Output.line(Self.table(report)) }
+        }
+        throw Output.exitCode(success: passed)
+    }
+
+    /// Rule, measured value, limit and verdict, one rule a line.
+    static func table(_ report: RuleReport) -> String {
+        let rows = report.verdicts.map { [$0.subject + " " + $0.rule.rawValue, $0.measured, $0.limit, $0.passed ? "pass" : "FAIL"] }
+        let header = ["rule", "measured", "limit", "verdict"]
+        let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        let verdict = report.passed ? "passes every rule" : "breaks \(report.verdicts.filter { !$0.passed }.count) rule(s)"
+        return (["\(report.input) (\(report.mime)) against \(report.rules): \(verdict)", line(header)] + rows.map(line))
+            .joined(separator: "\n")
+    }
+}
+
+struct CheckReport: Encodable, Sendable {
+    let items: [RuleReport]
+}
