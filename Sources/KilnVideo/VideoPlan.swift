@@ -68,7 +68,9 @@ public struct VideoPlan: Sendable, Equatable {
             reasons.append("made the variable frame rate constant at \(ByteCount.decimal(frameRate ?? 0, places: 2)) fps")
         }
         // Rules the reasons above do not already name: each failing one is a reason of its own.
-        let named: Set<PublishRule> = [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect]
+        // A stream of another codec is re-encoded anyway: H.264's own rules do not apply to it.
+        let named: Set<PublishRule> = video.codec == "h264" ? [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect]
+            : [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect, .profile, .level, .closedGOP]
         for verdict in verdicts where !verdict.passed && verdict.rule.scope == .video && !named.contains(verdict.rule) {
             reasons.append("\(verdict.describe(preset: preset)): re-encoded")
         }
@@ -119,12 +121,13 @@ public struct VideoPlan: Sendable, Equatable {
         let failing = verdicts.filter { !$0.passed && $0.rule.scope == .audio }
         if failing.isEmpty { return (.copy, []) }
         var reasons: [String] = []
-        if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC-LC") }
+        if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC") }
         if rate != audio.sampleRate { reasons.append("resampled audio from \(audio.sampleRate) to \(rate) Hz") }
         if channels < audio.channels { reasons.append("downmixed \(audio.channels) audio channels to \(channels == 1 ? "mono" : "stereo")") }
         if channels > audio.channels { reasons.append("made mono audio stereo") }
-        let named: Set<PublishRule> = [.audioCodec, .sampleRate, .channels]
-        for verdict in failing where !named.contains(verdict.rule) || (verdict.rule == .audioCodec && audio.codec == "aac") {
+        let named: Set<PublishRule> = audio.codec == "aac" ? [.audioCodec, .sampleRate, .channels]
+            : [.audioCodec, .sampleRate, .channels, .audioProfile]
+        for verdict in failing where !named.contains(verdict.rule) {
             reasons.append("\(verdict.describe(preset: preset)): re-encoded")
         }
         return (.transcode(sampleRate: rate, channels: channels, bitRate: output.encodeAudioBitRate(channels: channels)),

@@ -29,9 +29,9 @@ import Testing
         for rendition in item.renditions { #expect(FileManager.default.fileExists(atPath: rendition.path ?? "")) }
     }
 
-    @Test func ninetyFiveSecondsUnderInstagramReelIsMEDIA_005() async throws {
+    @Test func ninetyFiveSecondsUnderFacebookReelsIsMEDIA_005() async throws {
         let harness = try PipelineHarness()
-        let error = await harness.failure("video/long-95s.mp4", IngestOptions(preset: "instagram-reel"))
+        let error = await harness.failure("video/long-95s.mp4", IngestOptions(preset: "facebook"))
         #expect(error?.code == .media005)
         #expect(error?.details["max_duration"] == .double(90))
         #expect(error?.details["min_duration"] == .double(3))
@@ -89,8 +89,8 @@ import Testing
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
         let huge = try Fixtures.sparseCopy(of: clip("no-audio.mp4"), size: 600 << 20, in: directory)
-        let error = await harness.failure(huge, IngestOptions(preset: "x"))
-        #expect(error?.code == .file004 && error?.details["limit_bytes"] == .int(512 << 20))
+        let error = await harness.failure(huge, IngestOptions(preset: "linkedin"))
+        #expect(error?.code == .file004 && error?.details["limit_bytes"] == .int(500_000_000))
         #expect(error?.message.contains("videos") == true)
     }
 

@@ -11,7 +11,8 @@ enum Clips {
     /// The packets' measurement the plan needs, read as the output check reads a file.
     static func measured(_ name: String) throws -> VideoMeasurement {
         let format = name.hasSuffix(".webm") ? MediaFormat.forMIME("video/webm")! : MediaFormat.forMIME("video/mp4")!
-        return try VideoInspector.inspect(path: path(name), format: format, sizeBytes: 1).measured
+        let size = (try FileManager.default.attributesOfItem(atPath: path(name))[.size] as? Int).map(Int64.init) ?? 0
+        return try VideoInspector.inspect(path: path(name), format: format, sizeBytes: size).measured
     }
 
     static func facts(atPath path: String) throws -> VideoFacts {
