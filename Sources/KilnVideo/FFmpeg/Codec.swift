@@ -99,6 +99,12 @@ final class Encoder {
     func write(into packet: Packet, stream: UnsafeMutablePointer<AVStream>, muxer: Muxer) throws(AVFailure) {
         while try receive(into: packet) {
             packet.pointer.pointee.stream_index = stream.pointee.index
+            // libx264 leaves durations unset; the muxer then gives the last frame none, and the
+            // stream's average rate reads a frame fast (251 frames in 250 frames' time).
+            let rate = context.pointee.framerate, base = context.pointee.time_base
+            if packet.pointer.pointee.duration <= 0, rate.num > 0, rate.den > 0, base.num > 0 {
+                packet.pointer.pointee.duration = Int64((av_q2d(AVRational(num: rate.den, den: rate.num)) / av_q2d(base)).rounded())
+            }
             ff.av_packet_rescale_ts(packet.pointer, context.pointee.time_base, stream.pointee.time_base)
             try muxer.write(packet)
         }
