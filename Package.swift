@@ -87,6 +87,9 @@ let package = Package(
         .executableTarget(name: "kiln-queue-bench", dependencies: [
             "KilnDatabase", "KilnPipeline", .product(name: "Logging", package: "swift-log"),
         ], path: "benchmarks/QueueBench"),
+        // The output check's share of the work it checks, printed by `make bench`.
+        .executableTarget(name: "kiln-check-bench", dependencies: ["KilnPipeline", "KilnStorage"],
+                          path: "benchmarks/CheckBench"),
 
         .target(name: "KilnTestSupport", dependencies: ["KilnCore"], path: "Tests/KilnTestSupport"),
         // Fuzzing: the targets as a library (regression tests replay their corpora), and one

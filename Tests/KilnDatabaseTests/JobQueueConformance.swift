@@ -101,7 +101,7 @@ enum JobQueueConformance {
         let dead = try #require(try await queue.job("d"))
         #expect(dead.status == .failed && dead.deadLetter && dead.worker == nil)
         let error = try JSONDecoder().decode(KilnError.self, from: try #require(dead.error))
-        #expect(error.code == .api005 && error.message.contains("dead letter"))
+        #expect(error.code == .api005 && error.message.contains("dead letter"), "\(error)")
         let stats = try await queue.stats()
         #expect(stats.deadLetters == 1 && stats.counts[.failed] == 1 && stats.oldestQueuedAt == nil)
         #expect(try await queue.deadLetters(limit: 10).map(\.id) == ["d"])
