@@ -74,8 +74,11 @@ public struct VideoPlan: Sendable, Equatable {
         for verdict in verdicts where !verdict.passed && verdict.rule.scope == .video && !named.contains(verdict.rule) {
             reasons.append("\(verdict.describe(preset: preset)): re-encoded")
         }
-        let fileTooBig = verdicts.first { $0.rule == .fileBytes && !$0.passed }
-        if let fileTooBig { reasons.append("\(fileTooBig.describe(preset: preset)): re-encoded within it") }
+        // A copy's size is the input's give or take its index: 2% short of the limit is the most
+        // a remux may start from, or the written file could pass it.
+        if let limit = output.maxBytes, Double(facts.sizeBytes) > Double(limit) * 0.98 {
+            reasons.append("file size \(ByteCount.metric(facts.sizeBytes)) over \(preset)'s \(ByteCount.metric(limit)): re-encoded within it")
+        }
         // The video and the audio are decided apart: a video that meets the preset is copied
         // even when its audio must be re-encoded.
         let (audio, audioReasons) = audioPlan(facts.audio, verdicts: verdicts, output: output, preset: preset)

@@ -114,6 +114,50 @@ import Testing
         #expect(missing.status == 1 && missing.error?["code"] as? String == "FILE_002")
     }
 
+    /// `kiln check`: any file against a preset's rules, a table or one envelope, exit 0 only when
+    /// every rule passes. Kiln's own output passes what its input broke.
+    @Test func checkHoldsAnyFileToThePresetsRules() throws {
+        let out = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(out) }
+        let input = Fixtures.sample("video/h264-aac-moov-end.mp4")
+        let before = try kiln(["check", "--preset", "instagram-reel", input])
+        let table = String(decoding: before.stdout, as: UTF8.self)
+        #expect(before.status == 1, "\(table)")
+        #expect(table.contains("against instagram-reel@") && table.contains("rule") && table.contains("verdict"))
+        #expect(table.split(separator: "\n").contains { $0.contains("moov_first") && $0.contains("FAIL") }, "\(table)")
+
+        let processed = try kiln(["process", "--json", "--preset", "instagram-reel", "--out", out, input])
+        #expect(processed.status == 0)
+        let data = try #require(processed.items.first)
+        #expect((data["rules"] as? String)?.hasPrefix("instagram-reel@") == true, "the manifest names the rules")
+        let renditions = try #require(data["renditions"] as? [[String: Any]])
+        let video = try #require(renditions.first { $0["name"] as? String == "video" }?["path"] as? String)
+        let after = try kiln(["check", "--json", "--preset", "instagram-reel", video])
+        #expect(after.status == 0 && after.envelope?["success"] as? Bool == true)
+        let report = try #require(after.items.first)
+        #expect(report["passed"] as? Bool == true && report["preset"] as? String == "instagram-reel")
+        let verdicts = try #require(report["verdicts"] as? [[String: Any]])
+        #expect(Set(verdicts.compactMap { $0["rule"] as? String }).isSuperset(of: ["moov_first", "edit_lists", "closed_gop",
+                                                                                 "video_bit_rate", "audio_profile"]))
+
+        // An image: the camera's EXIF and GPS break Bluesky's rules as the photo is; not once published.
+        let photo = try kiln(["check", "--json", "--preset", "bluesky", Fixtures.sample("photo.jpg")])
+        #expect(photo.status == 1 && photo.envelope?["success"] as? Bool == false)
+        let failed = (photo.items.first?["verdicts"] as? [[String: Any]] ?? []).filter { $0["passed"] as? Bool == false }
+        #expect(failed.map { $0["rule"] as? String } == ["metadata"], "\(failed)")
+        #expect(try kiln(["check", "--preset", "bluesky", "/nonexistent.jpg"]).status == 1)
+    }
+
+    @Test func presetsPrintsThePlatformsPage() throws {
+        let markdown = try kiln(["presets", "--markdown"])
+        #expect(markdown.status == 0)
+        #expect(String(decoding: markdown.stdout, as: UTF8.self)
+            == (try String(contentsOfFile: Fixtures.root + "/docs/platforms.md", encoding: .utf8)))
+        let json = try kiln(["presets", "--json"])
+        let presets = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
+        #expect(presets?.count == 12 && presets?.contains { $0["name"] as? String == "bluesky" } == true)
+    }
+
     @Test func codesPrintsTheCatalog() throws {
         let json = try kiln(["codes", "--json"])
         let array = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]

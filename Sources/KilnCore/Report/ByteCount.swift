@@ -2,14 +2,18 @@
 public enum ByteCount {
     /// Binary multiples with the familiar labels, as upload limits are stated: 52428800 -> "50 MB".
     public static func format(_ bytes: Int64) -> String {
-        let units = ["bytes", "KB", "MB", "GB", "TB"]
+        scaled(bytes, base: 1024, units: ["bytes", "KB", "MB", "GB", "TB"], places: 1)
+    }
+
+    /// `bytes` in the largest unit of `base` that keeps the value at 1 or more.
+    private static func scaled(_ bytes: Int64, base: Double, units: [String], places: Int) -> String {
         var value = Double(bytes)
         var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
+        while value >= base, unit < units.count - 1 {
+            value /= base
             unit += 1
         }
-        return unit == 0 ? "\(bytes) bytes" : "\(decimal(value)) \(units[unit])"
+        return unit == 0 ? "\(bytes) bytes" : "\(decimal(value, places: places)) \(units[unit])"
     }
 
     /// `value` with at most `places` decimals and no trailing zeros.
@@ -29,14 +33,7 @@ public enum ByteCount {
 extension ByteCount {
     /// Decimal multiples, as platforms state their limits: 8000000 -> "8 MB", 1000000 -> "1 MB".
     public static func metric(_ bytes: Int64) -> String {
-        let units = ["bytes", "kB", "MB", "GB", "TB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1000, unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : "\(decimal(value, places: 2)) \(units[unit])"
+        scaled(bytes, base: 1000, units: ["bytes", "kB", "MB", "GB", "TB"], places: 2)
     }
 
     /// Bits per second: 25000000 -> "25 Mbps", 128000 -> "128 kbps".
