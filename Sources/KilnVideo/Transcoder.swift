@@ -158,7 +158,9 @@ private struct VideoEncoding {
         c.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         c.pointee.sample_aspect_ratio = AVRational(num: 1, den: 1)
         c.pointee.time_base = graph.outputTimeBase
-        c.pointee.thread_count = Int32(threads)
+        // x264's own rule for its frame threads, 1.5 per core, within this job's share: with
+        // one per core the lookahead leaves cores idle (measured 5-8% slower than the CLI).
+        c.pointee.thread_count = Int32(threads > 0 ? threads + threads / 2 : 0)
         var rate = graph.outputFrameRate
         if rate.num <= 0 || rate.den <= 0 { rate = source.pointee.avg_frame_rate }
         if rate.num > 0 && rate.den > 0 {

@@ -26,7 +26,7 @@ func seconds(_ duration: Duration) -> Double {
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 print("\noutput check: its cost against the processing of what it checks (median of \(runs); target < 3%)")
-print("  \("input".padding(toLength: 22, withPad: " ", startingAt: 0))\("preset".padding(toLength: 16, withPad: " ", startingAt: 0))"
+print("  \("input".padding(toLength: 24, withPad: " ", startingAt: 0))\("preset".padding(toLength: 16, withPad: " ", startingAt: 0))"
       + "   process ms    check ms   share")
 var met = true
 for pair in stride(from: 0, to: arguments.count, by: 2) {
@@ -52,7 +52,7 @@ for pair in stride(from: 0, to: arguments.count, by: 2) {
     let share = median(check) / median(process)
     met = met && share < 0.03
     let name = "\((file as NSString).lastPathComponent) (\(rendition))"
-    print("  \(name.padding(toLength: 22, withPad: " ", startingAt: 0))\(preset.padding(toLength: 16, withPad: " ", startingAt: 0))"
+    print("  \(name.padding(toLength: 24, withPad: " ", startingAt: 0))\(preset.padding(toLength: 16, withPad: " ", startingAt: 0))"
           + String(format: "%13.0f %11.1f %6.1f%%", median(process) * 1000, median(check) * 1000, share * 100))
 }
 print("  target < 3%: \(met ? "met" : "NOT met")")
