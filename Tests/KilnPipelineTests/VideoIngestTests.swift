@@ -37,6 +37,22 @@ import Testing
         #expect(error?.details["min_duration"] == .double(3))
     }
 
+    /// A rule Kiln's encoder does not meet (a preset asking for Main profile, which x264 at
+    /// `profile=high` never writes) is caught by reading the output back: PROCESSING_006 names
+    /// the rendition, the rule, the value and the limit, and nothing is published.
+    @Test func anOutputBreakingItsRuleIsNeverPublished() async throws {
+        var catalog = PresetCatalog()
+        try catalog.add(json: Data("""
+            [{"name": "main-only", "summary": "H.264 Main only", "video": {"output": {"profiles": ["Main"]}},
+              "renditions": [{"name": "thumb", "long_edge": 320}]}]
+            """.utf8), source: "test")
+        let harness = try PipelineHarness(presets: catalog)
+        let error = await harness.failure("video/hevc10-rotated.mp4", IngestOptions(preset: "main-only"))
+        #expect(error?.code == .processing006, "\(String(describing: error))")
+        #expect(error?.details["rule"] == .string("profile") && error?.details["measured"] == .string("High"))
+        #expect(error?.details["rendition"] == .string("video") && error?.details["limit"] == .string("Main"))
+    }
+
     @Test func songDeclaredAsVideoIsMEDIA_001() async throws {
         let harness = try PipelineHarness()
         let error = await harness.failure("video/audio.m4a", IngestOptions(type: .video))

@@ -59,6 +59,10 @@ struct FrontMiddleware: RouterMiddleware {
                 failure = KilnError.internalError("the server failed unexpectedly; retry, and report request \(id) if it persists")
             }
             code = failure.code.rawValue
+            if failure.entry.httpStatus >= 500, !failure.entry.retryable {
+                // Kiln's own fault (an output that failed its check): an operator's to see.
+                context.logger.error("\(failure.code.rawValue) \(failure.message)")
+            }
             response = Reply.failure(failure, requestID: id)
             if case .array(let allowed)? = failure.details["allowed"] {
                 response.headers[.allow] = allowed.compactMap { if case .string(let method) = $0 { method } else { nil } }

@@ -20,6 +20,8 @@ struct JobPayload: Codable, Sendable {
     let type: DeclaredType
     let fit: Fit
     let keyID: String?
+    /// The upload's request id: a job that fails for Kiln's own fault is logged with it.
+    var requestID: String?
 
     func options(base: IngestOptions) -> IngestOptions {
         var options = base
@@ -31,7 +33,7 @@ struct JobPayload: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case inputs, carousel, preset, type, fit
-        case keyID = "key_id"
+        case keyID = "key_id", requestID = "request_id"
     }
 }
 

@@ -116,7 +116,7 @@ struct API: Sendable {
     {
         if uploads.contains(where: { $0.kind == .video }) {
             // Videos take long: keep the files, queue a job, answer 202 at once.
-            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: keyID)
+            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: keyID, requestID: requestID)
             return Outcome(status: .accepted, body: try Self.envelope(["job": JobView(job, present: present)], requestID: requestID),
                            jobID: job.id)
         } else if carousel {
@@ -137,7 +137,8 @@ struct API: Sendable {
         }
     }
 
-    private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?)
+    private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?,
+                         requestID: String)
         async throws(KilnError) -> JobRecord
     {
         let job = NewJob(kind: carousel ? "carousel" : "media", payload: Data())
@@ -159,7 +160,7 @@ struct API: Sendable {
                 }
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
-                                     fit: options.fit, keyID: keyID)
+                                     fit: options.fit, keyID: keyID, requestID: requestID)
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
                                                                priority: priority, dedupeKey: dedupeKey(uploads, options)))
