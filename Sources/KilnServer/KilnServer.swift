@@ -151,7 +151,8 @@ public final class KilnServer: Service, Sendable {
         for route in table { routes.add(route.method, route.path) }
         let router = Router(context: KilnRequestContext.self)
         // Middleware applies to the routes added after it, and to "not found".
-        router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics))
+        router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics,
+                                               cors: CORSPolicy(origins: settings.corsOrigins)))
         let v1 = router.group().add(middleware: AccessMiddleware(keys: keys, limiter: limiter))
         for route in table {
             if route.keyed { v1.on(RouterPath(route.path), method: route.method, use: route.handler) } else {

@@ -28,6 +28,8 @@ public struct ServerSettings: Sendable {
     /// Where every job and deletion event is posted (`kiln serve --webhook`), besides each key's
     /// own webhook; signed with each of `webhookSecrets` (two while one is rotated).
     public var webhookURLs: [String] = []
+    /// Origins whose pages may call the API from a browser (`--cors-origin`; `*` for any).
+    public var corsOrigins: [String] = []
     public var webhookSecrets: [String] = []
     /// A failed delivery is tried again after this, then after twice as long each time (at most
     /// an hour between two), `webhookAttempts` times in all.

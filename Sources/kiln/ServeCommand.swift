@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Hours a resumable upload (/v1/uploads) lives after its last chunk (env KILN_UPLOAD_EXPIRY_HOURS; default: 24).")
     var uploadExpiryHours: Double?
 
+    @Option(name: .long, help: "An origin whose pages may call the API from a browser, e.g. https://app.example.com (repeat for several, * for any; env KILN_CORS_ORIGINS, comma-separated).")
+    var corsOrigin: [String] = []
+
     @Flag(name: .long, help: "Create a first API key (media:write) when there is none, and print it.")
     var firstKey = false
 
@@ -63,6 +66,11 @@ struct ServeCommand: AsyncParsableCommand {
             server.webhookURLs = webhook.isEmpty ? list("KILN_WEBHOOK_URLS") : webhook
             server.webhookSecrets = webhookSecret.isEmpty ? list("KILN_WEBHOOK_SECRETS") : webhookSecret
             for url in server.webhookURLs { try WebhookSettings.check(url: url) }
+            server.corsOrigins = corsOrigin.isEmpty ? list("KILN_CORS_ORIGINS") : corsOrigin
+            for origin in server.corsOrigins where origin != "*" && !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) {
+                throw KilnError.invalidRequest("--cors-origin \(origin) is not an origin; write it as https://host[:port], or *",
+                                               fields: ["cors-origin": "scheme://host[:port]"])
+            }
             guard server.webhookURLs.isEmpty || !server.webhookSecrets.isEmpty else {
                 throw KilnError.invalidRequest("--webhook needs at least one --webhook-secret to sign its events",
                                                fields: ["webhook-secret": "a secret shared with the receiver"])

@@ -199,6 +199,12 @@ extension KilnError {
                   details: ["required_scope": .string(needed), "key_scope": .string(has)])
     }
 
+    /// AUTH_002: a browser page on an origin the server does not allow (`--cors-origin`).
+    public static func originNotAllowed(_ origin: String) -> KilnError {
+        KilnError(.auth002, "Permission denied: pages on \(origin) may not call this server; add the origin to its --cors-origin list",
+                  details: ["origin": .string(origin)])
+    }
+
     /// API_003: the path exists, the method does not.
     public static func methodNotAllowed(_ method: String, path: String, allowed: [String]) -> KilnError {
         KilnError(.api003, "Method not allowed: \(method) \(path); use \(allowed.joined(separator: ", "))",

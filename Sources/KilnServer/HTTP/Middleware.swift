@@ -21,6 +21,8 @@ struct FrontMiddleware: RouterMiddleware {
     typealias Context = KilnRequestContext
     let routes: RouteCatalog
     let metrics: ServerMetrics
+    /// Cross-origin access for browsers; nil when no origin is allowed.
+    let cors: CORSPolicy?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -33,7 +35,12 @@ struct FrontMiddleware: RouterMiddleware {
         var response: Response
         var code: String?
         do {
-            response = try await next(request, context)
+            if let preflight = cors?.preflight(request, requestID: id) {
+                // Answered before any key is asked for: a browser sends none with it.
+                response = preflight
+            } else {
+                response = try await next(request, context)
+            }
         } catch let answered as AnsweredError where answered.error is Replayed {
             // A stored first answer, sent again; the body of the retry is not read.
             let replayed = answered.error as? Replayed ?? Replayed(status: 500, body: Data())
@@ -74,6 +81,7 @@ struct FrontMiddleware: RouterMiddleware {
             }
         }
         response.headers[.requestID] = id
+        cors?.decorate(&response, origin: request.headers[.origin])
         let elapsed = ContinuousClock.now - start
         metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
                         status: response.status.code, duration: elapsed, errorCode: code)
