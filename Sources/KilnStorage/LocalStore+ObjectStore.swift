@@ -91,6 +91,7 @@ extension LocalStore: ObjectStore {
     }
 
     public func url(for key: String) -> String? { nil }
+    public var urlLifetime: Duration? { nil }
 
     /// The file for `key`; API_001 for keys that would leave the root.
     func path(for key: String) throws(KilnError) -> String {

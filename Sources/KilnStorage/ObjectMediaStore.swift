@@ -129,6 +129,8 @@ public struct ObjectMediaStore: MediaStore {
         objects.url(for: "\(id)/\(file)")
     }
 
+    public var urlLifetime: Duration? { objects.urlLifetime }
+
     private static func size(_ path: String) -> Int64 {
         var info = stat()
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0

@@ -107,3 +107,24 @@ import Testing
         #expect(page["other"] == nil && (page["other_error"] as? String)?.contains("Failed to fetch") == true, "\(page)")
     }
 }
+
+/// Answers made for a key are for its caller's cache only: a shared cache (a CDN, a proxy) in
+/// front of Kiln must not hand one tenant's media to another.
+@Suite struct CacheControlTests {
+    @Test func answersToAKeyedRequestArePrivate() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let created = try await server.upload(Fixtures.sample("small.jpg"))
+        #expect(created.status == 201, "\(created.json)")
+        #expect(created.headers.first(name: "Cache-Control") == "private")
+        let id = try #require(created.data["id"] as? String)
+        let item = try await server.request(.GET, "/v1/media/\(id)", key: server.readKey)
+        #expect(item.status == 200 && item.headers.first(name: "Cache-Control") == "private")
+        let bytes = try await server.request(.GET, "/v1/media/\(id)/display", key: server.readKey)
+        #expect(bytes.status == 200 && bytes.headers.first(name: "Cache-Control") == "private, max-age=31536000, immutable")
+        let refused = try await server.request(.GET, "/v1/media/\(id)", key: "kiln_not_a_key")
+        #expect(refused.status == 401)
+        // Keyless routes keep their own policy (the page, health, metrics).
+        #expect(try await server.request(.GET, "/health").headers.first(name: "Cache-Control") != "private")
+    }
+}

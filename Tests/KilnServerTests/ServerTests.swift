@@ -311,6 +311,8 @@ import Testing
         #expect(location.split(separator: "?").first == (rendition["url"] as? String)?.split(separator: "?").first)
         #expect(location.contains("X-Amz-Signature="))
         #expect(location.hasPrefix(moto.endpoint + "/" + moto.bucket + "/\(id)/"))
+        // The redirect is cached by its caller only, and no longer than the hour the URL works.
+        #expect(redirect.headers.first(name: "Cache-Control") == "private, max-age=3300")
         #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.writeKey).status == 200)
     }
 }

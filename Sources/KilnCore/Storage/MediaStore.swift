@@ -42,6 +42,8 @@ public protocol MediaStore: Sendable {
     func location(forItem id: String) -> String
     /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
     func url(forItem id: String, file: String) -> String?
+    /// How long a URL from `url(forItem:file:)` works: nil when it does not expire.
+    var urlLifetime: Duration? { get }
 
     // MARK: Hand-off
 
@@ -57,6 +59,7 @@ extension StoreKey {
 
 extension MediaStore {
     public func url(forItem id: String, file: String) -> String? { nil }
+    public var urlLifetime: Duration? { nil }
 
     /// Publishes one staged item.
     public func commit(_ item: StagedItem) async throws(KilnError) {

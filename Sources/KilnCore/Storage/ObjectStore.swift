@@ -19,9 +19,13 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo]
     /// A URL a browser can fetch the object at (public or presigned), when the store has one.
     func url(for key: String) -> String?
+    /// How long a URL from `url(for:)` works: nil when it does not expire (a public domain).
+    var urlLifetime: Duration? { get }
 }
 
 extension ObjectStore {
+    public var urlLifetime: Duration? { nil }
+
     /// Every object whose key starts with `prefix`, in key order.
     public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {
         var objects: [ObjectInfo] = []

@@ -174,6 +174,8 @@ struct AccessMiddleware: RouterMiddleware {
         do {
             var response = try await next(request, context)
             response.headers.append(contentsOf: headers)
+            // An answer made for one key is for its caller's cache only.
+            if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "private" }
             return response
         } catch var answered as AnsweredError {
             answered.headers.append(contentsOf: headers)

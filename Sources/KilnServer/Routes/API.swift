@@ -226,13 +226,18 @@ struct API: Sendable {
             throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
         }
         let etag = "\"\(rendition.sha256)\""
-        var headers: HTTPFields = [.eTag: etag, .cacheControl: "public, max-age=31536000, immutable", .acceptRanges: "bytes"]
+        // Asked for with a key: for the caller's cache only, never a shared one.
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=31536000, immutable", .acceptRanges: "bytes"]
         if let match = request.headers[.ifNoneMatch],
            match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: headers)
         }
         if let url = store.url(forItem: id, file: rendition.file) {
             headers[.location] = url
+            // The redirect is kept no longer than the URL it names works (5 minutes short of a
+            // presigned URL's hour); a public domain's for a day.
+            let seconds = store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400
+            headers[.cacheControl] = "private, max-age=\(seconds)"
             return Response(status: .found, headers: headers)
         }
         let range: ClosedRange<Int64>?

@@ -112,8 +112,12 @@ extension S3Client: ObjectStore {
         if let base = configuration.publicURL {
             return (base.hasSuffix("/") ? String(base.dropLast()) : base) + SigV4.canonicalURI("/" + key)
         }
-        return presignedURL(key: key, expires: 3600)
+        return presignedURL(key: key, expires: Self.presignedSeconds)
     }
+
+    /// Presigned URLs work an hour; a public domain's do not expire.
+    public static let presignedSeconds = 3600
+    public var urlLifetime: Duration? { configuration.publicURL == nil ? .seconds(Self.presignedSeconds) : nil }
 
     /// A GET URL for `key` that works without credentials for `expires` seconds.
     public func presignedURL(key: String, expires: Int, date: Date = Date()) -> String {
