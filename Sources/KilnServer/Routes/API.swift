@@ -35,7 +35,11 @@ struct API: Sendable {
             try UploadForm(query: request.uri.queryParameters, base: server.settings.engine.ingestOptions, presets: presets)
         }
         let boundary = try beforeBody { () throws(KilnError) in try UploadForm.boundary(request.headers[.contentType]) }
-        let limit = presets.presets.values.map { $0.largestRequest(carousel: carousel) }.max() ?? 0
+        // A preset named in the query holds the request to its own cap at once; one named in a
+        // form field can only be known once read, so until then the largest any preset takes.
+        let named = request.uri.queryParameters["preset"] != nil ? presets.presets[form.options.preset] : nil
+        let limit = named.map { $0.largestRequest(carousel: carousel) }
+            ?? presets.presets.values.map { $0.largestRequest(carousel: carousel) }.max() ?? 0
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
             throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: true)
         }
@@ -74,13 +78,35 @@ struct API: Sendable {
                                                    fields: ["file": "exactly one"])
                 }
                 let preset = try pipeline.resolve(form.options.preset)
-                if carousel, let rules = preset.carousel, uploads.count >= rules.maxItems {
-                    throw KilnError.carouselCount(uploads.count + 1, range: rules.minItems...rules.maxItems, preset: preset.name)
+                // The chosen preset's cap, from its first file on: a declared length at once, a
+                // chunked body as it is read.
+                let cap = preset.largestRequest(carousel: carousel)
+                if uploads.isEmpty {
+                    if let length = request.headers[.contentLength].flatMap(Int64.init), length > cap {
+                        throw KilnError.requestTooLarge(size: length, limit: cap)
+                    }
+                    reader.limit = cap
                 }
                 var options = form.options
-                if carousel { options.type = .auto }
-                uploads.append(try await pipeline.receive(stream: reader.content(), name: part.filename ?? "upload",
-                                                          options: options, control: control))
+                if carousel {
+                    // Count and kinds against the preset before the part is written anywhere.
+                    guard let rules = preset.carousel else {
+                        throw KilnError.carouselCount(uploads.count + 1, range: nil, preset: preset.name)
+                    }
+                    guard uploads.count < rules.maxItems else {
+                        throw KilnError.carouselCount(uploads.count + 1, range: rules.range, preset: preset.name)
+                    }
+                    options.type = rules.kinds == [.image] ? .image : rules.kinds == [.video] ? .video : .auto
+                }
+                let received = await Self.outcome {
+                    try await pipeline.receive(stream: reader.content(), name: part.filename ?? "upload", options: options,
+                                               control: control)
+                }
+                if carousel, case .failure(let error as KilnError) = received, error.code == .media001 {
+                    // The first bytes are of a kind the carousel does not hold: refused before any is kept.
+                    throw KilnError.carouselKind(options.type == .image ? .video : .image, preset: preset.name)
+                }
+                uploads.append(try received.get())
             }
         } catch {
             throw AnsweredError(error: error, closeConnection: true)
@@ -95,6 +121,11 @@ struct API: Sendable {
         var response = Reply.raw(outcome.body, status: outcome.status)
         if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
         return response
+    }
+
+    /// `work`'s result or its catalog error, as a value.
+    static func outcome<T>(_ work: () async throws -> T) async -> Result<T, any Error> {
+        do { return .success(try await work()) } catch { return .failure(error) }
     }
 
     /// What the pipeline answered to received uploads: the status and envelope, and the job or

@@ -65,11 +65,12 @@ extension Preset {
     /// The largest file of any kind this preset takes (a resumable upload's most).
     var largestFile: Int64 { max(image?.maxBytes ?? 0, video?.maxBytes ?? 0) }
 
-    /// The most one request for this preset may carry: its largest file, times the carousel's
-    /// item count for carousels, plus room for the multipart framing.
+    /// The most one request for this preset may carry: its largest file, or for a carousel the
+    /// largest of the kinds it holds times its item count, plus room for the multipart framing.
     func largestRequest(carousel: Bool) -> Int64 {
-        let file = largestFile
-        let count = carousel ? Int64(self.carousel?.maxItems ?? 1) : 1
-        return file * count + (1 << 20)
+        guard carousel, let rules = self.carousel else { return largestFile + (1 << 20) }
+        // Only the kinds the carousel holds: Bluesky's four images, not four of its videos.
+        let file = rules.kinds.map { $0 == .image ? image?.maxBytes ?? 0 : video?.maxBytes ?? 0 }.max() ?? 0
+        return file * Int64(rules.maxItems) + (1 << 20)
     }
 }

@@ -29,6 +29,8 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
     private var bytesWithoutContent = 0
     /// The body's bytes read so far.
     private(set) var bytesRead = 0
+    /// The most the body may carry once the request's preset is known (a chunked body too).
+    var limit: Int64?
 
     init(boundary: String, body: Body) {
         self.body = body
@@ -122,6 +124,9 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
                 continue
             }
             bytesRead += chunk.readableBytes
+            if let limit, Int64(bytesRead) > limit {
+                throw KilnError.requestTooLarge(size: Int64(bytesRead), limit: limit)
+            }
             remember(chunk)
             do { try parser.execute(chunk) } catch {
                 throw KilnError.uploadFailed("the multipart body is malformed; check the boundary and the part headers")

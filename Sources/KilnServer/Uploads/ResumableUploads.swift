@@ -382,8 +382,15 @@ struct ResumableUploads: Sendable {
         return count
     }
 
+    static let maxMetadataBytes = 4096
+
     /// `Upload-Metadata`: comma-separated `key base64(value)` pairs (a key may come alone).
     static func metadata(_ header: String?) throws(KilnError) -> [String: String] {
+        // Kept in the upload's row and sent back on every HEAD: a few names, not a payload.
+        if let header, header.utf8.count > maxMetadataBytes {
+            throw KilnError.invalidRequest("Upload-Metadata is \(header.utf8.count) bytes; at most \(maxMetadataBytes)",
+                                           fields: ["Upload-Metadata": "at most \(maxMetadataBytes) bytes"])
+        }
         var pairs: [String: String] = [:]
         for item in (header ?? "").split(separator: ",") {
             let parts = item.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
