@@ -17,7 +17,7 @@ extension LocalStore: ObjectStore {
                 guard FileManager.default.fileExists(atPath: path) else { throw KilnError.notFound(path) }
                 throw KilnError.storageUnavailable("cannot copy \(path): \(error.localizedDescription)")
             }
-            try Self.publish(temp, at: target)
+            try Self.publish(temp, at: target, sync: sync)
         }
     }
 
@@ -28,7 +28,7 @@ extension LocalStore: ObjectStore {
             guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
                 throw KilnError.storageUnavailable("cannot write \(temp)")
             }
-            try Self.publish(temp, at: target)
+            try Self.publish(temp, at: target, sync: sync)
         }
     }
 
@@ -107,7 +107,7 @@ extension LocalStore: ObjectStore {
     }
 
     /// Renames the finished temp file into place (creating parent directories) and drops its staging folder.
-    private static func publish(_ temp: String, at target: String) throws(KilnError) {
+    private static func publish(_ temp: String, at target: String, sync: DiskSync) throws(KilnError) {
         let folder = (temp as NSString).deletingLastPathComponent
         defer { try? FileManager.default.removeItem(atPath: folder) }
         do {
@@ -116,8 +116,10 @@ extension LocalStore: ObjectStore {
         } catch {
             throw KilnError.storageUnavailable("cannot create the folder for \(target): \(error.localizedDescription)")
         }
+        try sync.file(temp)
         guard rename(temp, target) == 0 else {
             throw KilnError.storageUnavailable("cannot publish \(target): \(String(cString: strerror(errno)))")
         }
+        try sync.directory((target as NSString).deletingLastPathComponent)
     }
 }

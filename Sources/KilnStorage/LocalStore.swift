@@ -13,9 +13,12 @@ import Glibc
 /// item out of the way first, then removes it.
 public struct LocalStore: MediaStore {
     public let root: String
+    /// Syncs what is published, file then directory, before it is renamed into place.
+    let sync: DiskSync
 
     /// Creates `root` if needed; FILE_007 when it cannot be created or written.
-    public init(root: String) throws(KilnError) {
+    public init(root: String, sync: DiskSync = .system) throws(KilnError) {
+        self.sync = sync
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         do {
             try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
@@ -34,12 +37,19 @@ public struct LocalStore: MediaStore {
 
     public func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError) {
         let root = root
+        let sync = sync
         try await Blocking.run { () throws(KilnError) in
             var published: [String] = []
             for (index, item) in items.enumerated() {
                 let target = root + "/" + item.id
                 do throws(KilnError) {
-                    if try Self.publish(item.staging, at: target) { published.append(target) }
+                    // On disk before it is visible: each file, the staged directory, then (after
+                    // the rename) the root that names it.
+                    try sync.contents(of: item.staging.directory)
+                    if try Self.publish(item.staging, at: target) {
+                        published.append(target)
+                        try sync.directory(root)
+                    }
                 } catch {
                     // Undo this unit: what it published goes, what it had not reached is dropped.
                     for directory in published { Self.remove(directory, via: root + "/.staging") }

@@ -52,6 +52,20 @@ import Testing
         #expect(json.contains("\"reused\" : true") && json.contains("\"source_sha256\""))
     }
 
+    /// A job's input is on disk before the 202 promises it: the kept file, then its directory.
+    @Test func aKeptUploadIsSyncedFileThenDirectory() async throws {
+        let harness = try PipelineHarness()
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let upload = try await harness.pipeline.receive(stream: AsyncStream<[UInt8]> { $0.yield(bytes); $0.finish() },
+                                                        name: "photo.jpg")
+        let destination = harness.out + "-jobs/job_1/0"
+        defer { Fixtures.cleanUp(harness.out + "-jobs") }
+        let events = Mutex<[DiskSync.Event]>([])
+        try upload.keep(at: destination, sync: DiskSync { event in events.withLock { $0.append(event) } })
+        #expect(events.withLock { $0 } == [.file(destination), .directory(harness.out + "-jobs/job_1")])
+        #expect(FileManager.default.contents(atPath: destination) == Data(bytes))
+    }
+
     @Test func aStreamAndAFileOfTheSameBytesAreOneItem() async throws {
         let harness = try PipelineHarness()
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))

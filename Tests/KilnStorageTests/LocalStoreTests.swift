@@ -19,6 +19,42 @@ import Testing
         #expect(Fixtures.files(under: root + "/.staging").isEmpty)
     }
 
+    /// A power cut never leaves a manifest over a truncated file: every staged file is synced,
+    /// then its directory, before the rename publishes them; then the root that names the item.
+    @Test func everyFileAndDirectoryIsSyncedBeforeItIsPublished() async throws {
+        let root = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(root) }
+        let id = String(repeating: "ef", count: 32)
+        let target = root + "/" + id
+        let seen = Recorder()
+        let store = try LocalStore(root: root, sync: DiskSync { event in
+            seen.add((event, FileManager.default.fileExists(atPath: target)))
+        })
+        let staging = try store.makeStaging()
+        try Data(repeating: 1, count: 100_000).write(to: URL(fileURLWithPath: staging.path("video.mp4")))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: staging.path("manifest.json")))
+        try await store.commit(StagedItem(id: id, staging: staging))
+        let events = seen.events
+        #expect(events.map(\.0) == [.file(staging.path("manifest.json")), .file(staging.path("video.mp4")),
+                                     .directory(staging.directory), .directory(root)], "\(events)")
+        #expect(events.prefix(3).allSatisfy { !$0.1 }, "synced while still staged, before the rename")
+        #expect(events.last?.1 == true, "the root synced once the item is in it")
+
+        // A handed-off object: the file, then its folder.
+        let handed = Recorder()
+        let objects = try LocalStore(root: root, sync: DiskSync { event in handed.add((event, false)) })
+        try await objects.put(bytes: [1, 2, 3], key: ".kiln-incoming/job/0", contentType: "application/octet-stream")
+        #expect(handed.events.map(\.0).last == .directory(root + "/.kiln-incoming/job"))
+        #expect(handed.events.count == 2)
+    }
+
+    final class Recorder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [(DiskSync.Event, Bool)] = []
+        func add(_ event: (DiskSync.Event, Bool)) { lock.withLock { list.append(event) } }
+        var events: [(DiskSync.Event, Bool)] { lock.withLock { list } }
+    }
+
     @Test func aDirectoryWithoutManifestIsReplacedWhole() async throws {
         let root = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root) }

@@ -160,7 +160,9 @@ public final class ReceivedUpload: Sendable {
     /// Moves the file to `destination` (same file system: a rename, so it is there whole or not
     /// at all) and hands it over to the caller, who removes it: for work that must outlive this
     /// process, such as a job that is run after a restart.
-    public func keep(at destination: String) throws(KilnError) {
+    /// The file is synced, then the directory it now sits in: a job's input accepted with a 202
+    /// outlives a power cut.
+    public func keep(at destination: String, sync: DiskSync = .system) throws(KilnError) {
         let directory = (destination as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -171,6 +173,8 @@ public final class ReceivedUpload: Sendable {
             throw KilnError.storageUnavailable("cannot move the upload to \(destination): \(String(cString: strerror(errno)))")
         }
         kept.store(true, ordering: .releasing)
+        try sync.file(destination)
+        try sync.directory(directory)
     }
 
     public var size: Int64 { facts.withLock { $0.size } }
