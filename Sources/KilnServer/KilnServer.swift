@@ -45,7 +45,7 @@ public final class KilnServer: Service, Sendable {
         idempotency = IdempotencyRecords(database)
         records = MediaRecords(database)
         uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: UploadRecords(database),
-                             expiry: settings.uploadExpiry)
+                             expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit)
         formats = FormatSupport.current()
         runner = JobRunner(queue: queue, pipeline: pipeline, records: records, metrics: metrics, settings: settings,

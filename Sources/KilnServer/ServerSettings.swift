@@ -25,6 +25,8 @@ public struct ServerSettings: Sendable {
     public var queueURL: String?
     /// How long a resumable upload lives after its last chunk (tus `Upload-Expires`).
     public var uploadExpiry: Duration = .seconds(24 * 3600)
+    /// The most a resumable upload lives from its creation, chunks or not.
+    public var uploadLifetime: Duration = .seconds(7 * 24 * 3600)
     /// Where every job and deletion event is posted (`kiln serve --webhook`), besides each key's
     /// own webhook; signed with each of `webhookSecrets` (two while one is rotated).
     public var webhookURLs: [String] = []

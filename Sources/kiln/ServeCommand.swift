@@ -42,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Hours a resumable upload (/v1/uploads) lives after its last chunk (env KILN_UPLOAD_EXPIRY_HOURS; default: 24).")
     var uploadExpiryHours: Double?
 
+    @Option(name: .long, help: "Hours a resumable upload may live from its creation, however its chunks come (env KILN_UPLOAD_LIFETIME_HOURS; default: 168).")
+    var uploadLifetimeHours: Double?
+
     @Option(name: .long, help: "An origin whose pages may call the API from a browser, e.g. https://app.example.com (repeat for several, * for any; env KILN_CORS_ORIGINS, comma-separated).")
     var corsOrigin: [String] = []
 
@@ -78,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
             let expiry = uploadExpiryHours ?? environment["KILN_UPLOAD_EXPIRY_HOURS"].flatMap(Double.init) ?? 24
             guard expiry > 0 else { throw KilnError.invalidRequest("--upload-expiry-hours must be above 0") }
             server.uploadExpiry = .milliseconds(Int64(expiry * 3_600_000))
+            let lifetime = uploadLifetimeHours ?? environment["KILN_UPLOAD_LIFETIME_HOURS"].flatMap(Double.init) ?? 168
+            guard lifetime > 0 else { throw KilnError.invalidRequest("--upload-lifetime-hours must be above 0") }
+            server.uploadLifetime = .milliseconds(Int64(lifetime * 3_600_000))
             // Expired uploads go within a tenth of their lifetime (at most every minute).
             server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {

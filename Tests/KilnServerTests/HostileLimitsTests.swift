@@ -67,6 +67,36 @@ import Testing
         #expect(taken.code == "FILE_001", "an empty form, not a size refusal: \(taken.json)")
     }
 
+    /// Chunks push an upload's expiry on, but never past its lifetime from creation: a client
+    /// sending a byte now and then cannot hold the disk for ever.
+    @Test func chunksDoNotExtendAnUploadPastItsLifetime() async throws {
+        let server = try await TestServer.start { settings in
+            settings.uploadExpiry = .seconds(3600)
+            settings.uploadLifetime = .seconds(90)
+        }
+        defer { Task { await server.stop() } }
+        let start = Date()
+        let created = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", "100000")])
+        let location = try #require(created.headers.first(name: "Location"))
+        func expires(_ reply: Reply) throws -> Date {
+            let text = try #require(reply.headers.first(name: "Upload-Expires"))
+            let format = DateFormatter()
+            format.locale = Locale(identifier: "en_US_POSIX")
+            format.timeZone = TimeZone(identifier: "GMT")
+            format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            return try #require(format.date(from: text), "\(text)")
+        }
+        let head = Array(try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))).prefix(5000))
+        let chunk = try await server.tus(.PATCH, location, headers: [("Upload-Offset", "0")], body: head,
+                                         contentType: "application/offset+octet-stream")
+        #expect(chunk.status == 204, "\(chunk.json)")
+        for reply in [created, chunk] {
+            let at = try expires(reply)
+            // The lifetime (90 s from creation), not the hour after the last chunk.
+            #expect(at.timeIntervalSince(start) <= 92 && at.timeIntervalSince(start) >= 88, "\(at) for a start at \(start)")
+        }
+    }
+
     @Test func uploadMetadataIsAtMost4KiB() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

@@ -63,7 +63,7 @@ struct ResumableUploads: Sendable {
             let now = Date()
             let record = UploadRecord(id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
                                       keyID: context.key?.id, length: length, metadata: metadata, createdAt: now,
-                                      expiresAt: area.expiresAt(from: now))
+                                      expiresAt: area.expiresAt(from: now, created: now))
             // The file first, then its row: a crash in between leaves a file the next start removes.
             try area.createFile(record.id)
             do {
@@ -253,7 +253,7 @@ struct ResumableUploads: Sendable {
             if digest == nil, (try? await writer.write(pending, at: offset + written)) != nil, (try? await writer.sync()) != nil {
                 written += Int64(pending.count)
                 _ = try? await area.records.advance(record.id, from: offset, to: offset + written, length: nil,
-                                                    expiresAt: area.expiresAt())
+                                                    expiresAt: area.expiresAt(created: record.createdAt))
             } else {
                 rollBack()
             }
@@ -267,7 +267,7 @@ struct ResumableUploads: Sendable {
             throw KilnError.checksumMismatch(algorithm: digest.algorithm, offset: offset)
         }
         try await writer.sync()
-        let expiresAt = area.expiresAt()
+        let expiresAt = area.expiresAt(created: record.createdAt)
         guard try await area.records.advance(record.id, from: offset, to: offset + written, length: length, expiresAt: expiresAt) else {
             rollBack()
             throw KilnError.notFoundResource("upload \(record.id)")

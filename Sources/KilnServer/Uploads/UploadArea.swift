@@ -15,17 +15,24 @@ final class UploadArea: Sendable {
     let records: UploadRecords
     /// How long an upload lives after its last chunk (tus expiration).
     let expiry: Duration
+    /// How long an upload may live at all from its creation: chunks do not extend it past this.
+    let lifetime: Duration
     private let busy = Mutex<Set<String>>([])
 
-    init(dataDirectory: String, records: UploadRecords, expiry: Duration) {
+    init(dataDirectory: String, records: UploadRecords, expiry: Duration, lifetime: Duration) {
         directory = dataDirectory + "/uploads"
         self.records = records
         self.expiry = expiry
+        self.lifetime = lifetime
     }
 
     func path(_ id: String) -> String { directory + "/" + id }
 
-    func expiresAt(from time: Date = Date()) -> Date { time.addingTimeInterval(JobControl.seconds(expiry)) }
+    /// `expiry` after `time`, but never past `lifetime` after the upload was `created`: a client
+    /// that sends a byte a day cannot hold its disk space for ever.
+    func expiresAt(from time: Date = Date(), created: Date) -> Date {
+        min(time.addingTimeInterval(JobControl.seconds(expiry)), created.addingTimeInterval(JobControl.seconds(lifetime)))
+    }
 
     /// Runs `work` as the only request on upload `id`; API_007 when another one is on it.
     func holding<T>(_ id: String, offset: Int64, _ work: () async throws -> T) async throws -> T {
