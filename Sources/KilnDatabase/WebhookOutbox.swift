@@ -115,12 +115,13 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// The delivery log of `keyID`'s events (nil: every event), newest first.
+    /// The delivery log of `keyID`'s own endpoint (never the server's webhook, whose URL is the
+    /// operator's), or with nil of every endpoint, newest first.
     public func log(keyID: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
         try await database.read { db in
             if let keyID {
                 return try Row.fetchAll(db, sql: """
-                    SELECT * FROM webhook_deliveries WHERE key_id = ? ORDER BY created_at DESC, id LIMIT ?
+                    SELECT * FROM webhook_deliveries WHERE key_id = ? AND endpoint = 'key' ORDER BY created_at DESC, id LIMIT ?
                     """, arguments: [keyID, limit]).map(Self.delivery)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT ?",

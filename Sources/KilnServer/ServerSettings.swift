@@ -33,6 +33,9 @@ public struct ServerSettings: Sendable {
     /// Origins whose pages may call the API from a browser (`--cors-origin`; `*` for any).
     public var corsOrigins: [String] = []
     public var webhookSecrets: [String] = []
+    /// Whether keys' webhooks may reach loopback, private and link-local addresses (the
+    /// operator's own `--webhook` always may).
+    public var webhookAllowPrivate = false
     /// A failed delivery is tried again after this, then after twice as long each time (at most
     /// an hour between two), `webhookAttempts` times in all.
     public var webhookBackoff: Duration = .seconds(5)

@@ -73,6 +73,8 @@ struct KeysCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Add a new secret beside the current ones.") var rotate = false
         @Flag(name: .long, help: "Keep only the newest secret.") var retire = false
         @Flag(name: .long, help: "Remove the key's webhook.") var clear = false
+        @Flag(name: .long, help: "Allow a URL on a loopback, private or link-local address (the server must run with --webhook-allow-private to send there).")
+        var allowPrivate = false
         @OptionGroup var location: Location
 
         func run() async throws {
@@ -82,7 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
             let next: APIKeys.Webhook?
             switch (url, rotate, retire, clear) {
             case (let url?, false, false, false):
-                try WebhookSettings.check(url: url)
+                try WebhookSettings.check(url: url, keyEndpoint: true, allowPrivate: allowPrivate)
                 printed = secret ?? WebhookSettings.newSecret()
                 next = APIKeys.Webhook(url: url, secrets: [printed ?? ""])
             case (nil, true, false, false):

@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A secret that signs the --webhook events (repeat while rotating: each signs; env KILN_WEBHOOK_SECRETS, comma-separated).")
     var webhookSecret: [String] = []
 
+    @Flag(name: .long, help: "Let keys' webhooks reach loopback, private and link-local addresses (env KILN_WEBHOOK_ALLOW_PRIVATE=1); the server's own --webhook always may.")
+    var webhookAllowPrivate = false
+
     @Option(name: .long, help: "Hours a resumable upload (/v1/uploads) lives after its last chunk (env KILN_UPLOAD_EXPIRY_HOURS; default: 24).")
     var uploadExpiryHours: Double?
 
@@ -69,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             server.webhookURLs = webhook.isEmpty ? list("KILN_WEBHOOK_URLS") : webhook
             server.webhookSecrets = webhookSecret.isEmpty ? list("KILN_WEBHOOK_SECRETS") : webhookSecret
             for url in server.webhookURLs { try WebhookSettings.check(url: url) }
+            server.webhookAllowPrivate = webhookAllowPrivate || environment["KILN_WEBHOOK_ALLOW_PRIVATE"] == "1"
             server.corsOrigins = corsOrigin.isEmpty ? list("KILN_CORS_ORIGINS") : corsOrigin
             for origin in server.corsOrigins where origin != "*" && !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) {
                 throw KilnError.invalidRequest("--cors-origin \(origin) is not an origin; write it as https://host[:port], or *",

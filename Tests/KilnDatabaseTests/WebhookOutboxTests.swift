@@ -12,7 +12,7 @@ import Testing
         let outbox = WebhookOutbox(try KilnDatabase(directory: directory))
         let now = Date()
         func delivery(_ event: String, _ url: String, key: String?) -> WebhookDelivery {
-            WebhookDelivery(eventID: event, type: "job.succeeded", keyID: key, endpoint: .server, url: url, body: Data("{}".utf8), at: now)
+            WebhookDelivery(eventID: event, type: "job.succeeded", keyID: key, endpoint: .key, url: url, body: Data("{}".utf8), at: now)
         }
         try await outbox.add([delivery("evt_1", "http://a", key: "k1"), delivery("evt_1", "http://b", key: "k1"),
                               delivery("evt_2", "http://a", key: "k2")])
@@ -36,10 +36,16 @@ import Testing
         let log = try await outbox.log(keyID: "k1", limit: 10)
         #expect(Set(log.map(\.status)) == [.delivered, .failed] && log.count == 2)
         #expect(try await outbox.log(keyID: "k2", limit: 10).isEmpty)
+        // The server's own endpoint (the operator's URL) is in no key's log.
+        try await outbox.add([WebhookDelivery(eventID: "evt_1", type: "job.succeeded", keyID: "k1", endpoint: .server,
+                                              url: "http://operator", body: Data("{}".utf8), at: now)])
+        #expect(try await outbox.log(keyID: "k1", limit: 10).allSatisfy { $0.endpoint == .key })
+        #expect(try await outbox.log(keyID: nil, limit: 10).contains { $0.url == "http://operator" })
 
         // Ended deliveries leave the log after its window; pending ones never do.
         try await outbox.add([delivery("evt_3", "http://a", key: "k1")])
         try await outbox.prune(before: now.addingTimeInterval(1))
         #expect(try await outbox.log(keyID: "k1", limit: 10).map(\.eventID) == ["evt_3"])
+        #expect(try await outbox.log(keyID: nil, limit: 10).map(\.eventID).sorted() == ["evt_1", "evt_3"], "the pending server one stays")
     }
 }

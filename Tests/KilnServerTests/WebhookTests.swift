@@ -19,9 +19,10 @@ import Glibc
         let log: String
         let url: String
 
-        init(failFirst: Int = 0, secrets: [String]) throws {
+        init(failFirst: Int = 0, secrets: [String], redirect: Bool = false) throws {
             log = Fixtures.scratchDirectory("kiln-webhook-log") + ".jsonl"
-            harness = try Harness(script: "webhook_receiver.py", arguments: [log, String(failFirst), secrets.joined(separator: ",")],
+            harness = try Harness(script: "webhook_receiver.py",
+                                  arguments: [log, String(failFirst), secrets.joined(separator: ",")] + (redirect ? ["redirect"] : []),
                                   timeout: 30, hint: "python3's http.server")
             url = "http://127.0.0.1:\(harness.info["port"] as? Int ?? 0)/hooks"
         }
@@ -58,6 +59,8 @@ import Glibc
         settings.webhookSecrets = secrets
         settings.webhookBackoff = .milliseconds(100)
         settings.webhookPoll = .milliseconds(50)
+        // The receivers are on loopback: keys' endpoints may be internal here (tested apart).
+        settings.webhookAllowPrivate = true
     }
 
     static func keyID(_ key: String) -> String { String(key.split(separator: "_")[1]) }
@@ -85,14 +88,15 @@ import Glibc
         #expect(shown["id"] as? String == job && shown["status"] as? String == "succeeded")
         #expect((shown["media"] as? [String: Any])?["id"] is String)
 
-        // The delivery log, through the API, for the key whose job it was.
-        let log = try await server.request(.GET, "/v1/webhooks/deliveries", key: server.writeKey)
-        let deliveries = try #require(log.data["deliveries"] as? [[String: Any]])
-        let delivery = try #require(deliveries.first { $0["event_id"] as? String == "evt_" + job })
-        #expect(delivery["status"] as? String == "delivered" && delivery["attempts"] as? Int == 3)
-        #expect(delivery["last_status"] as? Int == 204 && delivery["url"] as? String == receiver.url)
-        #expect((try await server.request(.GET, "/v1/webhooks/deliveries", key: server.readKey).data["deliveries"] as? [Any])?.isEmpty == true,
-                "another key sees none of it")
+        // The delivery log, in the database; through the API a key sees only its own endpoint's
+        // deliveries, never the server's (its URL is the operator's).
+        let logged = try await WebhookOutbox(server.server.database).log(keyID: nil, limit: 10)
+        let delivery = try #require(logged.first { $0.eventID == "evt_" + job })
+        #expect(delivery.status == .delivered && delivery.attempts == 3 && delivery.lastStatus == 204 && delivery.url == receiver.url)
+        for key in [server.writeKey, server.readKey] {
+            #expect((try await server.request(.GET, "/v1/webhooks/deliveries", key: key).data["deliveries"] as? [Any])?.isEmpty == true,
+                    "no key sees the server's webhook")
+        }
         #expect(try await server.request(.GET, "/v1/webhooks/deliveries?limit=0", key: server.writeKey).code == "API_001")
         let metrics = String(decoding: try await server.request(.GET, "/metrics").body, as: UTF8.self)
         for line in [#"kiln_webhook_attempts_total{outcome="retried"} 2"#, #"kiln_webhook_attempts_total{outcome="delivered"} 1"#] {
@@ -129,6 +133,86 @@ import Glibc
         _ = try await deleteAnImage("grey.png")
         let after = try await own.wait { $0.count == 2 }
         #expect(after[1]["signatures"] as? Int == 1 && after[1]["verified"] as? [Bool] == [false, true])
+
+        // The key's log: its own endpoint's deliveries only.
+        let log = try await server.request(.GET, "/v1/webhooks/deliveries", key: server.writeKey)
+        let urls = Set((log.data["deliveries"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String })
+        #expect(urls == [own.url], "\(urls)")
+    }
+
+    /// A key's endpoint may not reach inside Kiln's network (SSRF): refused when set, and at each
+    /// delivery (a name can be pointed elsewhere after it was set) unless the operator allows it;
+    /// a redirect is never followed, and the receiver's answer is not kept.
+    @Test func aKeysEndpointCannotReachInsideTheNetwork() async throws {
+        for url in ["http://127.0.0.1:8080/x", "http://localhost/x", "http://169.254.169.254/latest/meta-data", "http://10.0.0.7/",
+                    "http://[::1]/x", "http://[fd00::1]/x", "http://0.0.0.0/"] {
+            #expect(throws: KilnError.self, "\(url)") { try WebhookSettings.check(url: url, keyEndpoint: true) }
+            #expect(throws: Never.self) { try WebhookSettings.check(url: url, keyEndpoint: true, allowPrivate: true) }
+            #expect(throws: Never.self) { try WebhookSettings.check(url: url) }
+        }
+        #expect(EndpointGuard.isInternal([100, 64, 0, 1]) && EndpointGuard.isInternal([172, 31, 255, 255]))
+        #expect(!EndpointGuard.isInternal([8, 8, 8, 8]) && !EndpointGuard.isInternal([172, 32, 0, 1]))
+        #expect(!EndpointGuard.isInternal([0x26, 0x06, 0x47, 0] + [UInt8](repeating: 0, count: 12)))
+
+        let own = try Receiver(secrets: ["s"])
+        let server = try await TestServer.start { settings in
+            settings.webhookBackoff = .milliseconds(100)
+            settings.webhookPoll = .milliseconds(50)
+        }
+        defer { Task { await server.stop() } }
+        // Set behind the check's back, as a name later pointed at loopback would be.
+        #expect(try await APIKeys(server.server.database).setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["s"])))
+        let item = try await server.upload(Fixtures.sample("photo.jpg"))
+        #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
+        let outbox = WebhookOutbox(server.server.database)
+        let refused = try await Self.ended(outbox)
+        #expect(refused.status == .failed && refused.attempts == 1 && refused.lastError?.contains("internal address 127.0.0.1") == true,
+                "\(refused)")
+        #expect(own.posts.isEmpty, "nothing was sent")
+    }
+
+    @Test func aRedirectIsNotFollowedAndTheAnswerIsNotKept() async throws {
+        let bouncing = try Receiver(secrets: ["s"], redirect: true)
+        let server = try await TestServer.start { settings in
+            Self.fast(&settings, bouncing, secrets: ["s"])
+            settings.webhookAttempts = 1
+        }
+        defer { Task { await server.stop() } }
+        let item = try await server.upload(Fixtures.sample("photo.jpg"))
+        #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
+        let ended = try await Self.ended(WebhookOutbox(server.server.database))
+        #expect(ended.status == .failed && ended.lastStatus == 302 && ended.lastError == "HTTP 302", "\(ended)")
+        #expect(bouncing.posts.map { $0["path"] as? String } == ["/hooks"], "never to /elsewhere")
+    }
+
+    /// A revoked key's pending deliveries are dropped, never sent (and never unsigned).
+    @Test func aRevokedKeysDeliveriesAreDropped() async throws {
+        let own = try Receiver(secrets: ["s"])
+        let server = try await TestServer.start { settings in
+            settings.webhookPoll = .milliseconds(50)
+            settings.webhookAllowPrivate = true
+        }
+        defer { Task { await server.stop() } }
+        let keys = APIKeys(server.server.database)
+        let key = Self.keyID(server.writeKey)
+        #expect(try await keys.setWebhook(key, .init(url: own.url, secrets: ["s"])))
+        #expect(try await keys.revoke(key))
+        let outbox = WebhookOutbox(server.server.database)
+        try await outbox.add([WebhookDelivery(eventID: "evt_late", type: "media.deleted", keyID: key, endpoint: .key, url: own.url,
+                                              body: Data("{}".utf8))])
+        let dropped = try await Self.ended(outbox)
+        #expect(dropped.status == .failed && dropped.lastError?.contains("revoked") == true, "\(dropped)")
+        #expect(own.posts.isEmpty)
+    }
+
+    /// The first delivery once it has ended (bounded wait).
+    static func ended(_ outbox: WebhookOutbox) async throws -> WebhookDelivery {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let delivery = try await outbox.log(keyID: nil, limit: 10).first, delivery.status != .pending { return delivery }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Tool.Failure(description: "no delivery ended")
     }
 
     /// The outbox is the job's own row: a job that ended while no server was delivering (a crash

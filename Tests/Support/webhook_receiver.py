@@ -1,13 +1,14 @@
 """A webhook receiver on a free loopback port, for WebhookTests.
 
-    webhook_receiver.py LOG FAIL_FIRST SECRET[,SECRET...]
+    webhook_receiver.py LOG FAIL_FIRST SECRET[,SECRET...] [redirect]
 
 Answers the first FAIL_FIRST posts with 503 (an outage), then 204. Every post is appended to
 LOG as one JSON line: the answer given, the Kiln-Event, Kiln-Event-Id and Kiln-Delivery
 headers, the number of v1 signatures, whether each secret verifies the Kiln-Signature (HMAC-
 SHA256 over "<t>.<body>", computed here with Python's hmac, independent of Kiln's code, with
-a 5-minute tolerance), and the body. Prints {"port": N} once listening; stops when its
-standard input closes.
+a 5-minute tolerance), the path, and the body. With "redirect", every post to /hooks is
+answered 302 to /elsewhere with a body that must not end up in Kiln's log. Prints {"port": N}
+once listening; stops when its standard input closes.
 """
 import hashlib
 import hmac
@@ -18,6 +19,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log_path, fail_first, secrets = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+redirect = len(sys.argv) > 4 and sys.argv[4] == "redirect"
 lock = threading.Lock()
 count = [0]
 
@@ -38,9 +40,11 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             count[0] += 1
             status = 503 if count[0] <= fail_first else 204
+            if redirect and self.path == "/hooks":
+                status = 302
             signature = self.headers.get("Kiln-Signature", "")
             record = {
-                "n": count[0], "answered": status,
+                "n": count[0], "answered": status, "path": self.path,
                 "event": self.headers.get("Kiln-Event"), "event_id": self.headers.get("Kiln-Event-Id"),
                 "delivery": self.headers.get("Kiln-Delivery"),
                 "signatures": signature.count("v1="),
@@ -50,6 +54,13 @@ class Handler(BaseHTTPRequestHandler):
             with open(log_path, "a") as log:
                 log.write(json.dumps(record) + "\n")
         self.send_response(status)
+        if status == 302:
+            answer = b"internal admin page: do not log me"
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
         self.send_header("Content-Length", "0")
         self.end_headers()
 

@@ -94,9 +94,17 @@ struct Webhooks: Sendable {
         // Read now, not when the event was made: a rotated secret signs from its next attempt.
         var secrets = settings.webhookSecrets
         if delivery.endpoint == .key {
-            secrets = []
-            if let keyID = delivery.keyID { secrets = try await APIKeys(server.database).webhook(keyID)?.secrets ?? [] }
+            // A revoked key's (or a cleared webhook's) deliveries are dropped, never sent unsigned.
+            let hook: APIKeys.Webhook? = if let keyID = delivery.keyID { try await APIKeys(server.database).webhook(keyID) } else { nil }
+            guard let hook, !hook.secrets.isEmpty else {
+                return try await drop(delivery, "dropped: the key was revoked or its webhook cleared", logger: logger)
+            }
+            secrets = hook.secrets
+            if !settings.webhookAllowPrivate, let address = EndpointGuard.internalAddress(of: delivery.url) {
+                return try await drop(delivery, "refused: the endpoint resolves to the internal address \(address)", logger: logger)
+            }
         }
+        guard !secrets.isEmpty else { return try await drop(delivery, "dropped: no secret to sign it", logger: logger) }
         var request = HTTPClientRequest(url: delivery.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: Reply.jsonType)
@@ -104,20 +112,17 @@ struct Webhooks: Sendable {
         request.headers.add(name: Self.eventHeader, value: delivery.type)
         request.headers.add(name: Self.eventIDHeader, value: delivery.eventID)
         request.headers.add(name: Self.deliveryHeader, value: delivery.id)
-        if !secrets.isEmpty {
-            request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(Array(delivery.body), secrets: secrets))
-        }
+        request.headers.add(name: WebhookSignature.header, value: WebhookSignature.sign(Array(delivery.body), secrets: secrets))
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
         var status: Int?
         var failure: String?
         do {
             let response = try await client.execute(request, timeout: .seconds(10))
             status = Int(response.status.code)
-            // Read a little of the answer (for the log), never all of it.
-            let answer = try? await response.body.collect(upTo: 1024)
-            if !(200..<300).contains(status ?? 0) {
-                failure = "HTTP \(status ?? 0)" + (answer.map { ": " + String(buffer: $0).prefix(200) } ?? "")
-            }
+            // The receiver's answer is not kept (the log holds the status only): read a little so
+            // the connection can be reused, never all of it. A redirect is not followed.
+            _ = try? await response.body.collect(upTo: 1024)
+            if !(200..<300).contains(status ?? 0) { failure = "HTTP \(status ?? 0)" }
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -136,13 +141,33 @@ struct Webhooks: Sendable {
     }
 }
 
+extension Webhooks {
+    /// Ends a delivery without sending it.
+    func drop(_ delivery: WebhookDelivery, _ reason: String, logger: Logger) async throws {
+        try await outbox.attempted(delivery.id, status: nil, error: reason, delivered: false, retryAt: nil)
+        server.metrics.webhookAttempt("failed")
+        logger.warning("webhook \(delivery.type) to \(delivery.url) \(reason)")
+    }
+
+    /// Deliveries go through a client that never follows a redirect: a 3xx is a failed attempt,
+    /// so an endpoint cannot bounce Kiln's request inside the network.
+    static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                   configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+}
+
 /// Webhook settings as an operator gives them (`kiln serve --webhook`, `kiln keys webhook`).
 public enum WebhookSettings {
-    /// An http(s) URL with a host; API_001 otherwise.
-    public static func check(url: String) throws(KilnError) {
+    /// An http(s) URL with a host; API_001 otherwise. A key's endpoint (`keyEndpoint`) must also
+    /// not reach an internal address unless `allowPrivate`.
+    public static func check(url: String, keyEndpoint: Bool = false, allowPrivate: Bool = false) throws(KilnError) {
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
               !(parsed.host ?? "").isEmpty else {
             throw KilnError.invalidRequest("the webhook URL \(url) is not an http(s) URL", fields: ["webhook": "http(s)://host/path"])
+        }
+        if keyEndpoint, !allowPrivate, let address = EndpointGuard.internalAddress(of: url) {
+            throw KilnError.invalidRequest(
+                "the webhook URL \(url) reaches the internal address \(address); give a public endpoint (an operator may allow internal ones with --allow-private)",
+                fields: ["webhook": "a public http(s) endpoint"])
         }
     }
 
@@ -194,7 +219,7 @@ struct WebhookDeliverer: Service {
                 for (index, delivery) in due.enumerated() {
                     if index >= Self.parallel { await group.next() }
                     group.addTask {
-                        do { try await webhooks.send(delivery, client: .shared, logger: logger) } catch {
+                        do { try await webhooks.send(delivery, client: Webhooks.client, logger: logger) } catch {
                             logger.warning("webhooks: \(error)")
                         }
                     }
