@@ -19,10 +19,11 @@ import Glibc
         let log: String
         let url: String
 
-        init(failFirst: Int = 0, secrets: [String], redirect: Bool = false) throws {
+        init(failFirst: Int = 0, secrets: [String], redirect: Bool = false, hang: Bool = false) throws {
             log = Fixtures.scratchDirectory("kiln-webhook-log") + ".jsonl"
             harness = try Harness(script: "webhook_receiver.py",
-                                  arguments: [log, String(failFirst), secrets.joined(separator: ",")] + (redirect ? ["redirect"] : []),
+                                  arguments: [log, String(failFirst), secrets.joined(separator: ",")]
+                                      + (redirect ? ["redirect"] : hang ? ["hang"] : []),
                                   timeout: 30, hint: "python3's http.server")
             url = "http://127.0.0.1:\(harness.info["port"] as? Int ?? 0)/hooks"
         }
@@ -183,6 +184,26 @@ import Glibc
         let ended = try await Self.ended(WebhookOutbox(server.server.database))
         #expect(ended.status == .failed && ended.lastStatus == 302 && ended.lastError == "HTTP 302", "\(ended)")
         #expect(bouncing.posts.map { $0["path"] as? String } == ["/hooks"], "never to /elsewhere")
+    }
+
+    /// A dead endpoint (it takes the post and never answers) holds only its own deliveries: the
+    /// key's endpoint gets every event while the server's are all still in flight, unanswered.
+    @Test func aDeadEndpointDelaysOnlyItsOwnDeliveries() async throws {
+        let dead = try Receiver(secrets: ["server"], hang: true)
+        let own = try Receiver(secrets: ["own"])
+        let server = try await TestServer.start { Self.fast(&$0, dead, secrets: ["server"]) }
+        defer { Task { await server.stop() } }
+        #expect(try await APIKeys(server.server.database).setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["own"])))
+        for sample in ["photo.jpg", "grey.png", "small.jpg", "orient-3.jpg", "cmyk.jpg"] {
+            let item = try await server.upload(Fixtures.sample(sample))
+            #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
+        }
+        let posts = try await own.wait { $0.count == 5 }
+        #expect(posts.allSatisfy { $0["answered"] as? Int == 204 })
+        let stuck = try await WebhookOutbox(server.server.database).log(keyID: nil, limit: 20).filter { $0.endpoint == .server }
+        #expect(stuck.count == 5 && stuck.allSatisfy { $0.status == .pending && $0.attempts == 0 },
+                "the dead endpoint's deliveries wait on it alone: \(stuck.map { ($0.status, $0.attempts) })")
+        #expect((1...2).contains(dead.posts.count), "at most two at a time to one endpoint")
     }
 
     /// A revoked key's pending deliveries are dropped, never sent (and never unsigned).

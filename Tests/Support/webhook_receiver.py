@@ -1,6 +1,6 @@
 """A webhook receiver on a free loopback port, for WebhookTests.
 
-    webhook_receiver.py LOG FAIL_FIRST SECRET[,SECRET...] [redirect]
+    webhook_receiver.py LOG FAIL_FIRST SECRET[,SECRET...] [redirect|hang]
 
 Answers the first FAIL_FIRST posts with 503 (an outage), then 204. Every post is appended to
 LOG as one JSON line: the answer given, the Kiln-Event, Kiln-Event-Id and Kiln-Delivery
@@ -8,7 +8,8 @@ headers, the number of v1 signatures, whether each secret verifies the Kiln-Sign
 SHA256 over "<t>.<body>", computed here with Python's hmac, independent of Kiln's code, with
 a 5-minute tolerance), the path, and the body. With "redirect", every post to /hooks is
 answered 302 to /elsewhere with a body that must not end up in Kiln's log. Prints {"port": N}
-once listening; stops when its standard input closes.
+once listening; stops when its standard input closes. With "hang", every post is logged and
+then never answered (a dead endpoint that holds the connection).
 """
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log_path, fail_first, secrets = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
 redirect = len(sys.argv) > 4 and sys.argv[4] == "redirect"
+hang = len(sys.argv) > 4 and sys.argv[4] == "hang"
 lock = threading.Lock()
 count = [0]
 
@@ -53,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
             }
             with open(log_path, "a") as log:
                 log.write(json.dumps(record) + "\n")
+        if hang:
+            time.sleep(3600)
         self.send_response(status)
         if status == 302:
             answer = b"internal admin page: do not log me"

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Synchronization
 import Foundation
 import KilnCore
 import KilnDatabase
@@ -186,7 +187,11 @@ struct WebhookDeliverer: Service {
     let webhooks: Webhooks
     let present: @Sendable (MediaItem) -> MediaItem
     let logger: Logger
-    static let parallel = 4
+    /// Deliveries in flight at once, and to one endpoint: a slow or dead endpoint holds at most
+    /// its own two, never the others' turn.
+    static let parallel = 16
+    static let perEndpoint = 2
+    private let inFlight = InFlight()
 
     /// Ended deliveries stay in the log this long.
     static let logWindow: TimeInterval = 30 * 24 * 3600
@@ -194,16 +199,19 @@ struct WebhookDeliverer: Service {
     func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                var pruned = Date.distantPast
-                while true {
-                    if Date().timeIntervalSince(pruned) > 3600 {
-                        pruned = Date()
-                        do { try await webhooks.outbox.prune(before: pruned.addingTimeInterval(-Self.logWindow)) } catch {
-                            logger.warning("webhooks: \(error)")
+                // Sends run beside the rounds, not inside them: a round never waits for an endpoint.
+                try await withThrowingDiscardingTaskGroup { group in
+                    var pruned = Date.distantPast
+                    while true {
+                        if Date().timeIntervalSince(pruned) > 3600 {
+                            pruned = Date()
+                            do { try await webhooks.outbox.prune(before: pruned.addingTimeInterval(-Self.logWindow)) } catch {
+                                logger.warning("webhooks: \(error)")
+                            }
                         }
+                        await round(&group)
+                        try await Task.sleep(for: webhooks.settings.webhookPoll)
                     }
-                    await round()
-                    try await Task.sleep(for: webhooks.settings.webhookPoll)
                 }
             }
         } catch is CancellationError {
@@ -211,22 +219,48 @@ struct WebhookDeliverer: Service {
         }
     }
 
-    func round() async {
+    /// Hands finished jobs' events on, then starts the due deliveries that have room: not one
+    /// already in flight, at most `perEndpoint` to one URL, `parallel` in all.
+    func round(_ group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         do { try await webhooks.takeJobEvents(present: present) } catch { logger.warning("webhooks: \(error)") }
         do {
-            let due = try await webhooks.outbox.due(at: Date(), limit: 64)
-            await withTaskGroup(of: Void.self) { group in
-                for (index, delivery) in due.enumerated() {
-                    if index >= Self.parallel { await group.next() }
-                    group.addTask {
-                        do { try await webhooks.send(delivery, client: Webhooks.client, logger: logger) } catch {
-                            logger.warning("webhooks: \(error)")
-                        }
+            for delivery in try await webhooks.outbox.due(at: Date(), limit: 64) {
+                guard inFlight.start(delivery, perEndpoint: Self.perEndpoint, total: Self.parallel) else { continue }
+                let (webhooks, logger, inFlight) = (webhooks, logger, inFlight)
+                group.addTask {
+                    defer { inFlight.end(delivery) }
+                    do { try await webhooks.send(delivery, client: Webhooks.client, logger: logger) } catch is CancellationError {
+                        // Shutting down: it stays pending and is sent after the next start.
+                    } catch {
+                        logger.warning("webhooks: \(error)")
                     }
                 }
             }
         } catch {
             logger.warning("webhooks: \(error)")
+        }
+    }
+
+    /// The deliveries being sent, by id and by endpoint URL.
+    final class InFlight: Sendable {
+        private let state = Mutex<(ids: Set<String>, byURL: [String: Int])>(([], [:]))
+
+        func start(_ delivery: WebhookDelivery, perEndpoint: Int, total: Int) -> Bool {
+            state.withLock { state in
+                guard !state.ids.contains(delivery.id), state.ids.count < total,
+                      state.byURL[delivery.url, default: 0] < perEndpoint else { return false }
+                state.ids.insert(delivery.id)
+                state.byURL[delivery.url, default: 0] += 1
+                return true
+            }
+        }
+
+        func end(_ delivery: WebhookDelivery) {
+            state.withLock { state in
+                state.ids.remove(delivery.id)
+                state.byURL[delivery.url, default: 1] -= 1
+                if state.byURL[delivery.url] == 0 { state.byURL[delivery.url] = nil }
+            }
         }
     }
 }
