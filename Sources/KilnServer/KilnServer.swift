@@ -6,6 +6,7 @@ import KilnDatabase
 import KilnPipeline
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import ServiceLifecycle
 import Synchronization
 
@@ -164,13 +165,32 @@ public final class KilnServer: Service, Sendable {
 }
 
 /// Closes a connection that has read nothing for the idle time (a stalled upload, a silent
-/// keep-alive connection); the body iterator then fails and the upload's temp file goes.
-final class CloseWhenIdle: ChannelInboundHandler, RemovableChannelHandler, Sendable {
-    typealias InboundIn = NIOAny
+/// keep-alive connection); the body iterator then fails and the upload's temp file goes. A
+/// connection whose request has been read whole and whose answer is not yet sent is the server's
+/// to finish (queued image work, the last tus chunk, a slow download): silence from the client
+/// is expected then, and it is not cut. One per connection (the handlers are made per channel).
+final class CloseWhenIdle: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// Touched only on the channel's event loop.
+    private var working = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data) { working = true }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { working = false }
+        context.write(data, promise: promise)
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.close(promise: nil)
+            if !working { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

@@ -97,3 +97,39 @@ import Testing
         #expect(try await server.request(.GET, "/health").status == 200, "alive, only not ready")
     }
 }
+
+/// The idle timeout is for a silent client, not a busy server: an upload read whole and waiting
+/// for the engine outlives the timeout, while a connection that sends nothing is closed by it.
+@Suite(.serialized) struct IdleTimeoutTests {
+    @Test func aRequestTheServerIsStillWorkingOnIsNotCut() async throws {
+        let server = try await TestServer.start {
+            $0.engine.jobs = 1
+            $0.engine.queueDepth = 2
+            $0.idleTimeout = .seconds(1)
+        }
+        defer { Task { await server.stop() } }
+        let pipeline = server.server.pipeline
+        let gate = Gate()
+        let holder = Task {
+            try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
+                if event.stage == .checked { gate.hold() }
+            }))
+        }
+        await gate.waitUntilReached()
+        // Read whole, then waiting for the engine's one place.
+        let upload = Task { try await server.upload(Fixtures.sample("small.jpg")) }
+        try await eventually(seconds: 60) { pipeline.scheduler.stats.waiting == 1 }
+        // A connection opened now that sends nothing: once the server closes it, the idle time
+        // has passed for the waiting upload's connection too.
+        let port = server.port
+        let closed = try await Tool.detached {
+            let silent = try RawConnection(port: port, seconds: 60)
+            return silent.receive()
+        }
+        #expect(closed.isEmpty, "the silent connection was closed with no answer")
+        gate.open()
+        _ = try await holder.value
+        let reply = try await upload.value
+        #expect(reply.status == 201, "the waiting upload got its answer: \(reply.status)")
+    }
+}
