@@ -23,13 +23,7 @@ import Testing
         defer { Task { await server.stop() } }
         let pipeline = server.server.pipeline
         // Another client of the same engine holds its one place until the gate opens.
-        let gate = Gate()
-        let holder = Task {
-            try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
-                if event.stage == .checked { gate.hold() }
-            }))
-        }
-        await gate.waitUntilReached()
+        let (gate, holder) = await holdTheEngine(pipeline)
 
         let finished = Count()
         let uploads = (1...4).map { index in
@@ -109,13 +103,7 @@ import Testing
         }
         defer { Task { await server.stop() } }
         let pipeline = server.server.pipeline
-        let gate = Gate()
-        let holder = Task {
-            try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
-                if event.stage == .checked { gate.hold() }
-            }))
-        }
-        await gate.waitUntilReached()
+        let (gate, holder) = await holdTheEngine(pipeline)
         // Read whole, then waiting for the engine's one place.
         let upload = Task { try await server.upload(Fixtures.sample("small.jpg")) }
         try await eventually(seconds: 60) { pipeline.scheduler.stats.waiting == 1 }
@@ -132,4 +120,16 @@ import Testing
         let reply = try await upload.value
         #expect(reply.status == 201, "the waiting upload got its answer: \(reply.status)")
     }
+}
+
+/// Another client of the engine takes a place and holds it at its checks until the gate opens.
+func holdTheEngine(_ pipeline: Pipeline) async -> (Gate, Task<MediaItem, any Error>) {
+    let gate = Gate()
+    let holder = Task {
+        try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: IngestOptions(progress: { event in
+            if event.stage == .checked { gate.hold() }
+        }))
+    }
+    await gate.waitUntilReached()
+    return (gate, holder)
 }

@@ -15,8 +15,7 @@ import json
 import sys
 import threading
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+import chromium
 
 page_port, api, other, key, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 with open(path, "rb") as f:
@@ -83,11 +82,7 @@ const out = {origin: location.origin};
 })();
 """
 
-options = webdriver.ChromeOptions()
-options.binary_location = "/usr/bin/chromium"
-for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-    options.add_argument(flag)
-driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver = chromium.headless()
 try:
     driver.set_script_timeout(60)
     driver.get(f"http://localhost:{page_port}/")

@@ -1,0 +1,11 @@
+"""Headless Chromium through selenium, as Debian packages it (chromium, chromium-driver)."""
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+
+def headless():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
