@@ -279,22 +279,13 @@ public final class Pipeline: Sendable {
                                         control: JobControl(timeout: VideoProber.probeTimeout))
             try Self.runSteps([.receive, .sniff], &context, environment)
             let format = try context.required(context.format, "format")
-            let rules = "\(preset.name)@\(String(MediaIdentity.presetDigest(preset).prefix(16)))"
-            let verdicts = try Self.guarded { () throws -> [RuleVerdict] in
-                switch format.kind {
-                case .video:
-                    guard let videoRules = preset.video else { throw KilnError.presetRejects(kind: .video, preset: preset.name) }
-                    let read = try VideoInspector.inspect(path: path, format: format, sizeBytes: context.sizeBytes,
-                                                          control: context.control)
-                    return PublishCheck.video(read.facts, read.measured, rules: videoRules, subject: "video")
-                case .image:
-                    guard let imageRules = preset.image, let spec = preset.renditions.first else {
-                        throw KilnError.presetRejects(kind: .image, preset: preset.name)
-                    }
-                    let facts = try ImageProber.facts(path: path, format: format, sizeBytes: context.sizeBytes)
-                    return PublishCheck.image(facts, spec: spec, aspect: imageRules.aspect, subject: spec.name)
-                }
+            // An image is held to the rendition the preset publishes (its first); a video to its video rules.
+            let spec = preset.image == nil ? nil : preset.renditions.first
+            let verdicts = try Self.guarded {
+                try OutputCheck.verdicts(path: path, format: format, subject: format.kind == .video ? "video" : spec?.name ?? "image",
+                                         imageSpec: spec, preset: preset, aspect: preset.image?.aspect, control: context.control)
             }
+            let rules = MediaIdentity.rules(for: preset)
             return RuleReport(input: path, mime: context.mime, preset: preset.name, rules: rules, verdicts: verdicts)
         }
     }

@@ -10,22 +10,30 @@ public enum VideoProber {
     /// - Parameter control: the job's deadline and cancel switch; probing alone gets 30 s.
     public static func facts(path: String, format: MediaFormat, sizeBytes: Int64,
                              control: JobControl = JobControl(timeout: probeTimeout)) throws -> VideoFacts {
-        try facts(format: format, sizeBytes: sizeBytes, control: control) { interrupt throws(AVFailure) in
+        facts(of: try opened(path: path, format: format, sizeBytes: sizeBytes, control: control), mime: format.mime,
+              sizeBytes: sizeBytes)
+    }
+
+    /// The file opened and its header checked (catalog errors for what cannot be read or is cut
+    /// short), for a caller that goes on to read its packets.
+    static func opened(path: String, format: MediaFormat, sizeBytes: Int64, control: JobControl) throws -> Demuxer {
+        try open(format: format, sizeBytes: sizeBytes, control: control) { interrupt throws(AVFailure) in
             try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
         }
     }
 
     /// Header facts of a video held in memory (read through a custom AVIOContext).
     public static func facts(bytes: UnsafeRawBufferPointer, format: MediaFormat) throws -> VideoFacts {
-        try facts(format: format, sizeBytes: Int64(bytes.count), control: JobControl(timeout: probeTimeout)) {
+        let demuxer = try open(format: format, sizeBytes: Int64(bytes.count), control: JobControl(timeout: probeTimeout)) {
             interrupt throws(AVFailure) in
             try Demuxer(bytes: bytes, format: format.decoder, interrupt: interrupt)
         }
+        return facts(of: demuxer, mime: format.mime, sizeBytes: Int64(bytes.count))
     }
 
     /// Opens with `open`, maps failures to catalog codes, and checks the index against the size.
-    private static func facts(format: MediaFormat, sizeBytes: Int64, control: JobControl,
-                              open: (Interrupt) throws(AVFailure) -> Demuxer) throws -> VideoFacts {
+    private static func open(format: MediaFormat, sizeBytes: Int64, control: JobControl,
+                             open: (Interrupt) throws(AVFailure) -> Demuxer) throws -> Demuxer {
         let demuxer: Demuxer
         do {
             demuxer = try open(Interrupt(control))
@@ -39,7 +47,7 @@ public enum VideoProber {
         if let stream = truncatedStream(demuxer, fileSize: sizeBytes) {
             throw KilnError.corrupt("the data ends before the last sample of stream \(stream) (truncated upload?)")
         }
-        return facts(of: demuxer, mime: format.mime, sizeBytes: sizeBytes)
+        return demuxer
     }
 
     /// A stream whose index (read from the header) points past the end of the file: the

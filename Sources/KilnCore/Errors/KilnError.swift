@@ -15,6 +15,10 @@ public struct KilnError: Error, Sendable, Equatable, Codable, CustomStringConver
 
     public var entry: CatalogEntry { code.entry }
 
+    /// Kiln's own fault, not the input's or a passing outage (an output that failed its check, an
+    /// engine failure): what an operator is shown in the logs.
+    public var isKilnsOwnFault: Bool { entry.httpStatus >= 500 && !entry.retryable }
+
     /// The same error with one more detail.
     public func with(detail key: String, _ value: JSONValue) -> KilnError {
         var copy = self

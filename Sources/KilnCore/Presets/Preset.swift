@@ -27,6 +27,14 @@ public struct Preset: Codable, Sendable, Equatable {
         self.renditions = renditions
         self.sources = sources
     }
+
+    /// The input size limit for `kind` (FILE_004 past it); nil when the preset takes no such kind.
+    public func maxBytes(for kind: MediaKind) -> Int64? {
+        switch kind {
+        case .image: image?.maxBytes
+        case .video: video?.maxBytes
+        }
+    }
 }
 
 /// Limits and rules for an image input.

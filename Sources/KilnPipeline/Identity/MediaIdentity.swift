@@ -21,6 +21,12 @@ public enum MediaIdentity {
         return FileDigest.sha256(joining: [String(decoding: data, as: UTF8.self)])
     }
 
+    /// Which version of `preset`'s rules an output was checked against, `name@digest` (the first
+    /// 16 hex digits of `presetDigest`, given when already known).
+    public static func rules(for preset: Preset, digest: String? = nil) -> String {
+        "\(preset.name)@\((digest ?? presetDigest(preset)).prefix(16))"
+    }
+
     /// The media id of input bytes hashing to `sourceSHA256` under `options`.
     public static func id(sourceSHA256: String, options: ProcessingOptions) -> String {
         FileDigest.sha256(joining: [sourceSHA256, options.canonical])

@@ -32,13 +32,7 @@ enum Sniffing {
 
     /// The preset's input size limit for `kind`; MEDIA_001 when the preset takes no such kind.
     static func sizeLimit(for kind: MediaKind, preset: Preset) throws(KilnError) -> Int64 {
-        switch kind {
-        case .image:
-            guard let rules = preset.image else { throw KilnError.presetRejects(kind: .image, preset: preset.name) }
-            return rules.maxBytes
-        case .video:
-            guard let rules = preset.video else { throw KilnError.presetRejects(kind: .video, preset: preset.name) }
-            return rules.maxBytes
-        }
+        guard let limit = preset.maxBytes(for: kind) else { throw KilnError.presetRejects(kind: kind, preset: preset.name) }
+        return limit
     }
 }

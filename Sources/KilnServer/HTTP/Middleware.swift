@@ -66,8 +66,7 @@ struct FrontMiddleware: RouterMiddleware {
                 failure = KilnError.internalError("the server failed unexpectedly; retry, and report request \(id) if it persists")
             }
             code = failure.code.rawValue
-            if failure.entry.httpStatus >= 500, !failure.entry.retryable {
-                // Kiln's own fault (an output that failed its check): an operator's to see.
+            if failure.isKilnsOwnFault {
                 context.logger.error("\(failure.code.rawValue) \(failure.message)")
             }
             response = Reply.failure(failure, requestID: id)

@@ -181,9 +181,8 @@ final class JobRunner: Service, Sendable {
         } catch {
             if Task.isCancelled, error.code == .processing005 { return nil }
             if error.code == .processing005 { return .cancelled(Self.encode(error)) }
-            // Kiln's own faults (an output that failed its check, an engine failure) are for an
-            // operator to see, with the request that brought the file.
-            if error.entry.httpStatus >= 500, !error.entry.retryable {
+            // With the request that brought the file.
+            if error.isKilnsOwnFault {
                 logger.error("job \(job) failed: \(error.code.rawValue) \(error.message)",
                              metadata: ["request_id": "\(payload.requestID ?? "-")", "code": "\(error.code.rawValue)"])
             }

@@ -123,7 +123,8 @@ struct API: Sendable {
         return response
     }
 
-    /// `work`'s result or its catalog error, as a value.
+    /// `work`'s result or its error, as a value (Swift 6.3 crashes compiling a `catch where` on
+    /// this typed-throws call inside `upload`).
     static func outcome<T>(_ work: () async throws -> T) async -> Result<T, any Error> {
         do { return .success(try await work()) } catch { return .failure(error) }
     }
