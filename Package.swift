@@ -107,7 +107,9 @@ let package = Package(
         ]),
         .testTarget(name: "KilnPipelineTests", dependencies: ["KilnPipeline", "KilnImaging", "KilnStorage", "KilnTestSupport"]),
         .testTarget(name: "KilnCLITests", dependencies: ["KilnCore", "KilnDatabase", "KilnTestSupport"]),
-        .testTarget(name: "KilnDatabaseTests", dependencies: ["KilnDatabase", "KilnTestSupport"]),
+        .testTarget(name: "KilnDatabaseTests", dependencies: [
+            "KilnDatabase", "KilnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "KilnJobsTests", dependencies: ["KilnJobs", "KilnTestSupport"]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnPipeline", "KilnDatabase", "KilnStorage", "KilnTestSupport",

@@ -3,12 +3,18 @@ import Foundation
 import GRDB
 import KilnCore
 
-/// What a key may do. `media:write` includes reading.
-public enum Scope: String, Codable, Sendable, CaseIterable {
+/// What a key may do, each including the ones before: `media:read`, `media:write`, and
+/// `admin`, which also manages keys for every tenant (`/v1/keys`).
+public enum Scope: String, Codable, Sendable, CaseIterable, Comparable {
     case read = "media:read"
     case write = "media:write"
+    case admin
 
-    public func allows(_ needed: Scope) -> Bool { self == .write || needed == .read }
+    public func allows(_ needed: Scope) -> Bool { needed <= self }
+
+    public static func < (lhs: Scope, rhs: Scope) -> Bool {
+        allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+    }
 }
 
 /// A key as listed: never the secret, which is shown once when made and stored as a hash.
@@ -16,12 +22,15 @@ public struct APIKey: Codable, Sendable, Equatable {
     public let id: String
     public let name: String
     public let scope: Scope
+    /// Whose media, jobs, uploads and deliveries the key reaches: its tenant's, shared by the
+    /// tenant's keys and hidden from every other.
+    public let tenant: String
     public let createdAt: Date
     public let revokedAt: Date?
     public let lastUsedAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, scope
+        case id, name, scope, tenant
         case createdAt = "created_at"
         case revokedAt = "revoked_at"
         case lastUsedAt = "last_used_at"
@@ -35,26 +44,51 @@ public struct APIKeys: Sendable {
 
     public init(_ database: KilnDatabase) { self.database = database }
 
-    /// Makes a key; the returned text is the only time the secret exists outside the client.
-    public func create(name: String, scope: Scope) async throws(KilnError) -> (key: APIKey, secret: String) {
+    /// Makes a key in `tenant` (nil: a tenant of its own, named by the key's id); the returned
+    /// text is the only time the secret exists outside the client.
+    public func create(name: String, scope: Scope, tenant: String? = nil) async throws(KilnError)
+        -> (key: APIKey, secret: String)
+    {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed.count <= 100 else {
             throw KilnError.invalidRequest("a key needs a name of 1 to 100 characters", fields: ["name": "1 to 100 characters"])
         }
+        if let tenant { try Self.checkTenant(tenant) }
         let id = Self.randomText(10)
         let secret = "kiln_\(id)_\(Self.randomText(32))"
-        let key = APIKey(id: id, name: trimmed, scope: scope, createdAt: Date(), revokedAt: nil, lastUsedAt: nil)
+        let key = APIKey(id: id, name: trimmed, scope: scope, tenant: tenant ?? id, createdAt: Date(), revokedAt: nil,
+                         lastUsedAt: nil)
         let hash = Self.hash(secret)
         try await database.write { db in
-            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, trimmed, scope.rawValue, hash, key.createdAt.timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, tenant_id, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [id, trimmed, scope.rawValue, key.tenant, hash, key.createdAt.timeIntervalSince1970])
         }
         return (key, secret)
     }
 
-    public func list() async throws(KilnError) -> [APIKey] {
+    /// Tenant names: 1 to 64 letters, digits, `.`, `_`, `-` (they appear in ids' inputs and logs).
+    public static func checkTenant(_ tenant: String) throws(KilnError) {
+        guard !tenant.isEmpty, tenant.utf8.count <= 64,
+              tenant.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) })
+        else {
+            throw KilnError.invalidRequest("a tenant is named by 1 to 64 letters, digits, '.', '_' or '-'",
+                                           fields: ["tenant": "1 to 64 of [A-Za-z0-9._-]"])
+        }
+    }
+
+    /// Every key, or the keys of `tenant`.
+    public func list(tenant: String? = nil) async throws(KilnError) -> [APIKey] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY created_at, id").map(Self.key)
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM api_keys WHERE ? IS NULL OR tenant_id = ? ORDER BY created_at, id
+                """, arguments: [tenant, tenant]).map(Self.key)
+        }
+    }
+
+    /// The key `id`, revoked or not.
+    public func key(_ id: String) async throws(KilnError) -> APIKey? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.key)
         }
     }
 
@@ -121,11 +155,18 @@ public struct APIKeys: Sendable {
         return difference == 0 ? key : nil
     }
 
+    /// Keys made before tenants each become a tenant of their own, named by their id.
+    static func migrateTenants(_ db: Database) throws {
+        try db.alter(table: "api_keys") { table in table.add(column: "tenant_id", .text) }
+        try db.execute(sql: "UPDATE api_keys SET tenant_id = id")
+        try db.create(index: "api_keys_tenant", on: "api_keys", columns: ["tenant_id"])
+    }
+
     static func key(_ row: Row) -> APIKey {
         let revoked: Double? = row["revoked_at"]
         let used: Double? = row["last_used_at"]
         return APIKey(id: row["id"], name: row["name"], scope: Scope(rawValue: row["scopes"]) ?? .read,
-                      createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                      tenant: row["tenant_id"] ?? row["id"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
                       revokedAt: revoked.map(Date.init(timeIntervalSince1970:)),
                       lastUsedAt: used.map(Date.init(timeIntervalSince1970:)))
     }

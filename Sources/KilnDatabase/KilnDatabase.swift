@@ -32,7 +32,8 @@ public final class KilnDatabase: Sendable {
         try await pool.writing(work)
     }
 
-    private static var migrator: DatabaseMigrator {
+    /// Every schema version in order (a test builds an older database with a prefix of it).
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "api_keys") { table in
@@ -97,6 +98,11 @@ public final class KilnDatabase: Sendable {
         }
         migrator.registerMigration("v4 resumable uploads") { db in try UploadRecords.migrate(db) }
         migrator.registerMigration("v5 webhooks") { db in try WebhookOutbox.migrate(db) }
+        migrator.registerMigration("v6 tenants") { db in
+            try APIKeys.migrateTenants(db)
+            try MediaRecords.migrateTenants(db)
+            try UploadRecords.migrateTenants(db)
+        }
         return migrator
     }
 }

@@ -42,26 +42,75 @@ public struct IdempotencyRecords: Sendable {
     }
 }
 
-/// Which media the server published, for whom (the store holds the media themselves).
+/// Which media the server published, for which tenant (the store holds the media themselves).
+/// A row is one hold on an item: its upload (`holder` empty) or a carousel that lists it
+/// (`holder` the carousel's id). An item's stored bytes go when nothing holds it any more.
 public struct MediaRecords: Sendable {
     let database: KilnDatabase
     public init(_ database: KilnDatabase) { self.database = database }
 
-    public func add(id: String, kind: String, keyID: String?, bytes: Int64) async throws(KilnError) {
+    /// Records `item`'s upload for `tenant` (a second of the same is ignored).
+    public func add(_ item: MediaItem, tenant: String?, keyID: String?) async throws(KilnError) {
+        try await database.write { db in try Self.hold(db, item.id, kind: item.kind.rawValue, by: "", tenant, keyID, item.renditionBytes) }
+    }
+
+    /// Records `carousel`'s upload for `tenant`, and its holds on its items.
+    public func add(_ carousel: CarouselRecord, items: [MediaItem], tenant: String?, keyID: String?) async throws(KilnError) {
         try await database.write { db in
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO media (id, kind, key_id, bytes, created_at) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [id, kind, keyID, bytes, Date().timeIntervalSince1970])
+            try Self.hold(db, carousel.id, kind: "carousel", by: "", tenant, keyID, items.reduce(0) { $0 + $1.renditionBytes })
+            for item in items { try Self.hold(db, item.id, kind: item.kind.rawValue, by: carousel.id, tenant, keyID, item.renditionBytes) }
         }
     }
 
-    public func remove(id: String) async throws(KilnError) {
-        try await database.write { db in try db.execute(sql: "DELETE FROM media WHERE id = ?", arguments: [id]) }
+    private static func hold(_ db: Database, _ id: String, kind: String, by holder: String, _ tenant: String?, _ keyID: String?,
+                             _ bytes: Int64) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO media (id, holder, kind, tenant_id, key_id, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, holder, kind, tenant, keyID, bytes, Date().timeIntervalSince1970])
     }
 
-    public func contains(id: String) async throws(KilnError) -> Bool {
+    /// The tenant holding `id`, if one does (what a manifest made before tenants cannot say).
+    public func tenant(of id: String) async throws(KilnError) -> String? {
         try await database.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media WHERE id = ?", arguments: [id]) == 1
+            try String.fetchOne(db, sql: "SELECT tenant_id FROM media WHERE id = ? AND tenant_id IS NOT NULL LIMIT 1",
+                                arguments: [id])
         }
+    }
+
+    /// Drops `tenant`'s holds on `id` (and, for a carousel, the holds it has on its items);
+    /// returns the items of the carousel that nothing holds any more, whose stored bytes are to go.
+    public func release(id: String, tenant: String?) async throws(KilnError) -> [String] {
+        try await database.write { db in
+            let items = try String.fetchAll(db, sql: "SELECT id FROM media WHERE holder = ? AND tenant_id IS ?",
+                                            arguments: [id, tenant])
+            try db.execute(sql: "DELETE FROM media WHERE tenant_id IS ? AND (id = ? OR holder = ?)",
+                           arguments: [tenant, id, id])
+            return try items.filter { item in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media WHERE id = ?", arguments: [item]) == 0
+            }
+        }
+    }
+
+    /// Media rows before tenants had one hold each and no tenant: each goes to its key's tenant
+    /// (the key's id, see `APIKeys.migrateTenants`), as its upload's hold.
+    static func migrateTenants(_ db: Database) throws {
+        try db.create(table: "media_holds") { table in
+            table.column("id", .text).notNull()
+            table.column("holder", .text).notNull().defaults(to: "")
+            table.column("kind", .text).notNull()
+            table.column("tenant_id", .text)
+            table.column("key_id", .text)
+            table.column("bytes", .integer).notNull()
+            table.column("created_at", .double).notNull()
+            table.primaryKey(["id", "holder"])
+        }
+        try db.execute(sql: """
+            INSERT INTO media_holds (id, holder, kind, tenant_id, key_id, bytes, created_at)
+            SELECT media.id, '', media.kind, api_keys.tenant_id, media.key_id, media.bytes, media.created_at
+            FROM media LEFT JOIN api_keys ON api_keys.id = media.key_id
+            """)
+        try db.drop(table: "media")
+        try db.rename(table: "media_holds", to: "media")
+        try db.create(index: "media_holder", on: "media", columns: ["holder"])
     }
 }

@@ -7,8 +7,10 @@ import KilnCore
 /// the database; this row is the truth about how many of them count (`offset`).
 public struct UploadRecord: Sendable, Equatable {
     public let id: String
-    /// The key that created it; only that key sees it.
+    /// The key that created it.
     public let keyID: String?
+    /// The tenant of that key: its keys see the upload, no other does.
+    public let tenant: String?
     /// Nil while the length is deferred (`Upload-Defer-Length`).
     public var length: Int64?
     public var offset: Int64
@@ -19,9 +21,11 @@ public struct UploadRecord: Sendable, Equatable {
     /// The answer of the pipeline once the last byte was in and processed.
     public var result: UploadResult?
 
-    public init(id: String, keyID: String?, length: Int64?, metadata: [String: String], createdAt: Date, expiresAt: Date) {
+    public init(id: String, keyID: String?, tenant: String?, length: Int64?, metadata: [String: String], createdAt: Date,
+                expiresAt: Date) {
         self.id = id
         self.keyID = keyID
+        self.tenant = tenant
         self.length = length
         self.offset = 0
         self.metadata = metadata
@@ -51,15 +55,35 @@ public struct UploadRecords: Sendable {
     let database: KilnDatabase
     public init(_ database: KilnDatabase) { self.database = database }
 
-    public func create(_ upload: UploadRecord) async throws(KilnError) {
+    /// Creates `upload` unless its tenant would then have more than `maxOpen` unfinished uploads,
+    /// or more than `maxBytes` in them (each counted at its length, or its offset while the
+    /// length is deferred); false when it would.
+    @discardableResult
+    public func create(_ upload: UploadRecord, maxOpen: Int = .max, maxBytes: Int64 = .max) async throws(KilnError) -> Bool {
         let metadata = String(decoding: (try? JSONEncoder().encode(upload.metadata)) ?? Data("{}".utf8), as: UTF8.self)
-        try await database.write { db in
+        return try await database.write { db in
+            let (count, bytes) = try Self.open(db, tenant: upload.tenant, at: upload.createdAt)
+            guard count < maxOpen, bytes + (upload.length ?? 0) <= maxBytes else { return false }
             try db.execute(sql: """
-                INSERT INTO uploads (id, key_id, length, "offset", metadata, created_at, expires_at)
-                VALUES (?, ?, ?, 0, ?, ?, ?)
-                """, arguments: [upload.id, upload.keyID, upload.length, metadata,
+                INSERT INTO uploads (id, key_id, tenant_id, length, "offset", metadata, created_at, expires_at)
+                VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+                """, arguments: [upload.id, upload.keyID, upload.tenant, upload.length, metadata,
                                  upload.createdAt.timeIntervalSince1970, upload.expiresAt.timeIntervalSince1970])
+            return true
         }
+    }
+
+    /// How many unfinished, unexpired uploads `tenant` has, and their bytes.
+    public func open(tenant: String?, at time: Date = Date()) async throws(KilnError) -> (count: Int, bytes: Int64) {
+        try await database.read { db in try Self.open(db, tenant: tenant, at: time) }
+    }
+
+    private static func open(_ db: Database, tenant: String?, at time: Date) throws -> (count: Int, bytes: Int64) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT COUNT(*) AS count, COALESCE(SUM(COALESCE(length, "offset")), 0) AS bytes FROM uploads
+            WHERE tenant_id IS ? AND result_status IS NULL AND expires_at >= ?
+            """, arguments: [tenant, time.timeIntervalSince1970])
+        return (row?["count"] ?? 0, row?["bytes"] ?? 0)
     }
 
     public func get(_ id: String) async throws(KilnError) -> UploadRecord? {
@@ -112,7 +136,7 @@ public struct UploadRecords: Sendable {
     private static func record(_ row: Row) -> UploadRecord {
         let text: String = row["metadata"]
         let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
-        var record = UploadRecord(id: row["id"], keyID: row["key_id"], length: row["length"], metadata: metadata,
+        var record = UploadRecord(id: row["id"], keyID: row["key_id"], tenant: row["tenant_id"], length: row["length"], metadata: metadata,
                                   createdAt: Date(timeIntervalSince1970: row["created_at"]),
                                   expiresAt: Date(timeIntervalSince1970: row["expires_at"]))
         record.offset = row["offset"]
@@ -136,5 +160,12 @@ public struct UploadRecords: Sendable {
             table.column("result_location", .text)
         }
         try db.create(index: "uploads_expiry", on: "uploads", columns: ["expires_at"])
+    }
+
+    /// Uploads go to their key's tenant (before tenants, each key's id names its own).
+    static func migrateTenants(_ db: Database) throws {
+        try db.alter(table: "uploads") { table in table.add(column: "tenant_id", .text) }
+        try db.execute(sql: "UPDATE uploads SET tenant_id = key_id")
+        try db.create(index: "uploads_tenant", on: "uploads", columns: ["tenant_id", "result_status"])
     }
 }

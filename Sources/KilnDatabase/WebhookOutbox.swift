@@ -115,14 +115,16 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// The delivery log of `keyID`'s own endpoint (never the server's webhook, whose URL is the
-    /// operator's), or with nil of every endpoint, newest first.
-    public func log(keyID: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
+    /// The delivery log of the endpoints of `tenant`'s keys (never the server's webhook, whose
+    /// URL is the operator's), or with nil of every endpoint, newest first.
+    public func log(tenant: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
         try await database.read { db in
-            if let keyID {
+            if let tenant {
                 return try Row.fetchAll(db, sql: """
-                    SELECT * FROM webhook_deliveries WHERE key_id = ? AND endpoint = 'key' ORDER BY created_at DESC, id LIMIT ?
-                    """, arguments: [keyID, limit]).map(Self.delivery)
+                    SELECT * FROM webhook_deliveries
+                    WHERE endpoint = 'key' AND key_id IN (SELECT id FROM api_keys WHERE tenant_id = ?)
+                    ORDER BY created_at DESC, id LIMIT ?
+                    """, arguments: [tenant, limit]).map(Self.delivery)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries ORDER BY created_at DESC, id LIMIT ?",
                                     arguments: [limit]).map(Self.delivery)

@@ -10,6 +10,8 @@ public struct IngestOptions: Sendable {
     public var fit: Fit
     /// Also store the original byte for byte (unsanitized, marked so in the manifest).
     public var keepOriginal: Bool
+    /// The tenant the item is made for (part of its id); nil outside the server.
+    public var tenant: String?
     /// Wall-clock limit for the whole job, from its start: checks, processing and storing
     /// (PROCESSING_003 past it); nil for none.
     public var timeout: Duration?
@@ -25,7 +27,7 @@ public struct IngestOptions: Sendable {
     public init(preset: String = "default", type: DeclaredType = .auto, fit: Fit = .reject,
                 keepOriginal: Bool = false, timeout: Duration? = defaultTimeout,
                 progress: (@Sendable (JobProgress) -> Void)? = nil,
-                memoryBudget: Int64? = defaultMemoryBudget) {
+                memoryBudget: Int64? = defaultMemoryBudget, tenant: String? = nil) {
         self.preset = preset
         self.type = type
         self.fit = fit
@@ -33,6 +35,7 @@ public struct IngestOptions: Sendable {
         self.timeout = timeout
         self.progress = progress
         self.memoryBudget = memoryBudget
+        self.tenant = tenant
     }
 
     /// A new job's control: its deadline starts now.

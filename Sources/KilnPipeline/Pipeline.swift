@@ -234,7 +234,7 @@ public final class Pipeline: Sendable {
                 return try context.required(context.item, "item")
             }
             let record = CarouselRecord(id: FileDigest.sha256(joining: items.map(\.id)), preset: preset.name,
-                                        items: items.map(\.id))
+                                        items: items.map(\.id), tenant: options.tenant)
             var unit: [StagedItem] = []
             for context in contexts {
                 if let staging = context.staging { unit.append(StagedItem(id: try context.required(context.id, "id"), staging: staging)) }

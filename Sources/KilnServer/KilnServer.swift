@@ -108,11 +108,11 @@ public final class KilnServer: Service, Sendable {
 
     typealias Handler = @Sendable (Request, KilnRequestContext) async throws -> Response
 
-    /// One route: behind a key (`/v1`) or open.
+    /// One route: behind a key with at least `scope` (`/v1`), or open (nil).
     struct Route {
         let method: HTTPRequest.Method
         let path: String
-        let keyed: Bool
+        let scope: Scope?
         let handler: Handler
     }
 
@@ -120,29 +120,33 @@ public final class KilnServer: Service, Sendable {
     func routes() -> [Route] {
         let api = API(server: self)
         let uploads = ResumableUploads(api: api)
+        let keys = KeysAPI(server: self)
         return [
-            Route(method: .post, path: "/v1/media", keyed: true, handler: api.uploadMedia),
-            Route(method: .post, path: "/v1/carousels", keyed: true, handler: api.uploadCarousel),
-            Route(method: .get, path: "/v1/media/{id}", keyed: true, handler: api.media),
-            Route(method: .delete, path: "/v1/media/{id}", keyed: true, handler: api.deleteMedia),
-            Route(method: .get, path: "/v1/media/{id}/{rendition}", keyed: true, handler: api.rendition),
-            Route(method: .get, path: "/v1/jobs/{id}", keyed: true, handler: api.job),
-            Route(method: .delete, path: "/v1/jobs/{id}", keyed: true, handler: api.cancelJob),
-            Route(method: .options, path: "/v1/uploads", keyed: false, handler: uploads.options),
-            Route(method: .post, path: "/v1/uploads", keyed: true, handler: uploads.create),
-            Route(method: .head, path: "/v1/uploads/{id}", keyed: true, handler: uploads.head),
-            Route(method: .patch, path: "/v1/uploads/{id}", keyed: true, handler: uploads.patch),
-            Route(method: .delete, path: "/v1/uploads/{id}", keyed: true, handler: uploads.delete),
-            Route(method: .get, path: "/v1/uploads/{id}", keyed: true, handler: uploads.status),
-            Route(method: .post, path: "/v1/uploads/{id}", keyed: true, handler: uploads.overridden),
-            Route(method: .get, path: "/v1/webhooks/deliveries", keyed: true, handler: api.webhookDeliveries),
-            Route(method: .get, path: "/v1/presets", keyed: true, handler: api.presets),
-            Route(method: .get, path: "/v1/formats", keyed: true, handler: api.formatList),
-            Route(method: .get, path: "/health", keyed: false, handler: api.health),
-            Route(method: .get, path: "/ready", keyed: false, handler: api.ready),
-            Route(method: .get, path: "/metrics", keyed: false, handler: api.metricsText),
-            Route(method: .get, path: "/openapi.yaml", keyed: false, handler: api.openAPI),
-            Route(method: .get, path: "/", keyed: false, handler: api.page),
+            Route(method: .post, path: "/v1/media", scope: .write, handler: api.uploadMedia),
+            Route(method: .post, path: "/v1/carousels", scope: .write, handler: api.uploadCarousel),
+            Route(method: .get, path: "/v1/media/{id}", scope: .read, handler: api.media),
+            Route(method: .delete, path: "/v1/media/{id}", scope: .write, handler: api.deleteMedia),
+            Route(method: .get, path: "/v1/media/{id}/{rendition}", scope: .read, handler: api.rendition),
+            Route(method: .get, path: "/v1/jobs/{id}", scope: .read, handler: api.job),
+            Route(method: .delete, path: "/v1/jobs/{id}", scope: .write, handler: api.cancelJob),
+            Route(method: .options, path: "/v1/uploads", scope: nil, handler: uploads.options),
+            Route(method: .post, path: "/v1/uploads", scope: .write, handler: uploads.create),
+            Route(method: .head, path: "/v1/uploads/{id}", scope: .read, handler: uploads.head),
+            Route(method: .patch, path: "/v1/uploads/{id}", scope: .write, handler: uploads.patch),
+            Route(method: .delete, path: "/v1/uploads/{id}", scope: .write, handler: uploads.delete),
+            Route(method: .get, path: "/v1/uploads/{id}", scope: .read, handler: uploads.status),
+            Route(method: .post, path: "/v1/uploads/{id}", scope: .write, handler: uploads.overridden),
+            Route(method: .post, path: "/v1/keys", scope: .admin, handler: keys.create),
+            Route(method: .get, path: "/v1/keys", scope: .admin, handler: keys.list),
+            Route(method: .delete, path: "/v1/keys/{id}", scope: .admin, handler: keys.revoke),
+            Route(method: .get, path: "/v1/webhooks/deliveries", scope: .read, handler: api.webhookDeliveries),
+            Route(method: .get, path: "/v1/presets", scope: .read, handler: api.presets),
+            Route(method: .get, path: "/v1/formats", scope: .read, handler: api.formatList),
+            Route(method: .get, path: "/health", scope: nil, handler: api.health),
+            Route(method: .get, path: "/ready", scope: nil, handler: api.ready),
+            Route(method: .get, path: "/metrics", scope: nil, handler: api.metricsText),
+            Route(method: .get, path: "/openapi.yaml", scope: nil, handler: api.openAPI),
+            Route(method: .get, path: "/", scope: nil, handler: api.page),
         ]
     }
 
@@ -154,9 +158,13 @@ public final class KilnServer: Service, Sendable {
         // Middleware applies to the routes added after it, and to "not found".
         router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics,
                                                cors: CORSPolicy(origins: settings.corsOrigins)))
-        let v1 = router.group().add(middleware: AccessMiddleware(keys: keys, limiter: limiter))
+        let keyed = Dictionary(uniqueKeysWithValues: Scope.allCases.map {
+            ($0, router.group().add(middleware: AccessMiddleware(keys: keys, limiter: limiter, needed: $0)))
+        })
         for route in table {
-            if route.keyed { v1.on(RouterPath(route.path), method: route.method, use: route.handler) } else {
+            if let scope = route.scope, let group = keyed[scope] {
+                group.on(RouterPath(route.path), method: route.method, use: route.handler)
+            } else {
                 router.on(RouterPath(route.path), method: route.method, use: route.handler)
             }
         }

@@ -27,6 +27,9 @@ public struct ServerSettings: Sendable {
     public var uploadExpiry: Duration = .seconds(24 * 3600)
     /// The most a resumable upload lives from its creation, chunks or not.
     public var uploadLifetime: Duration = .seconds(7 * 24 * 3600)
+    /// The most unfinished resumable uploads one tenant may have open, and bytes in them.
+    public var tenantOpenUploads = 100
+    public var tenantUploadBytes: Int64 = 50_000_000_000
     /// Where every job and deletion event is posted (`kiln serve --webhook`), besides each key's
     /// own webhook; signed with each of `webhookSecrets` (two while one is rotated).
     public var webhookURLs: [String] = []

@@ -24,24 +24,28 @@ struct KeysCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Make a key and print it once (only its hash is kept).")
         @Option(name: .long, help: "A name to know the key by.") var name: String
-        @Option(name: .long, help: "media:read or media:write (write includes read).") var scope: Scope
+        @Option(name: .long, help: "media:read, media:write or admin (each includes the ones before; admin also manages keys over HTTP).")
+        var scope: Scope
+        @Option(name: .long, help: "The tenant the key joins: its keys share media, jobs, uploads and deliveries, which no other tenant sees (default: a tenant of its own).")
+        var tenant: String?
         @OptionGroup var location: Location
 
         func run() async throws {
-            let (key, secret) = try await APIKeys(try location.open()).create(name: name, scope: scope)
+            let (key, secret) = try await APIKeys(try location.open()).create(name: name, scope: scope, tenant: tenant)
             print(secret)
-            FileHandle.standardError.write(Data("key \(key.id) (\(key.name), \(key.scope.rawValue)); the secret above is not shown again\n".utf8))
+            FileHandle.standardError.write(Data("key \(key.id) (\(key.name), \(key.scope.rawValue), tenant \(key.tenant)); the secret above is not shown again\n".utf8))
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets): id, scope, tenant, state, created, name.")
+        @Option(name: .long, help: "Only this tenant's keys.") var tenant: String?
         @OptionGroup var location: Location
 
         func run() async throws {
-            for key in try await APIKeys(try location.open()).list() {
+            for key in try await APIKeys(try location.open()).list(tenant: tenant) {
                 let state = key.revokedAt == nil ? "active" : "revoked"
-                print("\(key.id)\t\(key.scope.rawValue)\t\(state)\t\(key.createdAt.formatted(.iso8601))\t\(key.name)")
+                print("\(key.id)\t\(key.scope.rawValue)\t\(key.tenant)\t\(state)\t\(key.createdAt.formatted(.iso8601))\t\(key.name)")
             }
         }
     }

@@ -51,8 +51,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "An origin whose pages may call the API from a browser, e.g. https://app.example.com (repeat for several, * for any; env KILN_CORS_ORIGINS, comma-separated).")
     var corsOrigin: [String] = []
 
-    @Flag(name: .long, help: "Create a first API key (media:write) when there is none, and print it.")
+    @Flag(name: .long, help: "Create a first API key (media:write) when no key was ever made, and print it (never after keys were revoked).")
     var firstKey = false
+
+    @Option(name: .long, help: "The most unfinished resumable uploads one tenant may have (env KILN_TENANT_OPEN_UPLOADS; default: 100).")
+    var tenantOpenUploads: Int?
+
+    @Option(name: .long, help: "The most bytes one tenant's unfinished resumable uploads may hold, by their declared lengths (env KILN_TENANT_UPLOAD_BYTES; default: 50000000000).")
+    var tenantUploadBytes: Int64?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -88,6 +94,12 @@ struct ServeCommand: AsyncParsableCommand {
             let lifetime = uploadLifetimeHours ?? environment["KILN_UPLOAD_LIFETIME_HOURS"].flatMap(Double.init) ?? 168
             guard lifetime > 0 else { throw KilnError.invalidRequest("--upload-lifetime-hours must be above 0") }
             server.uploadLifetime = .milliseconds(Int64(lifetime * 3_600_000))
+            server.tenantOpenUploads = tenantOpenUploads ?? environment["KILN_TENANT_OPEN_UPLOADS"].flatMap(Int.init) ?? server.tenantOpenUploads
+            server.tenantUploadBytes = tenantUploadBytes ?? environment["KILN_TENANT_UPLOAD_BYTES"].flatMap(Int64.init)
+                ?? server.tenantUploadBytes
+            guard server.tenantOpenUploads > 0, server.tenantUploadBytes > 0 else {
+                throw KilnError.invalidRequest("--tenant-open-uploads and --tenant-upload-bytes must be above 0")
+            }
             // Expired uploads go within a tenth of their lifetime (at most every minute).
             server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {
@@ -96,7 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
             let kiln = try await KilnServer(settings: server, logger: logger)
             if firstKey {
                 let keys = APIKeys(kiln.database)
-                if try await keys.list().allSatisfy({ $0.revokedAt != nil }) {
+                // Only on a server that never had a key: revoking every key must not open a way back in.
+                if try await keys.list().isEmpty {
                     let (_, secret) = try await keys.create(name: "first key", scope: .write)
                     say("A first API key (media:write), shown once:\n  \(secret)")
                 }

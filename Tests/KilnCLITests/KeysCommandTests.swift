@@ -3,12 +3,32 @@ import KilnDatabase
 import KilnTestSupport
 import Testing
 
-/// `kiln keys webhook`: a key's own webhook set, rotated without a gap, retired and cleared,
-/// as the server reads it at each delivery.
+/// `kiln keys`: keys in tenants; a key's own webhook set, rotated without a gap, retired and
+/// cleared, as the server reads it at each delivery.
 @Suite struct KeysCommandTests {
     static func kiln(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let run = try Tool.run(BatchCommandTests.binary, ["keys"] + arguments)
         return (run.status, String(decoding: run.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), run.stderr)
+    }
+
+    @Test func keysAreMadeInTenantsAndListedWithThem() async throws {
+        let data = Fixtures.scratchDirectory("kiln-keys-tenants")
+        defer { Fixtures.cleanUp(data) }
+        let location = ["--data", data]
+        let acme = try Self.kiln(["create", "--name", "acme app", "--scope", "media:write", "--tenant", "acme"] + location)
+        #expect(acme.status == 0 && acme.stderr.contains("tenant acme"), "\(acme)")
+        let admin = try Self.kiln(["create", "--name", "tool", "--scope", "admin"] + location)
+        #expect(admin.status == 0)
+        let adminID = try #require(admin.stdout.split(separator: "_").dropFirst().first.map(String.init))
+        #expect(admin.stderr.contains("tenant \(adminID)"), "a key without a tenant gets its own: \(admin.stderr)")
+        let bad = try Self.kiln(["create", "--name", "x", "--scope", "media:read", "--tenant", "no spaces"] + location)
+        #expect(bad.status != 0 && bad.stderr.contains("API_001"), "\(bad)")
+
+        let listed = try Self.kiln(["list", "--tenant", "acme"] + location)
+        let rows = listed.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.count == 1 && rows.first?[1] == "media:write" && rows.first?[2] == "acme" && rows.first?.last == "acme app",
+                "\(listed)")
+        #expect(try Self.kiln(["list"] + location).stdout.split(separator: "\n").count == 2)
     }
 
     @Test func aKeysWebhookIsSetRotatedRetiredAndCleared() async throws {

@@ -143,7 +143,7 @@ extension CodesOverHTTPTests {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let queue = SQLiteJobQueue(server.server.database)
-        let job = try await queue.enqueue(NewJob(kind: "media", payload: Data("not a payload".utf8)))
+        let job = try await queue.enqueue(NewJob(kind: "media", payload: Data(#"{"tenant": "test", "inputs": "not a payload"}"#.utf8)))
         let polled = try await server.finishedJob(job.id)
         let error = try #require(polled.data["error"] as? [String: Any], "\(polled.json)")
         #expect(polled.data["status"] as? String == "failed" && error["code"] as? String == "API_005")

@@ -146,8 +146,9 @@ import Testing
                                         body: Array("defghijkl".utf8))
         #expect(past.status == 413 && past.code == "FILE_004", "past its Upload-Length")
         #expect(try await server.tus(.HEAD, location).headers.first(name: "Upload-Offset") == "3")
-        // Another key does not see it; bad creations say why.
-        let other = try await server.tus(.HEAD, location, key: server.readKey)
+        // Another key of the tenant sees it, another tenant's does not; bad creations say why.
+        #expect(try await server.tus(.HEAD, location, key: server.readKey).status == 200)
+        let other = try await server.tus(.HEAD, location, key: server.rivalKey)
         #expect(other.status == 404)
         let neither = try await server.tus(.POST, "/v1/uploads")
         #expect(neither.status == 400 && neither.code == "API_001")
@@ -335,7 +336,7 @@ import Testing
         do {
             let records = UploadRecords(try KilnDatabase(directory: directory))
             let now = Date()
-            try await records.create(UploadRecord(id: "leftover", keyID: nil, length: Int64(bytes.count), metadata: ["filename": "photo.jpg"],
+            try await records.create(UploadRecord(id: "leftover", keyID: nil, tenant: "test", length: Int64(bytes.count), metadata: ["filename": "photo.jpg"],
                                                   createdAt: now, expiresAt: now.addingTimeInterval(3600)))
             try FileManager.default.createDirectory(atPath: directory + "/uploads", withIntermediateDirectories: true)
             try bytes.write(to: URL(fileURLWithPath: directory + "/uploads/leftover"))

@@ -155,6 +155,27 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         #expect(try await second.waitForExit() == 0)
     }
 
+    /// `--first-key` mints a key only on a server that never had one: revoking every key does
+    /// not open a way back in at the next start.
+    @Test func firstKeyIsMintedOnlyWhenNoKeyWasEverMade() async throws {
+        let data = Fixtures.scratchDirectory("kiln-first-key")
+        defer { Fixtures.cleanUp(data) }
+        let first = try ServeProcess(data: data)
+        #expect(try await first.request(.GET, "/v1/presets", key: first.writeKey).status == 200)
+        first.signal(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+        let keys = APIKeys(try KilnDatabase(directory: data))
+        let id = try #require(first.writeKey.split(separator: "_").dropFirst().first.map(String.init))
+        #expect(try await keys.revoke(id))
+
+        let second = try ServeProcess(data: data, key: first.writeKey)
+        #expect(!second.log.contains("kiln_"), "no new key was printed: \(second.log)")
+        #expect(try await keys.list().count == 1)
+        #expect(try await second.request(.GET, "/v1/presets", key: first.writeKey).code == "AUTH_001")
+        second.signal(SIGTERM)
+        #expect(try await second.waitForExit() == 0)
+    }
+
     @Test func sigtermFinishesInFlightRequestsAndJobsThenExits0() async throws {
         let data = Fixtures.scratchDirectory("kiln-drain")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)

@@ -13,13 +13,17 @@ import Glibc
 #endif
 
 /// A `KilnServer` on a free loopback port in a scratch directory, with a write key and a read
-/// key, and an HTTP client. `stop()` cancels the server and removes the directory.
+/// key of one tenant ("test"), a write key of another ("rival"), an admin key, and an HTTP
+/// client. `stop()` cancels the server and removes the directory.
 final class TestServer: LoopbackHTTP, Sendable {
     let server: KilnServer
     let port: Int
     let directory: String
     let writeKey: String
     let readKey: String
+    /// Another tenant's write key: it must never reach the test tenant's anything.
+    let rivalKey: String
+    let adminKey: String
     var client: HTTPClient { .loopback }
     private let task: Task<Void, any Error>
 
@@ -40,8 +44,10 @@ final class TestServer: LoopbackHTTP, Sendable {
         self.server = server
         self.directory = directory
         let keys = APIKeys(server.database)
-        writeKey = try await keys.create(name: "write", scope: .write).secret
-        readKey = try await keys.create(name: "read", scope: .read).secret
+        writeKey = try await keys.create(name: "write", scope: .write, tenant: "test").secret
+        readKey = try await keys.create(name: "read", scope: .read, tenant: "test").secret
+        rivalKey = try await keys.create(name: "rival", scope: .write, tenant: "rival").secret
+        adminKey = try await keys.create(name: "admin", scope: .admin, tenant: "operator").secret
         task = Task { try await server.run() }
         port = await server.port()
     }

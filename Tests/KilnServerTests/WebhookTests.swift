@@ -91,7 +91,7 @@ import Glibc
 
         // The delivery log, in the database; through the API a key sees only its own endpoint's
         // deliveries, never the server's (its URL is the operator's).
-        let logged = try await WebhookOutbox(server.server.database).log(keyID: nil, limit: 10)
+        let logged = try await WebhookOutbox(server.server.database).log(tenant: nil, limit: 10)
         let delivery = try #require(logged.first { $0.eventID == "evt_" + job })
         #expect(delivery.status == .delivered && delivery.attempts == 3 && delivery.lastStatus == 204 && delivery.url == receiver.url)
         for key in [server.writeKey, server.readKey] {
@@ -200,7 +200,7 @@ import Glibc
         }
         let posts = try await own.wait { $0.count == 5 }
         #expect(posts.allSatisfy { $0["answered"] as? Int == 204 })
-        let stuck = try await WebhookOutbox(server.server.database).log(keyID: nil, limit: 20).filter { $0.endpoint == .server }
+        let stuck = try await WebhookOutbox(server.server.database).log(tenant: nil, limit: 20).filter { $0.endpoint == .server }
         #expect(stuck.count == 5 && stuck.allSatisfy { $0.status == .pending && $0.attempts == 0 },
                 "the dead endpoint's deliveries wait on it alone: \(stuck.map { ($0.status, $0.attempts) })")
         #expect((1...2).contains(dead.posts.count), "at most two at a time to one endpoint")
@@ -230,7 +230,7 @@ import Glibc
     static func ended(_ outbox: WebhookOutbox) async throws -> WebhookDelivery {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let delivery = try await outbox.log(keyID: nil, limit: 10).first, delivery.status != .pending { return delivery }
+            if let delivery = try await outbox.log(tenant: nil, limit: 10).first, delivery.status != .pending { return delivery }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw Tool.Failure(description: "no delivery ended")

@@ -225,6 +225,15 @@ extension KilnError {
                   details: ["limit": .int(limit), "window_seconds": .int(windowSeconds), "retry_after_seconds": .int(retryAfter)])
     }
 
+    /// API_004: the tenant's unfinished resumable uploads are at the server's cap, in number or bytes.
+    public static func openUploadsFull(open: Int, maxOpen: Int, bytes: Int64, maxBytes: Int64) -> KilnError {
+        KilnError(.api004,
+                  "Rate limit exceeded: this tenant has \(open) unfinished resumable uploads holding \(bytes) bytes, and may have \(maxOpen) "
+                      + "holding \(maxBytes); finish or terminate some (DELETE /v1/uploads/{id}), then retry",
+                  details: ["open": .int(open), "max_open": .int(maxOpen), "bytes": .int(Int(bytes)),
+                            "max_bytes": .int(Int(maxBytes)), "retry_after_seconds": .int(60)])
+    }
+
     /// FILE_008: a resumable upload's chunk whose `Upload-Checksum` does not match (HTTP 460); nothing of it was kept.
     public static func checksumMismatch(algorithm: String, offset: Int64) -> KilnError {
         KilnError(.file008,

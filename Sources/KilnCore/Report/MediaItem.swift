@@ -131,23 +131,30 @@ public struct ProcessingOptions: Codable, Sendable, Equatable {
     public let fit: Fit
     public let type: DeclaredType
     public let keepOriginal: Bool
+    /// The tenant the item belongs to (the server's uploads; nil from the CLI). It is part of
+    /// the id, so two tenants never share an item and neither learns from it what the other sent.
+    public let tenant: String?
 
-    public init(preset: String, presetDigest: String, fit: Fit, type: DeclaredType, keepOriginal: Bool) {
+    public init(preset: String, presetDigest: String, fit: Fit, type: DeclaredType, keepOriginal: Bool,
+                tenant: String? = nil) {
         self.preset = preset
         self.presetDigest = presetDigest
         self.fit = fit
         self.type = type
         self.keepOriginal = keepOriginal
+        self.tenant = tenant
     }
 
-    /// One line per option, in a fixed order, versioned: the text the id hashes.
+    /// One line per option, in a fixed order, versioned: the text the id hashes. The tenant's
+    /// line comes only when there is one, so items made without tenants keep their ids.
     public var canonical: String {
-        ["kiln-media-id-v1", "preset=\(preset)", "preset_sha256=\(presetDigest)", "fit=\(fit.rawValue)",
-         "type=\(type.rawValue)", "keep_original=\(keepOriginal)"].joined(separator: "\n")
+        (["kiln-media-id-v1", "preset=\(preset)", "preset_sha256=\(presetDigest)", "fit=\(fit.rawValue)",
+          "type=\(type.rawValue)", "keep_original=\(keepOriginal)"] + (tenant.map { ["tenant=\($0)"] } ?? []))
+            .joined(separator: "\n")
     }
 
     enum CodingKeys: String, CodingKey {
-        case preset, fit, type
+        case preset, fit, type, tenant
         case presetDigest = "preset_sha256", keepOriginal = "keep_original"
     }
 }

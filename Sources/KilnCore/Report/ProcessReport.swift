@@ -44,12 +44,15 @@ public struct CarouselRecord: Codable, Sendable, Equatable {
     public let id: String
     public let preset: String
     public let items: [String]
+    /// The tenant it was made for (the server's uploads), as its items' options say.
+    public let tenant: String?
     public var location: String?
 
-    public init(id: String, preset: String, items: [String], location: String? = nil) {
+    public init(id: String, preset: String, items: [String], tenant: String? = nil, location: String? = nil) {
         self.id = id
         self.preset = preset
         self.items = items
+        self.tenant = tenant
         self.location = location
     }
 }

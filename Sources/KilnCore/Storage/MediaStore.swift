@@ -124,6 +124,13 @@ public enum StoredEntry: Sendable, Equatable, Decodable {
     case item(MediaItem)
     case carousel(CarouselRecord)
 
+    public var id: String {
+        switch self {
+        case .item(let item): item.id
+        case .carousel(let record): record.id
+        }
+    }
+
     public init(from decoder: any Decoder) throws {
         enum Probe: String, CodingKey { case items }
         let keys = try decoder.container(keyedBy: Probe.self)

@@ -4,12 +4,14 @@ import KilnStorage
 
 /// Media ids: SHA-256 over the input's own SHA-256 and the canonical processing options, so the
 /// same bytes under two presets (or fits, types, keep-original) are two items, and the same
-/// bytes under the same options are one, found again without reprocessing.
+/// bytes under the same options are one, found again without reprocessing. A tenant is one of
+/// the options: what one tenant sent is never found again for another.
 public enum MediaIdentity {
     /// The options `options` and `preset` stand for, as an id covers them.
     public static func options(_ options: IngestOptions, preset: Preset) -> ProcessingOptions {
         ProcessingOptions(preset: preset.name, presetDigest: presetDigest(preset), fit: options.fit,
-                          type: options.type, keepOriginal: options.keepOriginal)
+                          type: options.type, keepOriginal: options.keepOriginal,
+                          tenant: options.tenant)
     }
 
     /// SHA-256 of the preset's content (its JSON with sorted keys).

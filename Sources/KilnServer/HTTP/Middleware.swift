@@ -129,18 +129,18 @@ extension HTTPField.Name {
     static let rateLimitReset = HTTPField.Name("X-RateLimit-Reset")!
 }
 
-/// Routes under /v1: a live Bearer key with the scope the method needs (GET reads, POST and
-/// DELETE write), then the key's rate limit. Every answer to an authenticated request carries
+/// Routes under /v1: a live Bearer key with the scope its routes need (reads, writes, or
+/// managing keys), then the key's rate limit. Every answer to an authenticated request carries
 /// the `X-RateLimit-*` headers.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = KilnRequestContext
     let keys: APIKeys
     let limiter: RateLimiter
+    let needed: Scope
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        let needed: Scope = request.method == .get || request.method == .head ? .read : .write
         guard let header = request.headers[.authorization] else {
             throw AnsweredError(error: KilnError.unauthenticated("the request has no Authorization header"),
                                 closeConnection: request.hasBody)

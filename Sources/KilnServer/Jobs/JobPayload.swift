@@ -20,19 +20,36 @@ struct JobPayload: Codable, Sendable {
     let type: DeclaredType
     let fit: Fit
     let keyID: String?
+    /// The tenant of that key, whose the job and its media are. Jobs queued before tenants have
+    /// none: their key's id names its tenant (`APIKeys.migrateTenants`).
+    var tenant: String?
     /// The upload's request id: a job that fails for Kiln's own fault is logged with it.
     var requestID: String?
+
+    var owner: String? { tenant ?? keyID }
 
     func options(base: IngestOptions) -> IngestOptions {
         var options = base
         options.preset = preset
         options.type = type
         options.fit = fit
+        options.tenant = owner
         return options
     }
 
+    /// The tenant whose job `record` is, read on its own: a job whose work cannot be read still
+    /// answers its tenant (with API_005). Nil when not even that can be read.
+    static func owner(of record: JobRecord) -> String? {
+        struct Owner: Decodable {
+            let tenant: String?
+            let keyID: String?
+            enum CodingKeys: String, CodingKey { case tenant, keyID = "key_id" }
+        }
+        return (try? JSONDecoder().decode(Owner.self, from: record.payload)).flatMap { $0.tenant ?? $0.keyID }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case inputs, carousel, preset, type, fit
+        case inputs, carousel, preset, type, fit, tenant
         case keyID = "key_id", requestID = "request_id"
     }
 }

@@ -167,14 +167,12 @@ final class JobRunner: Service, Sendable {
             if payload.carousel {
                 let (carousel, items) = try await pipeline.ingestCarousel(inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) },
                                                                           options: options, control: control)
-                for item in items {
-                    try? await records?.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
-                }
+                try? await records?.add(carousel, items: items, tenant: payload.owner, keyID: payload.keyID)
                 result = Self.json(CarouselResult(carousel: carousel, items: items.map(\.stored)))
             } else {
                 guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
                 let item = try await pipeline.ingest(path: input.path, name: input.name, options: options, control: control)
-                try? await records?.add(id: item.id, kind: item.kind.rawValue, keyID: payload.keyID, bytes: item.renditionBytes)
+                try? await records?.add(item, tenant: payload.owner, keyID: payload.keyID)
                 result = Self.json(item.stored)
             }
             return .succeeded(Self.encode(result))
@@ -205,6 +203,20 @@ final class JobRunner: Service, Sendable {
         } catch {
             logger.error("recording the end of job \(job.id) failed: \(error)")
             return false
+        }
+    }
+
+    /// Records what a succeeded job made for its tenant, from its stored result: a worker on
+    /// another machine has no database of the server's, so the server records it when it sees
+    /// the job end (recording twice is harmless).
+    static func recordResult(of job: JobRecord, in records: MediaRecords) async {
+        let decoder = JSONDecoder()
+        guard job.status == .succeeded, let result = job.result,
+              let payload = try? decoder.decode(JobPayload.self, from: job.payload) else { return }
+        if payload.carousel, let stored = try? decoder.decode(CarouselResult.self, from: result) {
+            try? await records.add(stored.carousel, items: stored.items, tenant: payload.owner, keyID: payload.keyID)
+        } else if let item = try? decoder.decode(MediaItem.self, from: result) {
+            try? await records.add(item, tenant: payload.owner, keyID: payload.keyID)
         }
     }
 

@@ -34,6 +34,8 @@ struct API: Sendable {
         var form = try beforeBody { () throws(KilnError) in
             try UploadForm(query: request.uri.queryParameters, base: server.settings.engine.ingestOptions, presets: presets)
         }
+        // What the caller makes is its tenant's: part of each item's id.
+        form.options.tenant = context.key?.tenant
         let boundary = try beforeBody { () throws(KilnError) in try UploadForm.boundary(request.headers[.contentType]) }
         // A preset named in the query holds the request to its own cap at once; one named in a
         // form field can only be known once read, so until then the largest any preset takes.
@@ -156,14 +158,12 @@ struct API: Sendable {
             carouselOptions.type = .carousel
             let (record, items) = try await pipeline.ingestCarousel(uploads.map(Pipeline.CarouselInput.init(upload:)),
                                                                     options: carouselOptions, control: control)
-            for item in items {
-                try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: keyID, bytes: item.renditionBytes)
-            }
+            try await server.records.add(record, items: items, tenant: options.tenant, keyID: keyID)
             return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
                                                                      requestID: requestID), mediaID: record.id)
         } else {
             let item = try await pipeline.ingest(upload: uploads[0], options: options, control: control)
-            try await server.records.add(id: item.id, kind: item.kind.rawValue, keyID: keyID, bytes: item.renditionBytes)
+            try await server.records.add(item, tenant: options.tenant, keyID: keyID)
             return Outcome(status: item.reused ? .ok : .created, body: try Self.envelope(present(item), requestID: requestID),
                            mediaID: item.id)
         }
@@ -192,7 +192,7 @@ struct API: Sendable {
                 }
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
-                                     fit: options.fit, keyID: keyID, requestID: requestID)
+                                     fit: options.fit, keyID: keyID, tenant: options.tenant, requestID: requestID)
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
                                                                priority: priority, dedupeKey: dedupeKey(uploads, options)))
@@ -225,35 +225,54 @@ struct API: Sendable {
     // MARK: Media
 
     func media(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = try mediaID(context)
         let store = try requireStore()
-        switch try await store.entry(id) {
-        case .item(let item)?:
+        switch try await ownedEntry(context) {
+        case .item(let item):
             return Reply.success(present(item), requestID: context.requestID)
-        case .carousel(let record)?:
+        case .carousel(let record):
             var items: [MediaItem] = []
             for itemID in record.items { if let item = try await store.item(itemID) { items.append(present(item)) } }
             return Reply.success(CarouselResult(carousel: record, items: items), requestID: context.requestID)
-        case nil:
-            throw KilnError.notFoundResource("media \(id)")
         }
     }
 
+    /// Removes the caller's tenant's media: an item, or a carousel with the items nothing else
+    /// of the tenant holds.
     func deleteMedia(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = try mediaID(context)
-        guard try await requireStore().delete(id) else { throw KilnError.notFoundResource("media \(id)") }
-        try await server.records.remove(id: id)
+        let entry = try await ownedEntry(context)
+        let id = entry.id
+        let store = try requireStore()
+        let unheld = try await server.records.release(id: id, tenant: context.key?.tenant)
+        guard try await store.delete(id) else { throw KilnError.notFoundResource("media \(id)") }
+        for item in unheld { _ = try await store.delete(item) }
         try await Webhooks(server: server).mediaDeleted(id, keyID: context.key?.id)
         return Reply.success(["id": JSONValue.string(id), "deleted": .bool(true)], requestID: context.requestID)
+    }
+
+    /// The stored media the route's id names, when it is the caller's tenant's; API_002 for
+    /// another tenant's exactly as for one that does not exist. The stored manifest says whose
+    /// it is; one made before tenants, the media records.
+    private func ownedEntry(_ context: KilnRequestContext) async throws(KilnError) -> StoredEntry {
+        let id = try mediaID(context)
+        guard let entry = try await requireStore().entry(id) else { throw KilnError.notFoundResource("media \(id)") }
+        let stated: String? = switch entry {
+        case .item(let item): item.options.tenant
+        case .carousel(let record): record.tenant
+        }
+        let owner = if let stated { stated } else { try await server.records.tenant(of: id) }
+        guard let owner, owner == context.key?.tenant else { throw KilnError.notFoundResource("media \(id)") }
+        return entry
     }
 
     /// The bytes of one rendition: ETag (its SHA-256), 304 for a matching If-None-Match,
     /// 206 for a Range, or a redirect to a presigned URL when the store is a bucket.
     func rendition(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = try mediaID(context)
         let name = context.parameters.get("rendition") ?? ""
         let store = try requireStore()
-        guard let item = try await store.item(id) else { throw KilnError.notFoundResource("media \(id)") }
+        guard case .item(let item) = try await ownedEntry(context) else {
+            throw KilnError.notFoundResource("rendition \"\(name)\": a carousel has none of its own; ask its items")
+        }
+        let id = item.id
         guard let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
         }
@@ -337,8 +356,8 @@ struct API: Sendable {
     // MARK: Jobs
 
     func job(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
-        guard var record = try await server.queue.job(id) else { throw KilnError.notFoundResource("job \(id)") }
+        var record = try await ownedJob(context)
+        let id = record.id
         let wait = request.uri.queryParameters.get("wait")
         guard wait == nil || wait == "true" || wait == "false" else {
             throw KilnError.invalidRequest("wait must be true or false", fields: ["wait": "true|false"])
@@ -354,7 +373,7 @@ struct API: Sendable {
     }
 
     func cancelJob(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = try await ownedJob(context).id
         let reason = "the job was cancelled through the API"
         guard let record = try await server.queue.cancel(id, reason: JobRunner.encode(KilnError.cancelled(reason))) else {
             throw KilnError.notFoundResource("job \(id)")
@@ -363,15 +382,23 @@ struct API: Sendable {
         return Reply.success(JobView(record, present: present), requestID: context.requestID)
     }
 
+    /// The route's job when the caller's tenant queued it; API_002 otherwise, as for no job.
+    private func ownedJob(_ context: KilnRequestContext) async throws(KilnError) -> JobRecord {
+        let id = context.parameters.get("id") ?? ""
+        guard let record = try await server.queue.job(id), let owner = JobPayload.owner(of: record), owner == context.key?.tenant
+        else { throw KilnError.notFoundResource("job \(id)") }
+        return record
+    }
+
     // MARK: Webhooks
 
-    /// The delivery log of the caller's events, newest first (`?limit=`, 1-500, default 100).
+    /// The delivery log of the caller's tenant's endpoints, newest first (`?limit=`, 1-500, default 100).
     func webhookDeliveries(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let limit = request.uri.queryParameters.get("limit").map { Int($0) } ?? 100
         guard let limit, (1...500).contains(limit) else {
             throw KilnError.invalidRequest("limit must be 1-500", fields: ["limit": "1-500"])
         }
-        let deliveries = try await WebhookOutbox(server.database).log(keyID: context.key?.id ?? "", limit: limit)
+        let deliveries = try await WebhookOutbox(server.database).log(tenant: context.key?.tenant ?? "", limit: limit)
         return Reply.success(["deliveries": deliveries.map(DeliveryView.init)], requestID: context.requestID)
     }
 

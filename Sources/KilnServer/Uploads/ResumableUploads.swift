@@ -62,12 +62,19 @@ struct ResumableUploads: Sendable {
             }
             let now = Date()
             let record = UploadRecord(id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
-                                      keyID: context.key?.id, length: length, metadata: metadata, createdAt: now,
-                                      expiresAt: area.expiresAt(from: now, created: now))
+                                      keyID: context.key?.id, tenant: context.key?.tenant, length: length, metadata: metadata,
+                                      createdAt: now, expiresAt: area.expiresAt(from: now, created: now))
             // The file first, then its row: a crash in between leaves a file the next start removes.
             try area.createFile(record.id)
+            let settings = server.settings
             do {
-                try await area.records.create(record)
+                guard try await area.records.create(record, maxOpen: settings.tenantOpenUploads, maxBytes: settings.tenantUploadBytes)
+                else {
+                    let (open, bytes) = try await area.records.open(tenant: record.tenant)
+                    throw AnsweredError(error: KilnError.openUploadsFull(open: open, maxOpen: settings.tenantOpenUploads, bytes: bytes,
+                                                                         maxBytes: settings.tenantUploadBytes),
+                                        closeConnection: request.hasBody)
+                }
             } catch {
                 area.removeFile(record.id)
                 throw error
@@ -176,9 +183,18 @@ struct ResumableUploads: Sendable {
         }
         let options = try form(record.metadata).options
         let most = try api.pipeline.resolve(options.preset).largestFile
+        // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
+        let settings = server.settings
+        let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
+        let room = usage.map { settings.tenantUploadBytes - $0.bytes }
         let length = try refusing(request) { () throws(KilnError) -> Int64? in
             guard let value = request.headers[.uploadLength] else { return record.length }
             let declared = try Self.count(value, header: "Upload-Length")
+            if let room, declared - offset > room {
+                throw KilnError.openUploadsFull(open: usage?.count ?? 1, maxOpen: settings.tenantOpenUploads,
+                                                bytes: settings.tenantUploadBytes - room + declared - offset,
+                                                maxBytes: settings.tenantUploadBytes)
+            }
             if let length = record.length, length != declared {
                 throw KilnError.invalidRequest("Upload-Length \(declared) differs from the \(length) declared before",
                                                fields: ["Upload-Length": "\(length)"])
@@ -193,7 +209,7 @@ struct ResumableUploads: Sendable {
         // A deferred length never lets an upload grow past what its preset takes; once its first
         // bytes say what it is, past what the preset takes of that kind (and a format Kiln
         // refuses is refused then, not after the last byte).
-        var limit = length ?? most
+        var limit = length ?? min(most, offset + max(0, room ?? .max))
         var head = offset > 0 ? try area.head(record.id, count: Pipeline.headBytes) : []
         var admitted = false
         func admit() throws(KilnError) {
@@ -300,7 +316,8 @@ struct ResumableUploads: Sendable {
     /// (storage unavailable, the server busy) is thrown and tried again by `UploadSweeper`.
     func process(_ record: UploadRecord, requestID: String) async throws -> UploadResult {
         if let result = record.result { return result }
-        let options = try form(record.metadata).options
+        var options = try form(record.metadata).options
+        options.tenant = record.tenant
         let name = record.metadata["filename"] ?? record.metadata["name"] ?? "upload"
         let control = options.makeControl()
         let result: UploadResult
@@ -326,10 +343,10 @@ struct ResumableUploads: Sendable {
 
     // MARK: Helpers
 
-    /// The caller's upload, live; API_002 for an unknown, expired or someone else's.
+    /// The caller's tenant's upload, live; API_002 for an unknown, expired or another tenant's.
     private func find(_ context: KilnRequestContext) async throws(KilnError) -> UploadRecord {
         let id = context.parameters.get("id") ?? ""
-        guard let record = try await area.records.get(id), record.keyID == context.key?.id, record.expiresAt > Date() else {
+        guard let record = try await area.records.get(id), record.tenant == context.key?.tenant, record.expiresAt > Date() else {
             throw KilnError.notFoundResource("upload \(id)")
         }
         return record

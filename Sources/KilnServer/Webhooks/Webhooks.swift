@@ -71,6 +71,7 @@ struct Webhooks: Sendable {
     /// sent (a crash in between writes the same deliveries again, which the outbox ignores).
     func takeJobEvents(present: (MediaItem) -> MediaItem) async throws {
         for job in try await server.queue.pendingEvents(limit: 100) {
+            await JobRunner.recordResult(of: job, in: server.records)
             let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
             let keyID = (try? JSONDecoder().decode(JobPayload.self, from: job.payload))?.keyID
             try await post(Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),

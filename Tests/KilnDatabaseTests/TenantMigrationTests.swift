@@ -1,0 +1,42 @@
+import Foundation
+import GRDB
+@testable import KilnDatabase
+import KilnTestSupport
+import Testing
+
+/// A database from before tenants (schema v5) opened by this version: each key becomes a tenant
+/// of its own, and its media and resumable uploads go with it.
+@Suite struct TenantMigrationTests {
+    @Test func keysAndTheirRecordsBecomeOneTenantEach() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-tenant-migration")
+        defer { Fixtures.cleanUp(directory) }
+        do {
+            let pool = try DatabasePool(path: directory + "/" + KilnDatabase.fileName)
+            try KilnDatabase.migrator.migrate(pool, upTo: "v5 webhooks")
+            try await pool.write { db in
+                for key in ["keyaaaaaaa", "keybbbbbbb"] {
+                    try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, hash, created_at) VALUES (?, ?, 'media:write', 'h', 0)",
+                                   arguments: [key, key])
+                }
+                try db.execute(sql: "INSERT INTO media (id, kind, key_id, bytes, created_at) VALUES ('m1', 'image', 'keyaaaaaaa', 10, 0)")
+                try db.execute(sql: "INSERT INTO media (id, kind, key_id, bytes, created_at) VALUES ('m2', 'video', 'keybbbbbbb', 20, 0)")
+                try db.execute(sql: """
+                    INSERT INTO uploads (id, key_id, length, "offset", metadata, created_at, expires_at)
+                    VALUES ('u1', 'keyaaaaaaa', 5, 0, '{}', 0, 9999999999)
+                    """)
+            }
+        }
+        let database = try KilnDatabase(directory: directory)
+        let keys = try await APIKeys(database).list()
+        #expect(keys.map(\.tenant) == ["keyaaaaaaa", "keybbbbbbb"], "each key its own tenant, named by its id")
+        let records = MediaRecords(database)
+        #expect(try await records.tenant(of: "m1") == "keyaaaaaaa")
+        #expect(try await records.tenant(of: "m2") == "keybbbbbbb")
+        #expect(try await UploadRecords(database).get("u1")?.tenant == "keyaaaaaaa")
+        // A migrated item is released by its own tenant only.
+        #expect(try await records.release(id: "m1", tenant: "keybbbbbbb").isEmpty)
+        #expect(try await records.tenant(of: "m1") == "keyaaaaaaa")
+        _ = try await records.release(id: "m1", tenant: "keyaaaaaaa")
+        #expect(try await records.tenant(of: "m1") == nil)
+    }
+}
