@@ -29,8 +29,17 @@ public struct BatchItemReport: Sendable {
     public let item: MediaItem?
     public let error: KilnError?
     public let seconds: Double
+    /// For a skipped input, how an earlier run decided it (its outcome and code, from the journal).
+    public var earlier: BatchJournal.Entry?
 
     public var bytesOut: Int64 { item?.renditionBytes ?? 0 }
+
+    /// How the batch as a whole decided the input, whichever run did: a skipped input counts
+    /// as what an earlier run made of it.
+    public var decided: (outcome: BatchOutcome, code: String?) {
+        guard outcome == .skipped, let earlier else { return (outcome, error?.code.rawValue) }
+        return (earlier.status == .rejected ? .rejected : .processed, earlier.code)
+    }
 }
 
 /// A batch over a directory (SPEC §6, `kiln batch`): each input through the pipeline, `jobs`
@@ -118,7 +127,9 @@ public final class BatchRun: Sendable {
         let entry = try await journal.entry(input.relativePath)
         if let entry, !self.options.force, entry.size == input.size, entry.modified == input.modified,
            entry.status == .done || entry.status == .rejected {
-            return report(.skipped, error: nil)
+            var skipped = report(.skipped, error: nil)
+            skipped.earlier = entry
+            return skipped
         }
         // Forced: the item made last time goes, so it is made again rather than found stored.
         if self.options.force, let id = entry?.mediaID { _ = try await pipeline.store?.delete(id) }

@@ -72,6 +72,7 @@ struct BatchCommand: AsyncParsableCommand {
         var summary = progress.summary
         summary.seconds = JobControl.seconds(ContinuousClock.now - started)
         summary.interrupted = summary.ended < inputs.count
+        summary.inputs.sort { $0.input < $1.input }
         progress.finish()
         for line in summary.text { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         if !dryRun, let data = try? Envelope.success(summary).jsonData() {

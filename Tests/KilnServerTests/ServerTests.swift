@@ -181,7 +181,16 @@ import Testing
         try Data("just some text, not media".utf8).write(to: URL(fileURLWithPath: text))
         defer { Fixtures.cleanUp(text) }
         #expect(try await server.upload(text).code == "FILE_003")
-        #expect(try await server.upload(Fixtures.sample("orient-1.jpg"), field: "document").code == "API_001")
+        // A file under another part name is told where it goes (with a file name, or too long for a field).
+        let misnamed = try await server.upload(Fixtures.sample("orient-1.jpg"), field: "image")
+        #expect(misnamed.status == 400 && misnamed.code == "FILE_001", "\(misnamed.json)")
+        #expect(((misnamed.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("part named `file`"))
+        let unnamed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("orient-1.jpg"))))
+        let bare = Array("--\(TestServer.boundary)\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\n".utf8) + unnamed
+            + Array("\r\n--\(TestServer.boundary)--\r\n".utf8)
+        #expect(try await server.request(.POST, "/v1/media", key: server.writeKey,
+                                         headers: [("Content-Type", "multipart/form-data; boundary=\(TestServer.boundary)")],
+                                         body: bare).code == "FILE_001")
         let unknown = try await server.upload(Fixtures.sample("orient-1.jpg"), fields: [("colour", "red")])
         #expect(unknown.code == "API_001" && ((unknown.json["error"] as? [String: Any])?["details"] as? [String: Any])?["fields"] != nil)
         #expect(try await server.upload(Fixtures.sample("orient-1.jpg"), fields: [("fit", "stretch")]).code == "API_001")

@@ -68,11 +68,16 @@ struct API: Sendable {
             defer { server.metrics.bytesIn(reader.bytesRead) }
             while let part = try await reader.nextPart() {
                 guard part.name == "file" else {
+                    // A file under another name (`image`, `upload`...) is told where it goes, not read as a field.
+                    let misnamed = KilnError.uploadFailed("the part named \"\(part.name)\" looks like a file; send the file in "
+                        + "a part named `file` (with preset, type and fit as fields before it)")
+                    guard part.filename == nil else { throw misnamed }
                     guard uploads.isEmpty else {
                         throw KilnError.invalidRequest("field \"\(part.name)\" comes after the file part",
                                                        fields: [part.name: "send it before the file part, or in the query string"])
                     }
-                    try form.set(part.name, try await reader.text(limit: 256), presets: presets)
+                    guard let value = try await reader.text(limit: 256) else { throw misnamed }
+                    try form.set(part.name, value, presets: presets)
                     continue
                 }
                 if !carousel, !uploads.isEmpty {

@@ -68,13 +68,13 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
     }
 
     /// The current part's content as text, at most `limit` bytes (FILE_001 past it).
-    func text(limit: Int) async throws(KilnError) -> String {
+    /// The current part as text; nil when it is over `limit` bytes (no field is that long: it is
+    /// more likely a file under the wrong name).
+    func text(limit: Int) async throws(KilnError) -> String? {
         var bytes: [UInt8] = []
         while let chunk = try await nextChunk() {
             bytes.append(contentsOf: chunk)
-            guard bytes.count <= limit else {
-                throw KilnError.invalidRequest("a form field is over \(limit) bytes", fields: ["form": "fields of at most \(limit) bytes"])
-            }
+            guard bytes.count <= limit else { return nil }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
