@@ -156,11 +156,13 @@ private struct NALReader {
 }
 
 /// The top-level layout of an MP4 or MOV file, read from box headers only: whether `moov` comes
-/// before `mdat`, and whether any track carries an edit list (`moov/trak/edts/elst`).
+/// before `mdat`, whether any track carries an edit list (`moov/trak/edts/elst`), and whether a
+/// track's samples are encrypted (an `encv` or `enca` sample entry: CENC, DRM).
 enum MP4Layout {
     struct Layout {
         let moovFirst: Bool
         let editLists: Bool
+        let encrypted: Bool
     }
 
     /// Nil when the file is not made of MP4 boxes.
@@ -170,34 +172,39 @@ enum MP4Layout {
         let size = Int64(try file.seekToEnd())
         var moovAt: Int64?
         var mdatAt: Int64?
-        var editLists = false
+        var found: Set<String> = []
         var offset: Int64 = 0
         while offset + 8 <= size {
             guard let box = try header(file, at: offset, limit: size) else { return nil }
             if box.type == "moov" {
                 moovAt = moovAt ?? offset
-                editLists = try containsEditList(file, from: offset + box.headerSize, to: offset + box.size)
+                try collect(["elst", "encv", "enca"], in: file, from: offset + box.headerSize, to: offset + box.size, into: &found)
             }
             if box.type == "mdat" { mdatAt = mdatAt ?? offset }
             offset += box.size
         }
         guard let moovAt else { return nil }
-        return Layout(moovFirst: mdatAt.map { moovAt < $0 } ?? true, editLists: editLists)
+        return Layout(moovFirst: mdatAt.map { moovAt < $0 } ?? true, editLists: found.contains("elst"),
+                      encrypted: found.contains("encv") || found.contains("enca"))
     }
 
-    private static func containsEditList(_ file: FileHandle, from start: Int64, to end: Int64) throws -> Bool {
+    /// The `wanted` box types found under a track: down its containers to the sample entries
+    /// (`stsd` holds them after its version, flags and entry count).
+    private static func collect(_ wanted: Set<String>, in file: FileHandle, from start: Int64, to end: Int64,
+                                into found: inout Set<String>) throws {
         var offset = start
         while offset + 8 <= end {
-            guard let box = try header(file, at: offset, limit: end) else { return false }
+            guard let box = try header(file, at: offset, limit: end) else { return }
+            if wanted.contains(box.type) { found.insert(box.type) }
             switch box.type {
-            case "elst": return true
-            case "trak", "edts":
-                if try containsEditList(file, from: offset + box.headerSize, to: offset + box.size) { return true }
+            case "trak", "edts", "mdia", "minf", "stbl":
+                try collect(wanted, in: file, from: offset + box.headerSize, to: offset + box.size, into: &found)
+            case "stsd":
+                try collect(wanted, in: file, from: offset + box.headerSize + 8, to: offset + box.size, into: &found)
             default: break
             }
             offset += box.size
         }
-        return false
     }
 
     private static func header(_ file: FileHandle, at offset: Int64, limit: Int64)

@@ -10,8 +10,11 @@ public enum VideoProber {
     /// - Parameter control: the job's deadline and cancel switch; probing alone gets 30 s.
     public static func facts(path: String, format: MediaFormat, sizeBytes: Int64,
                              control: JobControl = JobControl(timeout: probeTimeout)) throws -> VideoFacts {
-        facts(of: try opened(path: path, format: format, sizeBytes: sizeBytes, control: control), mime: format.mime,
-              sizeBytes: sizeBytes)
+        var facts = facts(of: try opened(path: path, format: format, sizeBytes: sizeBytes, control: control), mime: format.mime,
+                          sizeBytes: sizeBytes)
+        // The demuxer reads an encrypted track's original format (`frma`) and says nothing of the rest.
+        if (try? MP4Layout.read(path: path))??.encrypted == true { facts.video?.encrypted = true }
+        return facts
     }
 
     /// The file opened and its header checked (catalog errors for what cannot be read or is cut

@@ -121,6 +121,20 @@ extension KilnError {
                   details: ["reason": "codec", "codec": .string(codec)])
     }
 
+    /// MEDIA_006: the samples are encrypted (CENC/DRM); no key, no pictures.
+    public static func encryptedVideo() -> KilnError {
+        KilnError(.media006, "Unsupported stream: the video is encrypted (DRM), so it cannot be decoded; upload the unencrypted original",
+                  details: ["reason": "encrypted"])
+    }
+
+    /// MEDIA_006: the video stream has nothing to decode (no samples, or no picture format in
+    /// its header): an init segment without its media segments, or an empty track.
+    public static func noPictures(codec: String) -> KilnError {
+        KilnError(.media006,
+                  "Unsupported stream: the \(codec) stream has no pictures to decode (an initialization segment without its media segments, or an empty track); upload the whole video file",
+                  details: ["reason": "no_samples", "codec": .string(codec)])
+    }
+
     public static func frameRate(_ rate: Double, min: Double, max: Double) -> KilnError {
         KilnError(.media006,
                   "Unsupported stream: \(ByteCount.decimal(rate, places: 2)) fps is outside \(ByteCount.decimal(min, places: 2))-\(ByteCount.decimal(max, places: 2)) fps; export at a standard frame rate",

@@ -57,6 +57,9 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
     public var interlaced: Bool
     /// Whether this FFmpeg build has a decoder for the codec.
     public var decodable: Bool
+    /// True when the samples are encrypted (CENC/DRM: an `encv` sample entry): nothing can be
+    /// decoded without the key. Nil otherwise.
+    public var encrypted: Bool?
 
     public init(codec: String, profile: String?, pixelFormat: String, bitDepth: Int, width: Int, height: Int,
                 rotation: Int, frameRate: Double, variableFrameRate: Bool, frameCount: Int,
@@ -96,7 +99,7 @@ public struct VideoStreamFacts: Codable, Sendable, Equatable {
     public let displayHeight: Int
 
     enum CodingKeys: String, CodingKey {
-        case codec, profile, level, width, height, rotation, hdr, interlaced, decodable
+        case codec, profile, level, width, height, rotation, hdr, interlaced, decodable, encrypted
         case sampleAspect = "sample_aspect", pixelFormat = "pixel_format", bitDepth = "bit_depth", frameRate = "frame_rate"
         case variableFrameRate = "variable_frame_rate", frameCount = "frame_count"
         case colorTransfer = "color_transfer", colorPrimaries = "color_primaries"

@@ -21,6 +21,8 @@ public enum WorkSession {
             if let existing = sessions[root] { return .success(existing) }
             do throws(KilnError) {
                 let directory = try open(under: root, adopt: adopt)
+                // A process that exits (not one killed) leaves no empty session of its own behind.
+                if sessions.isEmpty { atexit { WorkSession.endAll() } }
                 sessions[root] = directory
                 return .success(directory)
             } catch {
@@ -28,6 +30,18 @@ public enum WorkSession {
             }
         }
         return try result.get()
+    }
+
+    /// Removes this process's sessions that hold nothing but their lock (at exit: what is still
+    /// in one is left for the next process to sweep).
+    public static func endAll() {
+        let own = sessions.withLock { sessions in
+            defer { sessions = [:] }
+            return Array(sessions.values)
+        }
+        for directory in own where (try? FileManager.default.contentsOfDirectory(atPath: directory)) == [".lock"] {
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// Removes the sessions under `root` whose processes are gone, as `directory(under:adopt:)`

@@ -65,6 +65,9 @@ enum ImageRulesCheck {
 enum VideoRulesCheck {
     static func check(_ facts: VideoFacts, rules: VideoRules, fit: Fit) throws {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
+        // Nothing to decode: the key is elsewhere, or there are no pictures (an init segment alone).
+        guard video.encrypted != true else { throw KilnError.encryptedVideo() }
+        guard video.pixelFormat != "unknown" else { throw KilnError.noPictures(codec: video.codec) }
         guard video.decodable else { throw KilnError.unsupportedCodec(video.codec) }
         if facts.duration < rules.minDuration || facts.duration > rules.maxDuration {
             throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
