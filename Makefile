@@ -45,8 +45,10 @@ release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
 # The main job on embedded defaults: the API server on local disk + SQLite under ./kiln-data,
-# a first key printed when there is none, and the address of the upload page.
-run: release
+# a first key printed when there is none, and the address of the upload page. Only the kiln
+# product is built (not the fuzzer or the benchmarks): the first run's build is the wait.
+run: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product kiln
 	.build/release/kiln serve --data kiln-data --first-key
 
 test: test-deps

@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import KilnCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The embedded database (`<data>/kiln.sqlite`, SQLite in WAL mode through GRDB): API keys,
 /// jobs, idempotency records, media records, resumable uploads and the webhook outbox. Several processes may open it at once
 /// (`kiln keys` beside a running `kiln serve`): WAL lets readers run beside the one writer,
@@ -118,6 +122,11 @@ extension DatabasePool {
             do {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
+                // Keys' hashes and webhook secrets: the owner's alone. SQLite gives the -wal and
+                // -shm files the database file's mode, so it is made 0600 before SQLite opens it.
+                let descriptor = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+                if descriptor >= 0 { Glibc.close(descriptor) }
+                for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
                 var configuration = Configuration()
                 configuration.busyMode = .timeout(KilnDatabase.busyTimeout)
                 configuration.label = "kiln"

@@ -25,6 +25,8 @@ public final class KilnServer: Service, Sendable {
     let uploads: UploadArea
     let metrics = ServerMetrics()
     let limiter: RateLimiter
+    /// `/ready`'s last answer, reused for `settings.readyCache`.
+    let readiness = Mutex<(at: ContinuousClock.Instant, failure: KilnError?)?>(nil)
     let runner: JobRunner
     let logger: Logger
     let formats: FormatSupport

@@ -11,6 +11,9 @@ public struct ServerSettings: Sendable {
     public var rateLimit = 600
     /// A connection that sends nothing for this long is closed (a stalled upload included).
     public var idleTimeout: Duration = .seconds(60)
+    /// How long `/ready` reuses its last check of the database and store (a probe every second
+    /// from each balancer does not reach the bucket every second).
+    public var readyCache: Duration = .seconds(5)
     /// The longest `GET /v1/jobs/{id}?wait=true` holds a request.
     public var waitLimit: Duration = .seconds(30)
     /// On SIGTERM, how long in-flight requests and jobs may take before they are cancelled

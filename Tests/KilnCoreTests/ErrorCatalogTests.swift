@@ -85,4 +85,23 @@ import Testing
         #expect(ByteCount.format(1536) == "1.5 KB")
         #expect(ByteCount.decimal(1.9066, places: 3) == "1.907")
     }
+
+    /// A server's envelope never carries its paths, SQL or bucket: codes that may hold them are
+    /// shown by their title and what to do, naming the request whose log line has the detail.
+    @Test func internalsAreNotShownToClients() {
+        let database = KilnError.storageUnavailable("the database failed: SQLite error 5: database is locked - while executing `UPDATE jobs SET status = ?` on /srv/kiln-data/kiln.sqlite")
+        let shown = database.shown(requestID: "req_1")
+        #expect(shown.code == .file006 && shown.message.contains("req_1"))
+        for secret in ["/srv", "UPDATE", "kiln.sqlite", "SQLite"] { #expect(!shown.message.contains(secret)) }
+        #expect(shown.details.isEmpty)
+        let bucket = KilnError.storageUnavailable("PUT s3://kiln-private-bucket/abc failed").with(detail: "retry_after_seconds", .int(9))
+        #expect(!bucket.shown(requestID: "r").message.contains("kiln-private-bucket"))
+        #expect(bucket.shown(requestID: "r").details == ["retry_after_seconds": .int(9)])
+        for failure in [KilnError.videoProcessing("buffer (video_size=320x240:pix_fmt=-1) /tmp/x"), KilnError.internalError("boom at /opt/x")] {
+            #expect(!failure.shown(requestID: "r").message.contains("/"), "\(failure.shown(requestID: "r").message)")
+        }
+        // The input's own faults say what they say.
+        let refused = KilnError.unsupportedCodec("prores")
+        #expect(refused.shown(requestID: "r") == refused)
+    }
 }

@@ -39,4 +39,20 @@ import Testing
         _ = try await records.release(id: "m1", tenant: "keyaaaaaaa")
         #expect(try await records.tenant(of: "m1") == nil)
     }
+
+    /// The database holds key hashes and webhook secrets: only its owner reads it.
+    @Test func theDatabaseFilesAreTheOwnersAlone() async throws {
+        let directory = Fixtures.scratchDirectory("kiln-db-mode")
+        defer { Fixtures.cleanUp(directory) }
+        let database = try KilnDatabase(directory: directory)
+        _ = try await APIKeys(database).create(name: "k", scope: .read)
+        for suffix in ["", "-wal", "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: database.path + suffix)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "kiln.sqlite\(suffix): \(String(mode ?? 0, radix: 8))")
+        }
+        // One made before by an older Kiln (0644) is tightened when opened.
+        chmod(database.path, 0o644)
+        _ = try KilnDatabase(directory: directory)
+        #expect(try FileManager.default.attributesOfItem(atPath: database.path)[.posixPermissions] as? Int == 0o600)
+    }
 }

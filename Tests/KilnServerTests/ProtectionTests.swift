@@ -77,8 +77,8 @@ import Testing
         #expect(Fixtures.files(under: server.directory + "/tmp").isEmpty, "the cut upload's file is gone")
     }
 
-    @Test func readinessFailsWhenTheStoreIsGone() async throws {
-        let server = try await TestServer.start()
+    @Test func readinessFailsWhenTheStoreIsGoneWithoutShowingItsPath() async throws {
+        let server = try await TestServer.start { $0.readyCache = .zero }
         defer { Task { await server.stop() } }
         #expect(try await server.request(.GET, "/ready").status == 200)
         // The store's directory replaced by a file, as when a volume is not mounted.
@@ -88,7 +88,21 @@ import Testing
         let ready = try await server.request(.GET, "/ready")
         #expect(ready.status == 503 && ready.code == "FILE_006", "\(ready.json)")
         #expect(ready.headers.first(name: "Retry-After") != nil)
+        // The envelope names no path of the server's (the log keeps it under the request id).
+        let text = String(decoding: ready.body, as: UTF8.self)
+        #expect(!text.contains(server.directory) && !text.contains("/media") && text.contains("req_"), "\(text)")
         #expect(try await server.request(.GET, "/health").status == 200, "alive, only not ready")
+    }
+
+    /// A balancer probing every second reaches the store once per cache window.
+    @Test func readinessIsCheckedOncePerWindow() async throws {
+        let server = try await TestServer.start { $0.readyCache = .seconds(3600) }
+        defer { Task { await server.stop() } }
+        #expect(try await server.request(.GET, "/ready").status == 200)
+        let media = server.directory + "/media"
+        try FileManager.default.removeItem(atPath: media)
+        try Data().write(to: URL(fileURLWithPath: media))
+        #expect(try await server.request(.GET, "/ready").status == 200, "the last check is reused within its window")
     }
 }
 

@@ -19,6 +19,28 @@ public struct KilnError: Error, Sendable, Equatable, Codable, CustomStringConver
     /// engine failure): what an operator is shown in the logs.
     public var isKilnsOwnFault: Bool { entry.httpStatus >= 500 && !entry.retryable }
 
+    /// Codes whose message may hold the server's own internals: paths, SQL, bucket names, a
+    /// library's text.
+    public var mayShowInternals: Bool {
+        [.file006, .file007, .processing001, .processing002, .api005].contains(code)
+    }
+
+    /// The error as a client of the server is shown it: for codes that may hold internals, the
+    /// catalog's title and what to do, naming the request whose log line keeps the detail;
+    /// others as they are.
+    public func shown(requestID: String) -> KilnError {
+        guard mayShowInternals else { return self }
+        let advice = switch code {
+        case .file006: "the server's storage or database did not answer; retry later"
+        case .file007: "the server's storage is not configured; tell its operator"
+        case .processing001: "the image could not be processed; retry, and report the request id if it persists"
+        case .processing002: "the video could not be processed; retry, and report the request id if it persists"
+        default: "the server failed unexpectedly; retry, and report the request id if it persists"
+        }
+        return KilnError(code, "\(entry.title): \(advice) (the server's log has the detail under request \(requestID))",
+                         details: details["retry_after_seconds"].map { ["retry_after_seconds": $0] } ?? [:])
+    }
+
     /// The same error with one more detail.
     public func with(detail key: String, _ value: JSONValue) -> KilnError {
         var copy = self

@@ -66,8 +66,9 @@ struct FrontMiddleware: RouterMiddleware {
                 failure = KilnError.internalError("the server failed unexpectedly; retry, and report request \(id) if it persists")
             }
             code = failure.code.rawValue
-            if failure.isKilnsOwnFault {
-                context.logger.error("\(failure.code.rawValue) \(failure.message)")
+            if failure.isKilnsOwnFault || failure.mayShowInternals {
+                // The detail the client is not shown stays here, under the request id.
+                context.logger.error("\(failure.code.rawValue) \(failure.message)", metadata: ["details": "\(failure.details)"])
             }
             response = Reply.failure(failure, requestID: id)
             if case .array(let allowed)? = failure.details["allowed"] {

@@ -31,8 +31,9 @@ enum Reply {
         }
     }
 
+    /// The error's envelope, without the server's internals (`KilnError.shown`: the log keeps them).
     static func envelopeBytes(_ error: KilnError, requestID: String) -> ByteBuffer {
-        let envelope = Envelope<JSONValue>.failure(error, meta: Meta(requestId: requestID))
+        let envelope = Envelope<JSONValue>.failure(error.shown(requestID: requestID), meta: Meta(requestId: requestID))
         return ByteBuffer(bytes: (try? encoder.encode(envelope)) ?? Data(#"{"success":false}"#.utf8))
     }
 

@@ -74,7 +74,8 @@ struct JobView: Encodable, Sendable {
         progress = record.progress
         media = record.status == .succeeded ? record.result.flatMap { Self.media($0, kind: record.kind, present: present) } : nil
         error = record.status == .failed || record.status == .cancelled
-            ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) }.map(ErrorBody.init) : nil
+            ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) }
+                .map { ErrorBody($0.shown(requestID: record.id)) } : nil
         attempts = record.attempts
         createdAt = record.createdAt.formatted(.iso8601)
         updatedAt = record.updatedAt.formatted(.iso8601)

@@ -180,7 +180,7 @@ final class JobRunner: Service, Sendable {
             if Task.isCancelled, error.code == .processing005 { return nil }
             if error.code == .processing005 { return .cancelled(Self.encode(error)) }
             // With the request that brought the file.
-            if error.isKilnsOwnFault {
+            if error.isKilnsOwnFault || error.mayShowInternals {
                 logger.error("job \(job) failed: \(error.code.rawValue) \(error.message)",
                              metadata: ["request_id": "\(payload.requestID ?? "-")", "code": "\(error.code.rawValue)"])
             }

@@ -425,13 +425,31 @@ struct API: Sendable {
     }
 
     /// Ready when the database (and a shared queue) answers and the store is usable (FILE_006,
-    /// 503, otherwise).
+    /// 503, otherwise); the answer is reused for `readyCache`.
     func ready(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let now = ContinuousClock.now
+        let cached = server.readiness.withLock { last in last.flatMap { now - $0.at < server.settings.readyCache ? $0 : nil } }
+        let failure: KilnError?
+        if let cached {
+            failure = cached.failure
+        } else {
+            do throws(KilnError) {
+                try await checkReady()
+                failure = nil
+            } catch {
+                failure = error
+            }
+            server.readiness.withLock { $0 = (now, failure) }
+        }
+        if let failure { throw failure }
+        return Reply.success(["status": "ready"], requestID: context.requestID)
+    }
+
+    private func checkReady() async throws(KilnError) {
         guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
         // A shared queue must answer too, or uploads of videos would fail.
         if let shared = server.queue as? PostgresJobQueue { try await shared.checkAvailable() }
         try await requireStore().checkAvailable()
-        return Reply.success(["status": "ready"], requestID: context.requestID)
     }
 
     func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
