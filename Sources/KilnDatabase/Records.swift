@@ -2,16 +2,25 @@ import Foundation
 import GRDB
 import KilnCore
 
-/// The first answer to a POST made with an `Idempotency-Key`, per API key.
+/// The first answer to a POST made with an `Idempotency-Key`, per API key. A row with status
+/// 0 marks a first request still in flight (a retry then waits, 409); a marker older than
+/// `IdempotencyRecords.inFlightLimit` is one a crash left, and is taken over.
 public struct IdempotencyRecords: Sendable {
     let database: KilnDatabase
     public init(_ database: KilnDatabase) { self.database = database }
 
+    /// Longer than any request may take (the pipeline's own deadline is 10 minutes).
+    public static let inFlightLimit: TimeInterval = 30 * 60
+
     public struct Answer: Sendable, Equatable {
-        /// Digest of what was asked (method, path, query): the same key on another request is refused.
+        /// What was asked: the route and query, then a digest of the form fields and files (a
+        /// retry with another request is refused).
         public let requestHash: String
+        /// 0 while the first request is in flight.
         public let status: Int
         public let body: Data
+
+        public var inFlight: Bool { status == 0 }
 
         public init(requestHash: String, status: Int, body: Data) {
             self.requestHash = requestHash
@@ -20,24 +29,50 @@ public struct IdempotencyRecords: Sendable {
         }
     }
 
-    public func answer(keyID: String, idempotencyKey: String) async throws(KilnError) -> Answer? {
-        try await database.read { db in
-            try Row.fetchOne(db, sql: """
-                SELECT request_hash, status, body FROM idempotency WHERE key_id = ? AND idempotency_key = ?
-                """, arguments: [keyID, idempotencyKey]).map {
-                Answer(requestHash: $0["request_hash"], status: $0["status"], body: $0["body"])
+    /// The answer kept for the key, or, when there is none, an in-flight marker put in its
+    /// place (nil returned: go ahead). One of two requests racing gets the other's marker.
+    public func begin(keyID: String, idempotencyKey: String, requestHash: String, at time: Date = Date())
+        async throws(KilnError) -> Answer?
+    {
+        try await database.write { db in
+            if let row = try Row.fetchOne(db, sql: """
+                SELECT request_hash, status, body, created_at FROM idempotency WHERE key_id = ? AND idempotency_key = ?
+                """, arguments: [keyID, idempotencyKey]) {
+                let answer = Answer(requestHash: row["request_hash"], status: row["status"], body: row["body"])
+                let created: Double = row["created_at"]
+                if !answer.inFlight || time.timeIntervalSince1970 - created < Self.inFlightLimit { return answer }
             }
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
+                VALUES (?, ?, ?, 0, x'', ?)
+                """, arguments: [keyID, idempotencyKey, requestHash, time.timeIntervalSince1970])
+            return nil
         }
     }
 
-    /// Records the answer unless one is there (the first wins).
+    /// Keeps the first request's answer in place of its marker.
     public func record(keyID: String, idempotencyKey: String, _ answer: Answer) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: """
-                INSERT OR IGNORE INTO idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
+                INSERT OR REPLACE INTO idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """, arguments: [keyID, idempotencyKey, answer.requestHash, answer.status, answer.body,
                                  Date().timeIntervalSince1970])
+        }
+    }
+
+    /// The first request failed before an answer worth keeping: its marker goes, a retry runs anew.
+    public func abandon(keyID: String, idempotencyKey: String) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE key_id = ? AND idempotency_key = ? AND status = 0",
+                           arguments: [keyID, idempotencyKey])
+        }
+    }
+
+    /// Forgets answers (and markers) made before `time`.
+    public func prune(before time: Date) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [time.timeIntervalSince1970])
         }
     }
 }

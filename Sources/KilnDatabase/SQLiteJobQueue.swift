@@ -195,6 +195,17 @@ public struct SQLiteJobQueue: JobQueue {
         }
     }
 
+    @discardableResult
+    public func prune(endedBefore time: Date) async throws(KilnError) -> Int {
+        try await database.write { db in
+            try db.execute(sql: """
+                DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND NOT dead_letter
+                    AND event_sent_at IS NOT NULL AND updated_at < ?
+                """, arguments: [time.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
     static func record(_ row: Row) -> JobRecord {
         JobRecord(id: row["id"], kind: row["kind"], status: JobStatus(rawValue: row["status"]) ?? .failed,
                   stage: row["stage"], progress: row["progress"], priority: row["priority"], payload: row["payload"],

@@ -90,11 +90,13 @@ public final class KilnServer: Service, Sendable {
         try await app.run()
     }
 
-    /// What runs beside the listener: resumable uploads' upkeep and the webhook outbox.
+    /// What runs beside the listener: resumable uploads' upkeep, the webhook outbox, and the
+    /// pruning of what is kept for a while.
     private func backgroundServices() -> [any Service] {
         let api = API(server: self)
         return [UploadSweeper(uploads: ResumableUploads(api: api), interval: settings.uploadSweep, logger: logger),
-                WebhookDeliverer(webhooks: Webhooks(server: self), present: api.present, logger: logger)]
+                WebhookDeliverer(webhooks: Webhooks(server: self), present: api.present, logger: logger),
+                Housekeeping(server: self, logger: logger)]
     }
 
     private func listening(on channel: any Channel) {

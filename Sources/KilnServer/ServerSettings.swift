@@ -48,6 +48,11 @@ public struct ServerSettings: Sendable {
     public var webhookAttempts = 12
     /// How often the outbox is looked at.
     public var webhookPoll: Duration = .milliseconds(500)
+    /// How long an `Idempotency-Key`'s answer is kept, and an ended job (its status, result and
+    /// error for polls); how often both are pruned (with the webhook log).
+    public var idempotencyRetention: Duration = .seconds(24 * 3600)
+    public var jobRetention: Duration = .seconds(7 * 24 * 3600)
+    public var housekeeping: Duration = .seconds(3600)
     /// How often expired uploads are removed and completed ones left unprocessed are processed.
     public var uploadSweep: Duration = .seconds(60)
 

@@ -54,6 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Create a first API key (media:write) when no key was ever made, and print it (never after keys were revoked).")
     var firstKey = false
 
+    @Option(name: .long, help: "Days an ended job stays readable at /v1/jobs/{id} (env KILN_KEEP_JOBS_DAYS; default: 7).")
+    var keepJobsDays: Double?
+
+    @Option(name: .long, help: "Hours an Idempotency-Key's first answer is kept for retries (env KILN_KEEP_IDEMPOTENCY_HOURS; default: 24).")
+    var keepIdempotencyHours: Double?
+
     @Option(name: .long, help: "The most unfinished resumable uploads one tenant may have (env KILN_TENANT_OPEN_UPLOADS; default: 100).")
     var tenantOpenUploads: Int?
 
@@ -100,6 +106,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard server.tenantOpenUploads > 0, server.tenantUploadBytes > 0 else {
                 throw KilnError.invalidRequest("--tenant-open-uploads and --tenant-upload-bytes must be above 0")
             }
+            let keepJobs = keepJobsDays ?? environment["KILN_KEEP_JOBS_DAYS"].flatMap(Double.init) ?? 7
+            let keepAnswers = keepIdempotencyHours ?? environment["KILN_KEEP_IDEMPOTENCY_HOURS"].flatMap(Double.init) ?? 24
+            guard keepJobs > 0, keepAnswers > 0 else {
+                throw KilnError.invalidRequest("--keep-jobs-days and --keep-idempotency-hours must be above 0")
+            }
+            server.jobRetention = .milliseconds(Int64(keepJobs * 86_400_000))
+            server.idempotencyRetention = .milliseconds(Int64(keepAnswers * 3_600_000))
             // Expired uploads go within a tenth of their lifetime (at most every minute).
             server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {

@@ -17,6 +17,8 @@ import Testing
         "API_006": (416, false),
         // Resumable uploads (tus): a chunk's checksum, its offset, the protocol version.
         "FILE_008": (460, true), "API_007": (409, true), "API_008": (412, false),
+        // An Idempotency-Key sent again with another request.
+        "API_009": (422, false),
         // The output check: a written rendition that breaks its platform's rule.
         "PROCESSING_006": (500, false),
     ]

@@ -170,10 +170,29 @@ enum JobQueueConformance {
         #expect(try await queue.pendingEvents(limit: 10).map(\.id) == ["f", "c"])
     }
 
+    /// Ended jobs whose event went are forgotten after the retention; running ones, ones whose
+    /// event is pending, and dead letters stay.
+    static func pruning(_ queue: any JobQueue, _ clock: TestClock) async throws {
+        for id in ["old", "pending", "running"] { _ = try await queue.enqueue(NewJob(id: id, kind: "media", payload: payload(id))) }
+        for id in ["old", "pending"] {
+            let job = try #require(try await queue.claim(worker: "w", lease: .seconds(3600)))
+            #expect(job.id == id)
+            try await queue.finish(id, worker: "w", .succeeded(payload("ok")))
+        }
+        _ = try await queue.claim(worker: "w", lease: .seconds(3600))
+        #expect(try await queue.markEventSent("old"))
+        clock.advance(7200)
+        #expect(try await queue.prune(endedBefore: clock.now.addingTimeInterval(-3600)) == 1)
+        #expect(try await queue.job("old") == nil)
+        #expect(try await queue.job("pending") != nil)
+        #expect(try await queue.job("running") != nil)
+        #expect(try await queue.prune(endedBefore: clock.now.addingTimeInterval(-3600)) == 0)
+    }
+
     static let cases: [(String, @Sendable (any JobQueue, TestClock) async throws -> Void)] = [
         ("ordering", ordering), ("concurrent claimers", concurrentClaimers), ("lease expiry", leaseExpiry),
         ("retries", retries), ("dead letter", deadLetter), ("cancellation", cancellation), ("unique jobs", uniqueJobs),
-        ("release", release), ("events", events),
+        ("release", release), ("events", events), ("pruning", pruning),
     ]
 }
 
@@ -222,8 +241,9 @@ enum JobQueueConformance {
     }
 
     @Test func scopes() {
-        #expect(Scope.write.allows(.read) && Scope.write.allows(.write))
+        #expect(Scope.write.allows(.read) && Scope.write.allows(.write) && !Scope.write.allows(.admin))
         #expect(Scope.read.allows(.read) && !Scope.read.allows(.write))
+        #expect(Scope.admin.allows(.read) && Scope.admin.allows(.write) && Scope.admin.allows(.admin))
     }
 
     @Test func emptyNameIsRefused() async throws {

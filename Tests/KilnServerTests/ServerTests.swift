@@ -239,8 +239,31 @@ import Testing
         let second = try await server.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "upload-1")])
         #expect(second.status == 201 && second.body == first.body)
         #expect(second.headers.first(name: "Idempotent-Replayed") == "true")
+        // The key with another request: refused, whether the query or the file differs.
         let other = try await server.upload(Fixtures.sample("orient-2.jpg"), query: "?fit=crop", headers: [("Idempotency-Key", "upload-1")])
-        #expect(other.code == "API_001")
+        #expect(other.status == 422 && other.code == "API_009", "\(other.json)")
+        let otherFile = try await server.upload(Fixtures.sample("orient-3.jpg"), headers: [("Idempotency-Key", "upload-1")])
+        #expect(otherFile.status == 422 && otherFile.code == "API_009", "\(otherFile.json)")
+        let otherField = try await server.upload(Fixtures.sample("orient-2.jpg"), fields: [("fit", "pad")], headers: [("Idempotency-Key", "upload-1")])
+        #expect(otherField.code == "API_009")
+        #expect(try await server.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "upload-1")]).status == 201,
+                "the same request still replays")
+
+        // A first request still in flight: a retry waits (409), until a crash's marker is old enough to take over.
+        let keyID = String(server.writeKey.split(separator: "_")[1])
+        let records = IdempotencyRecords(server.server.database)
+        #expect(try await records.begin(keyID: keyID, idempotencyKey: "busy", requestHash: "POST /v1/media?") == nil)
+        let busy = try await server.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "busy")])
+        #expect(busy.status == 409 && busy.code == "API_007" && busy.headers.first(name: "Retry-After") != nil, "\(busy.json)")
+        let stale = Date().addingTimeInterval(-IdempotencyRecords.inFlightLimit - 60)
+        #expect(try await records.begin(keyID: keyID, idempotencyKey: "crashed", requestHash: "POST /v1/media?", at: stale) == nil)
+        #expect(try await server.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "crashed")]).status == 200, "ran: the item it stored before")
+        // A first request that failed leaves no marker: its retry runs.
+        let text = Fixtures.scratchDirectory("kiln-idem") + ".txt"
+        try Data("not media".utf8).write(to: URL(fileURLWithPath: text))
+        defer { Fixtures.cleanUp(text) }
+        #expect(try await server.upload(text, headers: [("Idempotency-Key", "refused")]).code == "FILE_003")
+        #expect(try await server.upload(text, headers: [("Idempotency-Key", "refused")]).code == "FILE_003")
     }
 
     @Test func expectContinueAndEarlyRefusals() async throws {

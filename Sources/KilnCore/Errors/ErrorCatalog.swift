@@ -138,13 +138,18 @@ public enum ErrorCatalog {
         row(.api007, .warn, 409, true, "Upload conflict",
             "Upload conflict: {reason}",
             causes: ["A chunk was sent for an offset the resumable upload is not at",
-                     "Another request is writing to the same upload"],
+                     "Another request is writing to the same upload",
+                     "A request with the same Idempotency-Key is still being processed"],
             solutions: ["Ask the upload's offset with HEAD and send from there",
                         "Send one chunk at a time per upload"]),
         row(.api008, .error, 412, false, "Protocol version not supported",
             "Protocol version not supported: {reason}",
             causes: ["A resumable upload request without `Tus-Resumable: 1.0.0`"],
             solutions: ["Use a tus 1.0 client, or send the header `Tus-Resumable: 1.0.0`"]),
+        row(.api009, .error, 422, false, "Idempotency key reused",
+            "Idempotency key reused: {reason}",
+            causes: ["An Idempotency-Key was sent again with another route, query, form fields or file"],
+            solutions: ["Send a retry exactly as the first request", "Use a new Idempotency-Key for each new request"]),
     ]
 
     private static let byCode: [ErrorCode: CatalogEntry] =

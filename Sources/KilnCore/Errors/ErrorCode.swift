@@ -30,6 +30,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case api006 = "API_006"
     case api007 = "API_007"
     case api008 = "API_008"
+    case api009 = "API_009"
 
     /// The catalog entry: status, severity, retry policy, causes and solutions.
     public var entry: CatalogEntry { ErrorCatalog.entry(for: self) }

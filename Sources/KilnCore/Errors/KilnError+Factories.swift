@@ -261,6 +261,18 @@ extension KilnError {
                   details: ["offset": .int(Int(offset))])
     }
 
+    /// API_007: the first request with this Idempotency-Key has not ended yet.
+    public static func idempotencyInFlight() -> KilnError {
+        KilnError(.api007, "Upload conflict: a request with this Idempotency-Key is still being processed; retry once it has answered",
+                  details: ["retry_after_seconds": .int(5)])
+    }
+
+    /// API_009: an Idempotency-Key sent again with a request other than its first.
+    public static func idempotencyReused(_ what: String) -> KilnError {
+        KilnError(.api009, "Idempotency key reused: this key was first sent with \(what); send a retry exactly as the first request, or a new key",
+                  details: ["differs": .string(what)])
+    }
+
     /// API_008: a resumable upload request without a tus version the server speaks.
     public static func tusVersion(_ sent: String?) -> KilnError {
         KilnError(.api008, "Protocol version not supported: \(sent.map { "Tus-Resumable \($0)" } ?? "no Tus-Resumable header"); send `Tus-Resumable: 1.0.0`",

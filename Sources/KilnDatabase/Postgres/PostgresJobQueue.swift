@@ -443,6 +443,19 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
+    @discardableResult
+    public func prune(endedBefore time: Date) async throws(KilnError) -> Int {
+        try await database { client in
+            let rows = try await client.query("""
+                DELETE FROM kiln_jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND NOT dead_letter
+                    AND event_sent_at IS NOT NULL AND updated_at < \(time) RETURNING id
+                """, logger: self.logger)
+            var count = 0
+            for try await _ in rows { count += 1 }
+            return count
+        }
+    }
+
     // MARK: Rows and errors
 
     private static func first(_ rows: PostgresRowSequence) async throws -> JobRecord? {

@@ -1,9 +1,11 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnStorage
 import NIOCore
 import NIOHTTPTypes
 
@@ -47,16 +49,55 @@ struct API: Sendable {
         }
         try beforeBody { () throws(KilnError) in try pipeline.scheduler.checkCapacity() }
 
-        // A retried POST with the same Idempotency-Key gets the first answer.
+        // A retried POST with the same Idempotency-Key gets the first answer, once its body is
+        // seen to be the same request; a first request still in flight is waited for (409).
         let replay = try await Replay(request: request, context: context, records: server.idempotency)
-        if let answer = try await replay.previous() {
-            throw AnsweredError(error: Replayed(status: answer.status, body: answer.body), closeConnection: request.hasBody)
-        }
+        let previous = try await replay.begin(hasBody: request.hasBody)
 
         if request.headers[.expect]?.lowercased() == "100-continue" {
             // Hummingbird never sends it; without it curl waits a second before every body over 1 MiB.
             try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
         }
+        if let previous {
+            try await replay.answer(previous, sent: try await Self.sentDigest(request, boundary: boundary, form: form,
+                                                                              presets: presets, limit: limit))
+        }
+        do {
+            return try await receiveAndProcess(request, context, carousel: carousel, form: form, boundary: boundary, replay: replay)
+        } catch {
+            await replay.abandon()
+            throw error
+        }
+    }
+
+    /// What a request sent, as an Idempotency-Key's first request is recorded: its form fields
+    /// and the SHA-256 of each file, read from the body without keeping any of it.
+    private static func sentDigest(_ request: Request, boundary: String, form: UploadForm, presets: PresetCatalog,
+                                   limit: Int64) async throws -> String {
+        var form = form
+        var files: [String] = []
+        let reader = MultipartReader(boundary: boundary, body: request.body.makeAsyncIterator())
+        reader.limit = limit
+        do {
+            while let part = try await reader.nextPart() {
+                if part.name == "file" {
+                    var hasher = SHA256()
+                    for try await chunk in reader.content() { hasher.update(data: chunk) }
+                    files.append(hasher.finalize().map { String(format: "%02x", $0) }.joined())
+                } else if let value = try await reader.text(limit: 256) {
+                    try? form.set(part.name, value, presets: presets)
+                }
+            }
+        } catch {
+            throw AnsweredError(error: error, closeConnection: true)
+        }
+        return Replay.digest(form.options, files: files)
+    }
+
+    private func receiveAndProcess(_ request: Request, _ context: KilnRequestContext, carousel: Bool, form: UploadForm,
+                                   boundary: String, replay: Replay) async throws -> Response {
+        var form = form
+        let presets = pipeline.presets
 
         // One control for the whole request: its deadline runs from here to the last byte stored.
         let stages = StageClock(metrics: server.metrics, start: .received)
@@ -124,7 +165,8 @@ struct API: Sendable {
         server.metrics.stage("receive", ContinuousClock.now - receiveStart)
         let outcome = try await process(uploads, carousel: carousel, options: form.options, keyID: context.key?.id,
                                         control: control, requestID: context.requestID)
-        try await replay.record(status: outcome.status.code, body: outcome.body)
+        try await replay.record(status: outcome.status.code, body: outcome.body,
+                                sent: Replay.digest(form.options, files: uploads.map(\.sha256)))
         var response = Reply.raw(outcome.body, status: outcome.status)
         if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
         return response
@@ -477,17 +519,20 @@ struct Replayed: Error {
     let body: Data
 }
 
-/// `Idempotency-Key` on a POST: the first answer per key and request is kept and replayed.
+/// `Idempotency-Key` on a POST: the first answer per key is kept and replayed to a retry that
+/// sends the same request (route, query, form fields, files); another request with the key is
+/// refused (422, API_009), and a retry while the first is in flight waits (409, API_007).
 struct Replay {
     let records: IdempotencyRecords
     let keyID: String?
     let idempotencyKey: String?
-    let requestText: String
+    /// The route and query, known before the body.
+    let route: String
 
     init(request: Request, context: KilnRequestContext, records: IdempotencyRecords) async throws {
         self.records = records
         keyID = context.key?.id
-        requestText = "\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")"
+        route = "\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")"
         let key = request.headers[.idempotencyKey]
         if let key, key.isEmpty || key.count > 255 {
             throw AnsweredError(error: KilnError.invalidRequest("Idempotency-Key must be 1 to 255 characters",
@@ -497,20 +542,42 @@ struct Replay {
         idempotencyKey = key
     }
 
-    func previous() async throws -> IdempotencyRecords.Answer? {
-        guard let keyID, let idempotencyKey, let answer = try await records.answer(keyID: keyID, idempotencyKey: idempotencyKey)
-        else { return nil }
-        guard answer.requestHash == requestText else {
-            throw AnsweredError(error: KilnError.invalidRequest("this Idempotency-Key was used for another request",
-                                                                fields: ["Idempotency-Key": "a new key per request"]),
-                                closeConnection: true)
+    /// What a request's body amounts to: its options and its files' SHA-256s, in order.
+    static func digest(_ options: IngestOptions, files: [String]) -> String {
+        FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"] + files)
+    }
+
+    /// Before the body: nil to go ahead (the key is marked in flight), or the first answer when
+    /// the route and query are the same (its body is then compared by `answer`).
+    func begin(hasBody: Bool) async throws -> IdempotencyRecords.Answer? {
+        guard let keyID, let idempotencyKey else { return nil }
+        guard let answer = try await records.begin(keyID: keyID, idempotencyKey: idempotencyKey, requestHash: route) else {
+            return nil
+        }
+        if answer.inFlight { throw AnsweredError(error: KilnError.idempotencyInFlight(), closeConnection: hasBody) }
+        guard answer.requestHash.split(separator: " #", maxSplits: 1).first.map(String.init) == route else {
+            throw AnsweredError(error: KilnError.idempotencyReused("another route or query"), closeConnection: hasBody)
         }
         return answer
     }
 
-    func record(status: Int, body: Data) async throws {
+    /// The first answer again (`Replayed`) when the body sent the same; API_009 otherwise.
+    func answer(_ previous: IdempotencyRecords.Answer, sent: String) throws -> Never {
+        guard previous.requestHash == route + " #" + sent else {
+            throw AnsweredError(error: KilnError.idempotencyReused("other form fields or files"))
+        }
+        throw AnsweredError(error: Replayed(status: previous.status, body: previous.body))
+    }
+
+    func record(status: Int, body: Data, sent: String) async throws {
         guard let keyID, let idempotencyKey else { return }
         try await records.record(keyID: keyID, idempotencyKey: idempotencyKey,
-                                 .init(requestHash: requestText, status: status, body: body))
+                                 .init(requestHash: route + " #" + sent, status: status, body: body))
+    }
+
+    /// The request failed: a retry runs anew.
+    func abandon() async {
+        guard let keyID, let idempotencyKey else { return }
+        try? await records.abandon(keyID: keyID, idempotencyKey: idempotencyKey)
     }
 }

@@ -202,14 +202,7 @@ struct WebhookDeliverer: Service {
             try await cancelWhenGracefulShutdown {
                 // Sends run beside the rounds, not inside them: a round never waits for an endpoint.
                 try await withThrowingDiscardingTaskGroup { group in
-                    var pruned = Date.distantPast
                     while true {
-                        if Date().timeIntervalSince(pruned) > 3600 {
-                            pruned = Date()
-                            do { try await webhooks.outbox.prune(before: pruned.addingTimeInterval(-Self.logWindow)) } catch {
-                                logger.warning("webhooks: \(error)")
-                            }
-                        }
                         await round(&group)
                         try await Task.sleep(for: webhooks.settings.webhookPoll)
                     }
