@@ -124,8 +124,9 @@ public final class FolderWatch: Sendable {
                     tracked[name] = (-1, -1, now)
                 }
                 for (name, last) in tracked {
+                    // The entry itself, not what a symbolic link names (a link is taken, and refused).
                     var info = stat()
-                    guard stat(inbox + "/" + name, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                    guard lstat(inbox + "/" + name, &info) == 0, [S_IFREG, S_IFLNK].contains(info.st_mode & S_IFMT) else {
                         tracked[name] = nil  // gone (taken by another watcher) or not a file
                         continue
                     }
@@ -170,6 +171,11 @@ public final class FolderWatch: Sendable {
                 logger.error("setting \(name) aside: taken \(attempts - 1) times without ending (the process died each time)")
                 let error = KilnError.internalError("\(name) was taken \(attempts - 1) times without ending; it is set aside in failed/")
                 return try await end(path, name: name, status: .failed, error: error)
+            }
+            var link = stat()
+            if lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+                // A link could name any file the watcher can read: nothing outside the inbox is taken.
+                return try await end(path, name: name, status: .rejected, error: KilnError.symbolicLink(name))
             }
             var options = options.ingest
             options.progress = nil

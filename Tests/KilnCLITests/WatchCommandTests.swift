@@ -160,6 +160,27 @@ import Glibc
         #expect(Self.names(inbox + "/failed").isEmpty)
     }
 
+    /// A symbolic link dropped in the inbox names a file elsewhere (here a photo outside it):
+    /// it is set aside with FILE_002, and nothing of its target is read or published.
+    @Test func aSymbolicLinkIsNotFollowedOutOfTheInbox() async throws {
+        let inbox = Fixtures.scratchDirectory("kiln-inbox-link")
+        let out = Fixtures.scratchDirectory("kiln-watch-link")
+        let outside = Fixtures.scratchDirectory("kiln-outside")
+        for directory in [inbox, outside] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        defer { Fixtures.cleanUp(inbox); Fixtures.cleanUp(out); Fixtures.cleanUp(outside) }
+        try FileManager.default.copyItem(atPath: Fixtures.sample("photo.jpg"), toPath: outside + "/private.jpg")
+        let watcher = try Watcher(inbox, out: out)
+        try FileManager.default.createSymbolicLink(atPath: inbox + "/link.jpg", withDestinationPath: outside + "/private.jpg")
+        try await Watcher.until { Self.names(inbox + "/failed").count == 2 }
+        let envelope = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: inbox + "/failed/link.jpg.error.json"))) as? [String: Any]
+        let error = envelope?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "FILE_002" && (error?["message"] as? String ?? "").contains("symbolic link"), "\(String(describing: envelope))")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).filter { $0.count == 64 }.isEmpty, "nothing published")
+        #expect(FileManager.default.fileExists(atPath: outside + "/private.jpg"), "the target is untouched")
+        #expect(try await watcher.stop(SIGTERM) == 0)
+    }
+
     @Test func kilnsOwnFailuresAreRetriedThenSetAside() async throws {
         let inbox = Fixtures.scratchDirectory("kiln-inbox-retry")
         let out = Fixtures.scratchDirectory("kiln-watch-retry")

@@ -16,6 +16,12 @@ extension KilnError {
         KilnError(.file001, "Upload failed: \(reason)")
     }
 
+    /// FILE_002: a watched inbox holds a symbolic link, not a file; links are not followed.
+    public static func symbolicLink(_ name: String) -> KilnError {
+        KilnError(.file002, "File not found: \(name) is a symbolic link, which kiln watch does not follow; copy or move the file itself into the inbox",
+                  details: ["path": .string(name), "reason": "symbolic_link"])
+    }
+
     public static func notFound(_ path: String) -> KilnError {
         KilnError(.file002, "File not found: \(path); check the path and that it is a readable file",
                   details: ["path": .string(path)])
