@@ -115,10 +115,10 @@ public protocol JobQueue: Sendable {
     /// False when it was not pending (another server handed it on first).
     @discardableResult
     func markEventSent(_ id: String) async throws(KilnError) -> Bool
-    /// Forgets jobs that ended before `time` and whose event was handed on (dead letters stay
-    /// for the operator); returns how many went.
+    /// Forgets jobs that ended more than `retention` ago (by the queue's clock) and whose event
+    /// was handed on (dead letters stay for the operator); returns how many went.
     @discardableResult
-    func prune(endedBefore time: Date) async throws(KilnError) -> Int
+    func prune(endedLongerThan retention: Duration) async throws(KilnError) -> Int
     /// Calls `handler` whenever another process may have added work (a shared queue's
     /// notifications), so idle workers look at once instead of at their next poll.
     func onWork(_ handler: @escaping @Sendable () -> Void)

@@ -196,8 +196,9 @@ public struct SQLiteJobQueue: JobQueue {
     }
 
     @discardableResult
-    public func prune(endedBefore time: Date) async throws(KilnError) -> Int {
-        try await database.write { db in
+    public func prune(endedLongerThan retention: Duration) async throws(KilnError) -> Int {
+        let time = now().addingTimeInterval(-JobControl.seconds(retention))
+        return try await database.write { db in
             try db.execute(sql: """
                 DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND NOT dead_letter
                     AND event_sent_at IS NOT NULL AND updated_at < ?

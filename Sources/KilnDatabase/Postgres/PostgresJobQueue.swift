@@ -13,24 +13,26 @@ import Synchronization
 /// `NOTIFY kiln_jobs`, which wakes idle workers (`onWork`) without polling.
 ///
 /// `run()` keeps the connection pool and the LISTEN connection up; call `migrate()` once it runs (several processes may migrate at once: an advisory lock serializes them).
-/// Times come from this process's clock (tests move it); leases are tens of seconds, far above
-/// the skew of clocks kept by NTP.
+/// Times come from the database's clock (`statement_timestamp()`), never a process's: a worker
+/// whose clock runs ahead cannot take a job whose lease has not run out. Tests move it by an
+/// offset.
 public final class PostgresJobQueue: JobQueue {
     public static let channel = "kiln_jobs"
 
     private let client: PostgresClient
-    private let now: @Sendable () -> Date
+    /// Seconds added to the database's clock: zero, except in tests that move time.
+    private let offset: @Sendable () -> TimeInterval
     private let logger: Logger
     private let handlers = Mutex<[@Sendable () -> Void]>([])
     private let poolStarted = Atomic<Bool>(false)
 
     /// `url`: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require|verify-full`;
     /// default `prefer`). FILE_007 when it cannot be read.
-    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), now: @escaping @Sendable () -> Date = Date.init)
+    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), offset: @escaping @Sendable () -> TimeInterval = { 0 })
         throws(KilnError)
     {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
-        self.now = now
+        self.offset = offset
         self.logger = logger
     }
 
@@ -234,14 +236,14 @@ public final class PostgresJobQueue: JobQueue {
         """
 
     public func enqueue(_ job: NewJob) async throws(KilnError) -> JobRecord {
-        let time = now()
+        let time = clock()
         let record: JobRecord? = try await database { client in
             // A concurrent enqueue of the same key may win the insert, and its job may even end
             // before the read: a few rounds settle it.
             for _ in 0..<5 {
                 if let inserted = try await Self.first(client.query("""
                     INSERT INTO kiln_jobs (id, kind, status, priority, payload, dedupe_key, available_at, created_at, updated_at)
-                    VALUES (\(job.id), \(job.kind), 'queued', \(job.priority), \(job.payload), \(job.dedupeKey), \(time), \(time), \(time))
+                    VALUES (\(job.id), \(job.kind), 'queued', \(job.priority), \(job.payload), \(job.dedupeKey), \(unescaped: time), \(unescaped: time), \(unescaped: time))
                     ON CONFLICT (dedupe_key) WHERE status IN ('queued', 'running') DO NOTHING
                     RETURNING \(unescaped: Self.columns)
                     """, logger: self.logger)) {
@@ -262,21 +264,21 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func claim(worker: String, lease: Duration) async throws(KilnError) -> JobRecord? {
-        let time = now()
-        let expiry = time.addingTimeInterval(JobControl.seconds(lease))
+        let time = clock()
+        let expiry = clock(JobControl.seconds(lease))
         return try await database { client in
             // A job whose workers were all lost is not offered again: it is a dead letter.
             try await client.query("""
                 UPDATE kiln_jobs SET status = 'failed', dead_letter = true, error = \(JobPolicy.workersLost(JobPolicy.maxAttempts)),
-                    worker = NULL, lease_expires_at = NULL, updated_at = \(time)
-                WHERE status = 'running' AND lease_expires_at < \(time) AND attempts >= \(JobPolicy.maxAttempts)
+                    worker = NULL, lease_expires_at = NULL, updated_at = \(unescaped: time)
+                WHERE status = 'running' AND lease_expires_at < \(unescaped: time) AND attempts >= \(JobPolicy.maxAttempts)
                 """, logger: self.logger)
             return try await Self.first(client.query("""
-                UPDATE kiln_jobs SET status = 'running', worker = \(worker), lease_expires_at = \(expiry),
-                    attempts = attempts + 1, updated_at = \(time)
+                UPDATE kiln_jobs SET status = 'running', worker = \(worker), lease_expires_at = \(unescaped: expiry),
+                    attempts = attempts + 1, updated_at = \(unescaped: time)
                 WHERE id = (
                     SELECT id FROM kiln_jobs
-                    WHERE (status = 'queued' AND available_at <= \(time)) OR (status = 'running' AND lease_expires_at < \(time))
+                    WHERE (status = 'queued' AND available_at <= \(unescaped: time)) OR (status = 'running' AND lease_expires_at < \(unescaped: time))
                     ORDER BY priority DESC, created_at, id
                     FOR UPDATE SKIP LOCKED LIMIT 1)
                 RETURNING \(unescaped: Self.columns)
@@ -287,11 +289,11 @@ public final class PostgresJobQueue: JobQueue {
     public func renew(_ id: String, worker: String, lease: Duration, stage: String?, progress: Double)
         async throws(KilnError) -> LeaseAnswer
     {
-        let time = now()
-        let expiry = time.addingTimeInterval(JobControl.seconds(lease))
+        let time = clock()
+        let expiry = clock(JobControl.seconds(lease))
         return try await database { client in
             let rows = try await client.query("""
-                UPDATE kiln_jobs SET lease_expires_at = \(expiry), stage = \(stage), progress = \(progress), updated_at = \(time)
+                UPDATE kiln_jobs SET lease_expires_at = \(unescaped: expiry), stage = \(stage), progress = \(progress), updated_at = \(unescaped: time)
                 WHERE id = \(id) AND worker = \(worker) AND status = 'running'
                 RETURNING cancel_requested
                 """, logger: self.logger)
@@ -302,7 +304,7 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func finish(_ id: String, worker: String, _ outcome: JobOutcome) async throws(KilnError) -> Bool {
-        let time = now()
+        let time = clock()
         return try await database { client in
             try await client.withTransaction(logger: self.logger) { connection in
                 var attempts: Int?
@@ -314,23 +316,23 @@ public final class PostgresJobQueue: JobQueue {
                 case .succeeded(let result):
                     try await connection.query("""
                         UPDATE kiln_jobs SET status = 'succeeded', result = \(result), progress = 1, stage = 'done',
-                            worker = NULL, lease_expires_at = NULL, updated_at = \(time) WHERE id = \(id)
+                            worker = NULL, lease_expires_at = NULL, updated_at = \(unescaped: time) WHERE id = \(id)
                         """, logger: self.logger)
                 case .failed(let error, let retry) where retry && attempts < JobPolicy.maxAttempts:
-                    let due = time.addingTimeInterval(JobPolicy.backoff(afterAttempt: attempts))
+                    let due = clock(JobPolicy.backoff(afterAttempt: attempts))
                     try await connection.query("""
                         UPDATE kiln_jobs SET status = 'queued', error = \(error), worker = NULL, lease_expires_at = NULL,
-                            available_at = \(due), updated_at = \(time) WHERE id = \(id)
+                            available_at = \(unescaped: due), updated_at = \(unescaped: time) WHERE id = \(id)
                         """, logger: self.logger)
                 case .failed(let error, let retry):
                     try await connection.query("""
                         UPDATE kiln_jobs SET status = 'failed', error = \(error), dead_letter = \(retry), worker = NULL,
-                            lease_expires_at = NULL, updated_at = \(time) WHERE id = \(id)
+                            lease_expires_at = NULL, updated_at = \(unescaped: time) WHERE id = \(id)
                         """, logger: self.logger)
                 case .cancelled(let error):
                     try await connection.query("""
                         UPDATE kiln_jobs SET status = 'cancelled', error = \(error), worker = NULL, lease_expires_at = NULL,
-                            updated_at = \(time) WHERE id = \(id)
+                            updated_at = \(unescaped: time) WHERE id = \(id)
                         """, logger: self.logger)
                 }
                 return true
@@ -339,7 +341,7 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func cancel(_ id: String, reason: Data) async throws(KilnError) -> JobRecord? {
-        let time = now()
+        let time = clock()
         return try await database { client in
             // One statement: a queued job is cancelled, a running one is asked (its worker reads
             // the request at its next lease renewal, within a second).
@@ -348,7 +350,7 @@ public final class PostgresJobQueue: JobQueue {
                     status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
                     error = CASE WHEN status = 'queued' THEN \(reason) ELSE error END,
                     cancel_requested = cancel_requested OR status = 'running',
-                    updated_at = CASE WHEN status IN ('queued', 'running') THEN \(time) ELSE updated_at END
+                    updated_at = CASE WHEN status IN ('queued', 'running') THEN \(unescaped: time) ELSE updated_at END
                 WHERE id = \(id)
                 RETURNING \(unescaped: Self.columns)
                 """, logger: self.logger))
@@ -357,12 +359,12 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func release(worker: String) async throws(KilnError) -> Int {
-        let time = now()
+        let time = clock()
         return try await database { client in
             var count = 0
             for try await _ in try await client.query("""
-                UPDATE kiln_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, available_at = \(time),
-                    updated_at = \(time) WHERE worker = \(worker) AND status = 'running' RETURNING id
+                UPDATE kiln_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, available_at = \(unescaped: time),
+                    updated_at = \(unescaped: time) WHERE worker = \(worker) AND status = 'running' RETURNING id
                 """, logger: self.logger) { count += 1 }
             if count > 0 { try await client.query("SELECT pg_notify(\(Self.channel), 'released')", logger: self.logger) }
             return count
@@ -376,7 +378,7 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func stats() async throws(KilnError) -> QueueStats {
-        let time = now()
+        let time = clock()
         return try await database { client in
             var counts: [JobStatus: Int] = [:]
             for try await (status, count) in try await client.query(
@@ -388,7 +390,7 @@ public final class PostgresJobQueue: JobQueue {
             var oldest: Date?
             for try await (count, first) in try await client.query("""
                 SELECT (SELECT count(*) FROM kiln_jobs WHERE dead_letter AND status = 'failed')::bigint,
-                       (SELECT min(created_at) FROM kiln_jobs WHERE status = 'queued' AND available_at <= \(time))
+                       (SELECT min(created_at) FROM kiln_jobs WHERE status = 'queued' AND available_at <= \(unescaped: time))
                 """, logger: self.logger).decode((Int, Date?).self) { (dead, oldest) = (count, first) }
             return QueueStats(counts: counts, deadLetters: dead, oldestQueuedAt: oldest)
         }
@@ -406,11 +408,11 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func requeue(_ id: String) async throws(KilnError) -> JobRecord? {
-        let time = now()
+        let time = clock()
         return try await database { client in
             let record = try await Self.first(client.query("""
                 UPDATE kiln_jobs SET status = 'queued', dead_letter = false, attempts = 0, error = NULL,
-                    available_at = \(time), updated_at = \(time)
+                    available_at = \(unescaped: time), updated_at = \(unescaped: time)
                 WHERE id = \(id) AND dead_letter AND status = 'failed'
                 RETURNING \(unescaped: Self.columns)
                 """, logger: self.logger))
@@ -433,10 +435,10 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func markEventSent(_ id: String) async throws(KilnError) -> Bool {
-        let time = now()
+        let time = clock()
         return try await database { client in
             let rows = try await client.query("""
-                UPDATE kiln_jobs SET event_sent_at = \(time) WHERE id = \(id) AND event_sent_at IS NULL RETURNING id
+                UPDATE kiln_jobs SET event_sent_at = \(unescaped: time) WHERE id = \(id) AND event_sent_at IS NULL RETURNING id
                 """, logger: self.logger)
             for try await _ in rows { return true }
             return false
@@ -444,16 +446,23 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     @discardableResult
-    public func prune(endedBefore time: Date) async throws(KilnError) -> Int {
-        try await database { client in
+    public func prune(endedLongerThan retention: Duration) async throws(KilnError) -> Int {
+        let time = clock(-JobControl.seconds(retention))
+        return try await database { client in
             let rows = try await client.query("""
                 DELETE FROM kiln_jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND NOT dead_letter
-                    AND event_sent_at IS NOT NULL AND updated_at < \(time) RETURNING id
+                    AND event_sent_at IS NOT NULL AND updated_at < \(unescaped: time) RETURNING id
                 """, logger: self.logger)
             var count = 0
             for try await _ in rows { count += 1 }
             return count
         }
+    }
+
+    /// The database's clock `seconds` from now, as SQL: one clock for every process. The
+    /// number is Kiln's own (a lease, a backoff, a test's offset), never a client's.
+    private func clock(_ seconds: Double = 0) -> String {
+        "(statement_timestamp() + make_interval(secs => \(String(format: "%.6f", offset() + seconds))))"
     }
 
     // MARK: Rows and errors

@@ -31,7 +31,7 @@ struct Housekeeping: Service {
             logger.warning("housekeeping: idempotency answers: \(error)")
         }
         do {
-            let pruned = try await server.queue.prune(endedBefore: before(settings.jobRetention))
+            let pruned = try await server.queue.prune(endedLongerThan: settings.jobRetention)
             if pruned > 0 { logger.info("housekeeping: forgot \(pruned) ended jobs") }
         } catch {
             logger.warning("housekeeping: jobs: \(error)")
