@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Create a first API key (media:write) when no key was ever made, and print it (never after keys were revoked).")
     var firstKey = false
 
+    @Option(name: .long, help: "Seconds /ready reuses its check of the database and store (env KILN_READY_CACHE; default: 5; 0 checks every time).")
+    var readyCache: Double?
+
     @Option(name: .long, help: "Days an ended job stays readable at /v1/jobs/{id} (env KILN_KEEP_JOBS_DAYS; default: 7).")
     var keepJobsDays: Double?
 
@@ -112,6 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
                 throw KilnError.invalidRequest("--keep-jobs-days and --keep-idempotency-hours must be above 0")
             }
             server.jobRetention = .milliseconds(Int64(keepJobs * 86_400_000))
+            let readySeconds = readyCache ?? environment["KILN_READY_CACHE"].flatMap(Double.init) ?? 5
+            guard readySeconds >= 0 else { throw KilnError.invalidRequest("--ready-cache must be 0 or more") }
+            server.readyCache = .milliseconds(Int64(readySeconds * 1000))
             server.idempotencyRetention = .milliseconds(Int64(keepAnswers * 3_600_000))
             // Expired uploads go within a tenth of their lifetime (at most every minute).
             server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)

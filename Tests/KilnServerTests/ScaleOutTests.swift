@@ -206,7 +206,7 @@ final class WorkerProcess: @unchecked Sendable {
         defer { cluster.stop() }
         let root = Fixtures.scratchDirectory("kiln-scale-ready")
         defer { Fixtures.cleanUp(root) }
-        let server = try ServeProcess(data: root, arguments: ["--queue", cluster.url + "?sslmode=disable"])
+        let server = try ServeProcess(data: root, arguments: ["--queue", cluster.url + "?sslmode=disable", "--ready-cache", "0"])
         #expect(try await server.request(.GET, "/ready").status == 200)
         cluster.stop()
         let answer = try await server.request(.GET, "/ready")
