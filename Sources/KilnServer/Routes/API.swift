@@ -575,9 +575,11 @@ struct Replay {
                                  .init(requestHash: route + " #" + sent, status: status, body: body))
     }
 
-    /// The request failed: a retry runs anew.
+    /// The request failed: a retry runs anew. Not cut short by the request's own cancellation
+    /// (a marker left behind would hold every retry off for half an hour).
     func abandon() async {
         guard let keyID, let idempotencyKey else { return }
-        try? await records.abandon(keyID: keyID, idempotencyKey: idempotencyKey)
+        let records = records
+        await Task.detached { try? await records.abandon(keyID: keyID, idempotencyKey: idempotencyKey) }.value
     }
 }
