@@ -21,12 +21,9 @@ import Testing
     }
 
     final class Clock: Sendable {
-        private static let start = Date().addingTimeInterval(-3_600)
-        private let time = Mutex<Date>(Clock.start)
+        private let time = Mutex<Date>(Date().addingTimeInterval(-3_600))
         var now: Date { time.withLock { $0 } }
         func advance(_ seconds: Double) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
-        /// The same clock as an offset from a database's own (an hour back, then moved).
-        var offset: TimeInterval { now.timeIntervalSince(Date()) }
     }
 
     static func kiln(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
@@ -61,7 +58,7 @@ import Testing
     @Test func onTheSharedQueue() async throws {
         let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
         let clock = Clock()
-        let queue = try PostgresJobQueue(url: url, offset: { clock.offset })
+        let queue = try PostgresJobQueue(url: url, now: { clock.now })
         let job = try await queue.serving(migrateWithin: .seconds(120)) { try await Self.deadLetter(in: queue, clock: clock) }
         try Self.check(["--queue", url], job: job)
     }

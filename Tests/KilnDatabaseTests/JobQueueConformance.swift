@@ -10,8 +10,6 @@ final class TestClock: Sendable {
     private let time = Mutex<Date>(Date(timeIntervalSince1970: 1_800_000_000))
     var now: Date { time.withLock { $0 } }
     func advance(_ seconds: Double) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    /// How far the test moved time: added to a database's own clock.
-    var moved: TimeInterval { now.timeIntervalSince(Date(timeIntervalSince1970: 1_800_000_000)) }
 }
 
 /// The behaviour every `JobQueue` backend must have. Each case takes a fresh queue and the

@@ -12,7 +12,8 @@ import Testing
     static func withQueue(clock: TestClock? = nil, url: String? = nil,
                           _ body: @Sendable (PostgresJobQueue) async throws -> Void) async throws {
         let url = try url ?? PostgresCluster.shared.get().database()
-        let queue = try PostgresJobQueue(url: url + "?sslmode=disable", offset: { clock?.moved ?? 0 })
+        let now: (@Sendable () -> Date)? = if let clock { { clock.now } } else { nil }
+        let queue = try PostgresJobQueue(url: url + "?sslmode=disable", now: now)
         // A generous bound: the whole suite runs beside this on two cores.
         try await queue.serving(migrateWithin: .seconds(120)) { try await body(queue) }
     }

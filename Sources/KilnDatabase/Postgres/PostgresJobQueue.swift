@@ -14,25 +14,25 @@ import Synchronization
 ///
 /// `run()` keeps the connection pool and the LISTEN connection up; call `migrate()` once it runs (several processes may migrate at once: an advisory lock serializes them).
 /// Times come from the database's clock (`statement_timestamp()`), never a process's: a worker
-/// whose clock runs ahead cannot take a job whose lease has not run out. Tests move it by an
-/// offset.
+/// whose clock runs ahead cannot take a job whose lease has not run out. Tests give a clock of
+/// their own, which they move.
 public final class PostgresJobQueue: JobQueue {
     public static let channel = "kiln_jobs"
 
     private let client: PostgresClient
-    /// Seconds added to the database's clock: zero, except in tests that move time.
-    private let offset: @Sendable () -> TimeInterval
+    /// A test's clock in place of the database's (nil in use).
+    private let testClock: (@Sendable () -> Date)?
     private let logger: Logger
     private let handlers = Mutex<[@Sendable () -> Void]>([])
     private let poolStarted = Atomic<Bool>(false)
 
     /// `url`: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require|verify-full`;
     /// default `prefer`). FILE_007 when it cannot be read.
-    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), offset: @escaping @Sendable () -> TimeInterval = { 0 })
+    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), now testClock: (@Sendable () -> Date)? = nil)
         throws(KilnError)
     {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
-        self.offset = offset
+        self.testClock = testClock
         self.logger = logger
     }
 
@@ -459,10 +459,11 @@ public final class PostgresJobQueue: JobQueue {
         }
     }
 
-    /// The database's clock `seconds` from now, as SQL: one clock for every process. The
-    /// number is Kiln's own (a lease, a backoff, a test's offset), never a client's.
+    /// The database's clock `seconds` from now, as SQL: one clock for every process. Every
+    /// value in it is Kiln's own (a lease, a backoff, a test's time), never a client's.
     private func clock(_ seconds: Double = 0) -> String {
-        "(statement_timestamp() + make_interval(secs => \(String(format: "%.6f", offset() + seconds))))"
+        let now = testClock.map { "'\($0().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))'::timestamptz" }
+        return "(\(now ?? "statement_timestamp()") + make_interval(secs => \(String(format: "%.6f", seconds))))"
     }
 
     // MARK: Rows and errors
