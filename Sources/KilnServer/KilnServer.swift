@@ -30,6 +30,8 @@ public final class KilnServer: Service, Sendable {
     let runner: JobRunner
     let logger: Logger
     let formats: FormatSupport
+    /// Signs and checks the keyless URLs of renditions; its base is known once the port is.
+    let urlSecrets: [String]
     private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
     /// Opens the database, builds the pipeline and checks the configuration: FILE_007, API_001
@@ -51,9 +53,13 @@ public final class KilnServer: Service, Sendable {
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit)
         formats = FormatSupport.current()
+        urlSecrets = settings.urlSecrets.isEmpty ? [try Self.keptSecret(in: settings.engine.dataDirectory)] : settings.urlSecrets
         runner = JobRunner(queue: queue, pipeline: pipeline, records: records, metrics: metrics, settings: settings,
                            logger: logger)
     }
+
+    /// The port, when the server listens already (nil before).
+    var listeningPort: Int? { boundPort.withLock { $0.port } }
 
     /// The port the server listens on, once it does.
     public func port() async -> Int {
@@ -131,6 +137,9 @@ public final class KilnServer: Service, Sendable {
             Route(method: .get, path: "/v1/media/{id}", scope: .read, handler: api.media),
             Route(method: .delete, path: "/v1/media/{id}", scope: .write, handler: api.deleteMedia),
             Route(method: .get, path: "/v1/media/{id}/{rendition}", scope: .read, handler: api.rendition),
+            Route(method: .post, path: "/v1/media/{id}/urls", scope: .read, handler: api.fetchURLList),
+            Route(method: .get, path: "/fetch/{id}/{rendition}", scope: nil, handler: api.fetch),
+            Route(method: .head, path: "/fetch/{id}/{rendition}", scope: nil, handler: api.fetch),
             Route(method: .get, path: "/v1/jobs/{id}", scope: .read, handler: api.job),
             Route(method: .delete, path: "/v1/jobs/{id}", scope: .write, handler: api.cancelJob),
             Route(method: .options, path: "/v1/uploads", scope: nil, handler: uploads.options),

@@ -11,6 +11,13 @@ public struct ServerSettings: Sendable {
     public var rateLimit = 600
     /// A connection that sends nothing for this long is closed (a stalled upload included).
     public var idleTimeout: Duration = .seconds(60)
+    /// Secrets that sign fetch URLs (`--url-secret`; the first signs, all verify). Empty: one
+    /// is made and kept in `<data>/url-secret`.
+    public var urlSecrets: [String] = []
+    /// The longest life of a fetch URL.
+    public var urlMaxLifetime: Duration = .seconds(7 * 24 * 3600)
+    /// Where platforms reach this server (`--public-url`); nil: `http://host:port`.
+    public var publicURL: String?
     /// How long `/ready` reuses its last check of the database and store (a probe every second
     /// from each balancer does not reach the bucket every second).
     public var readyCache: Duration = .seconds(5)

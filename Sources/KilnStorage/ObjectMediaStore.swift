@@ -129,6 +129,10 @@ public struct ObjectMediaStore: MediaStore {
         objects.url(for: "\(id)/\(file)")
     }
 
+    public func url(forItem id: String, file: String, lasting lifetime: Duration) -> String? {
+        objects.url(for: "\(id)/\(file)", lasting: lifetime)
+    }
+
     public var urlLifetime: Duration? { objects.urlLifetime }
 
     private static func size(_ path: String) -> Int64 {

@@ -54,6 +54,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Create a first API key (media:write) when no key was ever made, and print it (never after keys were revoked).")
     var firstKey = false
 
+    @Option(name: .long, help: "A secret that signs keyless fetch URLs (repeat while rotating: the first signs, all verify; env KILN_URL_SECRETS, comma-separated; default: one made and kept in DATA/url-secret).")
+    var urlSecret: [String] = []
+
+    @Option(name: .long, help: "Hours a fetch URL may live at most (env KILN_URL_MAX_HOURS; default: 168).")
+    var urlMaxHours: Double?
+
+    @Option(name: .long, help: "Where platforms reach this server, e.g. https://media.example.com (env KILN_PUBLIC_URL; default: http://HOST:PORT).")
+    var publicURL: String?
+
     @Option(name: .long, help: "Seconds /ready reuses its check of the database and store (env KILN_READY_CACHE; default: 5; 0 checks every time).")
     var readyCache: Double?
 
@@ -115,6 +124,15 @@ struct ServeCommand: AsyncParsableCommand {
                 throw KilnError.invalidRequest("--keep-jobs-days and --keep-idempotency-hours must be above 0")
             }
             server.jobRetention = .milliseconds(Int64(keepJobs * 86_400_000))
+            server.urlSecrets = urlSecret.isEmpty ? list("KILN_URL_SECRETS") : urlSecret
+            let urlHours = urlMaxHours ?? environment["KILN_URL_MAX_HOURS"].flatMap(Double.init) ?? 168
+            guard urlHours > 0 else { throw KilnError.invalidRequest("--url-max-hours must be above 0") }
+            server.urlMaxLifetime = .milliseconds(Int64(urlHours * 3_600_000))
+            server.publicURL = publicURL ?? environment["KILN_PUBLIC_URL"]
+            if let base = server.publicURL, !(base.hasPrefix("https://") || base.hasPrefix("http://")) {
+                throw KilnError.invalidRequest("--public-url \(base) is not a URL; write it as https://host[:port][/path]",
+                                               fields: ["public-url": "scheme://host[:port][/path]"])
+            }
             let readySeconds = readyCache ?? environment["KILN_READY_CACHE"].flatMap(Double.init) ?? 5
             guard readySeconds >= 0 else { throw KilnError.invalidRequest("--ready-cache must be 0 or more") }
             server.readyCache = .milliseconds(Int64(readySeconds * 1000))

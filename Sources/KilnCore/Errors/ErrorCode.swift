@@ -22,6 +22,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case processing006 = "PROCESSING_006"
     case auth001 = "AUTH_001"
     case auth002 = "AUTH_002"
+    case auth003 = "AUTH_003"
     case api001 = "API_001"
     case api002 = "API_002"
     case api003 = "API_003"

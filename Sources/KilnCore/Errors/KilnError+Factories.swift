@@ -267,6 +267,14 @@ extension KilnError {
                   details: ["offset": .int(Int(offset))])
     }
 
+    /// AUTH_003: a fetch URL whose time ran out, or whose signature is not the server's.
+    public static func fetchURL(expired: Bool) -> KilnError {
+        KilnError(.auth003, expired
+            ? "Fetch URL not valid: it has expired; ask for a new one (POST /v1/media/{id}/urls)"
+            : "Fetch URL not valid: its signature does not match; use the URL exactly as Kiln gave it, or ask for a new one",
+                  details: ["reason": .string(expired ? "expired" : "signature")])
+    }
+
     /// API_007: the first request with this Idempotency-Key has not ended yet.
     public static func idempotencyInFlight() -> KilnError {
         KilnError(.api007, "Upload conflict: a request with this Idempotency-Key is still being processed; retry once it has answered",

@@ -72,6 +72,8 @@ public struct MediaItem: Codable, Sendable, Equatable {
         for index in copy.renditions.indices {
             copy.renditions[index].path = nil
             copy.renditions[index].url = nil
+            copy.renditions[index].fetchURL = nil
+            copy.renditions[index].fetchExpiresAt = nil
         }
         copy.original?.path = nil
         return copy
@@ -222,11 +224,19 @@ public struct Rendition: Codable, Sendable, Equatable {
     /// Where a browser fetches it: the bucket's public URL or a presigned one (object stores
     /// only); made when read, so it never expires in a manifest.
     public var url: String?
+    /// A signed URL that fetches it with no key (the server's item views), and until when.
+    public var fetchURL: String?
+    public var fetchExpiresAt: String?
     public let format: OutputFormat
     public let width: Int
     public let height: Int
     public let bytes: Int64
     public let sha256: String
+
+    enum CodingKeys: String, CodingKey {
+        case name, file, path, url, format, width, height, bytes, sha256
+        case fetchURL = "fetch_url", fetchExpiresAt = "fetch_expires_at"
+    }
 
     public init(name: String, file: String, format: OutputFormat, width: Int, height: Int, bytes: Int64,
                 sha256: String) {

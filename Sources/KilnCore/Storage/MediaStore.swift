@@ -42,6 +42,8 @@ public protocol MediaStore: Sendable {
     func location(forItem id: String) -> String
     /// A URL a browser can fetch a published file at (public or presigned), when the store has one.
     func url(forItem id: String, file: String) -> String?
+    /// The same, working for `lifetime` when the store signs its URLs.
+    func url(forItem id: String, file: String, lasting lifetime: Duration) -> String?
     /// How long a URL from `url(forItem:file:)` works: nil when it does not expire.
     var urlLifetime: Duration? { get }
 
@@ -59,6 +61,7 @@ extension StoreKey {
 
 extension MediaStore {
     public func url(forItem id: String, file: String) -> String? { nil }
+    public func url(forItem id: String, file: String, lasting lifetime: Duration) -> String? { url(forItem: id, file: file) }
     public var urlLifetime: Duration? { nil }
 
     /// Publishes one staged item.

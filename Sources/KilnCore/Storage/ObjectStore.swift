@@ -19,12 +19,15 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String, after: String?, limit: Int) async throws(KilnError) -> [ObjectInfo]
     /// A URL a browser can fetch the object at (public or presigned), when the store has one.
     func url(for key: String) -> String?
+    /// The same, working for `lifetime` when the store signs its URLs (at most what it allows).
+    func url(for key: String, lasting lifetime: Duration) -> String?
     /// How long a URL from `url(for:)` works: nil when it does not expire (a public domain).
     var urlLifetime: Duration? { get }
 }
 
 extension ObjectStore {
     public var urlLifetime: Duration? { nil }
+    public func url(for key: String, lasting lifetime: Duration) -> String? { url(for: key) }
 
     /// Every object whose key starts with `prefix`, in key order.
     public func list(prefix: String) async throws(KilnError) -> [ObjectInfo] {

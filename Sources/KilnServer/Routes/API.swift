@@ -299,7 +299,7 @@ struct API: Sendable {
     /// The stored media the route's id names, when it is the caller's tenant's; API_002 for
     /// another tenant's exactly as for one that does not exist. The stored manifest says whose
     /// it is; one made before tenants, the media records.
-    private func ownedEntry(_ context: KilnRequestContext) async throws(KilnError) -> StoredEntry {
+    func ownedEntry(_ context: KilnRequestContext) async throws(KilnError) -> StoredEntry {
         let id = try mediaID(context)
         guard let entry = try await requireStore().entry(id) else { throw KilnError.notFoundResource("media \(id)") }
         let stated: String? = switch entry {
@@ -315,7 +315,6 @@ struct API: Sendable {
     /// 206 for a Range, or a redirect to a presigned URL when the store is a bucket.
     func rendition(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let name = context.parameters.get("rendition") ?? ""
-        let store = try requireStore()
         guard case .item(let item) = try await ownedEntry(context) else {
             throw KilnError.notFoundResource("rendition \"\(name)\": a carousel has none of its own; ask its items")
         }
@@ -323,9 +322,19 @@ struct API: Sendable {
         guard let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
         }
-        let etag = "\"\(rendition.sha256)\""
         // Asked for with a key: for the caller's cache only, never a shared one.
-        var headers: HTTPFields = [.eTag: etag, .cacheControl: "private, max-age=31536000, immutable", .acceptRanges: "bytes"]
+        return try await send(rendition, of: id, request, cacheControl: "private, max-age=31536000, immutable")
+    }
+
+    /// A rendition's bytes: ETag (its SHA-256), 304 for a matching If-None-Match, 206 for a
+    /// Range, no body for HEAD, or a redirect to the bucket's URL (cached no longer than the URL
+    /// works). `cacheControl` for the bytes themselves.
+    func send(_ rendition: Rendition, of id: String, _ request: Request, cacheControl: String, maxAge: Int = .max)
+        async throws -> Response
+    {
+        let store = try requireStore()
+        let etag = "\"\(rendition.sha256)\""
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: cacheControl, .acceptRanges: "bytes"]
         if let match = request.headers[.ifNoneMatch],
            match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: headers)
@@ -334,8 +343,8 @@ struct API: Sendable {
             headers[.location] = url
             // The redirect is kept no longer than the URL it names works (5 minutes short of a
             // presigned URL's hour); a public domain's for a day.
-            let seconds = store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400
-            headers[.cacheControl] = "private, max-age=\(seconds)"
+            let seconds = min(maxAge, store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400)
+            headers[.cacheControl] = (cacheControl.hasPrefix("public") ? "public" : "private") + ", max-age=\(seconds)"
             return Response(status: .found, headers: headers)
         }
         let range: ClosedRange<Int64>?
@@ -347,6 +356,11 @@ struct API: Sendable {
         let file = try await store.open(id, file: rendition.file, range: range)
         headers[.contentType] = file.contentType
         if let range = file.range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
+        let status: HTTPResponse.Status = file.range == nil ? .ok : .partialContent
+        if request.method == .head {
+            headers[.contentLength] = String(file.length)
+            return Response(status: status, headers: headers)
+        }
         let metrics = server.metrics
         let body = ResponseBody(contentLength: Int(file.length)) { writer in
             for try await chunk in file.body {
@@ -355,7 +369,7 @@ struct API: Sendable {
             }
             try await writer.finish(nil)
         }
-        return Response(status: file.range == nil ? .ok : .partialContent, headers: headers, body: body)
+        return Response(status: status, headers: headers, body: body)
     }
 
     /// An item as clients see it: each rendition's address is its route here (or the bucket's
@@ -370,6 +384,16 @@ struct API: Sendable {
             }
         }
         item.original?.path = nil
+        // Each rendition's keyless URL, for the longest life the server gives.
+        if let tenant = item.options.tenant, let port = server.listeningPort {
+            let signer = server.fetchURLs(port: port)
+            let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + JobControl.seconds(signer.maxLifetime)).rounded(.down))
+            for index in item.renditions.indices {
+                let link = fetchLink(item.id, item.renditions[index], tenant: tenant, expires: expires, signer: signer)
+                item.renditions[index].fetchURL = link.url
+                item.renditions[index].fetchExpiresAt = link.expiresAt?.formatted(.iso8601)
+            }
+        }
         return item
     }
 
@@ -389,13 +413,13 @@ struct API: Sendable {
         return start...end
     }
 
-    private func mediaID(_ context: KilnRequestContext) throws(KilnError) -> String {
+    func mediaID(_ context: KilnRequestContext) throws(KilnError) -> String {
         let id = context.parameters.get("id") ?? ""
         guard StoreKey.isID(id) else { throw KilnError.notFoundResource("media \(id)") }
         return id
     }
 
-    private func requireStore() throws(KilnError) -> any MediaStore {
+    func requireStore() throws(KilnError) -> any MediaStore {
         guard let store = pipeline.store else { throw KilnError.storageNotConfigured("the server has no store") }
         return store
     }

@@ -115,6 +115,12 @@ extension S3Client: ObjectStore {
         return presignedURL(key: key, expires: Self.presignedSeconds)
     }
 
+    /// A presigned URL for `lifetime` (at most the 7 days SigV4 allows); a public domain's as it is.
+    public func url(for key: String, lasting lifetime: Duration) -> String? {
+        guard configuration.publicURL == nil else { return url(for: key) }
+        return presignedURL(key: key, expires: Int(lifetime.components.seconds))
+    }
+
     /// Presigned URLs work an hour; a public domain's do not expire.
     public static let presignedSeconds = 3600
     public var urlLifetime: Duration? { configuration.publicURL == nil ? .seconds(Self.presignedSeconds) : nil }

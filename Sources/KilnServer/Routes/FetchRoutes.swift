@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KilnCore
+
+/// Keyless URLs of renditions, for platforms that fetch media themselves (`FetchURLs`).
+extension API {
+    /// `GET|HEAD /fetch/{id}/{rendition}?expires=E&signature=S`: the bytes, with no key. An
+    /// altered or expired URL is AUTH_003 (403); a deleted item API_002.
+    func fetch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let id = try mediaID(context)
+        let name = context.parameters.get("rendition") ?? ""
+        let query = request.uri.queryParameters
+        guard let expires = query.get("expires").flatMap(Int.init), let signature = query.get("signature") else {
+            throw KilnError.fetchURL(expired: false)
+        }
+        guard case .item(let item)? = try await requireStore().entry(id),
+              let rendition = item.renditions.first(where: { $0.name == name }) else {
+            throw KilnError.notFoundResource("media \(id)")
+        }
+        // Items of no tenant (written by the CLI) are served to no one.
+        let tenant = if let stated = item.options.tenant { stated } else { try await server.records.tenant(of: id) }
+        guard let tenant else { throw KilnError.notFoundResource("media \(id)") }
+        let now = Date()
+        switch server.fetchURLs(port: await server.port()).verify(tenant: tenant, id: id, rendition: name, expires: expires,
+                                                                  signature: signature, now: now) {
+        case .altered: throw KilnError.fetchURL(expired: false)
+        case .expired: throw KilnError.fetchURL(expired: true)
+        case .valid: break
+        }
+        // Anyone holding the URL may read it, for as long as it lives and no longer.
+        let remaining = max(0, expires - Int(now.timeIntervalSince1970))
+        return try await send(rendition, of: id, request, cacheControl: "public, max-age=\(remaining)", maxAge: remaining)
+    }
+
+    /// What `POST /v1/media/{id}/urls` takes (JSON, optional): a life, and which renditions.
+    struct URLRequest: Decodable {
+        let expiresIn: Int?
+        let renditions: [String]?
+        enum CodingKeys: String, CodingKey {
+            case renditions
+            case expiresIn = "expires_in"
+        }
+    }
+
+    struct FetchLink: Encodable, Sendable {
+        let mediaID: String
+        let rendition: String
+        let url: String
+        /// Nil for a bucket's public domain, whose URLs do not expire.
+        let expiresAt: String?
+        enum CodingKeys: String, CodingKey {
+            case rendition, url
+            case mediaID = "media_id", expiresAt = "expires_at"
+        }
+    }
+
+    /// `POST /v1/media/{id}/urls`: keyless URLs of the item's renditions (a carousel's: of each
+    /// item's), living `expires_in` seconds (at most the server's maximum, 7 days by default).
+    func fetchURLList(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
+        let entry = try await ownedEntry(context)
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        let asked: URLRequest
+        do {
+            asked = body.readableBytes == 0 ? URLRequest(expiresIn: nil, renditions: nil)
+                : try JSONDecoder().decode(URLRequest.self, from: Data(buffer: body))
+        } catch {
+            throw KilnError.invalidRequest("the body, when sent, is {\"expires_in\": seconds, \"renditions\": [names]}",
+                                           fields: ["expires_in": "seconds", "renditions": "rendition names"])
+        }
+        let signer = server.fetchURLs(port: await server.port())
+        let expires = Date(timeIntervalSince1970: try signer.expiry(asked: asked.expiresIn).timeIntervalSince1970.rounded(.down))
+        let store = try requireStore()
+        var items: [MediaItem] = []
+        switch entry {
+        case .item(let item): items = [item]
+        case .carousel(let record): for id in record.items { if let item = try await store.item(id) { items.append(item) } }
+        }
+        var links: [FetchLink] = []
+        for item in items {
+            guard let tenant = item.options.tenant ?? context.key?.tenant else { continue }
+            for rendition in item.renditions where asked.renditions?.contains(rendition.name) ?? true {
+                let link = fetchLink(item.id, rendition, tenant: tenant, expires: expires, signer: signer)
+                links.append(FetchLink(mediaID: item.id, rendition: rendition.name, url: link.url,
+                                       expiresAt: link.expiresAt?.formatted(.iso8601)))
+            }
+        }
+        if let names = asked.renditions, let missing = names.first(where: { name in !links.contains { $0.rendition == name } }) {
+            throw KilnError.notFoundResource("rendition \"\(missing)\" of media \(entry.id)")
+        }
+        return Reply.success(["urls": links], requestID: context.requestID)
+    }
+
+    /// A rendition's keyless URL until `expires`: the bucket's public domain when it has one (no
+    /// expiry), a presigned URL on a bucket without one, else this server's signed `/fetch` URL.
+    func fetchLink(_ id: String, _ rendition: Rendition, tenant: String, expires: Date, signer: FetchURLs)
+        -> (url: String, expiresAt: Date?)
+    {
+        let lifetime = Duration.seconds(max(1, Int(expires.timeIntervalSinceNow)))
+        if let store = pipeline.store, let url = store.url(forItem: id, file: rendition.file, lasting: lifetime) {
+            return (url, store.urlLifetime == nil ? nil : expires)
+        }
+        return (signer.url(tenant: tenant, id: id, rendition: rendition.name, expires: expires), expires)
+    }
+}
