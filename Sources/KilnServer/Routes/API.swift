@@ -53,18 +53,18 @@ struct API: Sendable {
         // seen to be the same request; a first request still in flight is waited for (409).
         let replay = try await Replay(request: request, context: context, records: server.idempotency)
         let previous = try await replay.begin(hasBody: request.hasBody)
-
-        if request.headers[.expect]?.lowercased() == "100-continue" {
-            // Hummingbird never sends it; without it curl waits a second before every body over 1 MiB.
-            try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
-        }
-        if let previous {
-            try await replay.answer(previous, sent: try await Self.sentDigest(request, boundary: boundary, form: form,
-                                                                              presets: presets, limit: limit))
-        }
         do {
+            if request.headers[.expect]?.lowercased() == "100-continue" {
+                // Hummingbird never sends it; without it curl waits a second before every body over 1 MiB.
+                try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
+            }
+            if let previous {
+                try await replay.answer(previous, sent: try await Self.sentDigest(request, boundary: boundary, form: form,
+                                                                                  presets: presets, limit: limit))
+            }
             return try await receiveAndProcess(request, context, carousel: carousel, form: form, boundary: boundary, replay: replay)
         } catch {
+            // Only this request's own in-flight marker goes (a kept answer stays).
             await replay.abandon()
             throw error
         }
