@@ -345,6 +345,14 @@ import Testing
         #expect(location.hasPrefix(moto.endpoint + "/" + moto.bucket + "/\(id)/"))
         // The redirect is cached by its caller only, and no longer than the hour the URL works.
         #expect(redirect.headers.first(name: "Cache-Control") == "private, max-age=3300")
+        // A platform's fetch URL on a bucket without a public domain: presigned for the asked life.
+        let fetchURL = try #require(rendition["fetch_url"] as? String)
+        #expect(fetchURL.hasPrefix(moto.endpoint + "/" + moto.bucket + "/\(id)/") && fetchURL.contains("X-Amz-Expires=604800"),
+                "\(fetchURL)")
+        let minted = try await server.request(.POST, "/v1/media/\(id)/urls", key: server.readKey,
+                                              headers: [("Content-Type", "application/json")], body: Array(#"{"expires_in": 900}"#.utf8))
+        let link = try #require((minted.data["urls"] as? [[String: Any]])?.first)
+        #expect((link["url"] as? String)?.contains("X-Amz-Expires=900") == true && link["expires_at"] is String, "\(minted.json)")
         #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.writeKey).status == 200)
     }
 }

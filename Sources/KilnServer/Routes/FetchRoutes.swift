@@ -96,7 +96,7 @@ extension API {
     func fetchLink(_ id: String, _ rendition: Rendition, tenant: String, expires: Date, signer: FetchURLs)
         -> (url: String, expiresAt: Date?)
     {
-        let lifetime = Duration.seconds(max(1, Int(expires.timeIntervalSinceNow)))
+        let lifetime = Duration.seconds(max(1, Int(expires.timeIntervalSinceNow.rounded(.up))))
         if let store = pipeline.store, let url = store.url(forItem: id, file: rendition.file, lasting: lifetime) {
             return (url, store.urlLifetime == nil ? nil : expires)
         }
