@@ -106,37 +106,36 @@ struct ServeCommand: AsyncParsableCommand {
                 throw KilnError.invalidRequest("--webhook needs at least one --webhook-secret to sign its events",
                                                fields: ["webhook-secret": "a secret shared with the receiver"])
             }
-            let expiry = uploadExpiryHours ?? environment["KILN_UPLOAD_EXPIRY_HOURS"].flatMap(Double.init) ?? 24
-            guard expiry > 0 else { throw KilnError.invalidRequest("--upload-expiry-hours must be above 0") }
-            server.uploadExpiry = .milliseconds(Int64(expiry * 3_600_000))
-            let lifetime = uploadLifetimeHours ?? environment["KILN_UPLOAD_LIFETIME_HOURS"].flatMap(Double.init) ?? 168
-            guard lifetime > 0 else { throw KilnError.invalidRequest("--upload-lifetime-hours must be above 0") }
-            server.uploadLifetime = .milliseconds(Int64(lifetime * 3_600_000))
+            /// A span of time from its flag, else its environment variable, else `fallback`, in
+            /// units of `unit` seconds; above 0 (or 0 too, when `zero` allows it).
+            func span(_ flag: Double?, _ option: String, _ variable: String, _ fallback: Double, unit: Double,
+                      zero: Bool = false) throws(KilnError) -> Duration {
+                let value = flag ?? environment[variable].flatMap(Double.init) ?? fallback
+                guard value > 0 || (zero && value == 0) else {
+                    throw KilnError.invalidRequest("--\(option) must be \(zero ? "0 or more" : "above 0")", fields: [option: "a number"])
+                }
+                return .milliseconds(Int64(value * unit * 1000))
+            }
+            let hour = 3600.0
+            server.uploadExpiry = try span(uploadExpiryHours, "upload-expiry-hours", "KILN_UPLOAD_EXPIRY_HOURS", 24, unit: hour)
+            server.uploadLifetime = try span(uploadLifetimeHours, "upload-lifetime-hours", "KILN_UPLOAD_LIFETIME_HOURS", 168, unit: hour)
             server.tenantOpenUploads = tenantOpenUploads ?? environment["KILN_TENANT_OPEN_UPLOADS"].flatMap(Int.init) ?? server.tenantOpenUploads
             server.tenantUploadBytes = tenantUploadBytes ?? environment["KILN_TENANT_UPLOAD_BYTES"].flatMap(Int64.init)
                 ?? server.tenantUploadBytes
             guard server.tenantOpenUploads > 0, server.tenantUploadBytes > 0 else {
                 throw KilnError.invalidRequest("--tenant-open-uploads and --tenant-upload-bytes must be above 0")
             }
-            let keepJobs = keepJobsDays ?? environment["KILN_KEEP_JOBS_DAYS"].flatMap(Double.init) ?? 7
-            let keepAnswers = keepIdempotencyHours ?? environment["KILN_KEEP_IDEMPOTENCY_HOURS"].flatMap(Double.init) ?? 24
-            guard keepJobs > 0, keepAnswers > 0 else {
-                throw KilnError.invalidRequest("--keep-jobs-days and --keep-idempotency-hours must be above 0")
-            }
-            server.jobRetention = .milliseconds(Int64(keepJobs * 86_400_000))
+            server.jobRetention = try span(keepJobsDays, "keep-jobs-days", "KILN_KEEP_JOBS_DAYS", 7, unit: 24 * hour)
+            server.idempotencyRetention = try span(keepIdempotencyHours, "keep-idempotency-hours", "KILN_KEEP_IDEMPOTENCY_HOURS", 24,
+                                                   unit: hour)
             server.urlSecrets = urlSecret.isEmpty ? list("KILN_URL_SECRETS") : urlSecret
-            let urlHours = urlMaxHours ?? environment["KILN_URL_MAX_HOURS"].flatMap(Double.init) ?? 168
-            guard urlHours > 0 else { throw KilnError.invalidRequest("--url-max-hours must be above 0") }
-            server.urlMaxLifetime = .milliseconds(Int64(urlHours * 3_600_000))
+            server.urlMaxLifetime = try span(urlMaxHours, "url-max-hours", "KILN_URL_MAX_HOURS", 168, unit: hour)
             server.publicURL = publicURL ?? environment["KILN_PUBLIC_URL"]
             if let base = server.publicURL, !(base.hasPrefix("https://") || base.hasPrefix("http://")) {
                 throw KilnError.invalidRequest("--public-url \(base) is not a URL; write it as https://host[:port][/path]",
                                                fields: ["public-url": "scheme://host[:port][/path]"])
             }
-            let readySeconds = readyCache ?? environment["KILN_READY_CACHE"].flatMap(Double.init) ?? 5
-            guard readySeconds >= 0 else { throw KilnError.invalidRequest("--ready-cache must be 0 or more") }
-            server.readyCache = .milliseconds(Int64(readySeconds * 1000))
-            server.idempotencyRetention = .milliseconds(Int64(keepAnswers * 3_600_000))
+            server.readyCache = try span(readyCache, "ready-cache", "KILN_READY_CACHE", 5, unit: 1, zero: true)
             // Expired uploads go within a tenth of their lifetime (at most every minute).
             server.uploadSweep = min(.seconds(60), server.uploadExpiry / 10)
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {

@@ -26,8 +26,7 @@ struct Housekeeping: Service {
 
     func sweep(at now: Date) async {
         let settings = server.settings
-        func before(_ retention: Duration) -> Date { now.addingTimeInterval(-JobControl.seconds(retention)) }
-        do { try await server.idempotency.prune(before: before(settings.idempotencyRetention)) } catch {
+        do { try await server.idempotency.prune(before: now.addingTimeInterval(-JobControl.seconds(settings.idempotencyRetention))) } catch {
             logger.warning("housekeeping: idempotency answers: \(error)")
         }
         do {

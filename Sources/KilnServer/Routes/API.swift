@@ -322,19 +322,39 @@ struct API: Sendable {
         guard let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
         }
-        // Asked for with a key: for the caller's cache only, never a shared one.
-        return try await send(rendition, of: id, request, cacheControl: "private, max-age=31536000, immutable")
+        return try await send(rendition, of: id, request, cache: .privateImmutable)
+    }
+
+    /// Who may keep a rendition's answer, and how long.
+    enum Caching {
+        /// Asked for with a key: the caller's cache only, never a shared one; the bytes never change.
+        case privateImmutable
+        /// A keyless URL's: any cache, no longer than the URL lives.
+        case shared(seconds: Int)
+
+        var header: String {
+            switch self {
+            case .privateImmutable: "private, max-age=31536000, immutable"
+            case .shared(let seconds): "public, max-age=\(seconds)"
+            }
+        }
+
+        /// A redirect to a URL that works `lifetime` seconds is kept no longer than that.
+        func redirect(lifetime: Int) -> String {
+            switch self {
+            case .privateImmutable: "private, max-age=\(lifetime)"
+            case .shared(let seconds): "public, max-age=\(min(seconds, lifetime))"
+            }
+        }
     }
 
     /// A rendition's bytes: ETag (its SHA-256), 304 for a matching If-None-Match, 206 for a
     /// Range, no body for HEAD, or a redirect to the bucket's URL (cached no longer than the URL
-    /// works). `cacheControl` for the bytes themselves.
-    func send(_ rendition: Rendition, of id: String, _ request: Request, cacheControl: String, maxAge: Int = .max)
-        async throws -> Response
-    {
+    /// works).
+    func send(_ rendition: Rendition, of id: String, _ request: Request, cache: Caching) async throws -> Response {
         let store = try requireStore()
         let etag = "\"\(rendition.sha256)\""
-        var headers: HTTPFields = [.eTag: etag, .cacheControl: cacheControl, .acceptRanges: "bytes"]
+        var headers: HTTPFields = [.eTag: etag, .cacheControl: cache.header, .acceptRanges: "bytes"]
         if let match = request.headers[.ifNoneMatch],
            match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: headers)
@@ -343,8 +363,7 @@ struct API: Sendable {
             headers[.location] = url
             // The redirect is kept no longer than the URL it names works (5 minutes short of a
             // presigned URL's hour); a public domain's for a day.
-            let seconds = min(maxAge, store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400)
-            headers[.cacheControl] = (cacheControl.hasPrefix("public") ? "public" : "private") + ", max-age=\(seconds)"
+            headers[.cacheControl] = cache.redirect(lifetime: store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400)
             return Response(status: .found, headers: headers)
         }
         let range: ClosedRange<Int64>?

@@ -6,7 +6,9 @@ import KilnCore
 /// Keyless URLs of renditions, for platforms that fetch media themselves (`FetchURLs`).
 extension API {
     /// `GET|HEAD /fetch/{id}/{rendition}?expires=E&signature=S`: the bytes, with no key. An
-    /// altered or expired URL is AUTH_003 (403); a deleted item API_002.
+    /// altered or expired URL is AUTH_003 (403); a deleted item API_002. The URL is judged
+    /// before the store is read: its expiry by itself, its signature against the tenant the
+    /// media records name (items of no tenant, written by the CLI, are served to no one).
     func fetch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let id = try mediaID(context)
         let name = context.parameters.get("rendition") ?? ""
@@ -14,23 +16,18 @@ extension API {
         guard let expires = query.get("expires").flatMap(Int.init), let signature = query.get("signature") else {
             throw KilnError.fetchURL(expired: false)
         }
-        guard case .item(let item)? = try await requireStore().entry(id),
+        let now = Date()
+        guard Double(expires) > now.timeIntervalSince1970 else { throw KilnError.fetchURL(expired: true) }
+        guard let tenant = try await server.records.tenant(of: id) else { throw KilnError.notFoundResource("media \(id)") }
+        guard server.fetchURLs(port: await server.port()).verify(tenant: tenant, id: id, rendition: name, expires: expires,
+                                                                 signature: signature, now: now) == .valid
+        else { throw KilnError.fetchURL(expired: false) }
+        guard case .item(let item)? = try await requireStore().entry(id), (item.options.tenant ?? tenant) == tenant,
               let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("media \(id)")
         }
-        // Items of no tenant (written by the CLI) are served to no one.
-        let tenant = if let stated = item.options.tenant { stated } else { try await server.records.tenant(of: id) }
-        guard let tenant else { throw KilnError.notFoundResource("media \(id)") }
-        let now = Date()
-        switch server.fetchURLs(port: await server.port()).verify(tenant: tenant, id: id, rendition: name, expires: expires,
-                                                                  signature: signature, now: now) {
-        case .altered: throw KilnError.fetchURL(expired: false)
-        case .expired: throw KilnError.fetchURL(expired: true)
-        case .valid: break
-        }
         // Anyone holding the URL may read it, for as long as it lives and no longer.
-        let remaining = max(0, expires - Int(now.timeIntervalSince1970))
-        return try await send(rendition, of: id, request, cacheControl: "public, max-age=\(remaining)", maxAge: remaining)
+        return try await send(rendition, of: id, request, cache: .shared(seconds: max(0, expires - Int(now.timeIntervalSince1970))))
     }
 
     /// What `POST /v1/media/{id}/urls` takes (JSON, optional): a life, and which renditions.

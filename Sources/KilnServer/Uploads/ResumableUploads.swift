@@ -186,14 +186,13 @@ struct ResumableUploads: Sendable {
         // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
         let settings = server.settings
         let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
-        let room = usage.map { settings.tenantUploadBytes - $0.bytes }
+        let room = usage.map { max(0, settings.tenantUploadBytes - $0.bytes) }
         let length = try refusing(request) { () throws(KilnError) -> Int64? in
             guard let value = request.headers[.uploadLength] else { return record.length }
             let declared = try Self.count(value, header: "Upload-Length")
-            if let room, declared - offset > room {
-                throw KilnError.openUploadsFull(open: usage?.count ?? 1, maxOpen: settings.tenantOpenUploads,
-                                                bytes: settings.tenantUploadBytes - room + declared - offset,
-                                                maxBytes: settings.tenantUploadBytes)
+            if let usage, let room, declared - offset > room {
+                throw KilnError.openUploadsFull(open: usage.count, maxOpen: settings.tenantOpenUploads,
+                                                bytes: usage.bytes + declared - offset, maxBytes: settings.tenantUploadBytes)
             }
             if let length = record.length, length != declared {
                 throw KilnError.invalidRequest("Upload-Length \(declared) differs from the \(length) declared before",
@@ -209,7 +208,7 @@ struct ResumableUploads: Sendable {
         // A deferred length never lets an upload grow past what its preset takes; once its first
         // bytes say what it is, past what the preset takes of that kind (and a format Kiln
         // refuses is refused then, not after the last byte).
-        var limit = length ?? min(most, offset + max(0, room ?? .max))
+        var limit = length ?? min(most, offset + (room ?? most))
         var head = offset > 0 ? try area.head(record.id, count: Pipeline.headBytes) : []
         var admitted = false
         func admit() throws(KilnError) {
