@@ -28,6 +28,8 @@ public final class BatchJournal: Sendable {
         public let mediaID: String?
         public let code: String?
         public let attempts: Int
+        /// For an input made for several targets: how each ended.
+        public let targets: [TargetOutcome.Brief]?
     }
 
     private let pool: DatabasePool
@@ -57,6 +59,10 @@ public final class BatchJournal: Sendable {
         migrator.registerMigration("v2") { db in
             try db.alter(table: "inputs") { table in table.add(column: "attempts", .integer).notNull().defaults(to: 0) }
         }
+        // Per-target outcomes (JSON), for an input made for several targets.
+        migrator.registerMigration("v3") { db in
+            try db.alter(table: "inputs") { table in table.add(column: "targets", .text) }
+        }
         return migrator
     }
 
@@ -78,7 +84,7 @@ public final class BatchJournal: Sendable {
         try await pool.writing { db in
             try db.execute(sql: """
                 INSERT INTO inputs (path, size, modified, status, attempts, updated_at) VALUES (?, ?, ?, 'running', 1, ?)
-                ON CONFLICT(path) DO UPDATE SET status = 'running', media_id = NULL, code = NULL, seconds = NULL,
+                ON CONFLICT(path) DO UPDATE SET status = 'running', media_id = NULL, code = NULL, seconds = NULL, targets = NULL,
                     attempts = CASE WHEN size = excluded.size AND modified = excluded.modified
                         AND status IN ('running', 'failed') THEN attempts + 1 ELSE 1 END,
                     size = excluded.size, modified = excluded.modified, updated_at = excluded.updated_at
@@ -96,20 +102,22 @@ public final class BatchJournal: Sendable {
         }
     }
 
-    /// Records how the input ended.
-    public func finish(path: String, status: Status, mediaID: String?, code: String?, seconds: Double)
-        async throws(KilnError)
+    /// Records how the input ended (and, made for several targets, how each of them did).
+    public func finish(path: String, status: Status, mediaID: String?, code: String?, seconds: Double,
+                       targets: [TargetOutcome.Brief]? = nil) async throws(KilnError)
     {
+        let targets = targets.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         try await pool.writing { db in
             try db.execute(sql: """
-                UPDATE inputs SET status = ?, media_id = ?, code = ?, seconds = ?, updated_at = ? WHERE path = ?
-                """, arguments: [status.rawValue, mediaID, code, seconds, Date().timeIntervalSince1970, path])
+                UPDATE inputs SET status = ?, media_id = ?, code = ?, seconds = ?, targets = ?, updated_at = ? WHERE path = ?
+                """, arguments: [status.rawValue, mediaID, code, seconds, targets, Date().timeIntervalSince1970, path])
         }
     }
 
     private static func entry(_ row: Row) -> Entry {
         Entry(path: row["path"], size: row["size"], modified: row["modified"],
               status: Status(rawValue: row["status"]) ?? .running, mediaID: row["media_id"], code: row["code"],
-              attempts: row["attempts"])
+              attempts: row["attempts"],
+              targets: (row["targets"] as String?).flatMap { try? JSONDecoder().decode([TargetOutcome.Brief].self, from: Data($0.utf8)) })
     }
 }

@@ -90,6 +90,17 @@ public struct MediaRecords: Sendable {
     }
 
     /// Records `carousel`'s upload for `tenant`, and its holds on its items.
+    /// What each succeeded target made.
+    public func add(_ outcomes: [TargetOutcome], tenant: String?, keyID: String?) async throws(KilnError) {
+        for outcome in outcomes where outcome.error == nil {
+            if let carousel = outcome.carousel {
+                try await add(carousel, items: outcome.items, tenant: tenant, keyID: keyID)
+            } else if let item = outcome.items.first {
+                try await add(item, tenant: tenant, keyID: keyID)
+            }
+        }
+    }
+
     public func add(_ carousel: CarouselRecord, items: [MediaItem], tenant: String?, keyID: String?) async throws(KilnError) {
         try await database.write { db in
             try Self.hold(db, carousel.id, kind: "carousel", by: "", tenant, keyID, items.reduce(0) { $0 + $1.renditionBytes })

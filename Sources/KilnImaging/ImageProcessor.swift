@@ -20,19 +20,74 @@ public enum ImageProcessor {
     static let minQuality = 40
     static let maxShrinks = 5
 
+    /// A source decoded once, upright and in sRGB, at the size the largest of several renditions
+    /// needs: they are all made from it (one decode for every target of an upload).
+    public final class Decoded: Sendable {
+        let image: ImageHandle
+        public var width: Int { image.width }
+        public var height: Int { image.height }
+
+        init(_ image: ImageHandle) { self.image = image }
+    }
+
+    /// One rendition to make: its spec, and the shape rule of the target it is for.
+    public struct Plan: Sendable {
+        public let spec: RenditionSpec
+        public let aspect: AspectRange?
+        public let fit: Fit
+
+        public init(spec: RenditionSpec, aspect: AspectRange?, fit: Fit) {
+            self.spec = spec
+            self.aspect = aspect
+            self.fit = fit
+        }
+    }
+
+    /// Decodes the image at `path` once into memory, large enough for every plan in `plans`
+    /// (never larger than the source): shrink-on-load, auto-orient, sRGB, 8 bits.
+    public static func decode(path: String, facts: ImageFacts, for plans: [Plan], control: JobControl? = nil)
+        throws -> Decoded
+    {
+        if let stop = control?.stopError() { throw stop }
+        let (sw, sh) = (Double(max(1, facts.displayWidth)), Double(max(1, facts.displayHeight)))
+        // The scale each rendition takes of the source: a crop covers its box, the others fit in it.
+        let scale = min(1, plans.map { plan in
+            let g = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
+                                           spec: plan.spec, aspect: plan.aspect, fit: plan.fit)
+            let (x, y) = (Double(g.width) / sw, Double(g.height) / sh)
+            return g.mode == .pad ? min(x, y) : max(x, y)
+        }.max() ?? 1)
+        // Two pixels of margin, so a rendition made from it is never a pixel short of its plan.
+        let width = min(Int(sw), Int((sw * scale).rounded(.up)) + 2)
+        let height = min(Int(sh), Int((sh * scale).rounded(.up)) + 2)
+        do {
+            var image = try shrink(path: path, geometry: RenditionGeometry(mode: .within, width: width, height: height))
+            image = try toSRGB(image, flatten: false)
+            let watch = control.map(EvalWatch.init)
+            watch?.watch(image)
+            return Decoded(try withExtendedLifetime(watch) { () throws(VipsFailure) in try image.inMemory() })
+        } catch {
+            if let stop = control?.stopError() { throw stop }
+            throw error.kilnError(decoding: true, format: facts.format)
+        }
+    }
+
     /// Renders `spec` from the image at `path` into `outputPath`.
     ///
     /// - Parameter facts: the header facts (their displayed size plans the geometry).
     ///   A `control` stops the work mid-computation (PROCESSING_003 late, PROCESSING_005 cancelled).
+    /// - Parameter decoded: the source already decoded (`decode(path:facts:for:)`); the file is
+    ///   then not read again.
     public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
-                              fit: Fit, outputPath: String, quality: Int? = nil,
+                              fit: Fit, outputPath: String, quality: Int? = nil, decoded: Decoded? = nil,
                               control: JobControl? = nil) throws -> Output {
         if let stop = control?.stopError() { throw stop }
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit)
         let quality = quality ?? spec.quality
         do {
-            var image = try shrink(path: path, geometry: geometry)
+            var image = try decoded.map { decoded throws(VipsFailure) in try shrink(decoded.image, geometry: geometry) }
+                ?? shrink(path: path, geometry: geometry)
             image = try toSRGB(image, flatten: spec.format == .jpeg)
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
@@ -110,6 +165,19 @@ public enum ImageProcessor {
             "fail_on": .string("error"),
         ])
         return try unwrap(image, "thumbnail")
+    }
+
+    /// The same from an image already decoded (upright and sRGB).
+    private static func shrink(_ source: ImageHandle, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+        let crop = geometry.mode == .crop
+        let image = try VipsOperation.call("thumbnail_image", [
+            "in": .image(source),
+            "width": .int(geometry.width),
+            "height": .int(geometry.height),
+            "size": .string(crop ? "both" : "down"),
+            "crop": .string(crop ? "attention" : "none"),
+        ])
+        return try unwrap(image, "thumbnail_image")
     }
 
     /// 8-bit sRGB (grey, 16-bit and CMYK leftovers included); alpha flattened onto white for JPEG.

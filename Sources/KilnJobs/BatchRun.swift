@@ -29,10 +29,14 @@ public struct BatchItemReport: Sendable {
     public let item: MediaItem?
     public let error: KilnError?
     public let seconds: Double
+    /// Made for several targets: one outcome per target (`item` is then nil).
+    public var targets: [TargetOutcome]?
     /// For a skipped input, how an earlier run decided it (its outcome and code, from the journal).
     public var earlier: BatchJournal.Entry?
 
-    public var bytesOut: Int64 { item?.renditionBytes ?? 0 }
+    public var bytesOut: Int64 {
+        (item.map { [$0] } ?? targets?.flatMap(\.items) ?? []).reduce(0) { $0 + $1.renditionBytes }
+    }
 
     /// How the batch as a whole decided the input, whichever run did: a skipped input counts
     /// as what an earlier run made of it.
@@ -52,6 +56,8 @@ public final class BatchRun: Sendable {
         public var jobs: Int
         public var dryRun = false
         public var force = false
+        /// Several presets for every input (`--preset a,b,c`): each input is then one outcome per target.
+        public var targets: [String]?
 
         public init(ingest: IngestOptions, jobs: Int) {
             self.ingest = ingest
@@ -131,9 +137,16 @@ public final class BatchRun: Sendable {
             skipped.earlier = entry
             return skipped
         }
-        // Forced: the item made last time goes, so it is made again rather than found stored.
-        if self.options.force, let id = entry?.mediaID { _ = try await pipeline.store?.delete(id) }
+        // Forced: the items made last time go, so they are made again rather than found stored.
+        if self.options.force {
+            for id in [entry?.mediaID].compactMap(\.self) + (entry?.targets ?? []).compactMap(\.mediaID) {
+                _ = try await pipeline.store?.delete(id)
+            }
+        }
         try await journal.begin(path: input.relativePath, size: input.size, modified: input.modified)
+        if let targets = self.options.targets {
+            return try await several(input, targets: targets, options: options, report: report)
+        }
         do throws(KilnError) {
             let item = try await pipeline.ingest(path: input.path, name: input.relativePath, options: options)
             let done = report(item.reused ? .reused : .processed, item: item)
@@ -146,6 +159,43 @@ public final class BatchRun: Sendable {
                                      mediaID: nil, code: error.code.rawValue, seconds: ended.seconds)
             return ended
         }
+    }
+
+    /// One input made for several targets: processed (or reused) when some target took it, the
+    /// input's outcome from the first target's error when none did; each target's in the journal.
+    private func several(_ input: SourceFile, targets: [String], options: IngestOptions,
+                         report: (BatchOutcome, MediaItem?, KilnError?) -> BatchItemReport) async throws(KilnError)
+        -> BatchItemReport
+    {
+        guard let journal else { throw KilnError.internalError("a batch that writes needs its journal") }
+        let outcomes: [TargetOutcome]
+        do throws(KilnError) {
+            outcomes = try await pipeline.ingest(IngestRequest(IngestInput(path: input.path, name: input.relativePath),
+                                                              targets: targets, options: options)).outcomes
+        } catch {
+            if error.code == .processing005 { return report(.interrupted, nil, error) }
+            var ended = report(Self.isInputsFault(error) ? .rejected : .failed, nil, error)
+            try await journal.finish(path: input.relativePath, status: ended.outcome == .rejected ? .rejected : .failed,
+                                     mediaID: nil, code: error.code.rawValue, seconds: ended.seconds)
+            return ended
+        }
+        let made = outcomes.filter { $0.error == nil }
+        let first = outcomes.compactMap(\.error).first
+        let outcome: BatchOutcome = if let first, made.isEmpty {
+            Self.isInputsFault(first) ? .rejected : .failed
+        } else {
+            made.allSatisfy { $0.items.allSatisfy(\.reused) } ? .reused : .processed
+        }
+        var ended = report(outcome, nil, made.isEmpty ? first : nil)
+        ended.targets = outcomes
+        let status: BatchJournal.Status = switch outcome {
+        case .rejected: .rejected
+        case .failed: .failed
+        default: .done
+        }
+        try await journal.finish(path: input.relativePath, status: status, mediaID: nil, code: made.isEmpty ? first?.code.rawValue : nil,
+                                 seconds: ended.seconds, targets: outcomes.map(\.brief))
+        return ended
     }
 
     /// FILE_ and MEDIA_ codes are about the input (except storage trouble, which is Kiln's).

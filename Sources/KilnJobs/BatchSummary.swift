@@ -7,6 +7,8 @@ public struct BatchLine: Encodable, Sendable {
     public let outcome: BatchOutcome
     public let seconds: Double
     public let item: MediaItem?
+    /// Made for several targets: one outcome per target.
+    public let targets: [TargetOutcome]?
 
     /// A skipped input: how an earlier run decided it.
     public let decided: BatchDecision?
@@ -16,6 +18,7 @@ public struct BatchLine: Encodable, Sendable {
         outcome = report.outcome
         seconds = (report.seconds * 1000).rounded() / 1000
         item = report.item
+        targets = report.targets
         decided = report.earlier == nil ? nil : BatchDecision(report)
     }
 
@@ -35,16 +38,19 @@ public struct BatchDecision: Codable, Sendable, Equatable {
     public let mediaID: String?
     /// "this" or "earlier": which run decided it.
     public let run: String
+    /// Made for several targets: how each ended.
+    public let targets: [TargetOutcome.Brief]?
 
     public init(_ report: BatchItemReport) {
         input = report.input.relativePath
         (outcome, code) = report.decided
         mediaID = report.item?.id ?? report.earlier?.mediaID
         run = report.earlier == nil ? "this" : "earlier"
+        targets = report.targets?.map(\.brief) ?? report.earlier?.targets
     }
 
     enum CodingKeys: String, CodingKey {
-        case input, outcome, code, run
+        case input, outcome, code, run, targets
         case mediaID = "media_id"
     }
 }
@@ -83,7 +89,10 @@ public struct BatchSummary: Codable, Sendable {
 
     public mutating func add(_ report: BatchItemReport) {
         outcomes[report.outcome.rawValue, default: 0] += 1
-        if let error = report.error { codes[error.code.rawValue, default: 0] += 1 }
+        // Made for several targets, each refused target's code counts.
+        for code in report.targets.map({ $0.compactMap(\.error?.code) }) ?? report.error.map({ [$0.code] }) ?? [] {
+            codes[code.rawValue, default: 0] += 1
+        }
         if report.outcome != .interrupted {
             let decision = BatchDecision(report)
             batch.outcomes[decision.outcome.rawValue, default: 0] += 1

@@ -32,6 +32,9 @@ public final class FolderWatch: Sendable {
         /// A full scan even with inotify, for what events missed.
         public var rescan: Duration = .seconds(30)
         public var maxAttempts = 3
+        /// Several presets for every file (`--preset a,b,c`): one outcome per target; the file
+        /// goes to processed/ when any target took it, to failed/ when none did.
+        public var targets: [String]?
 
         public init(ingest: IngestOptions, jobs: Int) {
             self.ingest = ingest
@@ -49,6 +52,8 @@ public final class FolderWatch: Sendable {
         public let movedTo: String?
         /// From its claim to its end.
         public var seconds: Double = 0
+        /// Made for several targets: one outcome per target (`item` is then nil).
+        public var targets: [TargetOutcome]?
     }
 
     public let inbox: String
@@ -182,6 +187,20 @@ public final class FolderWatch: Sendable {
             var lastError: KilnError?
             for attempt in attempts...self.options.maxAttempts {
                 do throws(KilnError) {
+                    if let targets = self.options.targets {
+                        let outcomes = try await pipeline.ingest(IngestRequest(IngestInput(path: path, name: name),
+                                                                              targets: targets, options: options)).outcomes
+                        let briefs = outcomes.map(\.brief)
+                        // No target took it: refused (or tried again) as one error, every target's outcome in it.
+                        if TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
+                            throw first.with(detail: "targets", .encoding(briefs))
+                        }
+                        let movedTo = Self.move(path, into: inbox + "/processed", named: name)
+                        try await journal.finish(path: name, status: .done, mediaID: nil, code: nil, seconds: 0, targets: briefs)
+                        let reused = outcomes.allSatisfy { $0.error != nil || $0.items.allSatisfy(\.reused) }
+                        return Report(name: name, outcome: reused ? .reused : .processed, item: nil, error: nil,
+                                      movedTo: movedTo, targets: outcomes)
+                    }
                     let item = try await pipeline.ingest(path: path, name: name, options: options)
                     let movedTo = Self.move(path, into: inbox + "/processed", named: name)
                     try await journal.finish(path: name, status: .done, mediaID: item.id, code: nil, seconds: 0)

@@ -9,7 +9,8 @@ struct IngestContext: Sendable {
     /// The name reported back (the path given, or the upload's file name).
     let input: String
     let options: IngestOptions
-    let preset: Preset
+    /// The target: one context per input and target, made from the input's shared context.
+    var preset: Preset
     /// The job's deadline, cancel switch and progress, for every step and engine.
     let control: JobControl
     /// libvips and FFmpeg threads this job may use.
@@ -24,6 +25,10 @@ struct IngestContext: Sendable {
     /// Set by validate: the header facts and the memory the work is estimated to need.
     var facts: MediaFacts?
     var memoryEstimate: Int64 = 0
+    /// The image decoded once for every target of the input, when it has several renditions to make.
+    var decoded: ImageProcessor.Decoded?
+    /// Renditions decoded from the file itself (none when `decoded` serves them).
+    var decodes = 0
     /// Set by identify.
     var id: String?
     var processingOptions: ProcessingOptions?

@@ -39,6 +39,7 @@ struct BatchCommand: AsyncParsableCommand {
         var options = BatchRun.Options(ingest: ingest, jobs: configuration.jobs ?? ExecutionLimits.cores)
         options.dryRun = dryRun
         options.force = force
+        options.targets = configuration.namesTargets ? configuration.targets : nil
         return BatchRun(inputs: inputs, pipeline: pipeline, journal: journal, options: options)
     }
 

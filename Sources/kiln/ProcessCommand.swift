@@ -36,6 +36,7 @@ struct ProcessCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline: Pipeline
         var options: IngestOptions
+        let targets: [String]?
         do {
             var configuration = try settings.configuration()
             configuration.outDirectory = out ?? configuration.outDirectory ?? "./kiln-out"
@@ -45,6 +46,7 @@ struct ProcessCommand: AsyncParsableCommand {
             configuration.threadsPerJob = nil
             pipeline = try await configuration.makePipeline()
             options = configuration.ingestOptions
+            targets = configuration.namesTargets ? configuration.targets : nil
         } catch {
             return try report(failure: error)
         }
@@ -57,37 +59,42 @@ struct ProcessCommand: AsyncParsableCommand {
         var stdin: Result<ReceivedUpload, KilnError>?
         if files.contains("-") {
             do throws(KilnError) {
-                stdin = .success(try await pipeline.receive(stream: StandardInput.chunks(), name: "-", options: options))
+                stdin = .success(try await pipeline.receive(stream: StandardInput.chunks(), name: "-", options: options,
+                                                            targets: targets))
             } catch {
                 stdin = .failure(error)
             }
         }
 
-        func standardInput() throws(KilnError) -> ReceivedUpload {
+        func input(_ file: String) throws(KilnError) -> IngestInput {
+            guard file == "-" else { return IngestInput(path: file) }
             guard let stdin else { throw KilnError.internalError("standard input was not read") }
-            return try stdin.get()
+            return IngestInput(upload: try stdin.get())
         }
 
         if type == .carousel {
-            let result: (carousel: CarouselRecord, items: [MediaItem])
-            do {
-                let inputs = try files.map { file throws(KilnError) in
-                    file == "-" ? Pipeline.CarouselInput(upload: try standardInput()) : Pipeline.CarouselInput(path: file, name: file)
+            let made: ProcessReport
+            do throws(KilnError) {
+                let inputs = try files.map { file throws(KilnError) in try input(file) }
+                let outcomes = try await pipeline.ingest(IngestRequest(carousel: inputs, targets: targets, options: options)).outcomes
+                if targets != nil {
+                    made = ProcessReport(targets: outcomes)
+                } else {
+                    guard let outcome = outcomes.first, outcome.error == nil else {
+                        throw outcomes.first?.error ?? KilnError.internalError("no outcome")
+                    }
+                    made = ProcessReport(items: outcome.items.map(ItemOutcome.success), carousel: outcome.carousel)
                 }
-                result = try await pipeline.ingestCarousel(inputs, options: options)
             } catch {
                 return try report(failure: error)
             }
-            return try report(ProcessReport(items: result.items.map(ItemOutcome.success), carousel: result.carousel))
+            return try report(made)
         }
         var outcomes: [ItemOutcome] = []
         for file in files {
             do throws(KilnError) {
-                if file == "-" {
-                    outcomes.append(.success(try await pipeline.ingest(upload: try standardInput(), options: options)))
-                } else {
-                    outcomes.append(.success(try await pipeline.ingest(path: file, name: file, options: options)))
-                }
+                let result = try await pipeline.ingest(IngestRequest(try input(file), targets: targets, options: options))
+                outcomes.append(targets == nil ? .success(try result.item()) : .targets(file, result.outcomes))
             } catch {
                 outcomes.append(.failure(file, error))
             }
@@ -102,23 +109,41 @@ struct ProcessCommand: AsyncParsableCommand {
         if json {
             Output.printJSON(report.allSucceeded ? .success(report) : .partial(report))
         } else {
+            func show(_ item: MediaItem, _ label: String) {
+                let renditions = item.renditions.map {
+                    "\($0.name) \($0.width)x\($0.height) \($0.format.rawValue) \(ByteCount.format($0.bytes))"
+                }
+                let reused = item.reused ? " [already stored]" : ""
+                Output.line("ok    \(label) -> \(item.location ?? item.id)\(reused) (\(renditions.joined(separator: "; ")))")
+                for warning in item.warnings { Output.line("      note: \(warning)") }
+            }
+            func show(_ outcome: TargetOutcome, _ label: String) {
+                if let error = outcome.error {
+                    let place = outcome.failedItem.map { " (item \($0.index), \($0.name))" } ?? ""
+                    Output.line("fail  \(label) [\(outcome.target)]\(place): \(Output.describe(error))")
+                } else if let carousel = outcome.carousel {
+                    Output.line("\(outcome.status.rawValue) \(label) [\(outcome.target)] carousel \(carousel.id) -> \(carousel.location ?? carousel.id)")
+                    for item in outcome.items { show(item, "  \(item.input ?? item.id)") }
+                } else if let item = outcome.items.first {
+                    show(item, "\(label) [\(outcome.target)] \(outcome.status.rawValue)")
+                }
+            }
             for outcome in report.items {
                 if let item = outcome.item {
-                    let renditions = item.renditions.map {
-                        "\($0.name) \($0.width)x\($0.height) \($0.format.rawValue) \(ByteCount.format($0.bytes))"
-                    }
-                    let reused = item.reused ? " [already stored]" : ""
-                    Output.line("ok    \(outcome.input) -> \(item.location ?? item.id)\(reused) (\(renditions.joined(separator: "; ")))")
-                    for warning in item.warnings { Output.line("      note: \(warning)") }
+                    show(item, outcome.input)
                 } else if let error = outcome.error {
                     Output.line("fail  \(outcome.input): \(Output.describe(error))")
                 }
+                for target in outcome.targets ?? [] { show(target, outcome.input) }
             }
+            for target in report.targets ?? [] { show(target, "carousel") }
             if let carousel = report.carousel {
                 Output.line("carousel \(carousel.id) -> \(carousel.location ?? carousel.id)")
             }
-            let failed = report.items.filter { $0.error != nil }.count
-            Output.line("\(report.items.count - failed) processed, \(failed) failed")
+            let outcomes = report.items.flatMap { $0.targets ?? [] } + (report.targets ?? [])
+            let failed = report.items.filter { $0.error != nil }.count + outcomes.filter { $0.error != nil }.count
+            let total = report.items.filter { $0.targets == nil }.count + outcomes.count
+            Output.line("\(total - failed) processed, \(failed) failed")
         }
         throw Output.exitCode(success: report.allSucceeded)
     }

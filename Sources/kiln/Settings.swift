@@ -6,7 +6,7 @@ import KilnPipeline
 /// Options shared by the subcommands that run the pipeline. Each overrides its `KILN_`
 /// variable; the result is one `KilnConfiguration`, validated before any work.
 struct PipelineSettings: ParsableArguments {
-    @Option(name: .long, help: "Preset name (env KILN_PRESET; default: default).")
+    @Option(name: .long, help: "Preset name, or several as targets: a,b,c (env KILN_PRESET; default: default).")
     var preset: String?
 
     @Option(name: .long, help: "JSON file of extra presets (env KILN_PRESETS).")

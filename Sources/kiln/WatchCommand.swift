@@ -43,6 +43,7 @@ struct WatchCommand: AsyncParsableCommand {
         let (configuration, ingest) = try folder.configuration(settings)
         let pipeline = try await configuration.makePipeline()
         var options = FolderWatch.Options(ingest: ingest, jobs: configuration.jobs ?? ExecutionLimits.cores)
+        options.targets = configuration.namesTargets ? configuration.targets : nil
         options.settle = .milliseconds(Int64(settle * 1000))
         options.poll = poll.map { .milliseconds(Int64($0 * 1000)) }
         return try FolderWatch(inbox: inbox, pipeline: pipeline, options: options, logger: logger)
@@ -64,7 +65,8 @@ struct WatchCommand: AsyncParsableCommand {
         let service = WatchService(watch: watch) { report in
             metrics.fileEnded(outcome: report.outcome.rawValue, code: report.error?.code.rawValue,
                               duration: .milliseconds(Int64(report.seconds * 1000)))
-            let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item)
+            let line = WatchLine(input: report.name, outcome: report.outcome, movedTo: report.movedTo, item: report.item,
+                                 targets: report.targets)
             Output.printLine(report.error.map { Envelope.failure($0, data: line) } ?? .success(line))
         }
         // The watch is last: it is shut down first, and the metrics stay up while it drains. A
@@ -125,9 +127,10 @@ struct WatchLine: Encodable, Sendable {
     let outcome: BatchOutcome
     let movedTo: String?
     let item: MediaItem?
+    let targets: [TargetOutcome]?
 
     enum CodingKeys: String, CodingKey {
-        case input, outcome, item
+        case input, outcome, item, targets
         case movedTo = "moved_to"
     }
 }

@@ -90,9 +90,9 @@ import Testing
     @Test(arguments: [1, 11])
     func carouselsOutsideTwoToTenAreMEDIA_002(count: Int) async throws {
         let harness = try PipelineHarness()
-        let paths = Array(repeating: (Fixtures.sample("small.jpg"), "small.jpg"), count: count)
+        let paths = Array(repeating: IngestInput(path: Fixtures.sample("small.jpg"), name: "small.jpg"), count: count)
         await #expect {
-            try await harness.pipeline.ingestCarousel(paths: paths)
+            try await harness.pipeline.ingest(IngestRequest(carousel: paths)).carousel()
         } throws: { error in
             (error as? KilnError)?.code == .media002 && (error as? KilnError)?.details["max_items"] == .int(10)
         }
@@ -101,9 +101,10 @@ import Testing
 
     @Test func carouselWithOneBadItemPublishesNothing() async throws {
         let harness = try PipelineHarness()
-        let paths = [(Fixtures.sample("photo.jpg"), "photo.jpg"), (Fixtures.sample("bad/truncated.jpg"), "truncated.jpg")]
+        let paths = [IngestInput(path: Fixtures.sample("photo.jpg"), name: "photo.jpg"),
+                     IngestInput(path: Fixtures.sample("bad/truncated.jpg"), name: "truncated.jpg")]
         await #expect {
-            try await harness.pipeline.ingestCarousel(paths: paths)
+            try await harness.pipeline.ingest(IngestRequest(carousel: paths)).carousel()
         } throws: { ($0 as? KilnError)?.code == .file005 }
         #expect(harness.publishedFiles.isEmpty)
         #expect(Fixtures.files(under: harness.out + "/.staging").isEmpty)
@@ -132,7 +133,7 @@ import Testing
         // A second name for the same bytes (not a copy); the caller's name stays.
         let inode = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int }
         #expect(try inode(photo) == inode(upload.path) && upload.path != photo)
-        let item = try await harness.pipeline.ingest(upload: upload)
+        let item = try await harness.pipeline.ingest(IngestRequest(IngestInput(upload: upload))).item()
         #expect(item.sourceSha256 == digest)
         #expect(FileManager.default.fileExists(atPath: photo))
 

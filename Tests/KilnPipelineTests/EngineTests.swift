@@ -113,8 +113,9 @@ import Testing
         let store = try ObjectMediaStore(objects: objects, stagingRoot: staging, locationPrefix: "test:/")
         let pipeline = try Pipeline(store: store)
         await #expect {
-            try await pipeline.ingestCarousel(paths: [(Fixtures.sample("photo.jpg"), "a.jpg"),
-                                                      (Fixtures.sample("photo.webp"), "b.webp")])
+            try await pipeline.ingest(IngestRequest(carousel: [IngestInput(path: Fixtures.sample("photo.jpg"), name: "a.jpg"),
+                                                               IngestInput(path: Fixtures.sample("photo.webp"), name: "b.webp")]))
+                .carousel()
         } throws: { ($0 as? KilnError)?.code == .file006 }
         #expect(objects.putCount == failingPut + 1)
         #expect(Fixtures.files(under: root).filter { !$0.hasPrefix(".staging") }.isEmpty,
@@ -123,8 +124,9 @@ import Testing
         // The same carousel then goes through whole.
         let healthy = try Pipeline(store: try ObjectMediaStore(objects: try LocalStore(root: root), stagingRoot: staging,
                                                                locationPrefix: "test:/"))
-        let result = try await healthy.ingestCarousel(paths: [(Fixtures.sample("photo.jpg"), "a.jpg"),
-                                                              (Fixtures.sample("photo.webp"), "b.webp")])
+        let result = try await healthy.ingest(IngestRequest(carousel: [IngestInput(path: Fixtures.sample("photo.jpg"), name: "a.jpg"),
+                                                                        IngestInput(path: Fixtures.sample("photo.webp"), name: "b.webp")]))
+            .carousel()
         #expect(try await healthy.store?.carousel(result.carousel.id)?.items == result.items.map(\.id))
     }
 }

@@ -91,9 +91,10 @@ import Testing
 
     @Test func carouselOfTwoPublishesItemsAndAManifest() async throws {
         let harness = try PipelineHarness()
-        let result = try await harness.pipeline.ingestCarousel(
-            paths: [(Fixtures.sample("photo.jpg"), "photo.jpg"), (Fixtures.sample("photo.webp"), "photo.webp")],
-            options: IngestOptions(type: .carousel))
+        let result = try await harness.pipeline.ingest(IngestRequest(
+            carousel: [IngestInput(path: Fixtures.sample("photo.jpg"), name: "photo.jpg"),
+                       IngestInput(path: Fixtures.sample("photo.webp"), name: "photo.webp")],
+            options: IngestOptions(type: .carousel))).carousel()
         #expect(result.items.count == 2)
         #expect(result.carousel.items == result.items.map(\.id))
         #expect(harness.publishedFiles.contains("\(result.carousel.id)/manifest.json"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value, for the free-form parts of the envelope (`details`, probe facts).
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
@@ -50,6 +52,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
+    /// `value` as JSON; an empty object when it does not encode.
+    public static func encoding(_ value: some Encodable) -> JSONValue {
+        (try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))) ?? .object([:])
+    }
+
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }

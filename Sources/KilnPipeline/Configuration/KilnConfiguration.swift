@@ -27,8 +27,14 @@ public struct KilnConfiguration: Sendable {
     public var outDirectory: String?
     /// `KILN_DATA`, default `./kiln-data`: temp files, staging, the embedded database.
     public var dataDirectory = "./kiln-data"
-    /// `KILN_PRESET`, default `default`: the preset used when a request names none.
+    /// `KILN_PRESET`, default `default`: the preset used when a request names none. The CLI takes
+    /// a comma-separated list of targets here (`instagram-feed,x,bluesky`).
     public var preset = "default"
+
+    /// The presets `preset` names, in order.
+    public var targets: [String] { IngestRequest.targets(preset) }
+    /// Whether `preset` is a list of targets (even of one, `x,`): the answers are then one outcome per target.
+    public var namesTargets: Bool { preset.contains(",") }
     /// `KILN_PRESETS`: a JSON file of presets added to (or overriding) the built-in ones.
     public var presetsFile: String?
     /// `KILN_TIMEOUT` (seconds), default 600: one job, from its start to its last byte stored.
@@ -125,8 +131,11 @@ public struct KilnConfiguration: Sendable {
             throw KilnError.storageNotConfigured("R2 storage needs the KILN_R2_* settings")
         }
         let catalog = try presetCatalog()
-        do { _ = try catalog.preset(named: preset) } catch let error as KilnError { throw error } catch {
-            throw KilnError.internalError("\(error)")
+        guard !targets.isEmpty else { throw KilnError.invalidRequest("--preset names no preset") }
+        for name in targets {
+            do { _ = try catalog.preset(named: name) } catch let error as KilnError { throw error } catch {
+                throw KilnError.internalError("\(error)")
+            }
         }
         return catalog
     }
@@ -151,7 +160,7 @@ public struct KilnConfiguration: Sendable {
 
     /// Ingest options with these defaults; a request changes what it names.
     public var ingestOptions: IngestOptions {
-        IngestOptions(preset: preset, timeout: timeout, memoryBudget: jobMemoryBudget)
+        IngestOptions(preset: targets.first ?? preset, timeout: timeout, memoryBudget: jobMemoryBudget)
     }
 
     /// The built-in presets plus the user's file.

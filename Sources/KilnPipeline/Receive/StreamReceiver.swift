@@ -17,7 +17,7 @@ struct StreamReceiver {
     let directory: String
     let sniffer: ContentSniffer
 
-    func receive<Bytes: AsyncSequence>(_ stream: Bytes, name: String, preset: Preset, declared: DeclaredType,
+    func receive<Bytes: AsyncSequence>(_ stream: Bytes, name: String, presets: [Preset], declared: DeclaredType,
                                        control: JobControl) async throws(KilnError) -> ReceivedUpload
         where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
     {
@@ -32,7 +32,7 @@ struct StreamReceiver {
         guard !pending.isEmpty else {
             throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file")
         }
-        let (mime, format, limit) = try admit(head: pending, preset: preset, declared: declared)
+        let (mime, format, limit) = try admit(head: pending, presets: presets, declared: declared)
 
         let path = try ReceivedUpload.createFile(in: directory)
         // From here the file belongs to the upload, which removes it when it goes.
@@ -63,13 +63,14 @@ struct StreamReceiver {
     }
 
     /// What the first bytes are (sniffed from at most `ContentSniffer.headerBytes`), whether
-    /// Kiln takes it as `declared` (FILE_003, MEDIA_001), and the preset's size limit for its kind.
-    func admit(head: [UInt8], preset: Preset, declared: DeclaredType) throws(KilnError)
+    /// Kiln takes it as `declared` (FILE_003, MEDIA_001), and the largest size limit any of the
+    /// targets has for its kind (each target holds it to its own later).
+    func admit(head: [UInt8], presets: [Preset], declared: DeclaredType) throws(KilnError)
         -> (mime: String, format: MediaFormat, limit: Int64)
     {
         let mime = head.withUnsafeBytes { sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(ContentSniffer.headerBytes))) }
         let format = try Sniffing.accept(mime: mime, declared: declared)
-        return (mime, format, try Sniffing.sizeLimit(for: format.kind, preset: preset))
+        return (mime, format, try Sniffing.sizeLimit(for: format.kind, presets: presets))
     }
 
     /// Takes a file already whole on disk (a completed resumable upload) as an upload without
@@ -77,7 +78,7 @@ struct StreamReceiver {
     /// read, then hashed by reading it once, then linked into the work session under a second
     /// name. The caller's name stays until the caller removes it, so a crash while the upload is
     /// processed loses nothing.
-    func adopt(file source: String, name: String, preset: Preset, declared: DeclaredType,
+    func adopt(file source: String, name: String, presets: [Preset], declared: DeclaredType,
                control: JobControl) async throws(KilnError) -> ReceivedUpload
     {
         let receiver = self
@@ -101,7 +102,7 @@ struct StreamReceiver {
                 if mime == nil {
                     // The head first: a format Kiln refuses, or a file over its kind's limit, is
                     // refused before the rest is read.
-                    let admitted = try receiver.admit(head: Array(block.prefix(count)), preset: preset, declared: declared)
+                    let admitted = try receiver.admit(head: Array(block.prefix(count)), presets: presets, declared: declared)
                     guard size <= admitted.limit else { throw KilnError.tooLarge(size: size, limit: admitted.limit, kind: admitted.format.kind) }
                     mime = admitted.mime
                 }

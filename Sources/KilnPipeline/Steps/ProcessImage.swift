@@ -16,7 +16,8 @@ extension Step {
             let file = "\(spec.name).\(spec.format.fileExtension)"
             let output = try ImageProcessor.render(
                 path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: staging.path(file), control: context.control)
+                outputPath: staging.path(file), decoded: context.decoded, control: context.control)
+            if context.decoded == nil { context.decodes += 1 }
             if let limit = spec.maxBytes, output.quality != spec.quality || output.width != output.plannedWidth {
                 var given = ["quality \(output.quality) (asked \(spec.quality))"]
                 if output.width != output.plannedWidth {

@@ -2,44 +2,51 @@ import KilnCore
 import KilnImaging
 import KilnVideo
 
-/// validate: the cheap checks, in cost order, before any pixel is decoded: size (from stat),
-/// then the header (dimensions, pixel count, duration, streams), then the preset's rules.
+/// The cheap checks, in cost order, before any pixel is decoded. For one input made for several
+/// targets, `probe` runs once and `admit` and `validate` once per target.
 extension Step {
-    static let validateImage = Step(name: "validate") { context, _ in
-        let format = try context.required(context.format, "format")
-        guard format.kind == .image else { return }
-        let limit = try Sniffing.sizeLimit(for: .image, preset: context.preset)
+    /// admit: the target takes the sniffed kind, at this size (from stat).
+    static let admit = Step(name: "validate") { context, _ in
+        let kind = try context.required(context.format, "format").kind
+        let limit = try Sniffing.sizeLimit(for: kind, preset: context.preset)
         guard context.sizeBytes <= limit else {
-            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: .image)
+            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: kind)
         }
-        let rules = try context.required(context.preset.image, "image rules")
-        let facts = try ImageProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes)
-        try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-        let needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
-        if let budget = context.options.memoryBudget, needed > budget {
-            throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: facts.width, height: facts.height)
-        }
-        context.memoryEstimate = needed
-        context.facts = .image(facts)
     }
 
-    static let validateVideo = Step(name: "validate") { context, _ in
+    /// probe: the header facts (dimensions, pixel count, duration, streams), read once.
+    static let probe = Step(name: "validate") { context, _ in
+        guard context.facts == nil else { return }
         let format = try context.required(context.format, "format")
-        guard format.kind == .video else { return }
-        let limit = try Sniffing.sizeLimit(for: .video, preset: context.preset)
-        guard context.sizeBytes <= limit else {
-            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: .video)
+        switch format.kind {
+        case .image:
+            context.facts = .image(try ImageProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes))
+        case .video:
+            context.facts = .video(try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes,
+                                                         control: context.control))
         }
-        let rules = try context.required(context.preset.video, "video rules")
-        let facts = try VideoProber.facts(path: context.path, format: format, sizeBytes: context.sizeBytes,
-                                          control: context.control)
-        try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-        let needed = MemoryEstimate.video(facts, output: rules.output)
-        if let budget = context.options.memoryBudget, needed > budget, let video = facts.video {
-            throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: video.width, height: video.height)
+    }
+
+    /// validate: the target's rules over the header facts, and the memory the work would need.
+    static let validate = Step(name: "validate") { context, _ in
+        let needed: Int64
+        let size: (width: Int, height: Int)
+        switch try context.required(context.facts, "facts") {
+        case .image(let facts):
+            let rules = try context.required(context.preset.image, "image rules")
+            try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+            needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
+            size = (facts.width, facts.height)
+        case .video(let facts):
+            let rules = try context.required(context.preset.video, "video rules")
+            try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+            needed = MemoryEstimate.video(facts, output: rules.output)
+            size = (facts.video?.width ?? 0, facts.video?.height ?? 0)
+        }
+        if let budget = context.options.memoryBudget, needed > budget {
+            throw KilnError.overMemoryBudget(needed: needed, budget: budget, width: size.width, height: size.height)
         }
         context.memoryEstimate = needed
-        context.facts = .video(facts)
     }
 }
 

@@ -25,6 +25,8 @@ struct JobPayload: Codable, Sendable {
     var tenant: String?
     /// The upload's request id: a job that fails for Kiln's own fault is logged with it.
     var requestID: String?
+    /// Several presets (`targets`): the job's result is then one outcome per target.
+    var targets: [String]?
 
     var owner: String? { tenant ?? keyID }
 
@@ -50,6 +52,7 @@ struct JobPayload: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case inputs, carousel, preset, type, fit, tenant
+        case targets
         case keyID = "key_id", requestID = "request_id"
     }
 }
@@ -62,6 +65,7 @@ struct JobView: Encodable, Sendable {
     let progress: Double
     let media: JSONValue?
     let error: ErrorBody?
+    let targets: [TargetOutcome]?
     let attempts: Int
     let createdAt: String
     let updatedAt: String
@@ -73,9 +77,14 @@ struct JobView: Encodable, Sendable {
         stage = record.stage
         progress = record.progress
         media = record.status == .succeeded ? record.result.flatMap { Self.media($0, kind: record.kind, present: present) } : nil
-        error = record.status == .failed || record.status == .cancelled
-            ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) }
-                .map { ErrorBody($0.shown(requestID: record.id)) } : nil
+        let failure = record.status == .failed || record.status == .cancelled
+            ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) } : nil
+        error = failure.map { ErrorBody($0.shown(requestID: record.id)) }
+        // A job for several targets: their outcomes, whether some or none succeeded.
+        let stored = record.status == .succeeded ? record.result.flatMap { try? JSONDecoder().decode(TargetsAnswer.self, from: $0) }
+            : failure?.details["targets"].flatMap { try? JSONDecoder().decode([TargetOutcome].self, from: JobRunner.encode($0)) }
+                .map(TargetsAnswer.init)
+        targets = stored?.targets.map { $0.presented(present).shown(requestID: record.id) }
         attempts = record.attempts
         createdAt = record.createdAt.formatted(.iso8601)
         updatedAt = record.updatedAt.formatted(.iso8601)
@@ -84,6 +93,7 @@ struct JobView: Encodable, Sendable {
     /// The stored result (an item, or a carousel with its items) with its items presented.
     private static func media(_ result: Data, kind: String, present: (MediaItem) -> MediaItem) -> JSONValue? {
         let decoder = JSONDecoder()
+        if (try? decoder.decode(TargetsAnswer.self, from: result)) != nil { return nil }
         if kind == "carousel" {
             guard let stored = try? decoder.decode(CarouselResult.self, from: result) else { return nil }
             return JobRunner.json(CarouselResult(carousel: stored.carousel, items: stored.items.map(present)))
@@ -92,7 +102,7 @@ struct JobView: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, status, stage, progress, media, error, attempts
+        case id, status, stage, progress, media, error, targets, attempts
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

@@ -134,11 +134,11 @@ final class JobRunner: Service, Sendable {
 
     /// The job's files as local paths: kept here, or fetched from the store into this process's
     /// work session (`fetched`, removed by the caller; a killed process's is swept at the next start).
-    private func localInputs(_ payload: JobPayload, fetched: String) async throws(KilnError) -> [(path: String, name: String)] {
-        var inputs: [(path: String, name: String)] = []
+    private func localInputs(_ payload: JobPayload, fetched: String) async throws(KilnError) -> [IngestInput] {
+        var inputs: [IngestInput] = []
         for (index, input) in payload.inputs.enumerated() {
             if let path = input.path {
-                inputs.append((path, input.name))
+                inputs.append(IngestInput(path: path, name: input.name))
                 continue
             }
             guard let key = input.key, let store = pipeline.store else {
@@ -151,7 +151,7 @@ final class JobRunner: Service, Sendable {
                 throw KilnError.storageUnavailable("cannot create \(fetched): \(error.localizedDescription)")
             }
             try await store.handOff.get(key: key, to: path)
-            inputs.append((path, input.name))
+            inputs.append(IngestInput(path: path, name: input.name))
         }
         return inputs
     }
@@ -162,19 +162,25 @@ final class JobRunner: Service, Sendable {
         let fetched = ((try? WorkSession.directory(under: work)) ?? work) + "/" + job
         defer { try? FileManager.default.removeItem(atPath: fetched) }
         do throws(KilnError) {
-            let result: JSONValue
             let inputs = try await localInputs(payload, fetched: fetched)
-            if payload.carousel {
-                let (carousel, items) = try await pipeline.ingestCarousel(inputs.map { Pipeline.CarouselInput(path: $0.path, name: $0.name) },
-                                                                          options: options, control: control)
-                try? await records?.add(carousel, items: items, tenant: payload.owner, keyID: payload.keyID)
-                result = Self.json(CarouselResult(carousel: carousel, items: items.map(\.stored)))
-            } else {
-                guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
-                let item = try await pipeline.ingest(path: input.path, name: input.name, options: options, control: control)
-                try? await records?.add(item, tenant: payload.owner, keyID: payload.keyID)
-                result = Self.json(item.stored)
+            guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
+            let request = payload.carousel ? IngestRequest(carousel: inputs, targets: payload.targets, options: options, control: control)
+                : IngestRequest(input, targets: payload.targets, options: options, control: control)
+            let outcomes = try await pipeline.ingest(request).outcomes
+            try? await records?.add(outcomes, tenant: payload.owner, keyID: payload.keyID)
+            if payload.targets != nil {
+                let stored = TargetsAnswer(outcomes.map { $0.presented(\.stored) })
+                // None made: the job failed, with the first target's error and every target's outcome.
+                if TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
+                    throw first.with(detail: "targets", Self.json(stored.targets))
+                }
+                return .succeeded(Self.encode(stored))
             }
+            guard let outcome = outcomes.first, outcome.error == nil else {
+                throw outcomes.first?.error ?? KilnError.internalError("no outcome")
+            }
+            let items = outcome.items.map(\.stored)
+            let result = outcome.carousel.map { Self.json(CarouselResult(carousel: $0, items: items)) } ?? Self.json(items.first)
             return .succeeded(Self.encode(result))
         } catch {
             if Task.isCancelled, error.code == .processing005 { return nil }
@@ -213,7 +219,9 @@ final class JobRunner: Service, Sendable {
         let decoder = JSONDecoder()
         guard job.status == .succeeded, let result = job.result,
               let payload = try? decoder.decode(JobPayload.self, from: job.payload) else { return }
-        if payload.carousel, let stored = try? decoder.decode(CarouselResult.self, from: result) {
+        if let stored = try? decoder.decode(TargetsAnswer.self, from: result) {
+            try? await records.add(stored.targets, tenant: payload.owner, keyID: payload.keyID)
+        } else if payload.carousel, let stored = try? decoder.decode(CarouselResult.self, from: result) {
             try? await records.add(stored.carousel, items: stored.items, tenant: payload.owner, keyID: payload.keyID)
         } else if let item = try? decoder.decode(MediaItem.self, from: result) {
             try? await records.add(item, tenant: payload.owner, keyID: payload.keyID)
@@ -222,9 +230,7 @@ final class JobRunner: Service, Sendable {
 
     static func encode(_ value: some Encodable) -> Data { (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) }
 
-    static func json(_ value: some Encodable) -> JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: encode(value))) ?? .object([:])
-    }
+    static func json(_ value: some Encodable) -> JSONValue { .encoding(value) }
 }
 
 final class LatestProgress: Sendable {

@@ -41,9 +41,9 @@ struct API: Sendable {
         let boundary = try beforeBody { () throws(KilnError) in try UploadForm.boundary(request.headers[.contentType]) }
         // A preset named in the query holds the request to its own cap at once; one named in a
         // form field can only be known once read, so until then the largest any preset takes.
-        let named = request.uri.queryParameters["preset"] != nil ? presets.presets[form.options.preset] : nil
-        let limit = named.map { $0.largestRequest(carousel: carousel) }
-            ?? presets.presets.values.map { $0.largestRequest(carousel: carousel) }.max() ?? 0
+        let query = request.uri.queryParameters
+        let named = query["preset"] != nil || query["targets"] != nil ? form.names.compactMap { presets.presets[$0] } : nil
+        let limit = (named ?? Array(presets.presets.values)).largestRequest(carousel: carousel)
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
             throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: true)
         }
@@ -91,7 +91,7 @@ struct API: Sendable {
         } catch {
             throw AnsweredError(error: error, closeConnection: true)
         }
-        return Replay.digest(form.options, files: files)
+        return Replay.digest(form, files: files)
     }
 
     private func receiveAndProcess(_ request: Request, _ context: KilnRequestContext, carousel: Bool, form: UploadForm,
@@ -125,10 +125,10 @@ struct API: Sendable {
                     throw KilnError.invalidRequest("one file per request here; send several to /v1/carousels",
                                                    fields: ["file": "exactly one"])
                 }
-                let preset = try pipeline.resolve(form.options.preset)
-                // The chosen preset's cap, from its first file on: a declared length at once, a
+                let targets = try pipeline.resolve(targets: form.names)
+                // The chosen presets' cap, from the first file on: a declared length at once, a
                 // chunked body as it is read.
-                let cap = preset.largestRequest(carousel: carousel)
+                let cap = targets.largestRequest(carousel: carousel)
                 if uploads.isEmpty {
                     if let length = request.headers[.contentLength].flatMap(Int64.init), length > cap {
                         throw KilnError.requestTooLarge(size: length, limit: cap)
@@ -136,23 +136,26 @@ struct API: Sendable {
                     reader.limit = cap
                 }
                 var options = form.options
+                // The target taking the most items speaks for a carousel's count and kinds.
+                let widest = targets.max { ($0.carousel?.maxItems ?? 0) < ($1.carousel?.maxItems ?? 0) } ?? targets[0]
                 if carousel {
-                    // Count and kinds against the preset before the part is written anywhere.
-                    guard let rules = preset.carousel else {
-                        throw KilnError.carouselCount(uploads.count + 1, range: nil, preset: preset.name)
+                    // Count and kinds against the presets before the part is written anywhere.
+                    guard let rules = widest.carousel else {
+                        throw KilnError.carouselCount(uploads.count + 1, range: nil, preset: widest.name)
                     }
                     guard uploads.count < rules.maxItems else {
-                        throw KilnError.carouselCount(uploads.count + 1, range: rules.range, preset: preset.name)
+                        throw KilnError.carouselCount(uploads.count + 1, range: rules.range, preset: widest.name)
                     }
-                    options.type = rules.kinds == [.image] ? .image : rules.kinds == [.video] ? .video : .auto
+                    let kinds = Set(targets.flatMap { $0.carousel?.kinds ?? [] })
+                    options.type = kinds == [.image] ? .image : kinds == [.video] ? .video : .auto
                 }
                 let received = await Self.outcome {
                     try await pipeline.receive(stream: reader.content(), name: part.filename ?? "upload", options: options,
-                                               control: control)
+                                               targets: form.names, control: control)
                 }
                 if carousel, case .failure(let error as KilnError) = received, error.code == .media001 {
                     // The first bytes are of a kind the carousel does not hold: refused before any is kept.
-                    throw KilnError.carouselKind(options.type == .image ? .video : .image, preset: preset.name)
+                    throw KilnError.carouselKind(options.type == .image ? .video : .image, preset: widest.name)
                 }
                 uploads.append(try received.get())
             }
@@ -163,10 +166,10 @@ struct API: Sendable {
             throw KilnError.uploadFailed("the request has no `file` part; send the file as a multipart field named file")
         }
         server.metrics.stage("receive", ContinuousClock.now - receiveStart)
-        let outcome = try await process(uploads, carousel: carousel, options: form.options, keyID: context.key?.id,
-                                        control: control, requestID: context.requestID)
+        let outcome = try await process(uploads, carousel: carousel, options: form.options, targets: form.targets,
+                                        keyID: context.key?.id, control: control, requestID: context.requestID)
         try await replay.record(status: outcome.status.code, body: outcome.body,
-                                sent: Replay.digest(form.options, files: uploads.map(\.sha256)))
+                                sent: Replay.digest(form, files: uploads.map(\.sha256)))
         var response = Reply.raw(outcome.body, status: outcome.status)
         if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
         return response
@@ -192,32 +195,43 @@ struct API: Sendable {
 
     /// Received uploads through the pipeline, the one way for `POST /v1/media`, `/v1/carousels`
     /// and completed resumable uploads: videos become a job (202), images are processed now.
-    func process(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?,
-                 control: JobControl, requestID: String) async throws -> Outcome
+    /// With `targets` the answer holds one outcome per target (`TargetsAnswer`); without, the
+    /// one preset's item or carousel, or its error.
+    func process(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, targets: [String]?,
+                 keyID: String?, control: JobControl, requestID: String) async throws -> Outcome
     {
         if uploads.contains(where: { $0.kind == .video }) {
             // Videos take long: keep the files, queue a job, answer 202 at once.
-            let job = try await enqueue(uploads, carousel: carousel, options: options, keyID: keyID, requestID: requestID)
+            let job = try await enqueue(uploads, carousel: carousel, options: options, targets: targets, keyID: keyID,
+                                        requestID: requestID)
             return Outcome(status: .accepted, body: try Self.envelope(["job": JobView(job, present: present)], requestID: requestID),
                            jobID: job.id)
-        } else if carousel {
-            var carouselOptions = options
-            carouselOptions.type = .carousel
-            let (record, items) = try await pipeline.ingestCarousel(uploads.map(Pipeline.CarouselInput.init(upload:)),
-                                                                    options: carouselOptions, control: control)
-            try await server.records.add(record, items: items, tenant: options.tenant, keyID: keyID)
-            return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
-                                                                     requestID: requestID), mediaID: record.id)
-        } else {
-            let item = try await pipeline.ingest(upload: uploads[0], options: options, control: control)
-            try await server.records.add(item, tenant: options.tenant, keyID: keyID)
-            return Outcome(status: item.reused ? .ok : .created, body: try Self.envelope(present(item), requestID: requestID),
-                           mediaID: item.id)
         }
+        let inputs = uploads.map(IngestInput.init(upload:))
+        var shared = options
+        if carousel { shared.type = .carousel }
+        let request = carousel ? IngestRequest(carousel: inputs, targets: targets, options: shared, control: control)
+            : IngestRequest(inputs[0], targets: targets, options: shared, control: control)
+        let outcomes = try await pipeline.ingest(request).outcomes
+        try await server.records.add(outcomes, tenant: options.tenant, keyID: keyID)
+        if targets != nil {
+            let answer = TargetsAnswer(outcomes.map { $0.presented(present).shown(requestID: requestID) })
+            return Outcome(status: answer.status, body: try answer.body(requestID: requestID))
+        }
+        guard let outcome = outcomes.first, outcome.error == nil else {
+            throw outcomes.first?.error ?? KilnError.internalError("no outcome")
+        }
+        if let record = outcome.carousel {
+            return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: outcome.items.map(present)),
+                                                                     requestID: requestID), mediaID: record.id)
+        }
+        guard let item = outcome.items.first else { throw KilnError.internalError("an outcome with no item") }
+        return Outcome(status: item.reused ? .ok : .created, body: try Self.envelope(present(item), requestID: requestID),
+                       mediaID: item.id)
     }
 
-    private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, keyID: String?,
-                         requestID: String)
+    private func enqueue(_ uploads: [ReceivedUpload], carousel: Bool, options: IngestOptions, targets: [String]?,
+                         keyID: String?, requestID: String)
         async throws(KilnError) -> JobRecord
     {
         let job = NewJob(kind: carousel ? "carousel" : "media", payload: Data())
@@ -239,10 +253,12 @@ struct API: Sendable {
                 }
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
-                                     fit: options.fit, keyID: keyID, tenant: options.tenant, requestID: requestID)
+                                     fit: options.fit, keyID: keyID, tenant: options.tenant, requestID: requestID,
+                                     targets: targets)
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
-                                                               priority: priority, dedupeKey: dedupeKey(uploads, options)))
+                                                               priority: priority,
+                                                               dedupeKey: dedupeKey(uploads, options, targets: targets)))
             if record.id != job.id {
                 // The same media and options are already queued or running: that job answers, this copy goes.
                 try? FileManager.default.removeItem(atPath: directory)
@@ -259,10 +275,15 @@ struct API: Sendable {
 
     /// What makes two uploads one job while it is unfinished: the media ids they will have (the
     /// same bytes under the same options). Nil when the preset is unknown (the job fails on its own).
-    private func dedupeKey(_ uploads: [ReceivedUpload], _ options: IngestOptions) -> String? {
-        guard let preset = try? pipeline.presets.preset(named: options.preset) else { return nil }
-        let processing = MediaIdentity.options(options, preset: preset)
-        return uploads.map { MediaIdentity.id(sourceSHA256: $0.sha256, options: processing) }.joined(separator: "+")
+    private func dedupeKey(_ uploads: [ReceivedUpload], _ options: IngestOptions, targets: [String]?) -> String? {
+        var ids: [String] = []
+        for name in targets ?? [options.preset] {
+            guard let preset = try? pipeline.presets.preset(named: name) else { return nil }
+            let processing = MediaIdentity.options(options, preset: preset)
+            ids += uploads.map { MediaIdentity.id(sourceSHA256: $0.sha256, options: processing) }
+        }
+        // A request with targets answers differently from one with the same single preset.
+        return (targets == nil ? "" : "targets:") + ids.joined(separator: "+")
     }
 
     static func envelope<Payload: Encodable & Sendable>(_ data: Payload, requestID: String) throws -> Data {
@@ -586,8 +607,11 @@ struct Replay {
     }
 
     /// What a request's body amounts to: its options and its files' SHA-256s, in order.
-    static func digest(_ options: IngestOptions, files: [String]) -> String {
-        FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"] + files)
+    static func digest(_ form: UploadForm, files: [String]) -> String {
+        let options = form.options
+        let targets = form.targets.map { ["targets=" + $0.joined(separator: ",")] } ?? []
+        return FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"]
+            + targets + files)
     }
 
     /// Before the body: nil to go ahead (the key is marked in flight), or the first answer when

@@ -3,12 +3,17 @@ import HummingbirdCore
 import KilnCore
 import KilnPipeline
 
-/// The options of an upload: `preset`, `type`, `fit`, from the query string or from form
-/// fields placed before the file part (the file is checked against them as it streams, so a
+/// The options of an upload: `preset` or `targets`, `type`, `fit`, from the query string or from
+/// form fields placed before the file part (the file is checked against them as it streams, so a
 /// field after it would come too late: API_001 says so).
 struct UploadForm {
-    static let fields = ["preset", "type", "fit"]
+    static let fields = ["preset", "targets", "type", "fit"]
     var options: IngestOptions
+    /// Several presets for one upload (`targets=a,b,c`): the answer is then one outcome per target.
+    var targets: [String]?
+
+    /// The presets the upload is for.
+    var names: [String] { targets ?? [options.preset] }
 
     init(base: IngestOptions) { options = base }
 
@@ -27,6 +32,14 @@ struct UploadForm {
                                                fields: ["preset": "one of \(presets.names.joined(separator: ", "))"])
             }
             options.preset = value
+        case "targets":
+            let names = IngestRequest.targets(value)
+            let unknown = names.filter { presets.presets[$0] == nil }
+            guard !names.isEmpty, unknown.isEmpty else {
+                throw KilnError.invalidRequest(names.isEmpty ? "targets names no preset" : "there is no preset \"\(unknown[0])\"",
+                                               fields: ["targets": "a comma-separated list of \(presets.names.joined(separator: ", "))"])
+            }
+            targets = names
         case "type":
             guard let type = DeclaredType(rawValue: value) else {
                 throw KilnError.invalidRequest("type \"\(value)\" is not one Kiln knows",
@@ -59,6 +72,11 @@ struct UploadForm {
         }
         throw KilnError.uploadFailed("the multipart Content-Type has no boundary")
     }
+}
+
+extension [Preset] {
+    /// The most one request for all of these presets may carry (see `Preset.largestRequest`).
+    func largestRequest(carousel: Bool) -> Int64 { map { $0.largestRequest(carousel: carousel) }.max() ?? 0 }
 }
 
 extension Preset {

@@ -43,7 +43,7 @@ struct ResumableUploads: Sendable {
             }
             let metadata = try refusing(request) { () throws(KilnError) in try Self.metadata(request.headers[.uploadMetadata]) }
             let form = try refusing(request) { () throws(KilnError) in try self.form(metadata) }
-            let preset = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(form.options.preset) }
+            let targets = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(targets: form.names) }
             let length = try refusing(request) { () throws(KilnError) -> Int64? in
                 let deferred = request.headers[.uploadDeferLength]
                 switch (request.headers[.uploadLength], deferred) {
@@ -56,7 +56,7 @@ struct ResumableUploads: Sendable {
                                                    fields: ["Upload-Length": "the size in bytes", "Upload-Defer-Length": "1"])
                 }
             }
-            let limit = preset.largestFile
+            let limit = targets.map(\.largestFile).max() ?? 0
             if let length, length > limit {
                 throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: request.hasBody)
             }
@@ -181,8 +181,9 @@ struct ResumableUploads: Sendable {
             throw AnsweredError(error: KilnError.uploadConflict("the chunk starts at \(offset), the upload is at \(record.offset)",
                                                                 offset: record.offset), closeConnection: request.hasBody)
         }
-        let options = try form(record.metadata).options
-        let most = try api.pipeline.resolve(options.preset).largestFile
+        let form = try form(record.metadata)
+        let options = form.options
+        let most = try api.pipeline.resolve(targets: form.names).map(\.largestFile).max() ?? 0
         // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
         let settings = server.settings
         let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
@@ -214,7 +215,7 @@ struct ResumableUploads: Sendable {
         func admit() throws(KilnError) {
             guard !admitted, head.count >= Pipeline.headBytes else { return }
             admitted = true
-            let (kind, kindLimit) = try api.pipeline.admit(head: head, options: options)
+            let (kind, kindLimit) = try api.pipeline.admit(head: head, options: options, targets: form.names)
             if let length, length > kindLimit { throw KilnError.tooLarge(size: length, limit: kindLimit, kind: kind) }
             limit = min(limit, kindLimit)
         }
@@ -315,15 +316,17 @@ struct ResumableUploads: Sendable {
     /// (storage unavailable, the server busy) is thrown and tried again by `UploadSweeper`.
     func process(_ record: UploadRecord, requestID: String) async throws -> UploadResult {
         if let result = record.result { return result }
-        var options = try form(record.metadata).options
+        let form = try form(record.metadata)
+        var options = form.options
         options.tenant = record.tenant
         let name = record.metadata["filename"] ?? record.metadata["name"] ?? "upload"
         let control = options.makeControl()
         let result: UploadResult
         do {
             // The upload's file stays until the result is recorded: a crash before is processed again.
-            let received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options, control: control)
-            let outcome = try await api.process([received], carousel: false, options: options,
+            let received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options,
+                                                          targets: form.names, control: control)
+            let outcome = try await api.process([received], carousel: false, options: options, targets: form.targets,
                                                 keyID: record.keyID, control: control, requestID: requestID)
             result = UploadResult(status: outcome.status.code, body: outcome.body, location: outcome.location)
         } catch where Task.isCancelled || (error as? KilnError).map({ $0.code == .file006 || $0.code == .processing004 }) == true {
@@ -503,6 +506,8 @@ struct UploadView: Encodable, Sendable {
     /// The media or job the upload made.
     let location: String?
     let error: ErrorBody?
+    /// An upload for several targets: one outcome per target.
+    let targets: [TargetOutcome]?
 
     init(_ record: UploadRecord) {
         id = record.id
@@ -511,8 +516,22 @@ struct UploadView: Encodable, Sendable {
         expiresAt = record.expiresAt.formatted(.iso8601)
         metadata = record.metadata
         location = record.result?.location
-        struct Failure: Decodable { let error: ErrorBody? }
-        error = record.result.flatMap { try? JSONDecoder().decode(Failure.self, from: $0.body) }?.error
+        struct Answer: Decodable {
+            let error: ErrorBody?
+            /// Only an answer for targets has them; an item's data is not read here.
+            let data: TargetsAnswer?
+
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                error = try c.decodeIfPresent(ErrorBody.self, forKey: .error)
+                data = try? c.decodeIfPresent(TargetsAnswer.self, forKey: .data)
+            }
+
+            enum CodingKeys: String, CodingKey { case error, data }
+        }
+        let answer = record.result.flatMap { try? JSONDecoder().decode(Answer.self, from: $0.body) }
+        error = answer?.error
+        targets = answer?.data?.targets
         state = switch (record.isComplete, record.result) {
         case (false, _): "receiving"
         case (true, nil): "processing"
@@ -521,7 +540,7 @@ struct UploadView: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, offset, length, metadata, state, location, error
+        case id, offset, length, metadata, state, location, error, targets
         case expiresAt = "expires_at"
     }
 }

@@ -1,0 +1,255 @@
+import KilnCore
+import KilnImaging
+import KilnStorage
+
+/// The one way in: a request (inputs, targets, options, control) and its result, one outcome per
+/// target. Each input is received, sniffed, probed and hashed once; each target is then held to
+/// its own rules, identified, and made (an image decoded once for all its targets) and published
+/// on its own, so one failing target loses no other.
+extension Pipeline {
+    // MARK: Ingest
+
+    /// Makes the request's inputs into an item, or a carousel, for each of its targets. When the
+    /// same bytes were stored under the same options before, that item comes back (`reused`).
+    ///
+    /// Throws only what no target can outlive: an unknown target (API_001), a full queue
+    /// (PROCESSING_004), a stopped job (PROCESSING_003, PROCESSING_005) or an unreadable store.
+    /// Everything about an input or a target is that target's `rejected` outcome.
+    public func ingest(_ request: IngestRequest) async throws(KilnError) -> IngestResult {
+        let presets = try resolve(targets: request.targets)
+        guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
+        let control = request.control ?? request.options.makeControl()
+        let threads = scheduler.limits.threadsPerJob
+        // Received uploads (and so their files) live until the job is over.
+        defer { withExtendedLifetime(request.inputs) {} }
+        return try await runJob(control) { () async throws(KilnError) -> IngestResult in
+            let store = try environment.requireStore()
+            let environment = environment
+            var runs = try await Blocking.job { () throws(KilnError) -> [TargetRun] in
+                try Self.check(request, presets: presets, control: control, threads: threads, environment)
+            }
+            control.report(.checked)
+            for r in runs.indices where runs[r].failure == nil {
+                for context in runs[r].contexts {
+                    runs[r].existing.append(try await store.item(try context.required(context.id, "id")))
+                }
+            }
+            let estimate = runs.flatMap { run in run.failure != nil ? [] : zip(run.contexts, run.existing).filter { $0.1 == nil }.map(\.0.memoryEstimate) }
+                .max() ?? 0
+            let reservation = try await scheduler.reserve(memory: estimate)
+            defer { scheduler.release(reservation) }
+            let checked = runs
+            let (made, decodes) = try await Blocking.job { () throws(KilnError) -> ([TargetRun], Int) in
+                var runs = checked
+                let decodes = try Self.make(&runs, request, control: control, environment)
+                return (runs, decodes)
+            }
+            runs = made
+            defer { for run in runs { Self.discardStaged(run.contexts, store) } }
+            var outcomes: [TargetOutcome] = []
+            for r in runs.indices {
+                outcomes.append(try await publish(&runs[r], request, store: store, control: control))
+            }
+            return IngestResult(outcomes: outcomes, decodes: decodes)
+        }
+    }
+
+    /// Processes the file at `path` (read in place) for `options.preset` and stores its renditions:
+    /// a request with one input and one target, its failure thrown.
+    public func ingest(path: String, name: String? = nil, options: IngestOptions = IngestOptions(),
+                       control: JobControl? = nil) async throws(KilnError) -> MediaItem
+    {
+        try await ingest(IngestRequest(IngestInput(path: path, name: name), options: options, control: control)).item()
+    }
+
+    /// Receives an upload from `stream` (see `receive(stream:)`; a full queue is refused before
+    /// the body is read) and processes it for `options.preset`, its failure thrown.
+    public func ingest<Bytes: AsyncSequence>(stream: Bytes, name: String?, options: IngestOptions = IngestOptions(),
+                                             control: JobControl? = nil) async throws(KilnError) -> MediaItem
+        where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
+    {
+        try scheduler.checkCapacity()
+        let control = control ?? options.makeControl()
+        let upload = try await receive(stream: stream, name: name ?? "upload", options: options, control: control)
+        return try await ingest(IngestRequest(IngestInput(upload: upload), options: options, control: control)).item()
+    }
+
+    // MARK: The stages of a request
+
+    /// One target's way through a request: a context per input, what the store already holds,
+    /// and, once refused, why.
+    struct TargetRun: Sendable {
+        let preset: Preset
+        var contexts: [IngestContext] = []
+        var existing: [MediaItem?] = []
+        var failure: (error: KilnError, item: TargetOutcome.FailedItem?)?
+
+        init(preset: Preset) { self.preset = preset }
+
+        var isLive: Bool { failure == nil }
+
+        /// Refuses the target (its first failure stands), dropping what it staged.
+        mutating func fail(_ error: KilnError, at item: TargetOutcome.FailedItem?, _ store: (any MediaStore)?) {
+            guard failure == nil else { return }
+            failure = (error, item)
+            if let store { Pipeline.discardStaged(contexts, store) }
+            for index in contexts.indices { contexts[index].staging = nil }
+        }
+    }
+
+    /// The cheap checks: per input, receive, sniff, probe and hash once; per target, its kind and
+    /// size limits, its rules and its id. A target refused here is not processed.
+    static func check(_ request: IngestRequest, presets: [Preset], control: JobControl, threads: Int,
+                      _ environment: PipelineEnvironment) throws(KilnError) -> [TargetRun]
+    {
+        var runs = presets.map(TargetRun.init)
+        if request.isCarousel {
+            for r in runs.indices {
+                let preset = runs[r].preset
+                guard let rules = preset.carousel, rules.range.contains(request.inputs.count) else {
+                    runs[r].fail(.carouselCount(request.inputs.count, range: preset.carousel?.range, preset: preset.name),
+                                 at: nil, nil)
+                    continue
+                }
+            }
+        }
+        for (index, input) in request.inputs.enumerated() {
+            let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
+            var shared = IngestContext(path: input.path, input: input.name, options: request.options, preset: presets[0],
+                                       control: control, threads: threads)
+            shared.sourceSHA256 = input.upload?.sha256
+            /// Runs `steps` on the input once for every live target; a failure refuses them all.
+            func once(_ steps: [Step]) throws(KilnError) {
+                guard runs.contains(where: \.isLive) else { return }
+                do throws(KilnError) {
+                    try runSteps(steps, &shared, environment)
+                } catch {
+                    if let stop = control.stopError() { throw stop }
+                    for r in runs.indices { runs[r].fail(error, at: place, nil) }
+                }
+            }
+            /// Runs `steps` on each live target's own copy of the input; a failure refuses that target.
+            func each(_ steps: [Step], keep: Bool = false, _ extra: (IngestContext) throws(KilnError) -> Void = { _ in })
+                throws(KilnError)
+            {
+                for r in runs.indices where runs[r].isLive {
+                    var mine = shared
+                    mine.preset = runs[r].preset
+                    do throws(KilnError) {
+                        try runSteps(steps, &mine, environment)
+                        try extra(mine)
+                        if keep { runs[r].contexts.append(mine) }
+                    } catch {
+                        if let stop = control.stopError() { throw stop }
+                        runs[r].fail(error, at: place, nil)
+                    }
+                }
+            }
+            try once([.receive, .sniff])
+            try each([.admit]) { context throws(KilnError) in
+                guard request.isCarousel, let kind = context.format?.kind else { return }
+                if context.preset.carousel?.kinds.contains(kind) != true {
+                    throw KilnError.carouselKind(kind, preset: context.preset.name)
+                }
+            }
+            try once([.probe])
+            try each([.validate])
+            try once([.hash])
+            try each([.validate, .identify], keep: true)
+        }
+        return runs
+    }
+
+    /// The work for every live target that the store does not hold yet, input by input: an image
+    /// with several renditions to make is decoded once for all of them. Returns the decodes made.
+    static func make(_ runs: inout [TargetRun], _ request: IngestRequest, control: JobControl,
+                     _ environment: PipelineEnvironment) throws(KilnError) -> Int
+    {
+        let store = try environment.requireStore()
+        var decodes = 0
+        do throws(KilnError) {
+            for (index, input) in request.inputs.enumerated() {
+                let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
+                let needing = runs.indices.filter { runs[$0].isLive && runs[$0].existing[index] == nil }
+                guard let first = needing.first else { continue }
+                var decoded: ImageProcessor.Decoded?
+                if case .image(let facts)? = runs[first].contexts[index].facts {
+                    let plans = needing.flatMap { r in
+                        runs[r].preset.renditions.map {
+                            ImageProcessor.Plan(spec: $0, aspect: runs[r].preset.image?.aspect, fit: request.options.fit)
+                        }
+                    }
+                    if plans.count > 1 {
+                        do {
+                            decoded = try ImageProcessor.decode(path: input.path, facts: facts, for: plans, control: control)
+                            decodes += 1
+                        } catch {
+                            if let stop = control.stopError() { throw stop }
+                            for r in needing { runs[r].fail(catalogError(error, step: "process"), at: place, store) }
+                            continue
+                        }
+                    }
+                }
+                for r in needing {
+                    runs[r].contexts[index].decoded = decoded
+                    do throws(KilnError) {
+                        try runSteps(work, &runs[r].contexts[index], environment)
+                    } catch {
+                        if let stop = control.stopError() { throw stop }
+                        runs[r].fail(error, at: place, store)
+                    }
+                    if runs[r].isLive {
+                        decodes += runs[r].contexts[index].decodes
+                        runs[r].contexts[index].decoded = nil
+                    }
+                }
+            }
+        } catch {
+            for run in runs { discardStaged(run.contexts, store) }
+            throw error
+        }
+        return decodes
+    }
+
+    /// Publishes one target's items (and carousel) as one unit, and says what the target came to.
+    private func publish(_ run: inout TargetRun, _ request: IngestRequest, store: any MediaStore,
+                         control: JobControl) async throws(KilnError) -> TargetOutcome
+    {
+        let target = run.preset.name
+        do throws(KilnError) {
+            if let failure = run.failure { throw failure.error }
+            let items = try zip(run.contexts, run.existing).map { context, existing throws(KilnError) in
+                if let existing { return existing.reused(for: context.input) }
+                return try context.required(context.item, "item")
+            }
+            var unit: [StagedItem] = []
+            for context in run.contexts {
+                if let staging = context.staging { unit.append(StagedItem(id: try context.required(context.id, "id"), staging: staging)) }
+            }
+            guard request.isCarousel else {
+                for index in run.contexts.indices { run.contexts[index].staging = nil }
+                if !unit.isEmpty { try await publish(unit, control: control) }
+                return TargetOutcome(target: target, items: items.map { $0.reused ? $0 : store.resolve($0) })
+            }
+            let record = CarouselRecord(id: FileDigest.sha256(joining: items.map(\.id)), preset: target,
+                                        items: items.map(\.id), tenant: request.options.tenant)
+            let carouselStaging = try store.makeStaging()
+            do throws(KilnError) {
+                try ManifestFile.write(record, to: carouselStaging.path(StoreKey.manifest))
+            } catch {
+                store.discard(carouselStaging)
+                throw error
+            }
+            unit.append(StagedItem(id: record.id, staging: carouselStaging))
+            for index in run.contexts.indices { run.contexts[index].staging = nil }
+            try await publish(unit, control: control)
+            var published = record
+            published.location = store.location(forItem: record.id)
+            return TargetOutcome(target: target, items: items.map { $0.reused ? $0 : store.resolve($0) },
+                                 carousel: published)
+        } catch {
+            if let stop = control.stopError() { throw stop }
+            return TargetOutcome(target: target, error: error, failedItem: run.failure?.item)
+        }
+    }
+}
