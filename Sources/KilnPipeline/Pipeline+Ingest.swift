@@ -26,9 +26,11 @@ extension Pipeline {
             let store = try environment.requireStore()
             let environment = environment
             var runs = try await Blocking.job { () throws(KilnError) -> [TargetRun] in
-                try Self.check(request, presets: presets, control: control, threads: threads, environment)
+                let runs = try Self.check(request, presets: presets, control: control, threads: threads, environment)
+                // Told on the job's thread: a progress callback may block (a test's gate), never the pool.
+                control.report(.checked)
+                return runs
             }
-            control.report(.checked)
             for r in runs.indices where runs[r].failure == nil {
                 for context in runs[r].contexts {
                     runs[r].existing.append(try await store.item(try context.required(context.id, "id")))
@@ -99,8 +101,11 @@ extension Pipeline {
 
     /// The cheap checks: per input, receive, sniff, probe and hash once; per target, its kind and
     /// size limits, its rules and its id. A target refused here is not processed.
+    ///
+    /// - Parameter identify: hash the input and give each target its id (not for a preflight,
+    ///   which reads headers only).
     static func check(_ request: IngestRequest, presets: [Preset], control: JobControl, threads: Int,
-                      _ environment: PipelineEnvironment) throws(KilnError) -> [TargetRun]
+                      identify: Bool = true, _ environment: PipelineEnvironment) throws(KilnError) -> [TargetRun]
     {
         var runs = presets.map(TargetRun.init)
         if request.isCarousel {
@@ -146,6 +151,7 @@ extension Pipeline {
                 }
             }
             try once([.receive, .sniff])
+            if let size = input.size { shared.sizeBytes = max(shared.sizeBytes, size) }
             try each([.admit]) { context throws(KilnError) in
                 guard request.isCarousel, let kind = context.format?.kind else { return }
                 if context.preset.carousel?.kinds.contains(kind) != true {
@@ -153,9 +159,18 @@ extension Pipeline {
                 }
             }
             try once([.probe])
-            try each([.validate])
+            try each([.validate], keep: true)
+            guard identify else { continue }
             try once([.hash])
-            try each([.validate, .identify], keep: true)
+            for r in runs.indices where runs[r].isLive {
+                runs[r].contexts[index].sourceSHA256 = shared.sourceSHA256
+                do throws(KilnError) {
+                    try runSteps([.identify], &runs[r].contexts[index], environment)
+                } catch {
+                    if let stop = control.stopError() { throw stop }
+                    runs[r].fail(error, at: place, nil)
+                }
+            }
         }
         return runs
     }

@@ -134,6 +134,7 @@ public final class KilnServer: Service, Sendable {
         return [
             Route(method: .post, path: "/v1/media", scope: .write, handler: api.uploadMedia),
             Route(method: .post, path: "/v1/carousels", scope: .write, handler: api.uploadCarousel),
+            Route(method: .post, path: "/v1/preflight", scope: .write, handler: api.preflight),
             Route(method: .get, path: "/v1/media/{id}", scope: .read, handler: api.media),
             Route(method: .delete, path: "/v1/media/{id}", scope: .write, handler: api.deleteMedia),
             Route(method: .get, path: "/v1/media/{id}/{rendition}", scope: .read, handler: api.rendition),

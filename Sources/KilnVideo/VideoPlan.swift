@@ -98,6 +98,25 @@ public struct VideoPlan: Sendable, Equatable {
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
+    /// The plan told from the header alone, for a preflight: the packets are not read, so the
+    /// bitrate is the header's (or the average) and the key frames are assumed to meet the rules;
+    /// `unchecked` names what that assumes.
+    public static func preview(facts: VideoFacts, rules: VideoRules, fit: Fit, preset: String) throws
+        -> (plan: VideoPlan, unchecked: [String])
+    {
+        let average = facts.duration > 0 ? Int(Double(facts.sizeBytes) * 8 / facts.duration) : 0
+        let rate = facts.bitRate ?? average
+        let assumed = VideoMeasurement(videoBitRate: rate, peakBitRate: rate, keyframes: 1, idrKeyframes: 1,
+                                       maxKeyframeInterval: 0, audioBitRate: nil, moovFirst: nil, editLists: nil)
+        let output = rules.output
+        var unchecked: [String] = []
+        if output.closedGOP { unchecked.append("closed GOP (every key frame IDR)") }
+        unchecked.append("key frames at most \(ByteCount.decimal(output.maxKeyframeInterval, places: 2)) s apart")
+        if output.maxBitRate != nil { unchecked.append("peak video bitrate") }
+        if output.maxAudioBitRate != nil { unchecked.append("audio bitrate") }
+        return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, preset: preset), unchecked)
+    }
+
     /// Above this a file-size cap is left to CRF: H.264 High at level 4.2 allows 62.5 Mbps.
     static let sizeCapCeiling = 50_000_000
 

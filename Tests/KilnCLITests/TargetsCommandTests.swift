@@ -66,3 +66,20 @@ import Testing
         #expect((decided["targets"] as? [[String: Any]])?.count == 2)
     }
 }
+
+/// `kiln check FILE --preset a,b,c`: the preflight on the command line.
+@Suite struct PreflightCommandTests {
+    @Test func checkWithSeveralPresetsTellsEachTarget() throws {
+        let cli = ProcessCommandTests()
+        let run = try cli.kiln(["check", "--json", "--preset", "x,instagram-feed,bluesky", Fixtures.sample("panorama.jpg")])
+        #expect(run.status == 1, "Instagram would refuse it")
+        let item = try #require(run.items.first)
+        let targets = try #require(item["targets"] as? [[String: Any]])
+        #expect(targets.map { $0["status"] as? String } == ["accepted", "rejected", "accepted"])
+        #expect((targets[1]["error"] as? [String: Any])?["code"] as? String == "MEDIA_004")
+        let crop = try cli.kiln(["check", "--preset", "instagram-feed,x", "--fit", "crop", Fixtures.sample("panorama.jpg")])
+        #expect(crop.status == 0)
+        let text = String(decoding: crop.stdout, as: UTF8.self)
+        #expect(text.contains("instagram-feed") && text.contains("changed") && text.contains("cropped"), "\(text)")
+    }
+}

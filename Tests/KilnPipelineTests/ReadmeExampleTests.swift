@@ -8,7 +8,9 @@ import Testing
 /// The README's library example, compiled and run here, and kept equal to the README's text.
 @Suite struct ReadmeExampleTests {
     /// Between the markers: the README's example, line for line.
-    static func example(upload: (path: String, filename: String), root: String) async throws -> MediaItem? {
+    static func example(upload: (path: String, filename: String), root: String) async throws
+        -> (item: MediaItem?, outcomes: [TargetOutcome])
+    {
         var made: MediaItem?
         // README-BEGIN
         let pipeline = try Pipeline(store: try LocalStore(root: root))
@@ -21,16 +23,27 @@ import Testing
             // error is a KilnError: error.code.rawValue == "FILE_005", error.entry.httpStatus == 422, …
             print(String(decoding: try Envelope<MediaItem>.failure(error).jsonData(), as: UTF8.self))
         }
+
+        // One upload for several networks: read, hashed and decoded once; an outcome per target.
+        let request = IngestRequest(IngestInput(path: upload.path, name: upload.filename),
+                                    targets: ["x", "bluesky", "instagram-feed"])
+        let previews = try await pipeline.preflight(request)  // from the headers; nothing stored
+        let result = try await pipeline.ingest(request)
+        for (told, outcome) in zip(previews, result.outcomes) {
+            print(outcome.target, told.status, outcome.status, outcome.error?.code.rawValue ?? outcome.warnings.joined(separator: "; "))
+        }
         // README-END
-        return made
+        return (made, result.outcomes)
     }
 
     @Test func theExampleRuns() async throws {
         let root = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root) }
-        let item = try await Self.example(upload: (Fixtures.sample("panorama.jpg"), "panorama.jpg"), root: root)
+        let (item, outcomes) = try await Self.example(upload: (Fixtures.sample("panorama.jpg"), "panorama.jpg"), root: root)
         #expect(item?.renditions.first?.width == 955)
-        #expect(try await Self.example(upload: (Fixtures.sample("bad/truncated.jpg"), "t.jpg"), root: root) == nil)
+        #expect(outcomes.map(\.status) == [.accepted, .accepted, .rejected], "3:1 is too wide for Instagram without --fit crop")
+        let bad = try await Self.example(upload: (Fixtures.sample("bad/truncated.jpg"), "t.jpg"), root: root)
+        #expect(bad.item == nil && bad.outcomes.allSatisfy { $0.error?.code == .file005 })
     }
 
     @Test func theREADMEShowsTheExampleThatRuns() throws {

@@ -102,3 +102,40 @@ import Testing
                 "\(view.json)")
     }
 }
+
+/// `POST /v1/preflight`: the per-target report from a file's first bytes, nothing stored.
+@Suite struct PreflightOverHTTPTests {
+    @Test func theFirstBytesAndTheSizeTellEachTarget() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("panorama.jpg"))))
+        // A form with the size and only the first 16 KiB of the file.
+        let form = try await server.request(
+            .POST, "/v1/preflight", key: server.writeKey,
+            headers: [("Content-Type", "multipart/form-data; boundary=\(TestServer.boundary)")],
+            body: TestServer.multipart(fields: [("targets", "x,instagram-feed"), ("size", String(bytes.count))],
+                                       files: [("file", "panorama.jpg", Array(bytes.prefix(16 << 10)))]))
+        #expect(form.status == 200, "\(form.json)")
+        let previews = try #require(form.data["targets"] as? [[String: Any]])
+        #expect(previews.map { $0["status"] as? String } == ["accepted", "rejected"])
+        #expect((previews[1]["error"] as? [String: Any])?["code"] as? String == "MEDIA_004")
+        #expect((form.data["bytes_read"] as? Int ?? .max) <= 16 << 10)
+        // The file itself as the body: its Content-Length is its size.
+        let raw = try await server.request(.POST, "/v1/preflight?targets=instagram-feed,bluesky&fit=crop", key: server.writeKey,
+                                           headers: [("Content-Type", "image/jpeg")], body: bytes)
+        #expect(raw.status == 200, "\(raw.json)")
+        let cropped = try #require((raw.data["targets"] as? [[String: Any]])?.first)
+        #expect(cropped["status"] as? String == "changed")
+        #expect((cropped["changes"] as? [String])?.contains { $0.contains("cropped") } == true, "\(cropped)")
+        // Nothing was stored.
+        #expect(Fixtures.files(under: server.directory + "/media").filter { !$0.hasPrefix(".") }.isEmpty)
+        // A body far larger than its header: answered from its first bytes, the rest never read.
+        let claimed = 40 << 20
+        let head = "POST /v1/preflight?targets=x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(server.writeKey)\r\n"
+            + "Content-Type: image/jpeg\r\nContent-Length: \(claimed)\r\n\r\n"
+        let answer = try await Tool.detached { try server.raw(head, body: bytes, seconds: 20) }
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(600))")
+        #expect(answer.lowercased().contains("connection: close") && answer.contains("\"target\":\"x\""))
+        #expect(answer.contains("41.94 MB over x's 5 MB"), "the declared size, not the bytes sent, is held to the limit")
+    }
+}

@@ -122,7 +122,7 @@ struct StreamReceiver {
     }
 
     /// The next chunk, or nil at the end; a stream that fails is an interrupted upload (FILE_001).
-    private static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator, _ control: JobControl)
+    static func next<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator, _ control: JobControl)
         async throws(KilnError) -> Iterator.Element?
     {
         try control.checkpoint()

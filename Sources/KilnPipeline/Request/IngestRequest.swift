@@ -7,18 +7,31 @@ public struct IngestInput: Sendable {
     let path: String
     let name: String
     let upload: ReceivedUpload?
+    /// The whole file's size when `path` holds only its first bytes (a preflight).
+    let size: Int64?
 
     /// - Parameter name: the name to report (defaults to `path`), e.g. an upload's file name.
     public init(path: String, name: String? = nil) {
         self.path = path
         self.name = name ?? path
         upload = nil
+        size = nil
     }
 
     public init(upload: ReceivedUpload) {
         path = upload.path
         name = upload.name
         self.upload = upload
+        size = nil
+    }
+
+    /// The first bytes of a file of `size` bytes, at `path`: for `Pipeline.preflight`, which reads
+    /// headers only (the size limits are held to `size`).
+    public init(head path: String, name: String, size: Int64) {
+        self.path = path
+        self.name = name
+        upload = nil
+        self.size = size
     }
 }
 

@@ -27,7 +27,7 @@ struct API: Sendable {
     }
 
     /// Refusals that come before the body is read close the connection (no draining).
-    private func beforeBody<T>(_ work: () throws(KilnError) -> T) throws -> T {
+    func beforeBody<T>(_ work: () throws(KilnError) -> T) throws -> T {
         do { return try work() } catch { throw AnsweredError(error: error, closeConnection: true) }
     }
 

@@ -11,14 +11,21 @@ struct UploadForm {
     var options: IngestOptions
     /// Several presets for one upload (`targets=a,b,c`): the answer is then one outcome per target.
     var targets: [String]?
+    /// A preflight's: the whole file's size and name, when only its first bytes are sent.
+    var size: Int64?
+    var name: String?
+    /// Takes `size` and `name` too (a preflight).
+    var preflight = false
 
     /// The presets the upload is for.
     var names: [String] { targets ?? [options.preset] }
 
     init(base: IngestOptions) { options = base }
 
-    init(query: FlatDictionary<Substring, Substring>, base: IngestOptions, presets: PresetCatalog) throws(KilnError) {
+    init(query: FlatDictionary<Substring, Substring>, base: IngestOptions, presets: PresetCatalog,
+         preflight: Bool = false) throws(KilnError) {
         options = base
+        self.preflight = preflight
         for (name, value) in query {
             try set(String(name), String(value), presets: presets)
         }
@@ -52,6 +59,13 @@ struct UploadForm {
                                                fields: ["fit": Fit.allCases.map(\.rawValue).joined(separator: "|")])
             }
             options.fit = fit
+        case "size" where preflight:
+            guard let size = Int64(value), size > 0 else {
+                throw KilnError.invalidRequest("size \"\(value)\" is not a number of bytes", fields: ["size": "the file's size in bytes"])
+            }
+            self.size = size
+        case "name" where preflight:
+            self.name = value
         default:
             throw KilnError.invalidRequest("unknown field \"\(name)\"",
                                            fields: [name: "unknown; the fields are file, \(Self.fields.joined(separator: ", "))"])
