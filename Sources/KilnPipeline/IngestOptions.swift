@@ -8,6 +8,8 @@ public struct IngestOptions: Sendable {
     public var type: DeclaredType
     /// What to do when the aspect ratio is out of the preset's range.
     public var fit: Fit
+    /// What to do with a video longer than the preset allows: refuse it (MEDIA_005) or cut it.
+    public var fitDuration: DurationFit = .reject
     /// Also store the original byte for byte (unsanitized, marked so in the manifest).
     public var keepOriginal: Bool
     /// The tenant the item is made for (part of its id); nil outside the server.

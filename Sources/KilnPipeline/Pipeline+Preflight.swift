@@ -114,7 +114,8 @@ extension Pipeline {
             return (changes + ImageWarnings.describe(facts, preset: preset, fit: fit), [])
         case .video(let facts):
             let rules = try context.required(preset.video, "video rules")
-            let (plan, unchecked) = try VideoPlan.preview(facts: facts, rules: rules, fit: fit, preset: preset.name)
+            let (plan, unchecked) = try VideoPlan.preview(facts: facts, rules: rules, fit: fit,
+                                                          fitDuration: context.options.fitDuration, preset: preset.name)
             return (plan.warnings, unchecked)
         }
     }

@@ -13,6 +13,10 @@ final class Transcoder {
     private let audio: AudioOutput?
     private let progress: (Int) -> Void
     private var framesDone = 0
+    /// Where the output ends (`VideoPlan.trim`), and the streams it cuts.
+    private let trim: Double?
+    private let videoIndex: Int
+    private let audioIndex: Int?
 
     init(input: Demuxer, plan: VideoPlan, output: VideoOutputSpec, outputPath: String, interrupt: Interrupt,
          threads: Int, progress: @escaping (Int) -> Void) throws(AVFailure) {
@@ -22,6 +26,9 @@ final class Transcoder {
         guard let videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
             throw AVFailure("transcode", message: "no video stream")
         }
+        self.videoIndex = videoIndex
+        audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO)
+        trim = plan.trim
         switch plan.mode {
         case .remux:
             let copy = try StreamCopy(input: input, index: videoIndex, muxer: muxer)
@@ -32,7 +39,7 @@ final class Transcoder {
                                               muxer: muxer, threads: threads))
         }
         let muxer = muxer
-        audio = try input.bestStream(AVMEDIA_TYPE_AUDIO).map { index throws(AVFailure) in
+        audio = try audioIndex.map { index throws(AVFailure) in
             switch plan.audio {
             case .none, .copy: .copy(try StreamCopy(input: input, index: index, muxer: muxer))
             case .transcode(let sampleRate, let channels, let bitRate):
@@ -48,8 +55,17 @@ final class Transcoder {
         let frame = try Frame()
         let filtered = try Frame()
         let encoded = try Packet()
+        var ended: Set<Int> = []
         while try input.read(into: packet) {
             let index = Int(packet.pointer.pointee.stream_index)
+            if let trim, pastCut(packet, stream: index, at: trim) {
+                // Cut: the video by decoding order (every kept frame keeps what it refers to),
+                // the audio by time; read on only while a stream still runs.
+                packet.unref()
+                ended.insert(index)
+                if ended.contains(videoIndex), audioIndex.map(ended.contains) ?? true { break }
+                continue
+            }
             switch (video, audio) {
             case (.copy(let copy), _) where index == copy.inputIndex:
                 try copy.write(packet, to: muxer)
@@ -75,6 +91,18 @@ final class Transcoder {
             try encoding.finish(frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
         }
         try muxer.finish()
+    }
+
+    /// Whether `packet` starts at or after `seconds` into its stream (decode time for the video).
+    private func pastCut(_ packet: Packet, stream index: Int, at seconds: Double) -> Bool {
+        guard index == videoIndex || index == audioIndex else { return false }
+        let p = packet.pointer.pointee
+        let unknown = Int64.min  // AV_NOPTS_VALUE
+        let time = index == videoIndex && p.dts != unknown ? p.dts : p.pts
+        guard time != unknown else { return false }
+        let stream = input.streams[index].pointee
+        let start = stream.start_time == unknown ? 0 : stream.start_time
+        return Double(time - start) * av_q2d(stream.time_base) >= seconds
     }
 
     private func drainVideo(_ video: VideoEncoding, _ frame: Frame, _ filtered: Frame, _ encoded: Packet,

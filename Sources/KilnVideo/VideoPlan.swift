@@ -28,6 +28,8 @@ public struct VideoPlan: Sendable, Equatable {
     public let maxRate: Int?
     /// Seconds between key frames when re-encoding; every one an IDR (closed GOP).
     public let keyframeInterval: Double
+    /// Where the output ends when a video too long for the preset is cut (`fit_duration=trim`).
+    public let trim: Double?
     /// What differs from the input, in words for the envelope; each names the rule behind it.
     public let warnings: [String]
     let displayWidth: Int
@@ -36,8 +38,12 @@ public struct VideoPlan: Sendable, Equatable {
     /// Decides from the header facts and the packets' measurement: a stream is copied only when
     /// it meets every rule of the preset, and only a stream that breaks one is redone.
     public static func make(facts: VideoFacts, measured: VideoMeasurement, rules: VideoRules, fit: Fit,
-                            preset: String) throws -> VideoPlan {
+                            fitDuration: DurationFit = .reject, preset: String) throws -> VideoPlan {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
+        // Cut a little short of the maximum: the last frames' own durations end past the cut.
+        let trim = fitDuration == .trim && facts.duration > rules.maxDuration
+            ? max(rules.minDuration, rules.maxDuration - trimMargin) : nil
+        let kept = trim.map { min(1, $0 / max(facts.duration, 0.001)) } ?? 1
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
@@ -76,8 +82,8 @@ public struct VideoPlan: Sendable, Equatable {
         }
         // A copy's size is the input's give or take its index: 2% short of the limit is the most
         // a remux may start from, or the written file could pass it.
-        if let limit = output.maxBytes, Double(facts.sizeBytes) > Double(limit) * 0.98 {
-            reasons.append("file size \(ByteCount.metric(facts.sizeBytes)) over \(preset)'s \(ByteCount.metric(limit)): re-encoded within it")
+        if let limit = output.maxBytes, Double(facts.sizeBytes) * kept > Double(limit) * 0.98 {
+            reasons.append("file size \(ByteCount.metric(Int64(Double(facts.sizeBytes) * kept))) over \(preset)'s \(ByteCount.metric(limit)): re-encoded within it")
         }
         // The video and the audio are decided apart: a video that meets the preset is copied
         // even when its audio must be re-encoded.
@@ -91,17 +97,22 @@ public struct VideoPlan: Sendable, Equatable {
                 ? "remuxed without re-encoding (moov first, no edit lists)" : "remuxed the video without re-encoding")
         }
         warnings += audioReasons
+        if let trim {
+            warnings.append("trimmed \(ByteCount.decimal(facts.duration, places: 2)) s to \(ByteCount.decimal(trim, places: 2)) s "
+                + "to fit \(preset)'s \(ByteCount.decimal(rules.maxDuration, places: 2)) s (fit_duration=trim)")
+        }
         return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
                          toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced,
-                         maxRate: encodeCap(output: output, duration: facts.duration, audio: audio),
-                         keyframeInterval: output.encodeKeyframeInterval, warnings: warnings,
+                         maxRate: encodeCap(output: output, duration: trim ?? facts.duration, audio: audio),
+                         keyframeInterval: output.encodeKeyframeInterval, trim: trim, warnings: warnings,
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
     /// The plan told from the header alone, for a preflight: the packets are not read, so the
     /// bitrate is the header's (or the average) and the key frames are assumed to meet the rules;
     /// `unchecked` names what that assumes.
-    public static func preview(facts: VideoFacts, rules: VideoRules, fit: Fit, preset: String) throws
+    public static func preview(facts: VideoFacts, rules: VideoRules, fit: Fit, fitDuration: DurationFit = .reject,
+                               preset: String) throws
         -> (plan: VideoPlan, unchecked: [String])
     {
         let average = facts.duration > 0 ? Int(Double(facts.sizeBytes) * 8 / facts.duration) : 0
@@ -114,8 +125,12 @@ public struct VideoPlan: Sendable, Equatable {
         unchecked.append("key frames at most \(ByteCount.decimal(output.maxKeyframeInterval, places: 2)) s apart")
         if output.maxBitRate != nil { unchecked.append("peak video bitrate") }
         if output.maxAudioBitRate != nil { unchecked.append("audio bitrate") }
-        return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, preset: preset), unchecked)
+        return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, fitDuration: fitDuration, preset: preset),
+                unchecked)
     }
+
+    /// How far short of a preset's maximum duration a trimmed video is cut.
+    static let trimMargin = 0.25
 
     /// Above this a file-size cap is left to CRF: H.264 High at level 4.2 allows 62.5 Mbps.
     static let sizeCapCeiling = 50_000_000

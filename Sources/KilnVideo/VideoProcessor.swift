@@ -25,16 +25,19 @@ public enum VideoProcessor {
     ///   - control: the job's deadline and cancel switch (PROCESSING_003, PROCESSING_005).
     ///   - threads: codec threads for this job (0: FFmpeg's choice, every core).
     public static func process(path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules, fit: Fit,
-                               preset: String = "the preset", videoPath: String, posterPath: String, control: JobControl = JobControl(timeout: nil),
+                               fitDuration: DurationFit = .reject, preset: String = "the preset", videoPath: String,
+                               posterPath: String, control: JobControl = JobControl(timeout: nil),
                                threads: Int = 0, progress: Progress? = nil) throws -> Output {
         let interrupt = Interrupt(control)
         let measured = try measure(path: path, format: format, control: control)
-        let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, preset: preset)
+        let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
+                                      preset: preset)
         let total = expectedFrames(facts, plan: plan)
+        let duration = min(facts.duration, plan.trim ?? facts.duration)
         do {
             let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             // A header can understate the duration: the packets themselves are held to the limit.
-            input.durationLimit = rules.maxDuration + 1
+            input.durationLimit = (plan.trim ?? rules.maxDuration) + 1
             var last = 0
             let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
                                             interrupt: interrupt, threads: threads) { done in
@@ -48,12 +51,12 @@ public enum VideoProcessor {
             progress?(total, total)
             // A container whose index is at its start (WebM, fragmented MP4) can be cut short
             // and still read to an early, clean end: compare with the duration it declares.
-            if facts.duration > 1, input.secondsRead < facts.duration * 0.9 - 0.5 {
+            if duration > 1, input.secondsRead < duration * 0.9 - 0.5 {
                 throw KilnError.corrupt("the video ends at \(ByteCount.decimal(input.secondsRead, places: 2)) s of the \(ByteCount.decimal(facts.duration, places: 2)) s it declares (truncated upload?)")
             }
             let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             let picture = try PosterGrabber.grab(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
-                                                 at: posterTime(facts.duration), threads: threads)
+                                                 at: posterTime(duration), threads: threads)
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
             return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,
@@ -81,8 +84,9 @@ public enum VideoProcessor {
     static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
 
     static func expectedFrames(_ facts: VideoFacts, plan: VideoPlan) -> Int {
-        guard let rate = plan.frameRate else { return max(1, facts.video?.frameCount ?? 1) }
-        return max(1, Int((facts.duration * rate).rounded()))
+        let kept = plan.trim.map { min(1, $0 / max(facts.duration, 0.001)) } ?? 1
+        guard let rate = plan.frameRate else { return max(1, Int(Double(facts.video?.frameCount ?? 1) * kept)) }
+        return max(1, Int((facts.duration * kept * rate).rounded()))
     }
 
     /// Where FFmpeg's failures map to catalog codes: a stop is the job's (timeout or

@@ -15,6 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     @Option(help: "The preset whose rules apply; several (a,b,c) for a preflight.") var preset: String = "default"
     @Option(help: "A preflight's fit when the aspect ratio is out of range: reject, crop or pad.") var fit: Fit = .reject
+    @Option(help: "A preflight's fit when a video is too long: reject or trim.") var fitDuration: DurationFit = .reject
     @Option(help: "A JSON file of extra presets.") var presets: String?
     @Flag(help: "Print one JSON envelope.") var json = false
     @Argument(help: "Files to check.") var files: [String]
@@ -34,6 +35,7 @@ struct CheckCommand: AsyncParsableCommand {
             if preset.contains(",") {
                 var options = IngestOptions()
                 options.fit = fit
+                options.fitDuration = fitDuration
                 for file in files {
                     let request = IngestRequest(IngestInput(path: file), targets: IngestRequest.targets(preset), options: options)
                     previews.append(PreflightItem(input: file, targets: try await pipeline.preflight(request)))

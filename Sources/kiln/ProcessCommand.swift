@@ -18,6 +18,9 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
     var fit: Fit = .reject
 
+    @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
+    var fitDuration: DurationFit = .reject
+
     @Option(name: .long, help: "Output directory (env KILN_OUT; default: ./kiln-out).")
     var out: String?
 
@@ -52,6 +55,7 @@ struct ProcessCommand: AsyncParsableCommand {
         }
         options.type = type
         options.fit = fit
+        options.fitDuration = fitDuration
         options.keepOriginal = keepOriginal
         options.progress = json ? nil : Output.progressLine
 

@@ -74,6 +74,9 @@ struct FolderOptions: ParsableArguments {
     @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
     var fit: Fit = .reject
 
+    @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
+    var fitDuration: DurationFit = .reject
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
         if type == .carousel { throw ValidationError("each file is taken on its own: --type auto, image or video") }
@@ -86,10 +89,12 @@ struct FolderOptions: ParsableArguments {
         var options = configuration.ingestOptions
         options.type = type
         options.fit = fit
+        options.fitDuration = fitDuration
         return (configuration, options)
     }
 }
 
 extension KilnConfiguration.Storage: ExpressibleByArgument {}
 extension Fit: ExpressibleByArgument {}
+extension DurationFit: ExpressibleByArgument {}
 extension DeclaredType: ExpressibleByArgument {}

@@ -105,7 +105,7 @@ extension KilnError {
 
     public static func duration(_ seconds: Double, min: Double, max: Double) -> KilnError {
         KilnError(.media005,
-                  "Duration out of range: \(ByteCount.decimal(seconds, places: 2)) s is outside \(ByteCount.decimal(min, places: 2))-\(ByteCount.decimal(max, places: 2)) s; trim the video to fit",
+                  "Duration out of range: \(ByteCount.decimal(seconds, places: 2)) s is outside \(ByteCount.decimal(min, places: 2))-\(ByteCount.decimal(max, places: 2)) s; trim the video to fit\(seconds > max ? ", or send fit_duration=trim (--fit-duration trim) to cut it at \(ByteCount.decimal(max, places: 2)) s" : "")",
                   details: ["duration": .double(seconds), "min_duration": .double(min), "max_duration": .double(max)])
     }
 

@@ -203,6 +203,14 @@ public enum Fit: String, Codable, Sendable, CaseIterable {
     case pad
 }
 
+/// How a video longer than the preset allows is handled.
+public enum DurationFit: String, Codable, Sendable, CaseIterable {
+    /// MEDIA_005.
+    case reject
+    /// Cut at the preset's maximum (a warning says so).
+    case trim
+}
+
 /// What the caller says the upload is.
 public enum DeclaredType: String, Codable, Sendable, CaseIterable {
     case auto, image, video, carousel

@@ -136,28 +136,32 @@ public struct ProcessingOptions: Codable, Sendable, Equatable {
     /// The tenant the item belongs to (the server's uploads; nil from the CLI). It is part of
     /// the id, so two tenants never share an item and neither learns from it what the other sent.
     public let tenant: String?
+    /// `trim` when a video too long for the preset was cut at its maximum; nil for `reject`.
+    public let fitDuration: DurationFit?
 
     public init(preset: String, presetDigest: String, fit: Fit, type: DeclaredType, keepOriginal: Bool,
-                tenant: String? = nil) {
+                tenant: String? = nil, fitDuration: DurationFit? = nil) {
         self.preset = preset
         self.presetDigest = presetDigest
         self.fit = fit
         self.type = type
         self.keepOriginal = keepOriginal
         self.tenant = tenant
+        self.fitDuration = fitDuration == .reject ? nil : fitDuration
     }
 
     /// One line per option, in a fixed order, versioned: the text the id hashes. The tenant's
-    /// line comes only when there is one, so items made without tenants keep their ids.
+    /// and the duration fit's lines come only when there are ones, so earlier items keep their ids.
     public var canonical: String {
         (["kiln-media-id-v1", "preset=\(preset)", "preset_sha256=\(presetDigest)", "fit=\(fit.rawValue)",
-          "type=\(type.rawValue)", "keep_original=\(keepOriginal)"] + (tenant.map { ["tenant=\($0)"] } ?? []))
+          "type=\(type.rawValue)", "keep_original=\(keepOriginal)"] + (tenant.map { ["tenant=\($0)"] } ?? [])
+            + (fitDuration.map { ["fit_duration=\($0.rawValue)"] } ?? []))
             .joined(separator: "\n")
     }
 
     enum CodingKeys: String, CodingKey {
         case preset, fit, type, tenant
-        case presetDigest = "preset_sha256", keepOriginal = "keep_original"
+        case presetDigest = "preset_sha256", keepOriginal = "keep_original", fitDuration = "fit_duration"
     }
 }
 

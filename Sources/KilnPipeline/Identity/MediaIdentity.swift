@@ -11,7 +11,7 @@ public enum MediaIdentity {
     public static func options(_ options: IngestOptions, preset: Preset) -> ProcessingOptions {
         ProcessingOptions(preset: preset.name, presetDigest: presetDigest(preset), fit: options.fit,
                           type: options.type, keepOriginal: options.keepOriginal,
-                          tenant: options.tenant)
+                          tenant: options.tenant, fitDuration: options.fitDuration)
     }
 
     /// SHA-256 of the preset's content (its JSON with sorted keys).

@@ -14,6 +14,7 @@ extension Step {
         let control = context.control
         let output = try VideoProcessor.process(
             path: context.path, format: format, facts: facts, rules: rules, fit: context.options.fit,
+            fitDuration: context.options.fitDuration,
             preset: context.preset.name,
             videoPath: staging.path("video.mp4"), posterPath: staging.path("poster.jpg"),
             control: context.control, threads: context.threads) { done, total in

@@ -39,7 +39,7 @@ extension Step {
             size = (facts.width, facts.height)
         case .video(let facts):
             let rules = try context.required(context.preset.video, "video rules")
-            try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit)
+            try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit, fitDuration: context.options.fitDuration)
             needed = MemoryEstimate.video(facts, output: rules.output)
             size = (facts.video?.width ?? 0, facts.video?.height ?? 0)
         }
@@ -70,13 +70,14 @@ enum ImageRulesCheck {
 
 /// The preset's video rules over header facts: what re-encoding cannot fix is an error here.
 enum VideoRulesCheck {
-    static func check(_ facts: VideoFacts, rules: VideoRules, fit: Fit) throws {
+    static func check(_ facts: VideoFacts, rules: VideoRules, fit: Fit, fitDuration: DurationFit = .reject) throws {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
         // Nothing to decode: the key is elsewhere, or there are no pictures (an init segment alone).
         guard video.encrypted != true else { throw KilnError.encryptedVideo() }
         guard video.pixelFormat != "unknown" else { throw KilnError.noPictures(codec: video.codec) }
         guard video.decodable else { throw KilnError.unsupportedCodec(video.codec) }
-        if facts.duration < rules.minDuration || facts.duration > rules.maxDuration {
+        // Too long and asked to trim: cut at the maximum while processing.
+        if facts.duration < rules.minDuration || (facts.duration > rules.maxDuration && fitDuration == .reject) {
             throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
         }
         let (width, height) = (video.displayWidth, video.displayHeight)

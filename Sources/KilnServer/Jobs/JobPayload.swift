@@ -19,6 +19,8 @@ struct JobPayload: Codable, Sendable {
     let preset: String
     let type: DeclaredType
     let fit: Fit
+    /// `trim` to cut a video too long for the preset (nil for reject, and in jobs queued before).
+    var fitDuration: DurationFit?
     let keyID: String?
     /// The tenant of that key, whose the job and its media are. Jobs queued before tenants have
     /// none: their key's id names its tenant (`APIKeys.migrateTenants`).
@@ -35,6 +37,7 @@ struct JobPayload: Codable, Sendable {
         options.preset = preset
         options.type = type
         options.fit = fit
+        options.fitDuration = fitDuration ?? .reject
         options.tenant = owner
         return options
     }
@@ -52,6 +55,7 @@ struct JobPayload: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case inputs, carousel, preset, type, fit, tenant
+        case fitDuration = "fit_duration"
         case targets
         case keyID = "key_id", requestID = "request_id"
     }

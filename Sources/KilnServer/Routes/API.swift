@@ -253,8 +253,8 @@ struct API: Sendable {
                 }
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
-                                     fit: options.fit, keyID: keyID, tenant: options.tenant, requestID: requestID,
-                                     targets: targets)
+                                     fit: options.fit, fitDuration: options.fitDuration == .trim ? .trim : nil,
+                                     keyID: keyID, tenant: options.tenant, requestID: requestID, targets: targets)
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
                                                                priority: priority,
@@ -610,8 +610,9 @@ struct Replay {
     static func digest(_ form: UploadForm, files: [String]) -> String {
         let options = form.options
         let targets = form.targets.map { ["targets=" + $0.joined(separator: ",")] } ?? []
+        let trim = options.fitDuration == .trim ? ["fit_duration=trim"] : []
         return FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"]
-            + targets + files)
+            + trim + targets + files)
     }
 
     /// Before the body: nil to go ahead (the key is marked in flight), or the first answer when

@@ -7,7 +7,7 @@ import KilnPipeline
 /// form fields placed before the file part (the file is checked against them as it streams, so a
 /// field after it would come too late: API_001 says so).
 struct UploadForm {
-    static let fields = ["preset", "targets", "type", "fit"]
+    static let fields = ["preset", "targets", "type", "fit", "fit_duration"]
     var options: IngestOptions
     /// Several presets for one upload (`targets=a,b,c`): the answer is then one outcome per target.
     var targets: [String]?
@@ -59,6 +59,12 @@ struct UploadForm {
                                                fields: ["fit": Fit.allCases.map(\.rawValue).joined(separator: "|")])
             }
             options.fit = fit
+        case "fit_duration":
+            guard let fit = DurationFit(rawValue: value) else {
+                throw KilnError.invalidRequest("fit_duration \"\(value)\" is not one Kiln knows",
+                                               fields: ["fit_duration": DurationFit.allCases.map(\.rawValue).joined(separator: "|")])
+            }
+            options.fitDuration = fit
         case "size" where preflight:
             guard let size = Int64(value), size > 0 else {
                 throw KilnError.invalidRequest("size \"\(value)\" is not a number of bytes", fields: ["size": "the file's size in bytes"])
