@@ -22,6 +22,8 @@ SRC="-f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 -f lavfi -i sine=fr
     -f lavfi -i sine=frequency=440:sample_rate=48000:duration=10 -vf noise=alls=30:allf=t -c:v libx264 -preset veryfast \
     -b:v 40M -maxrate 40M -bufsize 20M -pix_fmt yuv420p -c:a aac -b:a 96k -shortest "$inputs/h264-40mbps-reel.mp4"
 python3 benchmarks/bench.py "$@"
+# One upload for several targets against one run per target; preflight latency.
+python3 benchmarks/targets_bench.py
 # The output check's share of the work it checks: a 12 MP image and a 10 s 1080p transcode.
 .build/release/kiln-check-bench instagram-feed "$inputs/12mp.jpg" instagram-reel "$inputs/hevc-1080p.mp4"
 # kiln serve: a 1 GiB upload, upload throughput beside vipsthumbnail and thumbor, RSS growth.

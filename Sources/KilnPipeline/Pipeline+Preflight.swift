@@ -78,7 +78,9 @@ extension Pipeline {
             written += Int64(pending.count)
             guard written > 0 else { throw KilnError.uploadFailed("the upload is empty (0 bytes); send a non-empty file") }
             if !ended, size == nil { continue }
-            let input = ended ? IngestInput(path: path, name: name) : IngestInput(head: path, name: name, size: size ?? written)
+            // A body that ended short of the size given holds the file's first bytes only.
+            let whole = ended && written >= (size ?? written)
+            let input = whole ? IngestInput(path: path, name: name) : IngestInput(head: path, name: name, size: size ?? written)
             let previews = try await preflight(IngestRequest(input, targets: targets, options: options, control: control))
             // A header that ends past the bytes read looks broken: more are read before it is believed.
             if ended || !previews.contains(where: { $0.error.map { Self.headerCutShort.contains($0.code) } ?? false }) {

@@ -71,3 +71,49 @@ import Testing
         #expect(item.data["source_sha256"] as? String == digest)
     }
 }
+
+/// The page's targets: a file is preflighted as soon as it is chosen, one column per target,
+/// then uploaded for every target at once; each column shows its renditions with fetch URLs
+/// that work with no key.
+@Suite(.serialized) struct UploadPageTargetsTests {
+    @Test func thePagePreflightsAndShowsEveryTarget() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let files = ["panorama.jpg", "video/h264-aac-faststart.mp4"].map(Fixtures.sample)
+        let script = Fixtures.root + "/Tests/Support/page_targets_test.py"
+        let run = try await Tool.detached {
+            try Tool.run("python3", [script, "http://127.0.0.1:\(server.port)", server.writeKey, "x,instagram-feed,youtube-shorts"]
+                         + files)
+        }
+        #expect(run.status == 0, "\(run.stderr.suffix(4_000))")
+        let page = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        func byName(_ list: Any?) -> [String: [String: Any]] {
+            Dictionary((list as? [[String: Any]] ?? []).map { (($0["name"] as? String ?? "").components(separatedBy: " ").last ?? "", $0) },
+                       uniquingKeysWith: { first, _ in first })
+        }
+        let told = byName(page["preflight"])
+        // The panorama: X takes it as it is; Instagram's feed refuses 3:1; a Short takes no image.
+        let photo = try #require(told["panorama.jpg"], "\(told.keys)")
+        #expect(photo["cells"] as? [String: String] == ["x": "accepted", "instagram-feed": "rejected", "youtube-shorts": "rejected"])
+        #expect((photo["text"] as? String)?.contains("MEDIA_004") == true)
+        // The 4:3 clip: X and Instagram take it (changed or not), a Short refuses 4:3.
+        let clip = try #require(told["h264-aac-faststart.mp4"])
+        #expect((clip["cells"] as? [String: String])?["youtube-shorts"] == "rejected")
+
+        let made = byName(page["results"])
+        let upload = try #require(made["panorama.jpg"], "\(made.keys)")
+        // The upload answers as the preflight said.
+        #expect(upload["cells"] as? [String: String] == photo["cells"] as? [String: String], "\(upload["text"] ?? "")")
+        let links = try #require(upload["fetch"] as? [String])
+        #expect(links.count == 2, "X's display and thumb: \(links)")
+        for link in links {
+            let start = try #require(link.range(of: "/fetch/"))
+            let fetched = try await server.request(.GET, String(link[start.lowerBound...]))
+            #expect(fetched.status == 200 && fetched.headers.first(name: "Content-Type") == "image/jpeg")
+        }
+        let video = try #require(made["h264-aac-faststart.mp4"])
+        #expect((video["cells"] as? [String: String])?["x"] != "rejected" && (video["cells"] as? [String: String])?["youtube-shorts"] == "rejected",
+                "\(video["text"] ?? "")")
+        #expect((video["fetch"] as? [String])?.isEmpty == false)
+    }
+}

@@ -2,7 +2,9 @@
 /// CDN). It calls the same API as any client, with the key pasted into it (kept in the
 /// browser's localStorage): single files through its own small tus client (resumable, each
 /// chunk checked by SHA-256), carousels in one multipart request. It shows upload and job
-/// progress, renditions, warnings, or the error code with its message.
+/// progress, renditions, warnings, or the error code with its message. With targets picked, a
+/// file is preflighted as soon as it is chosen, and both the preflight and the upload's outcomes
+/// show one column per target (the renditions with their fetch URLs).
 enum UploadPage {
     static let html = #"""
     <!doctype html>
@@ -19,6 +21,10 @@ enum UploadPage {
       .error { color: #a00; }
       img { max-width: 200px; max-height: 200px; margin: .3rem; border: 1px solid #eee; }
       code { background: #f4f4f4; padding: 0 .2rem; }
+      table.targets { border-collapse: collapse; margin: .4rem 0; }
+      table.targets th, table.targets td { border: 1px solid #ddd; padding: .3rem .5rem; vertical-align: top; text-align: left; }
+      td.accepted { background: #eef8ee; } td.changed { background: #fff8e6; } td.rejected { background: #fbeeee; }
+      #targets label { margin-right: .6rem; }
     </style>
     <h1>Kiln</h1>
     <form id="form">
@@ -32,7 +38,12 @@ enum UploadPage {
         <label><input id="carousel" type="checkbox"> one carousel</label>
         <button id="send">Upload</button>
       </fieldset>
+      <fieldset>
+        <legend>Targets (several networks at once: the preset above is then not used)</legend>
+        <span id="targets"></span>
+      </fieldset>
     </form>
+    <div id="preflight"></div>
     <div id="results"></div>
     <script>
     const $ = (id) => document.getElementById(id);
@@ -50,6 +61,88 @@ enum UploadPage {
       if (names.join("\n") === Array.from(select.options, o => o.value).join("\n")) return;
       select.replaceChildren(...names.map(name => text("option", name)));
       if (names.includes(kept)) select.value = kept;
+      $("targets").replaceChildren(...names.map(name => {
+        const label = document.createElement("label"), box = document.createElement("input");
+        box.type = "checkbox"; box.name = "target"; box.value = name;
+        label.append(box, " " + name);
+        return label;
+      }));
+    }
+    const chosenTargets = () => Array.from(document.querySelectorAll("input[name=target]:checked"), c => c.value);
+
+    // One column per target: its status, then what it said (`describe` fills the cell).
+    function targetTable(outcomes, describe) {
+      const table = document.createElement("table"), head = table.insertRow(), row = table.insertRow();
+      table.className = "targets";
+      for (const outcome of outcomes) {
+        head.append(text("th", outcome.target));
+        const cell = row.insertCell();
+        cell.className = outcome.status;
+        cell.dataset.target = outcome.target;
+        cell.dataset.status = outcome.status;
+        cell.append(text("strong", outcome.status));
+        if (outcome.error) {
+          const place = outcome.failed_item ? " (item " + outcome.failed_item.index + ": " + outcome.failed_item.name + ")" : "";
+          cell.append(text("p", outcome.error.code + ": " + outcome.error.message + place, "error"));
+        }
+        describe(cell, outcome);
+      }
+      return table;
+    }
+
+    // The preflight: as soon as a file is chosen (or the targets or the fit change), its first MiB
+    // and its size; the whole file when that was not enough (a video whose moov is at its end).
+    async function askPreflight(file, targets, bytes) {
+      const query = new URLSearchParams({ targets: targets.join(","), fit: $("fit").value, size: String(file.size), name: file.name });
+      const r = await fetch("/v1/preflight?" + query, { method: "POST", body: bytes,
+        headers: { ...auth(), "Content-Type": "application/octet-stream" } });
+      return r.json();
+    }
+
+    async function preflight() {
+      const targets = chosenTargets(), files = Array.from($("files").files);
+      $("preflight").replaceChildren();
+      if (!targets.length) return;
+      for (const file of files) {
+        const box = document.createElement("div");
+        box.className = "preflight";
+        box.append(text("p", "preflight: " + file.name));
+        $("preflight").append(box);
+        try {
+          let body = await askPreflight(file, targets, file.slice(0, 1 << 20));
+          const cut = body.success && body.data.targets.some(t => t.error && ["FILE_005", "MEDIA_006"].includes(t.error.code));
+          if (cut && file.size > (1 << 20)) body = await askPreflight(file, targets, file);
+          if (!body.success) showError(box, body.error);
+          else box.append(targetTable(body.data.targets, (cell, t) => { for (const c of t.changes) cell.append(text("p", c)); }));
+        } catch (e) {
+          box.append(text("p", "the preflight failed: " + e, "error"));
+        } finally {
+          box.dataset.done = "true";
+        }
+      }
+    }
+    $("files").addEventListener("change", preflight);
+    $("targets").addEventListener("change", preflight);
+    $("fit").addEventListener("change", preflight);
+
+    // An upload's outcomes: per target its warnings, renditions and their keyless fetch URLs.
+    function showTargets(box, outcomes) {
+      box.append(targetTable(outcomes, (cell, outcome) => {
+        for (const w of outcome.warnings || []) cell.append(text("p", "warning: " + w));
+        const items = outcome.items || (outcome.item ? [outcome.item] : []);
+        for (const item of items) {
+          for (const r of item.renditions || []) {
+            const line = text("p", r.name + ": " + r.format + " " + r.width + "x" + r.height + " ");
+            if (r.fetch_url) {
+              const link = text("a", "fetch URL");
+              link.href = r.fetch_url;
+              link.className = "fetch";
+              line.append(link);
+            }
+            cell.append(line);
+          }
+        }
+      }));
     }
     $("key").addEventListener("change", () => { localStorage.setItem("kiln-key", $("key").value.trim()); loadPresets(); });
     if ($("key").value) loadPresets();
@@ -86,6 +179,7 @@ enum UploadPage {
         const body = await r.json();
         if (!body.success) { showError(box, body.error); return; }
         bar.value = body.data.progress;
+        if (body.data.targets) { showTargets(box, body.data.targets); return; }
         if (body.data.status === "succeeded") { await showData(box, body.data.media); return; }
         if (body.data.error) { showError(box, body.data.error); return; }
       }
@@ -106,8 +200,8 @@ enum UploadPage {
     // Carousels: one multipart request (all items or none).
     function uploadCarousel(files) {
       const [box, bar] = resultBox(files);
-      const form = new FormData();
-      form.append("preset", $("preset").value);
+      const form = new FormData(), targets = chosenTargets();
+      if (targets.length) form.append("targets", targets.join(",")); else form.append("preset", $("preset").value);
       form.append("fit", $("fit").value);
       for (const f of files) form.append("file", f, f.name);
       const xhr = new XMLHttpRequest();
@@ -118,7 +212,8 @@ enum UploadPage {
         bar.value = 1;
         try {
           const body = JSON.parse(xhr.responseText);
-          if (!body.success) showError(box, body.error);
+          if (body.data && body.data.targets) showTargets(box, body.data.targets);
+          else if (!body.success) showError(box, body.error);
           else if (xhr.status === 202) await followJob(box, body.data.job);
           else await showData(box, body.data);
         } catch (e) {
@@ -164,14 +259,15 @@ enum UploadPage {
       const status = text("p", "");
       box.append(status);
       const chunkSize = Number(localStorage.getItem("kiln-chunk-bytes")) || 8 << 20;
-      const preset = $("preset").value, fit = $("fit").value;
-      const remembered = "kiln-upload:" + [file.name, file.size, file.lastModified, preset, fit].join(":");
+      const preset = $("preset").value, fit = $("fit").value, targets = chosenTargets().join(",");
+      const remembered = "kiln-upload:" + [file.name, file.size, file.lastModified, targets || preset, fit].join(":");
+      const options = targets ? "targets " + b64(targets) : "preset " + b64(preset);
       try {
         let url = localStorage.getItem(remembered), offset = url ? await serverOffset(url).catch(() => null) : null;
         if (offset === null) {
           const r = await fetch("/v1/uploads", { method: "POST", headers: { ...tusHeaders(),
             "Upload-Length": String(file.size),
-            "Upload-Metadata": "filename " + b64(file.name) + ",preset " + b64(preset) + ",fit " + b64(fit) } });
+            "Upload-Metadata": "filename " + b64(file.name) + "," + options + ",fit " + b64(fit) } });
           if (r.status !== 201) { showError(box, (await r.json()).error); return; }
           url = r.headers.get("Location");
           offset = 0;
@@ -199,7 +295,8 @@ enum UploadPage {
                                 || (last && xhr.status === 500));
           if (final) {
             // Refused for good: the file (its format, size, dimensions) or the upload (gone).
-            answer = { error: JSON.parse(xhr.responseText).error };
+            const refused = JSON.parse(xhr.responseText);
+            answer = { error: refused.error, targets: refused.data && refused.data.targets };
             continue;
           }
           // Cut off, refused for its offset or checksum, or the server away: ask where to resume.
@@ -213,7 +310,14 @@ enum UploadPage {
         }
         bar.value = 1;
         localStorage.removeItem(remembered);
+        if (answer.targets) { showTargets(box, answer.targets); return; }
         if (answer.error) { showError(box, answer.error); return; }
+        if (!answer.location && targets) {
+          // Made for several targets: the upload's view holds their outcomes.
+          const body = await (await fetch(url, { headers: auth() })).json();
+          if (body.success && body.data.targets) showTargets(box, body.data.targets); else showError(box, body.error || body.data.error);
+          return;
+        }
         if (answer.location && answer.location.startsWith("/v1/jobs/")) {
           await followJob(box, { id: answer.location.slice("/v1/jobs/".length) });
         } else if (answer.location) {
