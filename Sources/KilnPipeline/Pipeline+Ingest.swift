@@ -133,12 +133,14 @@ extension Pipeline {
                     for r in runs.indices { runs[r].fail(error, at: place, nil) }
                 }
             }
+            // An animated GIF is a video for the targets that publish it as one: probed as one, once.
+            var animated: IngestContext?
             /// Runs `steps` on each live target's own copy of the input; a failure refuses that target.
             func each(_ steps: [Step], keep: Bool = false, _ extra: (IngestContext) throws(KilnError) -> Void = { _ in })
                 throws(KilnError)
             {
                 for r in runs.indices where runs[r].isLive {
-                    var mine = shared
+                    var mine = animated.flatMap { Self.takesAsVideo(shared, runs[r].preset) ? $0 : nil } ?? shared
                     mine.preset = runs[r].preset
                     do throws(KilnError) {
                         try runSteps(steps, &mine, environment)
@@ -159,7 +161,20 @@ extension Pipeline {
                 }
             }
             try once([.probe])
-            try each([.validate], keep: true)
+            if runs.contains(where: { $0.isLive && Self.takesAsVideo(shared, $0.preset) }) {
+                var video = shared
+                video.format = .animatedGIF
+                video.facts = nil
+                do throws(KilnError) {
+                    try runSteps([.probe], &video, environment)
+                    animated = video
+                } catch {
+                    if let stop = control.stopError() { throw stop }
+                    for r in runs.indices where Self.takesAsVideo(shared, runs[r].preset) { runs[r].fail(error, at: place, nil) }
+                }
+            }
+            // Admitted again: a GIF taken as a video is held to the video size limit.
+            try each([.admit, .validate], keep: true)
             guard identify else { continue }
             try once([.hash])
             for r in runs.indices where runs[r].isLive {
@@ -175,6 +190,14 @@ extension Pipeline {
         return runs
     }
 
+    /// Whether `preset` takes the input as a video though it is an image: an animated GIF for a
+    /// platform that publishes one as an MP4.
+    static func takesAsVideo(_ input: IngestContext, _ preset: Preset) -> Bool {
+        guard case .image(let facts)? = input.facts, facts.pages > 1, input.format?.name == MediaFormat.animatedGIF.name
+        else { return false }
+        return preset.image?.animation?.output == .video && preset.video != nil
+    }
+
     /// The work for every live target that the store does not hold yet, input by input: an image
     /// with several renditions to make is decoded once for all of them. Returns the decodes made.
     static func make(_ runs: inout [TargetRun], _ request: IngestRequest, control: JobControl,
@@ -186,10 +209,10 @@ extension Pipeline {
             for (index, input) in request.inputs.enumerated() {
                 let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
                 let needing = runs.indices.filter { runs[$0].isLive && runs[$0].existing[index] == nil }
-                guard let first = needing.first else { continue }
+                let images = needing.filter { if case .image? = runs[$0].contexts[index].facts { true } else { false } }
                 var decoded: ImageProcessor.Decoded?
-                if case .image(let facts)? = runs[first].contexts[index].facts {
-                    let plans = needing.flatMap { r in
+                if let first = images.first, case .image(let facts)? = runs[first].contexts[index].facts {
+                    let plans = images.flatMap { r in
                         runs[r].preset.renditions.map {
                             ImageProcessor.Plan(spec: $0, aspect: runs[r].preset.image?.aspect, fit: request.options.fit)
                         }
@@ -200,13 +223,12 @@ extension Pipeline {
                             decodes += 1
                         } catch {
                             if let stop = control.stopError() { throw stop }
-                            for r in needing { runs[r].fail(catalogError(error, step: "process"), at: place, store) }
-                            continue
+                            for r in images { runs[r].fail(catalogError(error, step: "process"), at: place, store) }
                         }
                     }
                 }
-                for r in needing {
-                    runs[r].contexts[index].decoded = decoded
+                for r in needing where runs[r].isLive {
+                    if images.contains(r) { runs[r].contexts[index].decoded = decoded }
                     do throws(KilnError) {
                         try runSteps(work, &runs[r].contexts[index], environment)
                     } catch {

@@ -66,7 +66,11 @@ public struct VideoPlan: Sendable, Equatable {
             }
         }
         var frameRate: Double?
-        if video.frameRate > rules.maxFrameRate + 0.01 {
+        if video.frameRate < rules.minFrameRate - 0.01 {
+            // Only an animated GIF gets here (validation refuses other slow videos): frames repeated.
+            frameRate = rules.minFrameRate
+            reasons.append("raised the frame rate from \(ByteCount.decimal(video.frameRate, places: 2)) to \(ByteCount.decimal(rules.minFrameRate, places: 2)) fps (frames repeated)")
+        } else if video.frameRate > rules.maxFrameRate + 0.01 {
             frameRate = rules.maxFrameRate
             reasons.append("reduced the frame rate from \(ByteCount.decimal(video.frameRate, places: 2)) to \(ByteCount.decimal(rules.maxFrameRate, places: 2)) fps")
         } else if video.variableFrameRate && rules.constantFrameRate {

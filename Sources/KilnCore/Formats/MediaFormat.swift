@@ -32,6 +32,10 @@ public struct MediaFormat: Sendable, Equatable {
         MediaFormat(name: "avi", mime: "video/x-msvideo", kind: .video, decoder: "avi", animated: true),
     ]
 
+    /// An animated GIF read as a video (FFmpeg's GIF demuxer), for targets that publish one as an
+    /// MP4 (`AnimationRules`). Not in `all`: libmagic's `image/gif` is the image above.
+    public static let animatedGIF = MediaFormat(name: "gif", mime: "image/gif", kind: .video, decoder: "gif", animated: true)
+
     private static let byMIME: [String: MediaFormat] =
         Dictionary(uniqueKeysWithValues: all.map { ($0.mime, $0) })
 

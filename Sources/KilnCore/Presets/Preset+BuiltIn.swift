@@ -6,6 +6,9 @@ extension Preset {
     private static let thumb = RenditionSpec(name: "thumb", maxWidth: 320, maxHeight: 320, quality: 80)
     private static let allKinds: [MediaKind] = [.image, .video]
     private static let read = "2026-12-04"
+    private static let readGIF = "2026-12-06"
+    /// What Instagram, Threads and Facebook make of an animated GIF: a video.
+    private static let gifAsVideo = AnimationRules(output: .video)
 
     // The pages, read on `read`.
     private static let metaIG = "https://developers.facebook.com/docs/instagram-api/reference/ig-user/media"
@@ -14,6 +17,7 @@ extension Preset {
     private static let ayrshareIG = "https://www.ayrshare.com/docs/media-guidelines/instagram"
     private static let metaReels = "https://developers.facebook.com/docs/video-api/guides/reels-publishing"
     private static let ayrshareFB = "https://ayrshare.com/docs/media-guidelines/facebook_pages"
+    private static let facebookGIF = "https://wersm.com/you-can-now-upload-gifs-directly-on-facebook/"
     private static let xMedia = "https://docs.x.com/x-api/media/quickstart/best-practices"
     private static let ayrshareLinkedIn = "https://www.ayrshare.com/docs/media-guidelines/linkedin"
     private static let linkedInRestated = "https://changethisfile.com/blog/convert-videos-for-linkedin-posts"
@@ -56,14 +60,15 @@ extension Preset {
                renditions: [RenditionSpec(name: "display", maxWidth: 2048, maxHeight: 2048), thumb]),
         Preset(name: "instagram-feed",
                summary: "Instagram feed post: JPEG <= 8 MB at 1080 wide, aspect 4:5 to 1.91:1; videos 3-60 s, <= 100 MB; carousels of 2-10",
-               image: ImageRules(minWidth: 320, aspect: AspectRange(min: 4.0 / 5.0, max: 1.91)),
+               image: ImageRules(minWidth: 320, aspect: AspectRange(min: 4.0 / 5.0, max: 1.91), animation: gifAsVideo),
                video: metaVideo(duration: 3...60, aspect: AspectRange(min: 4.0 / 5.0, max: 1.91), box: (1080, 1350),
                                 maxBytes: 100_000_000),
                carousel: CarouselRules(minItems: 2, maxItems: 10, kinds: allKinds),
                renditions: [RenditionSpec(name: "display", maxWidth: 1080, maxHeight: 1350, maxBytes: 8_000_000), thumb],
                sources: [
-                   RuleSource(metaIG, read: read, rules: [.imageFormat, .imageBytes, .aspect, .minSize, .imageBox, .colorSpace, .carousel],
-                              note: "JPEG, 8 MB, 4:5 to 1.91:1, 320-1440 wide, sRGB; carousels of up to 10. Kiln writes 1080 wide, inside 1440"),
+                   RuleSource(metaIG, read: read, rules: [.imageFormat, .imageBytes, .aspect, .minSize, .imageBox, .colorSpace, .carousel,
+                                                          .animation],
+                              note: "JPEG, 8 MB, 4:5 to 1.91:1, 320-1440 wide, sRGB; carousels of up to 10. Kiln writes 1080 wide, inside 1440. JPEG only: an animated GIF goes as a video"),
                    RuleSource(metaIGSpecs, read: read, rules: metaStreamRules + [.duration, .fileBytes],
                               note: "Meta's video table restated: 3-60 s and 100 MB for feed videos; Meta's page shows the same stream rules"),
                    RuleSource(ayrshareIG, read: read, rules: [.videoBox], note: "at most 1920 columns; Kiln's box 1080x1350 is inside it"),
@@ -95,7 +100,7 @@ extension Preset {
                ]),
         Preset(name: "facebook",
                summary: "Facebook: images <= 10 MB; reels 3-90 s, 9:16, >= 540x960, 24-60 fps, closed GOP of 2-5 s, AAC-LC stereo 48 kHz, <= 1 GB",
-               image: ImageRules(),
+               image: ImageRules(animation: gifAsVideo),
                video: VideoRules(minDuration: 3, maxDuration: 90, minWidth: 540, minHeight: 960, minFrameRate: 24,
                                  maxFrameRate: 60, aspect: AspectRange(min: 9.0 / 16.0, max: 9.0 / 16.0),
                                  constantFrameRate: true,
@@ -111,10 +116,12 @@ extension Preset {
                               note: "reels: 9:16, >= 540x960 (1080x1920 recommended), 24-60 fps fixed, 3-90 s, H.264, progressive, closed GOP (2-5 s), 4:2:0; AAC-LC stereo 48 kHz at 128 kbps or more (Kiln encodes 128 kbps); an earlier version asks for square pixels"),
                    RuleSource(ayrshareFB, read: read, rules: [.imageBytes, .imageBox, .fileBytes, .carousel],
                               note: "images 10 MB, 2048x2048; reels 1 GB (another version says 2 GB: the output takes 1 GB); up to 10 items"),
+                   RuleSource(facebookGIF, read: readGIF, rules: [.animation],
+                              note: "an uploaded GIF is handled as a video (processed, autoplayed and looped as one)"),
                ]),
         Preset(name: "threads",
                summary: "Threads: JPEG <= 8 MB, 320-1440 wide, aspect up to 10:1; video <= 5 min, H.264 <= 25 Mbps, AAC <= 128 kbps, <= 100 MB; carousels of 2-10",
-               image: ImageRules(minWidth: 320, aspect: AspectRange(min: 0.1, max: 10)),
+               image: ImageRules(minWidth: 320, aspect: AspectRange(min: 0.1, max: 10), animation: gifAsVideo),
                video: metaVideo(duration: 0...300, aspect: AspectRange(min: 0.01, max: 10), box: (1080, 1920),
                                 maxBytes: 100_000_000),
                carousel: CarouselRules(minItems: 2, maxItems: 10, kinds: allKinds),
@@ -122,8 +129,8 @@ extension Preset {
                sources: [
                    RuleSource(ayrshareThreads, read: read,
                               rules: metaStreamRules + [.imageFormat, .imageBytes, .aspect, .minSize, .imageBox, .colorSpace,
-                                                        .duration, .videoBox],
-                              note: "Meta's Threads media table restated: JPEG/PNG 8 MB, 320-1440 wide, 10:1; video 300 s, 1 GB, at most 1920 columns, 0.01:1-10:1"),
+                                                        .duration, .videoBox, .animation],
+                              note: "Meta's Threads media table restated: JPEG/PNG 8 MB, 320-1440 wide, 10:1; video 300 s, 1 GB, at most 1920 columns, 0.01:1-10:1 (no GIF: an animated one goes as a video)"),
                    RuleSource(swatThreads, read: read, rules: [.fileBytes, .carousel],
                               note: "100 MB and 10 pictures per post (others say 1 GB and 20): the output and the carousel take the stricter"),
                ]),

@@ -22,6 +22,7 @@ extension Preset {
             add(.inputPixels, "image input", "<= \(image.maxPixels) px")
             add(.minSize, "image input", ">= \(image.minWidth)x\(image.minHeight)")
             if let aspect = image.aspect { add(.aspect, "image", aspect.description) }
+            if image.animation?.output == .video { add(.animation, "image input", "published as an MP4 (the video rules apply)") }
         }
         if let spec = renditions.first, image != nil {
             add(.imageFormat, spec.name, spec.format.rawValue.uppercased())

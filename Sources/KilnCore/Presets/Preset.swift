@@ -50,6 +50,8 @@ public struct ImageRules: Codable, Sendable, Equatable {
     /// Frames or pages an animated or multi-page input may declare (MEDIA_006): reading the
     /// header of a GIF walks every frame.
     public var maxFrames: Int
+    /// What an animated GIF becomes on this platform; nil: its first frame, as a still.
+    public var animation: AnimationRules?
 
     public static let defaultMaxBytes: Int64 = 50 * 1024 * 1024
     public static let defaultMaxPixels = 100_000_000
@@ -57,13 +59,14 @@ public struct ImageRules: Codable, Sendable, Equatable {
 
     public init(maxBytes: Int64 = defaultMaxBytes, maxPixels: Int = defaultMaxPixels,
                 minWidth: Int = 1, minHeight: Int = 1, aspect: AspectRange? = nil,
-                maxFrames: Int = defaultMaxFrames) {
+                maxFrames: Int = defaultMaxFrames, animation: AnimationRules? = nil) {
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
         self.minWidth = minWidth
         self.minHeight = minHeight
         self.aspect = aspect
         self.maxFrames = maxFrames
+        self.animation = animation
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,13 +77,24 @@ public struct ImageRules: Codable, Sendable, Equatable {
             minWidth: try c.value(.minWidth, or: 1),
             minHeight: try c.value(.minHeight, or: 1),
             aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
-            maxFrames: try c.value(.maxFrames, or: Self.defaultMaxFrames))
+            maxFrames: try c.value(.maxFrames, or: Self.defaultMaxFrames),
+            animation: try c.decodeIfPresent(AnimationRules.self, forKey: .animation))
     }
 
     enum CodingKeys: String, CodingKey {
         case maxBytes = "max_bytes", maxPixels = "max_pixels", minWidth = "min_width"
-        case minHeight = "min_height", aspect, maxFrames = "max_frames"
+        case minHeight = "min_height", aspect, maxFrames = "max_frames", animation
     }
+}
+
+/// What an animated GIF becomes on a platform that does not show GIFs as they are:
+/// `{"output": "video"}` publishes it as an MP4 under the preset's video rules.
+public struct AnimationRules: Codable, Sendable, Equatable {
+    public enum Output: String, Codable, Sendable { case video }
+
+    public var output: Output
+
+    public init(output: Output) { self.output = output }
 }
 
 /// An inclusive range of width/height ratios, e.g. 4:5 (0.8) to 1.91:1.

@@ -10,6 +10,7 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
     case duration
     case minFrameRate = "min_frame_rate"
     case carousel
+    case animation
     // The published video.
     case container
     case moovFirst = "moov_first"
@@ -46,7 +47,7 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
 
     public var scope: Scope {
         switch self {
-        case .inputBytes, .inputPixels, .minSize, .aspect, .duration, .minFrameRate, .carousel: .input
+        case .inputBytes, .inputPixels, .minSize, .aspect, .duration, .minFrameRate, .carousel, .animation: .input
         case .container, .moovFirst, .editLists, .fileBytes: .file
         case .videoCodec, .profile, .level, .pixelFormat, .scan, .sampleAspect, .frameRate, .closedGOP,
              .keyframeInterval, .videoBitRate, .videoPeakBitRate, .videoBox: .video
@@ -65,6 +66,7 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
         case .duration: "duration"
         case .minFrameRate: "slowest frame rate"
         case .carousel: "carousel items"
+        case .animation: "animated GIF"
         case .container: "container"
         case .moovFirst: "moov before mdat"
         case .editLists: "edit lists"

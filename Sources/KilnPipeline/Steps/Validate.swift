@@ -85,7 +85,8 @@ enum VideoRulesCheck {
             || min(width, height) > rules.maxShortEdge {
             throw KilnError.videoSize(width: width, height: height, rules: rules)
         }
-        if video.frameRate < rules.minFrameRate - 0.01 {
+        // A GIF's few frames a second are repeated up to the rate (VideoPlan): not refused for it.
+        if video.frameRate < rules.minFrameRate - 0.01, facts.container != MediaFormat.animatedGIF.decoder {
             throw KilnError.frameRate(video.frameRate, min: rules.minFrameRate, max: rules.maxFrameRate)
         }
         if video.frameCount > rules.maxFrames { throw KilnError.frameCount(video.frameCount, max: rules.maxFrames) }
