@@ -86,8 +86,9 @@ public enum ImageProcessor {
                                               spec: spec, aspect: aspect, fit: fit)
         let quality = quality ?? spec.quality
         do {
+            // A GIF kept animated is read whole (every frame), and each frame resized.
             var image = try decoded.map { decoded throws(VipsFailure) in try shrink(decoded.image, geometry: geometry) }
-                ?? shrink(path: path, geometry: geometry)
+                ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif)
             image = try toSRGB(image, flatten: spec.format == .jpeg)
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
@@ -95,19 +96,19 @@ public enum ImageProcessor {
             let watch = control.map(EvalWatch.init)
             watch?.watch(image)
             if let limit = spec.maxBytes, spec.format != .png {
-                let planned = (image.width, image.height)
+                let planned = (image.width, image.pageHeight)
                 let fitted = try withExtendedLifetime(watch) { () throws(VipsFailure) in
                     try fitBytes(try image.inMemory(), format: spec.format, quality: quality, limit: limit,
                                  to: outputPath, control: control)
                 }
-                return Output(width: fitted.image.width, height: fitted.image.height, quality: fitted.quality,
+                return Output(width: fitted.image.width, height: fitted.image.pageHeight, quality: fitted.quality,
                               plannedWidth: planned.0, plannedHeight: planned.1)
             }
             try withExtendedLifetime(watch) { () throws(VipsFailure) in
                 try save(image, format: spec.format, quality: quality, to: outputPath)
             }
-            return Output(width: image.width, height: image.height, quality: quality, plannedWidth: image.width,
-                          plannedHeight: image.height)
+            return Output(width: image.width, height: image.pageHeight, quality: quality, plannedWidth: image.width,
+                          plannedHeight: image.pageHeight)
         } catch {
             if let stop = control?.stopError() { throw stop }
             throw error.kilnError(decoding: true, format: facts.format)
@@ -154,10 +155,13 @@ public enum ImageProcessor {
     }
 
     /// Decode with shrink-on-load, auto-rotate, import any ICC profile (or CMYK) into sRGB.
-    private static func shrink(path: String, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+    private static func shrink(path: String, geometry: RenditionGeometry, allPages: Bool = false) throws(VipsFailure)
+        -> ImageHandle
+    {
         let crop = geometry.mode == .crop
+        // Loader options ride on the file name, as libvips reads them: every frame of an animation.
         let image = try VipsOperation.call("thumbnail", [
-            "filename": .string(path),
+            "filename": .string(allPages ? path + "[n=-1]" : path),
             "width": .int(geometry.width),
             "height": .int(geometry.height),
             "size": .string(crop ? "both" : "down"),
@@ -226,6 +230,8 @@ public enum ImageProcessor {
             ])
         case .png:
             try VipsOperation.call("pngsave", ["in": .image(image), "filename": .string(path), "strip": .bool(true)])
+        case .gif:
+            try VipsOperation.call("gifsave", ["in": .image(image), "filename": .string(path), "strip": .bool(true)])
         case .mp4:
             throw VipsFailure(operation: "save", message: "libvips does not write video")
         }

@@ -48,6 +48,7 @@ public struct FormatSupport: Codable, Sendable, Equatable {
         case .webp: ["webpsave"]
         case .avif: ["heifsave"]
         case .png: ["pngsave"]
+        case .gif: ["gifsave"]
         case .mp4: ["libx264", "aac"]
         }
     }

@@ -212,8 +212,9 @@ extension Pipeline {
                 let images = needing.filter { if case .image? = runs[$0].contexts[index].facts { true } else { false } }
                 var decoded: ImageProcessor.Decoded?
                 if let first = images.first, case .image(let facts)? = runs[first].contexts[index].facts {
+                    // A GIF kept animated is read from the file, all its frames: not from the one decode.
                     let plans = images.flatMap { r in
-                        runs[r].preset.renditions.map {
+                        runs[r].preset.renditions(for: facts).filter { $0.format != .gif }.map {
                             ImageProcessor.Plan(spec: $0, aspect: runs[r].preset.image?.aspect, fit: request.options.fit)
                         }
                     }

@@ -100,7 +100,7 @@ extension Pipeline {
         case .image(let facts):
             var changes: [String] = []
             // The published rendition (the first) says what a platform receives.
-            if let spec = preset.renditions.first {
+            if let spec = preset.renditions(for: facts).first {
                 let planned = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                                      spec: spec, aspect: preset.image?.aspect, fit: fit)
                 if planned.mode == .within, planned.width != facts.displayWidth || planned.height != facts.displayHeight {

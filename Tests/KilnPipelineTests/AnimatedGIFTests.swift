@@ -36,8 +36,22 @@ import Testing
             #expect(abs(seconds - 4) < 0.2, "the animation's whole length: \(seconds) s")
             #expect(item.rules?.hasPrefix(outcome.target + "@") == true, "the MP4 passed the output check")
         }
-        // X shows GIFs: there it is an image.
-        #expect(result.outcomes[2].items.first?.kind == .image)
+        // X shows GIFs: kept one, every frame, within X's GIF limits.
+        let kept = try #require(result.outcomes[2].items.first)
+        #expect(kept.kind == .image && kept.warnings.contains("kept the animation (40 frames) as a GIF"), "\(kept.warnings)")
+        let display = try #require(kept.renditions.first)
+        #expect(display.format == .gif && display.width == 400 && display.height == 300 && display.bytes <= 15_000_000)
+        let frames = try Tool.check("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames",
+                                                "-of", "csv=p=0", try #require(display.path)])
+        #expect(String(decoding: frames.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "40")
+        #expect(kept.renditions.last?.format == .jpeg, "the thumb is a still")
+        // More frames than X takes: refused for X alone.
+        let long = Fixtures.scratchDirectory("kiln-gif-long") + ".gif"
+        defer { try? FileManager.default.removeItem(atPath: long) }
+        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=36", long])
+        let tooMany = try await harness.pipeline.ingest(IngestRequest(IngestInput(path: long), targets: ["x", "threads"]))
+        #expect(tooMany.outcomes[0].error?.code == KilnError.frameCount(360, max: 350).code, "\(tooMany.outcomes[0])")
+        #expect(tooMany.outcomes[1].error == nil, "Threads takes it as a video")
         // A GIF of one frame is a still everywhere.
         let still = try await harness.pipeline.ingest(IngestRequest(IngestInput(path: Fixtures.sample("photo.gif")),
                                                                     targets: ["instagram-feed"], options: IngestOptions(fit: .crop)))

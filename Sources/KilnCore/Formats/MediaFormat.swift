@@ -53,6 +53,8 @@ public enum OutputFormat: String, Codable, Sendable, CaseIterable {
     case webp
     case avif
     case png
+    /// An animation kept a GIF (platforms that show GIFs).
+    case gif
     /// H.264 + AAC, moov first: the published video.
     case mp4
 

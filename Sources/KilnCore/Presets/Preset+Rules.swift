@@ -22,7 +22,16 @@ extension Preset {
             add(.inputPixels, "image input", "<= \(image.maxPixels) px")
             add(.minSize, "image input", ">= \(image.minWidth)x\(image.minHeight)")
             if let aspect = image.aspect { add(.aspect, "image", aspect.description) }
-            if image.animation?.output == .video { add(.animation, "image input", "published as an MP4 (the video rules apply)") }
+            if let animation = image.animation {
+                switch animation.output {
+                case .video: add(.animation, "image input", "published as an MP4 (the video rules apply)")
+                case .gif:
+                    let limits = [animation.maxBytes.map { "<= \(ByteCount.metric($0))" },
+                                  animation.maxWidth.map { "within \($0)x\(animation.maxHeight ?? $0)" },
+                                  animation.maxFrames.map { "<= \($0) frames" }].compactMap(\.self)
+                    add(.animation, "image input", "kept a GIF" + (limits.isEmpty ? "" : ": " + limits.joined(separator: ", ")))
+                }
+            }
         }
         if let spec = renditions.first, image != nil {
             add(.imageFormat, spec.name, spec.format.rawValue.uppercased())

@@ -28,6 +28,20 @@ public struct Preset: Codable, Sendable, Equatable {
         self.sources = sources
     }
 
+    /// The animation rules when this preset keeps the animation of the image `facts` describe a
+    /// GIF (an animated GIF, on a platform that shows GIFs).
+    public func keptAnimation(_ facts: ImageFacts) -> AnimationRules? {
+        guard facts.format == "gif", facts.pages > 1, let animation = image?.animation, animation.output == .gif
+        else { return nil }
+        return animation
+    }
+
+    /// The renditions made of the image `facts` describe: a kept GIF in place of the first.
+    public func renditions(for facts: ImageFacts) -> [RenditionSpec] {
+        guard let animation = keptAnimation(facts), let first = renditions.first else { return renditions }
+        return [animation.gifSpec(replacing: first)] + renditions.dropFirst()
+    }
+
     /// The input size limit for `kind` (FILE_004 past it); nil when the preset takes no such kind.
     public func maxBytes(for kind: MediaKind) -> Int64? {
         switch kind {
@@ -87,14 +101,36 @@ public struct ImageRules: Codable, Sendable, Equatable {
     }
 }
 
-/// What an animated GIF becomes on a platform that does not show GIFs as they are:
-/// `{"output": "video"}` publishes it as an MP4 under the preset's video rules.
+/// What an animated GIF becomes on a platform: `{"output": "video"}` publishes it as an MP4
+/// under the preset's video rules (platforms that do not animate GIFs); `{"output": "gif",
+/// "max_bytes", "max_width", "max_height", "max_frames"}` keeps it a GIF within those limits.
 public struct AnimationRules: Codable, Sendable, Equatable {
-    public enum Output: String, Codable, Sendable { case video }
+    public enum Output: String, Codable, Sendable { case video, gif }
 
     public var output: Output
+    public var maxBytes: Int64?
+    public var maxWidth: Int?
+    public var maxHeight: Int?
+    public var maxFrames: Int?
 
-    public init(output: Output) { self.output = output }
+    public init(output: Output, maxBytes: Int64? = nil, maxWidth: Int? = nil, maxHeight: Int? = nil, maxFrames: Int? = nil) {
+        self.output = output
+        self.maxBytes = maxBytes
+        self.maxWidth = maxWidth
+        self.maxHeight = maxHeight
+        self.maxFrames = maxFrames
+    }
+
+    /// The rendition a kept GIF is written as, in place of `published` (the preset's first).
+    public func gifSpec(replacing published: RenditionSpec) -> RenditionSpec {
+        RenditionSpec(name: published.name, format: .gif, maxWidth: maxWidth ?? published.maxWidth,
+                      maxHeight: maxHeight ?? published.maxHeight, maxBytes: maxBytes)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case output
+        case maxBytes = "max_bytes", maxWidth = "max_width", maxHeight = "max_height", maxFrames = "max_frames"
+    }
 }
 
 /// An inclusive range of width/height ratios, e.g. 4:5 (0.8) to 1.91:1.

@@ -14,6 +14,8 @@ final class ImageHandle: @unchecked Sendable {
 
     var width: Int { Int(vips_image_get_width(pointer)) }
     var height: Int { Int(vips_image_get_height(pointer)) }
+    /// One frame's height: the whole height but for an animation, whose frames are stacked.
+    var pageHeight: Int { Int(vips_image_get_page_height(pointer)) }
     var bands: Int { Int(vips_image_get_bands(pointer)) }
     var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
     var pages: Int { Int(vips_image_get_n_pages(pointer)) }

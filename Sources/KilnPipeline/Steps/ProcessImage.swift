@@ -10,14 +10,14 @@ extension Step {
         let staging = try environment.requireStore().makeStaging()
         context.staging = staging
         let aspect = context.preset.image?.aspect
-        let specs = context.preset.renditions
+        let specs = context.preset.renditions(for: facts)
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
             let output = try ImageProcessor.render(
                 path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: staging.path(file), decoded: context.decoded, control: context.control)
-            if context.decoded == nil { context.decodes += 1 }
+                outputPath: staging.path(file), decoded: spec.format == .gif ? nil : context.decoded, control: context.control)
+            if context.decoded == nil || spec.format == .gif { context.decodes += 1 }
             if let limit = spec.maxBytes, output.quality != spec.quality || output.width != output.plannedWidth {
                 var given = ["quality \(output.quality) (asked \(spec.quality))"]
                 if output.width != output.plannedWidth {
@@ -51,7 +51,11 @@ enum ImageWarnings {
             warnings.append("converted \(facts.colorSpace.uppercased()) to sRGB")
         }
         if facts.bitDepth > 8 { warnings.append("reduced \(facts.bitDepth)-bit samples to 8-bit") }
-        if facts.pages > 1 { warnings.append("used the first of \(facts.pages) frames") }
+        if preset.keptAnimation(facts) != nil {
+            warnings.append("kept the animation (\(facts.pages) frames) as a GIF")
+        } else if facts.pages > 1 {
+            warnings.append("used the first of \(facts.pages) frames")
+        }
         if let aspect = preset.image?.aspect, !aspect.contains(Double(facts.displayWidth) / Double(facts.displayHeight)) {
             switch fit {
             case .crop: warnings.append("cropped to aspect \(aspect) (--fit crop)")

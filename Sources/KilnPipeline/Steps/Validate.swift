@@ -35,7 +35,14 @@ extension Step {
         case .image(let facts):
             let rules = try context.required(context.preset.image, "image rules")
             try ImageRulesCheck.check(facts, rules: rules, fit: context.options.fit)
-            needed = MemoryEstimate.image(facts, renditions: context.preset.renditions)
+            var estimate = MemoryEstimate.image(facts, renditions: context.preset.renditions(for: facts))
+            if let animation = context.preset.keptAnimation(facts) {
+                if let most = animation.maxFrames, facts.pages > most { throw KilnError.frameCount(facts.pages, max: most) }
+                // A kept GIF is held whole while its bytes are fitted: every frame at the GIF's size.
+                let (width, height) = (animation.maxWidth ?? facts.width, animation.maxHeight ?? facts.height)
+                estimate += Int64(facts.pages) * Int64(min(facts.width, width)) * Int64(min(facts.height, height)) * 4
+            }
+            needed = estimate
             size = (facts.width, facts.height)
         case .video(let facts):
             let rules = try context.required(context.preset.video, "video rules")
