@@ -9,3 +9,11 @@ def headless():
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def paste_key(driver, key):
+    """Types the API key into Kiln's page and tells it so: the page loads the presets then."""
+    from selenium.webdriver.common.by import By
+    field = driver.find_element(By.ID, "key")
+    field.send_keys(key)
+    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)

@@ -31,9 +31,7 @@ def boxes(driver, selector):
 driver = chromium.headless()
 try:
     driver.get(base + "/")
-    key_field = driver.find_element(By.ID, "key")
-    key_field.send_keys(key)
-    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", key_field)
+    chromium.paste_key(driver, key)
     # Ticked in one script once listed: the page may list them again as the presets reload.
     WebDriverWait(driver, 20).until(lambda d: d.execute_script(
         "const boxes = Array.from(document.querySelectorAll('input[name=target]'));"

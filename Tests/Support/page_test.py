@@ -36,10 +36,7 @@ try:
     driver.get(base + "/")
     if interrupt:
         driver.execute_script("localStorage.setItem('kiln-chunk-bytes', '16384')")
-    key_field = driver.find_element(By.ID, "key")
-    key_field.send_keys(key)
-    # The page loads the presets when the key changes.
-    driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", key_field)
+    chromium.paste_key(driver, key)
     # Picked in one script, once listed: the page may replace the options as they load (a
     # second load after the key field's blur), which would make held elements stale.
     WebDriverWait(driver, 20).until(lambda d: d.execute_script(
