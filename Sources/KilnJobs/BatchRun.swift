@@ -174,7 +174,7 @@ public final class BatchRun: Sendable {
                                                               targets: targets, options: options)).outcomes
         } catch {
             if error.code == .processing005 { return report(.interrupted, nil, error) }
-            var ended = report(Self.isInputsFault(error) ? .rejected : .failed, nil, error)
+            let ended = report(Self.isInputsFault(error) ? .rejected : .failed, nil, error)
             try await journal.finish(path: input.relativePath, status: ended.outcome == .rejected ? .rejected : .failed,
                                      mediaID: nil, code: error.code.rawValue, seconds: ended.seconds)
             return ended
