@@ -1,6 +1,8 @@
+import Dispatch
 import KilnCore
 import KilnImaging
 import KilnStorage
+import Synchronization
 
 /// The one way in: a request (inputs, targets, options, control) and its result, one outcome per
 /// target. Each input is received, sniffed, probed and hashed once; each target is then held to
@@ -228,18 +230,34 @@ extension Pipeline {
                         }
                     }
                 }
-                for r in needing where runs[r].isLive {
-                    if images.contains(r) { runs[r].contexts[index].decoded = decoded }
+                // An image's targets are made side by side (libjpeg encodes on one thread each); a
+                // video's one after another (each encode holds its own frames and threads).
+                let live = needing.filter { runs[$0].isLive }
+                let together = live.filter(images.contains)
+                let made = Self.side(by: together.map { r in
+                    var context = runs[r].contexts[index]
+                    context.decoded = decoded
+                    return context
+                }, environment)
+                for (r, result) in zip(together, made) {
+                    if case .success(let context) = result { runs[r].contexts[index] = context }
+                }
+                for (r, result) in zip(together, made) {
+                    guard case .failure(let error) = result else { continue }
+                    if let stop = control.stopError() { throw stop }
+                    runs[r].fail(error, at: place, store)
+                }
+                for r in live where !images.contains(r) {
                     do throws(KilnError) {
                         try runSteps(work, &runs[r].contexts[index], environment)
                     } catch {
                         if let stop = control.stopError() { throw stop }
                         runs[r].fail(error, at: place, store)
                     }
-                    if runs[r].isLive {
-                        decodes += runs[r].contexts[index].decodes
-                        runs[r].contexts[index].decoded = nil
-                    }
+                }
+                for r in live where runs[r].isLive {
+                    decodes += runs[r].contexts[index].decodes
+                    runs[r].contexts[index].decoded = nil
                 }
             }
         } catch {
@@ -247,6 +265,31 @@ extension Pipeline {
             throw error
         }
         return decodes
+    }
+
+    /// The work on each context, at once on as many threads as there are contexts (one alone runs
+    /// here); each context's own result.
+    static func side(by contexts: [IngestContext], _ environment: PipelineEnvironment)
+        -> [Result<IngestContext, KilnError>]
+    {
+        @Sendable func make(_ start: IngestContext) -> Result<IngestContext, KilnError> {
+            var context = start
+            do throws(KilnError) {
+                try runSteps(work, &context, environment)
+                return .success(context)
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard contexts.count > 1 else { return contexts.map(make) }
+        let results = Mutex<[Int: Result<IngestContext, KilnError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: contexts.count) { index in
+            let result = make(contexts[index])
+            results.withLock { $0[index] = result }
+        }
+        return results.withLock { made in
+            contexts.indices.map { made[$0] ?? .failure(KilnError.internalError("a target's work did not end")) }
+        }
     }
 
     /// Publishes one target's items (and carousel) as one unit, and says what the target came to.
