@@ -110,15 +110,10 @@ extension Pipeline {
                       identify: Bool = true, _ environment: PipelineEnvironment) throws(KilnError) -> [TargetRun]
     {
         var runs = presets.map(TargetRun.init)
-        if request.isCarousel {
-            for r in runs.indices {
-                let preset = runs[r].preset
-                guard let rules = preset.carousel, rules.range.contains(request.inputs.count) else {
-                    runs[r].fail(.carouselCount(request.inputs.count, range: preset.carousel?.range, preset: preset.name),
-                                 at: nil, nil)
-                    continue
-                }
-            }
+        let count = request.inputs.count
+        for r in runs.indices where request.isCarousel && runs[r].preset.carousel?.range.contains(count) != true {
+            let preset = runs[r].preset
+            runs[r].fail(.carouselCount(count, range: preset.carousel?.range, preset: preset.name), at: nil, nil)
         }
         for (index, input) in request.inputs.enumerated() {
             let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
@@ -239,6 +234,7 @@ extension Pipeline {
                     context.decoded = decoded
                     return context
                 }, environment)
+                // What was staged is kept first, so a stop below discards it with the rest.
                 for (r, result) in zip(together, made) {
                     if case .success(let context) = result { runs[r].contexts[index] = context }
                 }

@@ -60,10 +60,10 @@ extension Pipeline {
         defer { unlink(path) }
         let writer = try BlockFile(writing: path)
         var iterator = stream.makeAsyncIterator()
-        var (written, looked, ended) = (Int64(0), Int64(32 << 10), false)
+        var (written, looked, ended) = (Int64(0), Int64(64 << 10), false)
         while true {
             var pending: [UInt8] = []
-            looked *= 2
+            defer { looked *= 2 }
             while !ended, written + Int64(pending.count) < looked {
                 guard let chunk = try await StreamReceiver.next(&iterator, control) else {
                     ended = true
@@ -106,7 +106,7 @@ extension Pipeline {
                 if planned.mode == .within, planned.width != facts.displayWidth || planned.height != facts.displayHeight {
                     changes.append("resized \(facts.displayWidth)x\(facts.displayHeight) to \(planned.width)x\(planned.height)")
                 }
-                if facts.format != spec.format.rawValue, !(facts.format == "jpg" && spec.format == .jpeg) {
+                if facts.format != spec.format.rawValue {
                     changes.append("re-encoded \(facts.format.uppercased()) as \(spec.format.rawValue.uppercased())")
                 }
                 if let limit = spec.maxBytes, facts.sizeBytes > limit {

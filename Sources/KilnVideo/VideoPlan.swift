@@ -43,7 +43,7 @@ public struct VideoPlan: Sendable, Equatable {
         // Cut a little short of the maximum: the last frames' own durations end past the cut.
         let trim = fitDuration == .trim && facts.duration > rules.maxDuration
             ? max(rules.minDuration, rules.maxDuration - trimMargin) : nil
-        let kept = trim.map { min(1, $0 / max(facts.duration, 0.001)) } ?? 1
+        let kept = keptFraction(trim: trim, duration: facts.duration)
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
@@ -131,6 +131,11 @@ public struct VideoPlan: Sendable, Equatable {
         if output.maxAudioBitRate != nil { unchecked.append("audio bitrate") }
         return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, fitDuration: fitDuration, preset: preset),
                 unchecked)
+    }
+
+    /// How much of a video of `duration` seconds a cut at `trim` keeps (all without one).
+    static func keptFraction(trim: Double?, duration: Double) -> Double {
+        trim.map { min(1, $0 / max(duration, 0.001)) } ?? 1
     }
 
     /// How far short of a preset's maximum duration a trimmed video is cut.

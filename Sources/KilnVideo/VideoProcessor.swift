@@ -84,7 +84,7 @@ public enum VideoProcessor {
     static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
 
     static func expectedFrames(_ facts: VideoFacts, plan: VideoPlan) -> Int {
-        let kept = plan.trim.map { min(1, $0 / max(facts.duration, 0.001)) } ?? 1
+        let kept = VideoPlan.keptFraction(trim: plan.trim, duration: facts.duration)
         guard let rate = plan.frameRate else { return max(1, Int(Double(facts.video?.frameCount ?? 1) * kept)) }
         return max(1, Int((facts.duration * kept * rate).rounded()))
     }

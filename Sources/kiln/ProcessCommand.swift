@@ -80,14 +80,12 @@ struct ProcessCommand: AsyncParsableCommand {
             let made: ProcessReport
             do throws(KilnError) {
                 let inputs = try files.map { file throws(KilnError) in try input(file) }
-                let outcomes = try await pipeline.ingest(IngestRequest(carousel: inputs, targets: targets, options: options)).outcomes
+                let result = try await pipeline.ingest(IngestRequest(carousel: inputs, targets: targets, options: options))
                 if targets != nil {
-                    made = ProcessReport(targets: outcomes)
+                    made = ProcessReport(targets: result.outcomes)
                 } else {
-                    guard let outcome = outcomes.first, outcome.error == nil else {
-                        throw outcomes.first?.error ?? KilnError.internalError("no outcome")
-                    }
-                    made = ProcessReport(items: outcome.items.map(ItemOutcome.success), carousel: outcome.carousel)
+                    let (carousel, items) = try result.carousel()
+                    made = ProcessReport(items: items.map(ItemOutcome.success), carousel: carousel)
                 }
             } catch {
                 return try report(failure: error)

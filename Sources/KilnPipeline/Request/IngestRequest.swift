@@ -85,18 +85,22 @@ public struct IngestResult: Sendable {
     /// targets when it has several renditions to make, whatever the number of targets.
     public let decodes: Int
 
-    /// The first target's item (a request for one target, one input), or its error.
-    public func item() throws(KilnError) -> MediaItem {
+    /// The first target's outcome (a request for one target), its error thrown.
+    public func made() throws(KilnError) -> TargetOutcome {
         guard let outcome = outcomes.first else { throw KilnError.internalError("a request with no target") }
         if let error = outcome.error { throw error }
-        guard let item = outcome.items.first else { throw KilnError.internalError("an outcome with no item") }
+        return outcome
+    }
+
+    /// The first target's item (a request for one target, one input), or its error.
+    public func item() throws(KilnError) -> MediaItem {
+        guard let item = try made().items.first else { throw KilnError.internalError("an outcome with no item") }
         return item
     }
 
     /// The first target's carousel and its items (a carousel request for one target), or its error.
     public func carousel() throws(KilnError) -> (carousel: CarouselRecord, items: [MediaItem]) {
-        guard let outcome = outcomes.first else { throw KilnError.internalError("a request with no target") }
-        if let error = outcome.error { throw error }
+        let outcome = try made()
         guard let carousel = outcome.carousel else { throw KilnError.internalError("an outcome with no carousel") }
         return (carousel, outcome.items)
     }

@@ -80,15 +80,16 @@ struct JobView: Encodable, Sendable {
         status = record.status
         stage = record.stage
         progress = record.progress
-        media = record.status == .succeeded ? record.result.flatMap { Self.media($0, kind: record.kind, present: present) } : nil
         let failure = record.status == .failed || record.status == .cancelled
             ? record.error.flatMap { try? JSONDecoder().decode(KilnError.self, from: $0) } : nil
         error = failure.map { ErrorBody($0.shown(requestID: record.id)) }
-        // A job for several targets: their outcomes, whether some or none succeeded.
-        let stored = record.status == .succeeded ? record.result.flatMap { try? JSONDecoder().decode(TargetsAnswer.self, from: $0) }
-            : failure?.details["targets"].flatMap { try? JSONDecoder().decode([TargetOutcome].self, from: JobRunner.encode($0)) }
+        // A job for several targets: their outcomes, whether some or none succeeded; else its media.
+        let succeeded = record.status == .succeeded ? record.result : nil
+        let stored = succeeded.flatMap { try? JSONDecoder().decode(TargetsAnswer.self, from: $0) }
+            ?? failure?.details["targets"].flatMap { try? JSONDecoder().decode([TargetOutcome].self, from: JobRunner.encode($0)) }
                 .map(TargetsAnswer.init)
         targets = stored?.targets.map { $0.presented(present).shown(requestID: record.id) }
+        media = stored == nil ? succeeded.flatMap { Self.media($0, kind: record.kind, present: present) } : nil
         attempts = record.attempts
         createdAt = record.createdAt.formatted(.iso8601)
         updatedAt = record.updatedAt.formatted(.iso8601)
@@ -97,7 +98,6 @@ struct JobView: Encodable, Sendable {
     /// The stored result (an item, or a carousel with its items) with its items presented.
     private static func media(_ result: Data, kind: String, present: (MediaItem) -> MediaItem) -> JSONValue? {
         let decoder = JSONDecoder()
-        if (try? decoder.decode(TargetsAnswer.self, from: result)) != nil { return nil }
         if kind == "carousel" {
             guard let stored = try? decoder.decode(CarouselResult.self, from: result) else { return nil }
             return JobRunner.json(CarouselResult(carousel: stored.carousel, items: stored.items.map(present)))

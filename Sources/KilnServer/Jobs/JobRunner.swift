@@ -166,7 +166,8 @@ final class JobRunner: Service, Sendable {
             guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
             let request = payload.carousel ? IngestRequest(carousel: inputs, targets: payload.targets, options: options, control: control)
                 : IngestRequest(input, targets: payload.targets, options: options, control: control)
-            let outcomes = try await pipeline.ingest(request).outcomes
+            let result = try await pipeline.ingest(request)
+            let outcomes = result.outcomes
             try? await records?.add(outcomes, tenant: payload.owner, keyID: payload.keyID)
             if payload.targets != nil {
                 let stored = TargetsAnswer(outcomes.map { $0.presented(\.stored) })
@@ -176,12 +177,10 @@ final class JobRunner: Service, Sendable {
                 }
                 return .succeeded(Self.encode(stored))
             }
-            guard let outcome = outcomes.first, outcome.error == nil else {
-                throw outcomes.first?.error ?? KilnError.internalError("no outcome")
-            }
+            let outcome = try result.made()
             let items = outcome.items.map(\.stored)
-            let result = outcome.carousel.map { Self.json(CarouselResult(carousel: $0, items: items)) } ?? Self.json(items.first)
-            return .succeeded(Self.encode(result))
+            return .succeeded(Self.encode(outcome.carousel.map { Self.json(CarouselResult(carousel: $0, items: items)) }
+                ?? Self.json(items.first)))
         } catch {
             if Task.isCancelled, error.code == .processing005 { return nil }
             if error.code == .processing005 { return .cancelled(Self.encode(error)) }

@@ -212,20 +212,18 @@ struct API: Sendable {
         if carousel { shared.type = .carousel }
         let request = carousel ? IngestRequest(carousel: inputs, targets: targets, options: shared, control: control)
             : IngestRequest(inputs[0], targets: targets, options: shared, control: control)
-        let outcomes = try await pipeline.ingest(request).outcomes
-        try await server.records.add(outcomes, tenant: options.tenant, keyID: keyID)
+        let result = try await pipeline.ingest(request)
+        try await server.records.add(result.outcomes, tenant: options.tenant, keyID: keyID)
         if targets != nil {
-            let answer = TargetsAnswer(outcomes.map { $0.presented(present).shown(requestID: requestID) })
+            let answer = TargetsAnswer(result.outcomes.map { $0.presented(present).shown(requestID: requestID) })
             return Outcome(status: answer.status, body: try answer.body(requestID: requestID))
         }
-        guard let outcome = outcomes.first, outcome.error == nil else {
-            throw outcomes.first?.error ?? KilnError.internalError("no outcome")
-        }
-        if let record = outcome.carousel {
-            return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: outcome.items.map(present)),
+        if carousel {
+            let (record, items) = try result.carousel()
+            return Outcome(status: .created, body: try Self.envelope(CarouselResult(carousel: record, items: items.map(present)),
                                                                      requestID: requestID), mediaID: record.id)
         }
-        guard let item = outcome.items.first else { throw KilnError.internalError("an outcome with no item") }
+        let item = try result.item()
         return Outcome(status: item.reused ? .ok : .created, body: try Self.envelope(present(item), requestID: requestID),
                        mediaID: item.id)
     }
