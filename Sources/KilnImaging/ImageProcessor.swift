@@ -57,9 +57,9 @@ public enum ImageProcessor {
             let (x, y) = (Double(g.width) / sw, Double(g.height) / sh)
             return g.mode == .pad ? min(x, y) : max(x, y)
         }.max() ?? 1)
-        // Two pixels of margin, so a rendition made from it is never a pixel short of its plan.
-        let width = min(Int(sw), Int((sw * scale).rounded(.up)) + 2)
-        let height = min(Int(sh), Int((sh * scale).rounded(.up)) + 2)
+        // Exactly the largest plan's size: that rendition is then the decode itself, with no resample.
+        let width = min(Int(sw), max(1, Int((sw * scale).rounded())))
+        let height = min(Int(sh), max(1, Int((sh * scale).rounded())))
         do {
             var image = try shrink(path: path, geometry: RenditionGeometry(mode: .within, width: width, height: height))
             image = try toSRGB(image, flatten: false)
@@ -87,7 +87,7 @@ public enum ImageProcessor {
         let quality = quality ?? spec.quality
         do {
             // A GIF kept animated is read whole (every frame), and each frame resized.
-            var image = try decoded.map { decoded throws(VipsFailure) in try shrink(decoded.image, geometry: geometry) }
+            var image = try decoded.map { decoded throws(VipsFailure) in try derive(decoded.image, geometry: geometry) }
                 ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif)
             image = try toSRGB(image, flatten: spec.format == .jpeg)
             if geometry.mode == .pad {
@@ -171,8 +171,21 @@ public enum ImageProcessor {
         return try unwrap(image, "thumbnail")
     }
 
-    /// The same from an image already decoded (upright and sRGB).
-    private static func shrink(_ source: ImageHandle, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+    /// The same from an image already decoded (upright and sRGB). A shrink to fit is to the planned
+    /// size exactly: fitting a box from a decode whose shape is a rounding off the source's could
+    /// lose a pixel (2047 for 2048), and a scale of 1 is no resample at all. Always a new image:
+    /// renditions made side by side each watch their own (a watch on the shared decode crashed).
+    private static func derive(_ source: ImageHandle, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+        if geometry.mode == .within {
+            if source.width == geometry.width, source.height == geometry.height {
+                return try unwrap(try VipsOperation.call("copy", ["in": .image(source)]), "copy")
+            }
+            return try unwrap(try VipsOperation.call("resize", [
+                "in": .image(source),
+                "scale": .double(Double(geometry.width) / Double(source.width)),
+                "vscale": .double(Double(geometry.height) / Double(source.height)),
+            ]), "resize")
+        }
         let crop = geometry.mode == .crop
         let image = try VipsOperation.call("thumbnail_image", [
             "in": .image(source),

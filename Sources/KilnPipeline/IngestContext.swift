@@ -25,9 +25,10 @@ struct IngestContext: Sendable {
     /// Set by validate: the header facts and the memory the work is estimated to need.
     var facts: MediaFacts?
     var memoryEstimate: Int64 = 0
-    /// The image decoded once for every target of the input, when it has several renditions to make.
-    var decoded: ImageProcessor.Decoded?
-    /// Renditions decoded from the file itself (none when `decoded` serves them).
+    /// The renditions made once, from one decode, for every target of the input, when it has
+    /// several to make.
+    var shared: SharedRenditions?
+    /// Renditions decoded from the file itself (none when `shared` serves them).
     var decodes = 0
     /// Set by identify.
     var id: String?

@@ -196,7 +196,8 @@ extension Pipeline {
     }
 
     /// The work for every live target that the store does not hold yet, input by input: an image
-    /// with several renditions to make is decoded once for all of them. Returns the decodes made.
+    /// with several renditions to make is decoded once for all of them, and each distinct
+    /// rendition made once (`SharedRenditions`). Returns the decodes made.
     static func make(_ runs: inout [TargetRun], _ request: IngestRequest, control: JobControl,
                      _ environment: PipelineEnvironment) throws(KilnError) -> Int
     {
@@ -207,7 +208,9 @@ extension Pipeline {
                 let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
                 let needing = runs.indices.filter { runs[$0].isLive && runs[$0].existing[index] == nil }
                 let images = needing.filter { if case .image? = runs[$0].contexts[index].facts { true } else { false } }
-                var decoded: ImageProcessor.Decoded?
+                var shared: SharedRenditions?
+                // Once every target has linked what it shares (or failed, or the job stopped).
+                defer { if let shared { store.discard(shared.staging) } }
                 if let first = images.first, case .image(let facts)? = runs[first].contexts[index].facts {
                     // A GIF kept animated is read from the file, all its frames: not from the one decode.
                     let plans = images.flatMap { r in
@@ -217,8 +220,10 @@ extension Pipeline {
                     }
                     if plans.count > 1 {
                         do {
-                            decoded = try ImageProcessor.decode(path: input.path, facts: facts, for: plans, control: control)
+                            let decoded = try ImageProcessor.decode(path: input.path, facts: facts, for: plans, control: control)
                             decodes += 1
+                            shared = SharedRenditions(plans, decoded: decoded, path: input.path, facts: facts,
+                                                      staging: try store.makeStaging(), control: control)
                         } catch {
                             if let stop = control.stopError() { throw stop }
                             for r in images { runs[r].fail(catalogError(error, step: "process"), at: place, store) }
@@ -231,7 +236,7 @@ extension Pipeline {
                 let together = live.filter(images.contains)
                 let made = Self.side(by: together.map { r in
                     var context = runs[r].contexts[index]
-                    context.decoded = decoded
+                    context.shared = shared
                     return context
                 }, environment)
                 // What was staged is kept first, so a stop below discards it with the rest.
@@ -253,7 +258,7 @@ extension Pipeline {
                 }
                 for r in live where runs[r].isLive {
                     decodes += runs[r].contexts[index].decodes
-                    runs[r].contexts[index].decoded = nil
+                    runs[r].contexts[index].shared = nil
                 }
             }
         } catch {

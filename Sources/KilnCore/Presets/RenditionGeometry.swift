@@ -1,7 +1,7 @@
 /// The size and shape of one rendition, planned from the displayed source size before any
 /// pixel is touched.
-public struct RenditionGeometry: Equatable, Sendable {
-    public enum Mode: Equatable, Sendable {
+public struct RenditionGeometry: Hashable, Sendable {
+    public enum Mode: Hashable, Sendable {
         /// Shrink to fit inside the box, keeping the shape.
         case within
         /// Fill the box exactly, cropping around the most interesting region.

@@ -1,9 +1,12 @@
+import Dispatch
 import Foundation
 import KilnCore
 import KilnImaging
+import Synchronization
 
-/// process: every rendition of the preset, written into the item's staging directory.
-/// The smallest (last) rendition also yields the ThumbHash and dominant colour.
+/// process: every rendition of the preset, written into the item's staging directory (linked
+/// from the input's shared renditions when the targets made them together). The smallest
+/// rendition also yields the ThumbHash and dominant colour.
 extension Step {
     static let processImage = Step(name: "process") { context, environment in
         guard case .image(let facts)? = context.facts else { return }
@@ -14,10 +17,16 @@ extension Step {
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
-            let output = try ImageProcessor.render(
-                path: context.path, facts: facts, spec: spec, aspect: aspect, fit: context.options.fit,
-                outputPath: staging.path(file), decoded: spec.format == .gif ? nil : context.decoded, control: context.control)
-            if context.decoded == nil || spec.format == .gif { context.decodes += 1 }
+            let key = SharedRenditions.Key(spec, facts: facts, aspect: aspect, fit: context.options.fit)
+            let output: ImageProcessor.Output
+            if let shared = context.shared?.link(key, to: staging.path(file)) {
+                output = try shared.get()
+            } else {
+                output = try ImageProcessor.render(path: context.path, facts: facts, spec: spec, aspect: aspect,
+                                                   fit: context.options.fit, outputPath: staging.path(file),
+                                                   control: context.control)
+                context.decodes += 1
+            }
             if let limit = spec.maxBytes, output.quality != spec.quality || output.width != output.plannedWidth {
                 var given = ["quality \(output.quality) (asked \(spec.quality))"]
                 if output.width != output.plannedWidth {
@@ -33,6 +42,75 @@ extension Step {
         }
         context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
                                                                    fit: context.options.fit))
+    }
+}
+
+/// The renditions an image's targets ask for, each made once from one decode: targets asking for
+/// the same one (size, format, quality and byte limit: X's and LinkedIn's display, every thumb)
+/// link the one file into their own staging. Made side by side, one thread each.
+final class SharedRenditions: Sendable {
+    /// What makes two renditions the same file.
+    struct Key: Hashable, Sendable {
+        let geometry: RenditionGeometry
+        let format: OutputFormat
+        let quality: Int
+        let maxBytes: Int64?
+
+        init(_ spec: RenditionSpec, facts: ImageFacts, aspect: AspectRange?, fit: Fit) {
+            geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
+                                              spec: spec, aspect: aspect, fit: fit)
+            (format, quality, maxBytes) = (spec.format, spec.quality, spec.maxBytes)
+        }
+    }
+
+    private let made: [Key: Result<(path: String, output: ImageProcessor.Output), KilnError>]
+    /// Where the shared files are; discarded once every target has linked what it needs.
+    let staging: Staging
+
+    /// Makes every distinct rendition of `plans` from `decoded` into `staging`. A rendition that
+    /// fails is that failure for each target asking for it.
+    init(_ plans: [ImageProcessor.Plan], decoded: ImageProcessor.Decoded, path: String, facts: ImageFacts,
+         staging: Staging, control: JobControl)
+    {
+        var distinct: [(key: Key, plan: ImageProcessor.Plan)] = []
+        for plan in plans {
+            let key = Key(plan.spec, facts: facts, aspect: plan.aspect, fit: plan.fit)
+            if !distinct.contains(where: { $0.key == key }) { distinct.append((key, plan)) }
+        }
+        let work = distinct
+        let results = Mutex<[Key: Result<(path: String, output: ImageProcessor.Output), KilnError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: work.count) { index in
+            let (key, plan) = work[index]
+            let file = staging.path("\(index).\(plan.spec.format.fileExtension)")
+            let result = Result { () throws(KilnError) -> (path: String, output: ImageProcessor.Output) in
+                do {
+                    return (file, try ImageProcessor.render(path: path, facts: facts, spec: plan.spec, aspect: plan.aspect,
+                                                            fit: plan.fit, outputPath: file, decoded: decoded,
+                                                            control: control))
+                } catch {
+                    throw Pipeline.catalogError(error, step: "process")
+                }
+            }
+            results.withLock { $0[key] = result }
+        }
+        made = results.withLock { $0 }
+        self.staging = staging
+    }
+
+    /// Links the rendition `key` names to `path`: its output, or the failure that made none; nil
+    /// when it was not made here.
+    func link(_ key: Key, to path: String) -> Result<ImageProcessor.Output, KilnError>? {
+        guard let result = made[key] else { return nil }
+        return result.flatMap { made in
+            // A hard link within the staging root; a copy where the file system will not link.
+            if Glibc.link(made.path, path) == 0 { return .success(made.output) }
+            do {
+                try FileManager.default.copyItem(atPath: made.path, toPath: path)
+                return .success(made.output)
+            } catch {
+                return .failure(.storageUnavailable("could not copy a rendition into staging: \(error)"))
+            }
+        }
     }
 }
 

@@ -59,8 +59,8 @@ struct API: Sendable {
                 try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
             }
             if let previous {
-                try await replay.answer(previous, sent: try await Self.sentDigest(request, boundary: boundary, form: form,
-                                                                                  presets: presets, limit: limit))
+                let sent = try await Self.sentDigest(request, boundary: boundary, form: form, presets: presets, limit: limit)
+                try replay.answer(previous, sent: sent)
             }
             return try await receiveAndProcess(request, context, carousel: carousel, form: form, boundary: boundary, replay: replay)
         } catch {
