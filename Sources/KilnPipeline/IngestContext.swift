@@ -30,6 +30,10 @@ struct IngestContext: Sendable {
     var shared: SharedRenditions?
     /// Renditions decoded from the file itself (none when `shared` serves them).
     var decodes = 0
+    /// A video's measurement and the encodes its targets share, when it has several targets.
+    var video: SharedVideo?
+    /// Video files this target made itself (none when it linked a shared one).
+    var encodes = 0
     /// Set by identify.
     var id: String?
     var processingOptions: ProcessingOptions?

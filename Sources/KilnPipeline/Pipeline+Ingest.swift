@@ -43,10 +43,10 @@ extension Pipeline {
             let reservation = try await scheduler.reserve(memory: estimate)
             defer { scheduler.release(reservation) }
             let checked = runs
-            let (made, decodes) = try await Blocking.job { () throws(KilnError) -> ([TargetRun], Int) in
+            let (made, counts) = try await Blocking.job { () throws(KilnError) -> ([TargetRun], (decodes: Int, encodes: Int)) in
                 var runs = checked
-                let decodes = try Self.make(&runs, request, control: control, environment)
-                return (runs, decodes)
+                let counts = try Self.make(&runs, request, control: control, environment)
+                return (runs, counts)
             }
             runs = made
             defer { for run in runs { Self.discardStaged(run.contexts, store) } }
@@ -54,7 +54,7 @@ extension Pipeline {
             for r in runs.indices {
                 outcomes.append(try await publish(&runs[r], request, store: store, control: control))
             }
-            return IngestResult(outcomes: outcomes, decodes: decodes)
+            return IngestResult(outcomes: outcomes, decodes: counts.decodes, encodes: counts.encodes)
         }
     }
 
@@ -197,12 +197,14 @@ extension Pipeline {
 
     /// The work for every live target that the store does not hold yet, input by input: an image
     /// with several renditions to make is decoded once for all of them, and each distinct
-    /// rendition made once (`SharedRenditions`). Returns the decodes made.
+    /// rendition made once (`SharedRenditions`); a video with several targets is measured once,
+    /// and each file two targets' plans make alike made once (`SharedVideo`). Returns the image
+    /// decodes and the video files made.
     static func make(_ runs: inout [TargetRun], _ request: IngestRequest, control: JobControl,
-                     _ environment: PipelineEnvironment) throws(KilnError) -> Int
+                     _ environment: PipelineEnvironment) throws(KilnError) -> (decodes: Int, encodes: Int)
     {
         let store = try environment.requireStore()
-        var decodes = 0
+        var (decodes, encodes) = (0, 0)
         do throws(KilnError) {
             for (index, input) in request.inputs.enumerated() {
                 let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: input.name) : nil
@@ -248,7 +250,20 @@ extension Pipeline {
                     if let stop = control.stopError() { throw stop }
                     runs[r].fail(error, at: place, store)
                 }
-                for r in live where !images.contains(r) {
+                let videos = live.filter { if case .video? = runs[$0].contexts[index].facts { true } else { false } }
+                var video: SharedVideo?
+                defer { video?.discard(store) }
+                if videos.count > 1 {
+                    do throws(KilnError) {
+                        video = try SharedVideo(videos.map { runs[$0].contexts[index] }, store: store)
+                        encodes += video?.encodes ?? 0
+                    } catch {
+                        if let stop = control.stopError() { throw stop }
+                        for r in videos { runs[r].fail(error, at: place, store) }
+                    }
+                }
+                for r in live where !images.contains(r) && runs[r].isLive {
+                    runs[r].contexts[index].video = video
                     do throws(KilnError) {
                         try runSteps(work, &runs[r].contexts[index], environment)
                     } catch {
@@ -258,14 +273,16 @@ extension Pipeline {
                 }
                 for r in live where runs[r].isLive {
                     decodes += runs[r].contexts[index].decodes
+                    encodes += runs[r].contexts[index].encodes
                     runs[r].contexts[index].shared = nil
+                    runs[r].contexts[index].video = nil
                 }
             }
         } catch {
             for run in runs { discardStaged(run.contexts, store) }
             throw error
         }
-        return decodes
+        return (decodes, encodes)
     }
 
     /// The work on each context, at once on as many threads as there are contexts (one alone runs

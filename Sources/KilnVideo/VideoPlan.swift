@@ -133,6 +133,14 @@ public struct VideoPlan: Sendable, Equatable {
                 unchecked)
     }
 
+    /// The plan without its words (which name the preset): two targets whose plans are equal
+    /// this way, with the same encoder settings, make the same file (`VideoProcessor.Encode`).
+    var unworded: VideoPlan {
+        VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: rotation, toneMap: toneMap, frameRate: frameRate,
+                  deinterlace: deinterlace, maxRate: maxRate, keyframeInterval: keyframeInterval, trim: trim, warnings: [],
+                  displayWidth: displayWidth, displayHeight: displayHeight)
+    }
+
     /// How much of a video of `duration` seconds a cut at `trim` keeps (all without one).
     static func keptFraction(trim: Double?, duration: Double) -> Double {
         trim.map { min(1, $0 / max(duration, 0.001)) } ?? 1

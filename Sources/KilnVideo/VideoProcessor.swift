@@ -15,29 +15,54 @@ public enum VideoProcessor {
         public let posterWidth: Int
         public let posterHeight: Int
         public let warnings: [String]
+        /// Seconds of packets read: how long the video turned out, whatever its header said.
+        public let secondsRead: Double
+    }
+
+    /// What decides the file a plan makes: the plan less its words, and the encoder's settings.
+    /// Targets whose encodes are equal share one file (a stream copied, or encoded, once).
+    public struct Encode: Equatable, Sendable {
+        let plan: VideoPlan
+        let preset: String
+        let crf: Int
+
+        public init(_ plan: VideoPlan, output: VideoOutputSpec) {
+            (self.plan, preset, crf) = (plan.unworded, output.preset, output.crf)
+        }
     }
 
     /// Progress: frames encoded so far and the expected total (0 for a remux, which has no frames to count).
     public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
 
-    /// Makes `videoPath` (MP4) and `posterPath` (JPEG) from the video at `path`.
+    /// Makes `videoPath` (MP4) and `posterPath` (JPEG) from the video at `path`: measures its
+    /// packets (unless `measured` is given), plans, and makes the plan.
     /// - Parameters:
     ///   - control: the job's deadline and cancel switch (PROCESSING_003, PROCESSING_005).
     ///   - threads: codec threads for this job (0: FFmpeg's choice, every core).
     public static func process(path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules, fit: Fit,
-                               fitDuration: DurationFit = .reject, preset: String = "the preset", videoPath: String,
+                               fitDuration: DurationFit = .reject, preset: String = "the preset",
+                               measured: VideoMeasurement? = nil, videoPath: String,
                                posterPath: String, control: JobControl = JobControl(timeout: nil),
                                threads: Int = 0, progress: Progress? = nil) throws -> Output {
-        let interrupt = Interrupt(control)
-        let measured = try measure(path: path, format: format, control: control)
+        let measured = try measured ?? measure(path: path, format: format, control: control)
         let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
                                       preset: preset)
+        return try make(plan, path: path, format: format, facts: facts, rules: rules, videoPath: videoPath,
+                        posterPath: posterPath, control: control, threads: threads, progress: progress)
+    }
+
+    /// Makes the files `plan` describes. Reading stops a second past `rules`' maximum duration
+    /// (or the plan's cut), whatever the header said.
+    public static func make(_ plan: VideoPlan, path: String, format: MediaFormat, facts: VideoFacts, rules: VideoRules,
+                            videoPath: String, posterPath: String, control: JobControl = JobControl(timeout: nil),
+                            threads: Int = 0, progress: Progress? = nil) throws -> Output {
+        let interrupt = Interrupt(control)
         let total = expectedFrames(facts, plan: plan)
         let duration = min(facts.duration, plan.trim ?? facts.duration)
         do {
             let input = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
             // A header can understate the duration: the packets themselves are held to the limit.
-            input.durationLimit = (plan.trim ?? rules.maxDuration) + 1
+            input.durationLimit = readLimit(plan, rules)
             var last = 0
             let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
                                             interrupt: interrupt, threads: threads) { done in
@@ -60,18 +85,35 @@ public enum VideoProcessor {
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
             return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,
-                          posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings)
+                          posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings,
+                          secondsRead: input.secondsRead)
         } catch let failure as AVFailure {
-            if failure.operation == Demuxer.durationLimitOperation {
-                throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
-                    .with(detail: "decoded_duration_over", .double(rules.maxDuration + 1))
-            }
+            if failure.operation == Demuxer.durationLimitOperation { throw tooLong(facts, rules) }
             throw classify(failure, control: control)
         }
     }
 
-    /// The input's packets measured (bitrates, GOP structure): what the plan needs beyond the header.
-    static func measure(path: String, format: MediaFormat, control: JobControl) throws -> VideoMeasurement {
+    /// Holds an output made for another target's rules (a shared encode, read to the longest
+    /// limit among them) to `rules`: MEDIA_005 when its packets ran past this one's limit.
+    public static func hold(_ output: Output, plan: VideoPlan, facts: VideoFacts, rules: VideoRules) throws(KilnError)
+        -> Output
+    {
+        if output.secondsRead > readLimit(plan, rules) { throw tooLong(facts, rules) }
+        return Output(mode: output.mode, audio: output.audio, width: output.width, height: output.height,
+                      posterWidth: output.posterWidth, posterHeight: output.posterHeight, warnings: plan.warnings,
+                      secondsRead: output.secondsRead)
+    }
+
+    private static func readLimit(_ plan: VideoPlan, _ rules: VideoRules) -> Double { (plan.trim ?? rules.maxDuration) + 1 }
+
+    private static func tooLong(_ facts: VideoFacts, _ rules: VideoRules) -> KilnError {
+        KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
+            .with(detail: "decoded_duration_over", .double(rules.maxDuration + 1))
+    }
+
+    /// The input's packets measured (bitrates, GOP structure): what the plan needs beyond the
+    /// header. One measurement serves every target's plan.
+    public static func measure(path: String, format: MediaFormat, control: JobControl) throws -> VideoMeasurement {
         do {
             let demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(control))
             return try StreamMeter.measure(demuxer, path: path)

@@ -123,4 +123,25 @@ import Testing
         }
         #expect(result.decodes == 0)
     }
+
+    @Test func targetsWhosePlansMatchShareOneEncode() async throws {
+        let harness = try PipelineHarness()
+        var options = IngestOptions()
+        options.fit = .pad
+        let targets = ["tiktok", "pinterest", "youtube-shorts"]
+        let result = try await harness.pipeline.ingest(IngestRequest(
+            IngestInput(path: Fixtures.sample("video/h264-aac-faststart.mp4")), targets: targets, options: options))
+        #expect(result.outcomes.allSatisfy { $0.error == nil }, "\(result.outcomes.map { $0.error?.message })")
+        let videos = result.outcomes.map { $0.items.first?.renditions.first { $0.name == "video" }?.sha256 }
+        // TikTok and Pinterest plan the same encode: made once, linked to both. Shorts' is its own.
+        #expect(videos[0] != nil && videos[0] == videos[1] && videos[2] != videos[0])
+        #expect(result.encodes == 2, "one shared, one of its own")
+        #expect(result.outcomes.map { $0.items.first?.id }.compactMap { $0 }.count == 3)
+        #expect(Fixtures.files(under: harness.out + "/.staging").isEmpty)
+        // Each keeps its own words: a warning names its own preset, never the other's.
+        for outcome in result.outcomes {
+            let others = targets.filter { $0 != outcome.target }
+            #expect(!outcome.warnings.contains { warning in others.contains { warning.contains("\($0)'s") } })
+        }
+    }
 }

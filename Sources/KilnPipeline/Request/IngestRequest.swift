@@ -84,6 +84,9 @@ public struct IngestResult: Sendable {
     /// How many times an image's pixels were decoded from its file: one per input for all its
     /// targets when it has several renditions to make, whatever the number of targets.
     public let decodes: Int
+    /// How many video files were made (a stream copy or an encode): one for every set of targets
+    /// whose plans and encoder settings are the same.
+    public let encodes: Int
 
     /// The first target's outcome (a request for one target), its error thrown.
     public func made() throws(KilnError) -> TargetOutcome {

@@ -102,13 +102,9 @@ final class SharedRenditions: Sendable {
     func link(_ key: Key, to path: String) -> Result<ImageProcessor.Output, KilnError>? {
         guard let result = made[key] else { return nil }
         return result.flatMap { made in
-            // A hard link within the staging root; a copy where the file system will not link.
-            if Glibc.link(made.path, path) == 0 { return .success(made.output) }
-            do {
-                try FileManager.default.copyItem(atPath: made.path, toPath: path)
-                return .success(made.output)
-            } catch {
-                return .failure(.storageUnavailable("could not copy a rendition into staging: \(error)"))
+            Result { () throws(KilnError) in
+                try StagedFile.link(made.path, to: path)
+                return made.output
             }
         }
     }
