@@ -31,6 +31,8 @@ public struct BatchItemReport: Sendable {
     public let seconds: Double
     /// Made for several targets: one outcome per target (`item` is then nil).
     public var targets: [TargetOutcome]?
+    /// Checked for several targets (`--dry-run`): what each would do.
+    public var previews: [TargetPreview]?
     /// For a skipped input, how an earlier run decided it (its outcome and code, from the journal).
     public var earlier: BatchJournal.Entry?
 
@@ -123,6 +125,17 @@ public final class BatchRun: Sendable {
         options.progress = nil
         if self.options.dryRun {
             do throws(KilnError) {
+                if let targets = self.options.targets {
+                    // Every target's preflight: checked when some target would take the input.
+                    let previews = try await pipeline.preflight(IngestRequest(IngestInput(path: input.path, name: input.relativePath),
+                                                                              targets: targets, options: options))
+                    let taken = previews.contains { $0.error == nil }
+                    let first = previews.compactMap(\.error).first
+                    var checked = taken ? report(.checked) : report(first.map(Self.isInputsFault) == false ? .failed : .rejected,
+                                                                    error: first)
+                    checked.previews = previews
+                    return checked
+                }
                 _ = try await pipeline.check(path: input.path, options: options)
                 return report(.checked)
             } catch {

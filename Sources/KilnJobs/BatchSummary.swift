@@ -9,6 +9,8 @@ public struct BatchLine: Encodable, Sendable {
     public let item: MediaItem?
     /// Made for several targets: one outcome per target.
     public let targets: [TargetOutcome]?
+    /// Checked for several targets (`--dry-run`): what each would do.
+    public let preflight: [TargetPreview]?
 
     /// A skipped input: how an earlier run decided it.
     public let decided: BatchDecision?
@@ -19,6 +21,7 @@ public struct BatchLine: Encodable, Sendable {
         seconds = (report.seconds * 1000).rounded() / 1000
         item = report.item
         targets = report.targets
+        preflight = report.previews
         decided = report.earlier == nil ? nil : BatchDecision(report)
     }
 

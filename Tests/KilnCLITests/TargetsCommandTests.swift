@@ -65,6 +65,29 @@ import Testing
         let decided = try #require((skipped["data"] as? [String: Any])?["decided"] as? [String: Any])
         #expect((decided["targets"] as? [[String: Any]])?.count == 2)
     }
+
+    @Test func aDryRunChecksEveryTarget() async throws {
+        let source = Fixtures.scratchDirectory("kiln-batch-dry-targets-src")
+        let out = Fixtures.scratchDirectory("kiln-batch-dry-targets")
+        defer { Fixtures.cleanUp(source); Fixtures.cleanUp(out) }
+        for name in ["photo.jpg", "panorama.jpg", "bad/corrupt.jpg"] {
+            try FileManager.default.copyItem(atPath: Fixtures.sample(name), toPath: source + "/" + (name as NSString).lastPathComponent)
+        }
+        // Instagram is the second target: a dry run that held only the first would pass the panorama.
+        let (status, lines) = try await BatchCommandTests.run([source, "--out", out, "--json", "--dry-run", "--preset", "x,instagram-feed"])
+        #expect(status == 0)
+        var byInput: [String: [String: Any]] = [:]
+        for line in lines { if let data = line["data"] as? [String: Any], let input = data["input"] as? String { byInput[input] = line } }
+        func preflight(_ input: String) -> [[String: Any]] {
+            (byInput[input]?["data"] as? [String: Any])?["preflight"] as? [[String: Any]] ?? []
+        }
+        #expect(preflight("photo.jpg").map { $0["status"] as? String } == ["changed", "changed"])
+        #expect(preflight("panorama.jpg").map { $0["status"] as? String } == ["accepted", "rejected"])
+        #expect(((preflight("panorama.jpg").last?["error"] as? [String: Any])?["code"] as? String) == "MEDIA_004")
+        #expect((byInput["panorama.jpg"]?["data"] as? [String: Any])?["outcome"] as? String == "checked")
+        #expect((byInput["corrupt.jpg"]?["data"] as? [String: Any])?["outcome"] as? String == "rejected")
+        #expect(Fixtures.files(under: out).isEmpty, "a dry run writes nothing")
+    }
 }
 
 /// `kiln check FILE --preset a,b,c`: the preflight on the command line.
