@@ -17,10 +17,17 @@ final class Transcoder {
     private let trim: Double?
     private let videoIndex: Int
     private let audioIndex: Int?
+    /// Plays of the input (`VideoPlan.loops`), each after the first read from `again()`, its
+    /// frames' times moved on by the plays before it.
+    private let loops: Int
+    private let again: () throws(AVFailure) -> Demuxer
+    private var offset: Int64 = 0
+    private var playEnd: Int64 = 0
 
-    init(input: Demuxer, plan: VideoPlan, output: VideoOutputSpec, outputPath: String, interrupt: Interrupt,
-         threads: Int, progress: @escaping (Int) -> Void) throws(AVFailure) {
+    init(input: Demuxer, again: @escaping () throws(AVFailure) -> Demuxer, plan: VideoPlan, output: VideoOutputSpec,
+         outputPath: String, interrupt: Interrupt, threads: Int, progress: @escaping (Int) -> Void) throws(AVFailure) {
         self.input = input
+        self.again = again
         self.progress = progress
         muxer = try Muxer(path: outputPath, interrupt: interrupt)
         guard let videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
@@ -29,6 +36,8 @@ final class Transcoder {
         self.videoIndex = videoIndex
         audioIndex = input.bestStream(AVMEDIA_TYPE_AUDIO)
         trim = plan.trim
+        // Only a re-encoded video without audio (an animated GIF) is looped.
+        loops = plan.mode == .transcode && audioIndex == nil ? max(1, plan.loops) : 1
         switch plan.mode {
         case .remux:
             let copy = try StreamCopy(input: input, index: videoIndex, muxer: muxer)
@@ -56,32 +65,39 @@ final class Transcoder {
         let filtered = try Frame()
         let encoded = try Packet()
         var ended: Set<Int> = []
-        while try input.read(into: packet) {
-            let index = Int(packet.pointer.pointee.stream_index)
-            if let trim, pastCut(packet, stream: index, at: trim) {
-                // Cut: the video by decoding order (every kept frame keeps what it refers to),
-                // the audio by time; read on only while a stream still runs.
+        var source = input
+        for play in 0..<loops {
+            if play > 0 {
+                source = try again()
+                offset = playEnd
+            }
+            while try source.read(into: packet) {
+                let index = Int(packet.pointer.pointee.stream_index)
+                if let trim, pastCut(packet, stream: index, at: trim) {
+                    // Cut: the video by decoding order (every kept frame keeps what it refers to),
+                    // the audio by time; read on only while a stream still runs.
+                    packet.unref()
+                    ended.insert(index)
+                    if ended.contains(videoIndex), audioIndex.map(ended.contains) ?? true { break }
+                    continue
+                }
+                switch (video, audio) {
+                case (.copy(let copy), _) where index == copy.inputIndex:
+                    try copy.write(packet, to: muxer)
+                    framesDone += 1
+                    progress(framesDone)
+                case (.encode(let encoding), _) where index == encoding.decoder.streamIndex:
+                    try encoding.decoder.send(packet)
+                    try drainVideo(encoding, frame, filtered, encoded)
+                case (_, .copy(let copy)?) where index == copy.inputIndex:
+                    try copy.write(packet, to: muxer)
+                case (_, .encode(let encoding)?) where index == encoding.decoder.streamIndex:
+                    try encoding.consume(packet, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
+                default:
+                    break
+                }
                 packet.unref()
-                ended.insert(index)
-                if ended.contains(videoIndex), audioIndex.map(ended.contains) ?? true { break }
-                continue
             }
-            switch (video, audio) {
-            case (.copy(let copy), _) where index == copy.inputIndex:
-                try copy.write(packet, to: muxer)
-                framesDone += 1
-                progress(framesDone)
-            case (.encode(let encoding), _) where index == encoding.decoder.streamIndex:
-                try encoding.decoder.send(packet)
-                try drainVideo(encoding, frame, filtered, encoded)
-            case (_, .copy(let copy)?) where index == copy.inputIndex:
-                try copy.write(packet, to: muxer)
-            case (_, .encode(let encoding)?) where index == encoding.decoder.streamIndex:
-                try encoding.consume(packet, frame: frame, filtered: filtered, encoded: encoded, muxer: muxer)
-            default:
-                break
-            }
-            packet.unref()
         }
         if case .encode(let encoding) = video {
             try encoding.decoder.send(nil)
@@ -108,7 +124,9 @@ final class Transcoder {
     private func drainVideo(_ video: VideoEncoding, _ frame: Frame, _ filtered: Frame, _ encoded: Packet,
                             flush: Bool = false) throws(AVFailure) {
         while try video.decoder.receive(into: frame) {
-            frame.pointer.pointee.pts = frame.pointer.pointee.best_effort_timestamp
+            let f = frame.pointer.pointee
+            frame.pointer.pointee.pts = f.best_effort_timestamp + offset
+            playEnd = max(playEnd, f.best_effort_timestamp + offset + max(1, f.pkt_duration))
             try video.graph.push(frame)
             try encodeFiltered(video, filtered, encoded)
         }

@@ -30,6 +30,9 @@ public struct VideoPlan: Sendable, Equatable {
     public let keyframeInterval: Double
     /// Where the output ends when a video too long for the preset is cut (`fit_duration=trim`).
     public let trim: Double?
+    /// How many times the input plays: an animated GIF shorter than the preset's minimum is
+    /// looped up to it, as the GIF itself would loop (1 for everything else).
+    public let loops: Int
     /// What differs from the input, in words for the envelope; each names the rule behind it.
     public let warnings: [String]
     let displayWidth: Int
@@ -44,6 +47,7 @@ public struct VideoPlan: Sendable, Equatable {
         let trim = fitDuration == .trim && facts.duration > rules.maxDuration
             ? max(rules.minDuration, rules.maxDuration - trimMargin) : nil
         let kept = keptFraction(trim: trim, duration: facts.duration)
+        let loops = loopsToReach(rules.minDuration, facts: facts)
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
@@ -101,6 +105,10 @@ public struct VideoPlan: Sendable, Equatable {
                 ? "remuxed without re-encoding (moov first, no edit lists)" : "remuxed the video without re-encoding")
         }
         warnings += audioReasons
+        if loops > 1 {
+            warnings.append("looped the \(ByteCount.decimal(facts.duration, places: 2)) s GIF \(loops) times to reach \(preset)'s "
+                + "\(ByteCount.decimal(rules.minDuration, places: 2)) s minimum")
+        }
         if let trim {
             warnings.append("trimmed \(ByteCount.decimal(facts.duration, places: 2)) s to \(ByteCount.decimal(trim, places: 2)) s "
                 + "to fit \(preset)'s \(ByteCount.decimal(rules.maxDuration, places: 2)) s (fit_duration=trim)")
@@ -108,7 +116,7 @@ public struct VideoPlan: Sendable, Equatable {
         return VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: transcodeVideo ? video.rotation : 0,
                          toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced,
                          maxRate: encodeCap(output: output, duration: trim ?? facts.duration, audio: audio),
-                         keyframeInterval: output.encodeKeyframeInterval, trim: trim, warnings: warnings,
+                         keyframeInterval: output.encodeKeyframeInterval, trim: trim, loops: loops, warnings: warnings,
                          displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
@@ -137,8 +145,15 @@ public struct VideoPlan: Sendable, Equatable {
     /// this way, with the same encoder settings, make the same file (`VideoProcessor.Encode`).
     var unworded: VideoPlan {
         VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: rotation, toneMap: toneMap, frameRate: frameRate,
-                  deinterlace: deinterlace, maxRate: maxRate, keyframeInterval: keyframeInterval, trim: trim, warnings: [],
+                  deinterlace: deinterlace, maxRate: maxRate, keyframeInterval: keyframeInterval, trim: trim, loops: loops,
+                  warnings: [],
                   displayWidth: displayWidth, displayHeight: displayHeight)
+    }
+
+    /// The plays of an animated GIF shorter than `minimum` that reach it (1 for anything else).
+    public static func loopsToReach(_ minimum: Double, facts: VideoFacts) -> Int {
+        guard facts.container == MediaFormat.animatedGIF.decoder, facts.duration > 0, facts.duration < minimum else { return 1 }
+        return Int((minimum / facts.duration).rounded(.up))
     }
 
     /// How much of a video of `duration` seconds a cut at `trim` keeps (all without one).

@@ -64,8 +64,14 @@ public enum VideoProcessor {
             // A header can understate the duration: the packets themselves are held to the limit.
             input.durationLimit = readLimit(plan, rules)
             var last = 0
-            let transcoder = try Transcoder(input: input, plan: plan, output: rules.output, outputPath: videoPath,
-                                            interrupt: interrupt, threads: threads) { done in
+            // A looped GIF reads its file again for each play after the first.
+            let again = { () throws(AVFailure) -> Demuxer in
+                let replay = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
+                replay.durationLimit = input.durationLimit
+                return replay
+            }
+            let transcoder = try Transcoder(input: input, again: again, plan: plan, output: rules.output,
+                                            outputPath: videoPath, interrupt: interrupt, threads: threads) { done in
                 // About a hundred callbacks over a job, not one per frame.
                 if done - last >= max(1, total / 100) {
                     last = done
@@ -126,7 +132,7 @@ public enum VideoProcessor {
     static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
 
     static func expectedFrames(_ facts: VideoFacts, plan: VideoPlan) -> Int {
-        let kept = VideoPlan.keptFraction(trim: plan.trim, duration: facts.duration)
+        let kept = VideoPlan.keptFraction(trim: plan.trim, duration: facts.duration) * Double(plan.loops)
         guard let rate = plan.frameRate else { return max(1, Int(Double(facts.video?.frameCount ?? 1) * kept)) }
         return max(1, Int((facts.duration * kept * rate).rounded()))
     }

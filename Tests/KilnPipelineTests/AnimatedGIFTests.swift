@@ -57,4 +57,27 @@ import Testing
                                                                     targets: ["instagram-feed"], options: IngestOptions(fit: .crop)))
         #expect(still.outcomes[0].items.first?.kind == .image, "\(still.outcomes[0])")
     }
+
+    @Test func aGIFShorterThanTheMinimumLoopsUpToIt() async throws {
+        let short = Fixtures.scratchDirectory("kiln-gif-short") + ".gif"
+        defer { try? FileManager.default.removeItem(atPath: short) }
+        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=1.2", short])
+        let harness = try PipelineHarness()
+        // Instagram's feed asks for 3 s: 1.2 s plays three times (3.6 s), as the GIF would loop.
+        let request = IngestRequest(IngestInput(path: short, name: "short.gif"), targets: ["instagram-feed"])
+        let told = try await harness.pipeline.preflight(request)
+        #expect(told[0].changes.contains { $0.hasPrefix("looped the 1.2 s GIF 3 times") }, "\(told[0])")
+        let item = try await harness.pipeline.ingest(request).item()
+        #expect(item.warnings.contains { $0.hasPrefix("looped the 1.2 s GIF 3 times") }, "\(item.warnings)")
+        let video = try #require(item.renditions.first { $0.name == "video" }?.path)
+        let probed = try Tool.probe(video)
+        let seconds = Double((probed["format"] as? [String: Any])?["duration"] as? String ?? "") ?? 0
+        #expect(abs(seconds - 3.6) < 0.2, "three plays: \(seconds) s")
+        #expect(item.rules?.hasPrefix("instagram-feed@") == true, "the MP4 passed the output check")
+        // Frames in order across the plays: three times the first play's pictures, none out of time.
+        let times = try Tool.check("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "frame=pts_time",
+                                               "-of", "csv=p=0", video])
+        let stamps = String(decoding: times.stdout, as: UTF8.self).split(separator: "\n").compactMap { Double($0) }
+        #expect(stamps.count > 60 && zip(stamps, stamps.dropFirst()).allSatisfy { $0 < $1 }, "\(stamps.count) frames")
+    }
 }

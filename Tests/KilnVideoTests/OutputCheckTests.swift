@@ -130,5 +130,18 @@ import Testing
         let cmyk = try ImageProber.facts(path: Fixtures.sample("cmyk.jpg"), format: try #require(MediaFormat.forMIME("image/jpeg")),
                                          sizeBytes: 1000)
         #expect(failed(cmyk, spec).contains(.colorSpace))
+        // A kept animated GIF: its frames counted from the file, held to the animation's limit.
+        let gif = Fixtures.scratchDirectory("kiln-check-gif") + ".gif"
+        defer { try? FileManager.default.removeItem(atPath: gif) }
+        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=2", gif])
+        let frames = try ImageProber.facts(path: gif, format: try #require(MediaFormat.forMIME("image/gif")), sizeBytes: 1000)
+        var kept = spec
+        kept.format = .gif
+        func animated(_ limit: Int) -> [RuleVerdict] {
+            PublishCheck.image(frames, spec: kept, aspect: nil, subject: "display",
+                               animation: AnimationRules(output: .gif, maxFrames: limit)).filter { $0.rule == .animation }
+        }
+        #expect(animated(10).map(\.passed) == [false] && animated(10).first?.measured == "20 frames")
+        #expect(animated(20).map(\.passed) == [true])
     }
 }

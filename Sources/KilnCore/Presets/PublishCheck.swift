@@ -84,11 +84,15 @@ public enum PublishCheck {
         }
     }
 
-    /// Every rule that applies to an image rendition made from `spec`, with its verdict.
+    /// Every rule that applies to an image rendition made from `spec`, with its verdict; a kept
+    /// animated GIF is held to `animation`'s frame count too.
     public static func image(_ facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
-                             subject: String) -> [RuleVerdict] {
+                             subject: String, animation: AnimationRules? = nil) -> [RuleVerdict] {
         var verdicts = Verdicts(subject: subject)
         verdicts.add(.imageFormat, facts.format.uppercased(), spec.format.rawValue.uppercased(), facts.format == spec.format.rawValue)
+        if spec.format == .gif, let limit = animation?.maxFrames {
+            verdicts.add(.animation, "\(facts.pages) frames", "<= \(limit) frames", facts.pages <= limit)
+        }
         if let limit = spec.maxBytes {
             verdicts.add(.imageBytes, ByteCount.metric(facts.sizeBytes), ByteCount.metric(limit), facts.sizeBytes <= limit)
         }

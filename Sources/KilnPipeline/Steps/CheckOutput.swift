@@ -47,6 +47,7 @@ enum OutputCheck {
         }
         guard let imageSpec else { throw KilnError.presetRejects(kind: .image, preset: preset.name) }
         let facts = try ImageProber.facts(path: path, format: format, sizeBytes: size)
-        return PublishCheck.image(facts, spec: imageSpec, aspect: aspect, subject: subject)
+        return PublishCheck.image(facts, spec: imageSpec, aspect: aspect, subject: subject,
+                                  animation: preset.image?.animation)
     }
 }

@@ -83,8 +83,10 @@ enum VideoRulesCheck {
         guard video.encrypted != true else { throw KilnError.encryptedVideo() }
         guard video.pixelFormat != "unknown" else { throw KilnError.noPictures(codec: video.codec) }
         guard video.decodable else { throw KilnError.unsupportedCodec(video.codec) }
-        // Too long and asked to trim: cut at the maximum while processing.
-        if facts.duration < rules.minDuration || (facts.duration > rules.maxDuration && fitDuration == .reject) {
+        // Too long and asked to trim: cut at the maximum while processing. An animated GIF too
+        // short is looped up to the minimum (VideoPlan.loops), as it would loop where it is shown.
+        let loops = facts.container == MediaFormat.animatedGIF.decoder && facts.duration > 0
+        if (facts.duration < rules.minDuration && !loops) || (facts.duration > rules.maxDuration && fitDuration == .reject) {
             throw KilnError.duration(facts.duration, min: rules.minDuration, max: rules.maxDuration)
         }
         let (width, height) = (video.displayWidth, video.displayHeight)
