@@ -36,13 +36,19 @@ import Testing
         #expect(unknown.status == 1 && (unknown.error?["code"] as? String) == "API_001")
     }
 
-    @Test func batchJournalsEachTargetsOutcome() async throws {
-        let source = Fixtures.scratchDirectory("kiln-batch-targets-src")
-        let out = Fixtures.scratchDirectory("kiln-batch-targets")
-        defer { Fixtures.cleanUp(source); Fixtures.cleanUp(out) }
-        for name in ["photo.jpg", "panorama.jpg", "bad/corrupt.jpg"] {
-            try FileManager.default.copyItem(atPath: Fixtures.sample(name), toPath: source + "/" + (name as NSString).lastPathComponent)
+    /// A source folder with a photo, a panorama (wider than Instagram takes) and a corrupt JPEG,
+    /// and an output folder.
+    static func folders(_ name: String) throws -> (source: String, out: String) {
+        let source = Fixtures.scratchDirectory(name + "-src")
+        for sample in ["photo.jpg", "panorama.jpg", "bad/corrupt.jpg"] {
+            try FileManager.default.copyItem(atPath: Fixtures.sample(sample), toPath: source + "/" + (sample as NSString).lastPathComponent)
         }
+        return (source, Fixtures.scratchDirectory(name))
+    }
+
+    @Test func batchJournalsEachTargetsOutcome() async throws {
+        let (source, out) = try Self.folders("kiln-batch-targets")
+        defer { Fixtures.cleanUp(source); Fixtures.cleanUp(out) }
         let arguments = [source, "--out", out, "--json", "--preset", "instagram-feed,x"]
         let (status, lines) = try await BatchCommandTests.run(arguments)
         #expect(status == 0, "refusals are the inputs' fault")
@@ -67,12 +73,8 @@ import Testing
     }
 
     @Test func aDryRunChecksEveryTarget() async throws {
-        let source = Fixtures.scratchDirectory("kiln-batch-dry-targets-src")
-        let out = Fixtures.scratchDirectory("kiln-batch-dry-targets")
+        let (source, out) = try Self.folders("kiln-batch-dry-targets")
         defer { Fixtures.cleanUp(source); Fixtures.cleanUp(out) }
-        for name in ["photo.jpg", "panorama.jpg", "bad/corrupt.jpg"] {
-            try FileManager.default.copyItem(atPath: Fixtures.sample(name), toPath: source + "/" + (name as NSString).lastPathComponent)
-        }
         // Instagram is the second target: a dry run that held only the first would pass the panorama.
         let (status, lines) = try await BatchCommandTests.run([source, "--out", out, "--json", "--dry-run", "--preset", "x,instagram-feed"])
         #expect(status == 0)

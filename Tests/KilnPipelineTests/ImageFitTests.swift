@@ -12,7 +12,8 @@ import Testing
     static let photos: Result<[String], Tool.Failure> = {
         let directory = Fixtures.scratchDirectory("kiln-image-fit")
         do {
-            return .success(try [(4000, 3000), (6000, 4000), (8000, 6000)].map { width, height in
+            // All 4:3, so each publishes 2000x1500 (a 3:2 photo's 2000x1333 can fit at full quality).
+            return .success(try [(4000, 3000), (5660, 4245), (8000, 6000)].map { width, height in
                 let path = "\(directory)/noisy-\(width * height / 1_000_000)mp.jpg"
                 // Noise at the published size (2000 px wide), enlarged without smoothing: shrinking the
                 // photo does not average it away, so quality alone cannot reach 1,000,000 bytes.

@@ -125,12 +125,17 @@ import Testing
     }
 
     @Test func targetsWhosePlansMatchShareOneEncode() async throws {
+        // 5 s of 640x360 H.264 and AAC: long and large enough for TikTok and Pinterest.
+        let clip = Fixtures.scratchDirectory("kiln-shared-encode") + ".mp4"
+        defer { try? FileManager.default.removeItem(atPath: clip) }
+        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=5",
+                                  "-f", "lavfi", "-i", "sine=frequency=440:duration=5", "-c:v", "libx264", "-preset", "ultrafast",
+                                  "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip])
         let harness = try PipelineHarness()
         var options = IngestOptions()
         options.fit = .pad
         let targets = ["tiktok", "pinterest", "youtube-shorts"]
-        let result = try await harness.pipeline.ingest(IngestRequest(
-            IngestInput(path: Fixtures.sample("video/h264-aac-faststart.mp4")), targets: targets, options: options))
+        let result = try await harness.pipeline.ingest(IngestRequest(IngestInput(path: clip), targets: targets, options: options))
         #expect(result.outcomes.allSatisfy { $0.error == nil }, "\(result.outcomes.map { $0.error?.message })")
         let videos = result.outcomes.map { $0.items.first?.renditions.first { $0.name == "video" }?.sha256 }
         // TikTok and Pinterest plan the same encode: made once, linked to both. Shorts' is its own.
