@@ -38,12 +38,26 @@ public struct APIKey: Codable, Sendable, Equatable {
 }
 
 /// API keys: `kiln_<id>_<secret>`. The id finds the row; the SHA-256 of the whole key is
-/// compared in constant time. Revocation takes effect on the next request (no cache).
-public struct APIKeys: Sendable {
-    let database: KilnDatabase
+/// compared in constant time. Revocation takes effect on the next request (no cache). Where
+/// they live is a `KeyStore` (SQLite embedded, PostgreSQL shared): both pass one conformance
+/// suite.
+public protocol KeyStore: Sendable {
+    /// Adds a key made by `create` with the digest of its secret.
+    func insert(_ key: APIKey, hash: String) async throws(KilnError)
+    /// Every key, or the keys of `tenant`, oldest first.
+    func list(tenant: String?) async throws(KilnError) -> [APIKey]
+    /// The key `id`, revoked or not, with the digest of its secret.
+    func stored(_ id: String) async throws(KilnError) -> (key: APIKey, hash: String)?
+    /// Revokes the key `id`; false when there is no such key.
+    func revoke(_ id: String) async throws(KilnError) -> Bool
+    /// Sets (or with nil, removes) the key's webhook; false when there is no such key. Read at
+    /// each delivery, so a change takes effect without a restart.
+    func setWebhook(_ id: String, _ webhook: APIKeys.Webhook?) async throws(KilnError) -> Bool
+    /// The key's webhook, if it has one (a revoked key's events are not sent).
+    func webhook(_ id: String) async throws(KilnError) -> APIKeys.Webhook?
+}
 
-    public init(_ database: KilnDatabase) { self.database = database }
-
+extension KeyStore {
     /// Makes a key in `tenant` (nil: a tenant of its own, named by the key's id); the returned
     /// text is the only time the secret exists outside the client.
     public func create(name: String, scope: Scope, tenant: String? = nil) async throws(KilnError)
@@ -53,17 +67,47 @@ public struct APIKeys: Sendable {
         guard !trimmed.isEmpty, trimmed.count <= 100 else {
             throw KilnError.invalidRequest("a key needs a name of 1 to 100 characters", fields: ["name": "1 to 100 characters"])
         }
-        if let tenant { try Self.checkTenant(tenant) }
-        let id = Self.randomText(10)
-        let secret = "kiln_\(id)_\(Self.randomText(32))"
+        if let tenant { try APIKeys.checkTenant(tenant) }
+        let id = APIKeys.randomText(10)
+        let secret = "kiln_\(id)_\(APIKeys.randomText(32))"
         let key = APIKey(id: id, name: trimmed, scope: scope, tenant: tenant ?? id, createdAt: Date(), revokedAt: nil,
                          lastUsedAt: nil)
-        let hash = Self.hash(secret)
-        try await database.write { db in
-            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, tenant_id, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [id, trimmed, scope.rawValue, key.tenant, hash, key.createdAt.timeIntervalSince1970])
-        }
+        try await insert(key, hash: APIKeys.hash(secret))
         return (key, secret)
+    }
+
+    /// Every key, or the keys of `tenant`.
+    public func list() async throws(KilnError) -> [APIKey] { try await list(tenant: nil) }
+
+    /// The key `id`, revoked or not.
+    public func key(_ id: String) async throws(KilnError) -> APIKey? { try await stored(id)?.key }
+
+    /// The live key a bearer token names, or nil (unknown, malformed or revoked).
+    public func authenticate(_ token: String) async throws(KilnError) -> APIKey? {
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "kiln", parts[1].count == 10 else { return nil }
+        let presented = Array(APIKeys.hash(token).utf8)
+        guard let (key, stored) = try await stored(String(parts[1])), key.revokedAt == nil else { return nil }
+        // Constant time over the digests' text.
+        let expected = Array(stored.utf8)
+        guard expected.count == presented.count else { return nil }
+        var difference: UInt8 = 0
+        for index in expected.indices { difference |= expected[index] ^ presented[index] }
+        return difference == 0 ? key : nil
+    }
+}
+
+/// What both key stores share: names, digests, webhooks.
+public enum APIKeys {
+    /// Where a key's events are posted, and the secrets that sign them (several while a secret
+    /// is rotated: each signs, receivers accept any).
+    public struct Webhook: Sendable, Equatable {
+        public let url: String
+        public let secrets: [String]
+        public init(url: String, secrets: [String]) {
+            self.url = url
+            self.secrets = secrets
+        }
     }
 
     /// Tenant names: 1 to 64 letters, digits, `.`, `_`, `-` (they appear in ids' inputs and logs).
@@ -76,8 +120,41 @@ public struct APIKeys: Sendable {
         }
     }
 
-    /// Every key, or the keys of `tenant`.
-    public func list(tenant: String? = nil) async throws(KilnError) -> [APIKey] {
+    static func hash(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Lower-case letters and digits from the system's random source.
+    static func randomText(_ count: Int) -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+
+    /// Secrets as stored: a JSON array.
+    static func encode(secrets: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(secrets)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func decode(secrets text: String?) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data((text ?? "[]").utf8))) ?? []
+    }
+}
+
+/// The embedded key store, in `KilnDatabase`.
+public struct SQLiteKeyStore: KeyStore {
+    let database: KilnDatabase
+
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    public func insert(_ key: APIKey, hash: String) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, tenant_id, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [key.id, key.name, key.scope.rawValue, key.tenant, hash, key.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    public func list(tenant: String?) async throws(KilnError) -> [APIKey] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM api_keys WHERE ? IS NULL OR tenant_id = ? ORDER BY created_at, id
@@ -85,14 +162,12 @@ public struct APIKeys: Sendable {
         }
     }
 
-    /// The key `id`, revoked or not.
-    public func key(_ id: String) async throws(KilnError) -> APIKey? {
+    public func stored(_ id: String) async throws(KilnError) -> (key: APIKey, hash: String)? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.key)
+            try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map { (Self.key($0), $0["hash"]) }
         }
     }
 
-    /// Revokes the key `id`; false when there is no such key.
     public func revoke(_ id: String) async throws(KilnError) -> Bool {
         try await database.write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -101,21 +176,8 @@ public struct APIKeys: Sendable {
         }
     }
 
-    /// Where a key's events are posted, and the secrets that sign them (several while a secret
-    /// is rotated: each signs, receivers accept any).
-    public struct Webhook: Sendable, Equatable {
-        public let url: String
-        public let secrets: [String]
-        public init(url: String, secrets: [String]) {
-            self.url = url
-            self.secrets = secrets
-        }
-    }
-
-    /// Sets (or with nil, removes) the key's webhook; false when there is no such key. Read at
-    /// each delivery, so a change takes effect without a restart.
-    public func setWebhook(_ id: String, _ webhook: Webhook?) async throws(KilnError) -> Bool {
-        let secrets = webhook.map { String(decoding: (try? JSONEncoder().encode($0.secrets)) ?? Data("[]".utf8), as: UTF8.self) }
+    public func setWebhook(_ id: String, _ webhook: APIKeys.Webhook?) async throws(KilnError) -> Bool {
+        let secrets = webhook.map { APIKeys.encode(secrets: $0.secrets) }
         return try await database.write { db in
             try db.execute(sql: "UPDATE api_keys SET webhook_url = ?, webhook_secrets = ? WHERE id = ?",
                            arguments: [webhook?.url, secrets, id])
@@ -123,36 +185,13 @@ public struct APIKeys: Sendable {
         }
     }
 
-    /// The key's webhook, if it has one (a revoked key's events are not sent).
-    public func webhook(_ id: String) async throws(KilnError) -> Webhook? {
+    public func webhook(_ id: String) async throws(KilnError) -> APIKeys.Webhook? {
         try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT webhook_url, webhook_secrets FROM api_keys WHERE id = ? AND revoked_at IS NULL
                 """, arguments: [id]), let url: String = row["webhook_url"] else { return nil }
-            let text: String = row["webhook_secrets"] ?? "[]"
-            return Webhook(url: url, secrets: (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? [])
+            return APIKeys.Webhook(url: url, secrets: APIKeys.decode(secrets: row["webhook_secrets"]))
         }
-    }
-
-    /// The live key a bearer token names, or nil (unknown, malformed or revoked).
-    public func authenticate(_ token: String) async throws(KilnError) -> APIKey? {
-        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "kiln", parts[1].count == 10 else { return nil }
-        let id = String(parts[1])
-        let presented = Array(Self.hash(token).utf8)
-        let found: (APIKey, String)? = try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]) else {
-                return nil
-            }
-            return (Self.key(row), row["hash"])
-        }
-        guard let (key, stored) = found, key.revokedAt == nil else { return nil }
-        // Constant time over the digests' text.
-        let expected = Array(stored.utf8)
-        guard expected.count == presented.count else { return nil }
-        var difference: UInt8 = 0
-        for index in expected.indices { difference |= expected[index] ^ presented[index] }
-        return difference == 0 ? key : nil
     }
 
     /// Keys made before tenants each become a tenant of their own, named by their id.
@@ -169,16 +208,5 @@ public struct APIKeys: Sendable {
                       tenant: row["tenant_id"] ?? row["id"], createdAt: Date(timeIntervalSince1970: row["created_at"]),
                       revokedAt: revoked.map(Date.init(timeIntervalSince1970:)),
                       lastUsedAt: used.map(Date.init(timeIntervalSince1970:)))
-    }
-
-    static func hash(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Lower-case letters and digits from the system's random source.
-    static func randomText(_ count: Int) -> String {
-        let alphabet = Array("abcdefghijkmnopqrstuvwxyz23456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
 }

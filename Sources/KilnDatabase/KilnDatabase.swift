@@ -100,12 +100,12 @@ public final class KilnDatabase: Sendable {
                 """)
             try db.create(index: "jobs_events", on: "jobs", columns: ["event_sent_at", "status", "updated_at"])
         }
-        migrator.registerMigration("v4 resumable uploads") { db in try UploadRecords.migrate(db) }
-        migrator.registerMigration("v5 webhooks") { db in try WebhookOutbox.migrate(db) }
+        migrator.registerMigration("v4 resumable uploads") { db in try SQLiteUploadStore.migrate(db) }
+        migrator.registerMigration("v5 webhooks") { db in try SQLiteOutbox.migrate(db) }
         migrator.registerMigration("v6 tenants") { db in
-            try APIKeys.migrateTenants(db)
-            try MediaRecords.migrateTenants(db)
-            try UploadRecords.migrateTenants(db)
+            try SQLiteKeyStore.migrateTenants(db)
+            try SQLiteMediaRecords.migrateTenants(db)
+            try SQLiteUploadStore.migrateTenants(db)
         }
         return migrator
     }

@@ -5,10 +5,29 @@ import KilnCore
 /// The first answer to a POST made with an `Idempotency-Key`, per API key. A row with status
 /// 0 marks a first request still in flight (a retry then waits, 409); a marker older than
 /// `IdempotencyRecords.inFlightLimit` is one a crash left, and is taken over.
-public struct IdempotencyRecords: Sendable {
-    let database: KilnDatabase
-    public init(_ database: KilnDatabase) { self.database = database }
+public protocol IdempotencyStore: Sendable {
+    /// The answer kept for the key, or, when there is none, an in-flight marker put in its
+    /// place (nil returned: go ahead). One of two requests racing gets the other's marker.
+    func begin(keyID: String, idempotencyKey: String, requestHash: String, at time: Date) async throws(KilnError)
+        -> IdempotencyRecords.Answer?
+    /// Keeps the first request's answer in place of its marker.
+    func record(keyID: String, idempotencyKey: String, _ answer: IdempotencyRecords.Answer) async throws(KilnError)
+    /// The first request failed before an answer worth keeping: its marker goes, a retry runs anew.
+    func abandon(keyID: String, idempotencyKey: String) async throws(KilnError)
+    /// Forgets answers (and markers) made before `time`.
+    func prune(before time: Date) async throws(KilnError)
+}
 
+extension IdempotencyStore {
+    public func begin(keyID: String, idempotencyKey: String, requestHash: String) async throws(KilnError)
+        -> IdempotencyRecords.Answer?
+    {
+        try await begin(keyID: keyID, idempotencyKey: idempotencyKey, requestHash: requestHash, at: Date())
+    }
+}
+
+/// What both idempotency stores share.
+public enum IdempotencyRecords {
     /// Longer than any request may take (the pipeline's own deadline is 10 minutes).
     public static let inFlightLimit: TimeInterval = 30 * 60
 
@@ -28,19 +47,23 @@ public struct IdempotencyRecords: Sendable {
             self.body = body
         }
     }
+}
 
-    /// The answer kept for the key, or, when there is none, an in-flight marker put in its
-    /// place (nil returned: go ahead). One of two requests racing gets the other's marker.
-    public func begin(keyID: String, idempotencyKey: String, requestHash: String, at time: Date = Date())
-        async throws(KilnError) -> Answer?
+/// The embedded idempotency store, in `KilnDatabase`.
+public struct SQLiteIdempotencyStore: IdempotencyStore {
+    let database: KilnDatabase
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    public func begin(keyID: String, idempotencyKey: String, requestHash: String, at time: Date)
+        async throws(KilnError) -> IdempotencyRecords.Answer?
     {
         try await database.write { db in
             if let row = try Row.fetchOne(db, sql: """
                 SELECT request_hash, status, body, created_at FROM idempotency WHERE key_id = ? AND idempotency_key = ?
                 """, arguments: [keyID, idempotencyKey]) {
-                let answer = Answer(requestHash: row["request_hash"], status: row["status"], body: row["body"])
+                let answer = IdempotencyRecords.Answer(requestHash: row["request_hash"], status: row["status"], body: row["body"])
                 let created: Double = row["created_at"]
-                if !answer.inFlight || time.timeIntervalSince1970 - created < Self.inFlightLimit { return answer }
+                if !answer.inFlight || time.timeIntervalSince1970 - created < IdempotencyRecords.inFlightLimit { return answer }
             }
             try db.execute(sql: """
                 INSERT OR REPLACE INTO idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
@@ -50,8 +73,7 @@ public struct IdempotencyRecords: Sendable {
         }
     }
 
-    /// Keeps the first request's answer in place of its marker.
-    public func record(keyID: String, idempotencyKey: String, _ answer: Answer) async throws(KilnError) {
+    public func record(keyID: String, idempotencyKey: String, _ answer: IdempotencyRecords.Answer) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
@@ -61,7 +83,6 @@ public struct IdempotencyRecords: Sendable {
         }
     }
 
-    /// The first request failed before an answer worth keeping: its marker goes, a retry runs anew.
     public func abandon(keyID: String, idempotencyKey: String) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM idempotency WHERE key_id = ? AND idempotency_key = ? AND status = 0",
@@ -69,7 +90,6 @@ public struct IdempotencyRecords: Sendable {
         }
     }
 
-    /// Forgets answers (and markers) made before `time`.
     public func prune(before time: Date) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM idempotency WHERE created_at < ?", arguments: [time.timeIntervalSince1970])
@@ -80,16 +100,19 @@ public struct IdempotencyRecords: Sendable {
 /// Which media the server published, for which tenant (the store holds the media themselves).
 /// A row is one hold on an item: its upload (`holder` empty) or a carousel that lists it
 /// (`holder` the carousel's id). An item's stored bytes go when nothing holds it any more.
-public struct MediaRecords: Sendable {
-    let database: KilnDatabase
-    public init(_ database: KilnDatabase) { self.database = database }
-
+public protocol MediaRecordStore: Sendable {
     /// Records `item`'s upload for `tenant` (a second of the same is ignored).
-    public func add(_ item: MediaItem, tenant: String?, keyID: String?) async throws(KilnError) {
-        try await database.write { db in try Self.hold(db, item.id, kind: item.kind.rawValue, by: "", tenant, keyID, item.renditionBytes) }
-    }
-
+    func add(_ item: MediaItem, tenant: String?, keyID: String?) async throws(KilnError)
     /// Records `carousel`'s upload for `tenant`, and its holds on its items.
+    func add(_ carousel: CarouselRecord, items: [MediaItem], tenant: String?, keyID: String?) async throws(KilnError)
+    /// The tenant holding `id`, if one does (what a manifest made before tenants cannot say).
+    func tenant(of id: String) async throws(KilnError) -> String?
+    /// Drops `tenant`'s holds on `id` (and, for a carousel, the holds it has on its items);
+    /// returns the items of the carousel that nothing holds any more, whose stored bytes are to go.
+    func release(id: String, tenant: String?) async throws(KilnError) -> [String]
+}
+
+extension MediaRecordStore {
     /// What each succeeded target made.
     public func add(_ outcomes: [TargetOutcome], tenant: String?, keyID: String?) async throws(KilnError) {
         for outcome in outcomes where outcome.error == nil {
@@ -99,6 +122,16 @@ public struct MediaRecords: Sendable {
                 try await add(item, tenant: tenant, keyID: keyID)
             }
         }
+    }
+}
+
+/// The embedded media records, in `KilnDatabase`.
+public struct SQLiteMediaRecords: MediaRecordStore {
+    let database: KilnDatabase
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    public func add(_ item: MediaItem, tenant: String?, keyID: String?) async throws(KilnError) {
+        try await database.write { db in try Self.hold(db, item.id, kind: item.kind.rawValue, by: "", tenant, keyID, item.renditionBytes) }
     }
 
     public func add(_ carousel: CarouselRecord, items: [MediaItem], tenant: String?, keyID: String?) async throws(KilnError) {
@@ -115,7 +148,6 @@ public struct MediaRecords: Sendable {
             """, arguments: [id, holder, kind, tenant, keyID, bytes, Date().timeIntervalSince1970])
     }
 
-    /// The tenant holding `id`, if one does (what a manifest made before tenants cannot say).
     public func tenant(of id: String) async throws(KilnError) -> String? {
         try await database.read { db in
             try String.fetchOne(db, sql: "SELECT tenant_id FROM media WHERE id = ? AND tenant_id IS NOT NULL LIMIT 1",
@@ -123,8 +155,6 @@ public struct MediaRecords: Sendable {
         }
     }
 
-    /// Drops `tenant`'s holds on `id` (and, for a carousel, the holds it has on its items);
-    /// returns the items of the carousel that nothing holds any more, whose stored bytes are to go.
     public func release(id: String, tenant: String?) async throws(KilnError) -> [String] {
         try await database.write { db in
             let items = try String.fetchAll(db, sql: "SELECT id FROM media WHERE holder = ? AND tenant_id IS ?",
@@ -138,7 +168,7 @@ public struct MediaRecords: Sendable {
     }
 
     /// Media rows before tenants had one hold each and no tenant: each goes to its key's tenant
-    /// (the key's id, see `APIKeys.migrateTenants`), as its upload's hold.
+    /// (the key's id, see `SQLiteKeyStore.migrateTenants`), as its upload's hold.
     static func migrateTenants(_ db: Database) throws {
         try db.create(table: "media_holds") { table in
             table.column("id", .text).notNull()

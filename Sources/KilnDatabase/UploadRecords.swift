@@ -51,15 +51,46 @@ public struct UploadResult: Sendable, Equatable {
     }
 }
 
-public struct UploadRecords: Sendable {
-    let database: KilnDatabase
-    public init(_ database: KilnDatabase) { self.database = database }
-
+/// The resumable uploads' records (their bytes are elsewhere: `UploadArea`).
+public protocol UploadStore: Sendable {
     /// Creates `upload` unless its tenant would then have more than `maxOpen` unfinished uploads,
     /// or more than `maxBytes` in them (each counted at its length, or its offset while the
     /// length is deferred); false when it would.
     @discardableResult
-    public func create(_ upload: UploadRecord, maxOpen: Int = .max, maxBytes: Int64 = .max) async throws(KilnError) -> Bool {
+    func create(_ upload: UploadRecord, maxOpen: Int, maxBytes: Int64) async throws(KilnError) -> Bool
+    /// How many unfinished, unexpired uploads `tenant` has, and their bytes.
+    func open(tenant: String?, at time: Date) async throws(KilnError) -> (count: Int, bytes: Int64)
+    func get(_ id: String) async throws(KilnError) -> UploadRecord?
+    /// Moves the offset from `from` to `to` (and fixes the length if it was deferred) only if no
+    /// one moved it meanwhile; false when the upload changed or is gone.
+    func advance(_ id: String, from: Int64, to: Int64, length: Int64?, expiresAt: Date) async throws(KilnError) -> Bool
+    /// Records what processing answered; the upload is kept (to answer HEAD) until it expires.
+    func finish(_ id: String, _ result: UploadResult) async throws(KilnError)
+    func remove(_ id: String) async throws(KilnError)
+    /// Uploads past their expiry.
+    func expired(at time: Date) async throws(KilnError) -> [String]
+    /// Uploads whose bytes are all in but whose processing never ended (a crash or a stop in between).
+    func awaitingProcessing() async throws(KilnError) -> [UploadRecord]
+}
+
+extension UploadStore {
+    @discardableResult
+    public func create(_ upload: UploadRecord) async throws(KilnError) -> Bool {
+        try await create(upload, maxOpen: .max, maxBytes: .max)
+    }
+
+    public func open(tenant: String?) async throws(KilnError) -> (count: Int, bytes: Int64) {
+        try await open(tenant: tenant, at: Date())
+    }
+}
+
+/// The embedded upload records, in `KilnDatabase`.
+public struct SQLiteUploadStore: UploadStore {
+    let database: KilnDatabase
+    public init(_ database: KilnDatabase) { self.database = database }
+
+    @discardableResult
+    public func create(_ upload: UploadRecord, maxOpen: Int, maxBytes: Int64) async throws(KilnError) -> Bool {
         let metadata = String(decoding: (try? JSONEncoder().encode(upload.metadata)) ?? Data("{}".utf8), as: UTF8.self)
         return try await database.write { db in
             let (count, bytes) = try Self.open(db, tenant: upload.tenant, at: upload.createdAt)
@@ -73,8 +104,7 @@ public struct UploadRecords: Sendable {
         }
     }
 
-    /// How many unfinished, unexpired uploads `tenant` has, and their bytes.
-    public func open(tenant: String?, at time: Date = Date()) async throws(KilnError) -> (count: Int, bytes: Int64) {
+    public func open(tenant: String?, at time: Date) async throws(KilnError) -> (count: Int, bytes: Int64) {
         try await database.read { db in try Self.open(db, tenant: tenant, at: time) }
     }
 
@@ -92,8 +122,6 @@ public struct UploadRecords: Sendable {
         }
     }
 
-    /// Moves the offset from `from` to `to` (and fixes the length if it was deferred) only if no
-    /// one moved it meanwhile; false when the upload changed or is gone.
     public func advance(_ id: String, from: Int64, to: Int64, length: Int64?, expiresAt: Date) async throws(KilnError) -> Bool {
         try await database.write { db in
             try db.execute(sql: """
@@ -104,7 +132,6 @@ public struct UploadRecords: Sendable {
         }
     }
 
-    /// Records what processing answered; the upload is kept (to answer HEAD) until it expires.
     public func finish(_ id: String, _ result: UploadResult) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: """
@@ -117,18 +144,16 @@ public struct UploadRecords: Sendable {
         try await database.write { db in try db.execute(sql: "DELETE FROM uploads WHERE id = ?", arguments: [id]) }
     }
 
-    /// Uploads past their expiry.
     public func expired(at time: Date) async throws(KilnError) -> [String] {
         try await database.read { db in
             try String.fetchAll(db, sql: "SELECT id FROM uploads WHERE expires_at < ?", arguments: [time.timeIntervalSince1970])
         }
     }
 
-    /// Uploads whose bytes are all in but whose processing never ended (a crash or a stop in between).
     public func awaitingProcessing() async throws(KilnError) -> [UploadRecord] {
         try await database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT * FROM uploads WHERE length = "offset" AND result_status IS NULL ORDER BY created_at
+                SELECT * FROM uploads WHERE length = "offset" AND result_status IS NULL ORDER BY created_at, id
                 """).map(Self.record)
         }
     }

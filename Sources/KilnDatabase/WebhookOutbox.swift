@@ -55,11 +55,38 @@ public struct WebhookDelivery: Sendable, Equatable {
 /// written before it counts as handed on, and a row goes from pending to delivered only once
 /// its endpoint answered 2xx: a crash anywhere in between sends it again (at least once;
 /// receivers deduplicate by the event id).
-public struct WebhookOutbox: Sendable {
+public protocol OutboxStore: Sendable {
+    /// Adds deliveries; one per event and URL (a second add of the same is ignored).
+    func add(_ deliveries: [WebhookDelivery]) async throws(KilnError)
+    /// Drops an event's pending deliveries (another server hands it on).
+    func withdraw(eventID: String) async throws(KilnError)
+    /// Takes up to `limit` pending deliveries due at `time`, oldest first, and holds them from
+    /// every other claimer until `time + lease` (when one whose sender died is due again): on
+    /// any number of nodes, each attempt is made by one.
+    func claim(at time: Date, limit: Int, lease: TimeInterval) async throws(KilnError) -> [WebhookDelivery]
+    /// Hands a claimed delivery back untried: due again at `time`.
+    func release(_ id: String, at time: Date) async throws(KilnError)
+    /// Records an attempt: delivered (2xx), tried again at `retryAt`, or given up (nil `retryAt`).
+    func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date)
+        async throws(KilnError)
+    /// Forgets deliveries that ended (delivered or given up) before `time`: the log keeps a window.
+    func prune(before time: Date) async throws(KilnError)
+    /// The delivery log of the endpoints of `tenant`'s keys (never the server's webhook, whose
+    /// URL is the operator's), or with nil of every endpoint, newest first.
+    func log(tenant: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery]
+}
+
+extension OutboxStore {
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?) async throws(KilnError) {
+        try await attempted(id, status: status, error: error, delivered: delivered, retryAt: retryAt, at: Date())
+    }
+}
+
+/// The embedded outbox, in `KilnDatabase`.
+public struct SQLiteOutbox: OutboxStore {
     let database: KilnDatabase
     public init(_ database: KilnDatabase) { self.database = database }
 
-    /// Adds deliveries; one per event and URL (a second add of the same is ignored).
     public func add(_ deliveries: [WebhookDelivery]) async throws(KilnError) {
         try await database.write { db in
             for delivery in deliveries {
@@ -74,7 +101,6 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// Drops an event's pending deliveries (another server hands it on).
     public func withdraw(eventID: String) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM webhook_deliveries WHERE event_id = ? AND status = 'pending' AND attempts = 0",
@@ -82,18 +108,28 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// Pending deliveries due at `time`, oldest first.
-    public func due(at time: Date, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: """
+    public func claim(at time: Date, limit: Int, lease: TimeInterval) async throws(KilnError) -> [WebhookDelivery] {
+        try await database.write { db in
+            let due = try Row.fetchAll(db, sql: """
                 SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-                ORDER BY next_attempt_at, created_at LIMIT ?
+                ORDER BY next_attempt_at, created_at, id LIMIT ?
                 """, arguments: [time.timeIntervalSince1970, limit]).map(Self.delivery)
+            for delivery in due {
+                try db.execute(sql: "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?",
+                               arguments: [time.timeIntervalSince1970 + lease, delivery.id])
+            }
+            return due
         }
     }
 
-    /// Records an attempt: delivered (2xx), tried again at `retryAt`, or given up (nil `retryAt`).
-    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date = Date())
+    public func release(_ id: String, at time: Date) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+                           arguments: [time.timeIntervalSince1970, id])
+        }
+    }
+
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date)
         async throws(KilnError)
     {
         let next: WebhookDelivery.Status = delivered ? .delivered : retryAt == nil ? .failed : .pending
@@ -107,7 +143,6 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// Forgets deliveries that ended (delivered or given up) before `time`: the log keeps a window.
     public func prune(before time: Date) async throws(KilnError) {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM webhook_deliveries WHERE status != 'pending' AND created_at < ?",
@@ -115,8 +150,6 @@ public struct WebhookOutbox: Sendable {
         }
     }
 
-    /// The delivery log of the endpoints of `tenant`'s keys (never the server's webhook, whose
-    /// URL is the operator's), or with nil of every endpoint, newest first.
     public func log(tenant: String?, limit: Int) async throws(KilnError) -> [WebhookDelivery] {
         try await database.read { db in
             if let tenant {

@@ -19,9 +19,14 @@ public final class KilnServer: Service, Sendable {
     public let pipeline: Pipeline
     public let database: KilnDatabase
     let queue: any JobQueue
-    let keys: APIKeys
-    let idempotency: IdempotencyRecords
-    let records: MediaRecords
+    /// Keys, media records, idempotency answers, upload records and the webhook outbox: in the
+    /// embedded database, or in PostgreSQL shared by every node (`--database`).
+    public let state: SharedState
+    /// The shared database, when the state (or the queue) lives in PostgreSQL.
+    let shared: PostgresDatabase?
+    var keys: any KeyStore { state.keys }
+    var idempotency: any IdempotencyStore { state.idempotency }
+    var records: any MediaRecordStore { state.records }
     let uploads: UploadArea
     let metrics = ServerMetrics()
     let limiter: RateLimiter
@@ -41,20 +46,23 @@ public final class KilnServer: Service, Sendable {
         self.logger = logger
         database = try KilnDatabase(directory: settings.engine.dataDirectory)
         pipeline = try await settings.engine.makePipeline()
-        if let url = settings.queueURL {
-            queue = try PostgresJobQueue(url: url, logger: logger)
+        // The queue's database holds the shared state too, unless another is named.
+        let shared = try (settings.databaseURL ?? settings.queueURL).map { url throws(KilnError) in
+            try PostgresDatabase(url: url, logger: logger)
+        }
+        self.shared = shared
+        if let shared, settings.queueURL != nil {
+            queue = PostgresJobQueue(database: shared)
         } else {
             queue = SQLiteJobQueue(database)
         }
-        keys = APIKeys(database)
-        idempotency = IdempotencyRecords(database)
-        records = MediaRecords(database)
-        uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: UploadRecords(database),
+        state = shared.map(SharedState.postgres) ?? .embedded(database)
+        uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: state.uploads,
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit)
         formats = FormatSupport.current()
         urlSecrets = settings.urlSecrets.isEmpty ? [try Self.keptSecret(in: settings.engine.dataDirectory)] : settings.urlSecrets
-        runner = JobRunner(queue: queue, pipeline: pipeline, records: records, metrics: metrics, settings: settings,
+        runner = JobRunner(queue: queue, pipeline: pipeline, records: state.records, metrics: metrics, settings: settings,
                            logger: logger)
     }
 
@@ -76,12 +84,14 @@ public final class KilnServer: Service, Sendable {
     var queueIsShared: Bool { queue is PostgresJobQueue }
 
     public func run() async throws {
-        guard let shared = queue as? PostgresJobQueue else { return try await serve() }
-        // The shared queue's connections stay up until the server (and its running jobs) is done.
+        // The shared database's connections stay up until the server (and its running jobs) is done.
+        if let queue = queue as? PostgresJobQueue { return try await queue.serving { try await self.serve() } }
+        guard let shared else { return try await serve() }
         try await shared.serving { try await self.serve() }
     }
 
     private func serve() async throws {
+        try await makeFirstKey()
         let idle = settings.idleTimeout
         let app = Application(
             router: makeRouter(),
@@ -94,6 +104,13 @@ public final class KilnServer: Service, Sendable {
             onServerRunning: { channel in self.listening(on: channel) },
             logger: logger)
         try await app.run()
+    }
+
+    /// A first key when one is asked for and none was ever made (revoking every key must not
+    /// open a way back in): before the server listens, on whichever database holds the keys.
+    private func makeFirstKey() async throws(KilnError) {
+        guard let tell = settings.firstKey, try await keys.list().isEmpty else { return }
+        tell(try await keys.create(name: "first key", scope: .write).secret)
     }
 
     /// What runs beside the listener: resumable uploads' upkeep, the webhook outbox, and the

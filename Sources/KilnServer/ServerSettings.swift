@@ -33,6 +33,13 @@ public struct ServerSettings: Sendable {
     /// on any machine (and by this server too), their inputs handed off through the store.
     /// Nil: the embedded SQLite queue, run here.
     public var queueURL: String?
+    /// Where keys, media records, idempotency answers, resumable upload records and the
+    /// webhook outbox live when several API nodes share them (`postgres://…`, `kiln serve
+    /// --database`). Nil: in the queue's PostgreSQL when there is one, else the embedded SQLite.
+    public var databaseURL: String?
+    /// Told the secret of a first key (media:write), made when the server starts on a database
+    /// where no key was ever made (`--first-key`); nil: none is made.
+    public var firstKey: (@Sendable (String) -> Void)?
     /// How long a resumable upload lives after its last chunk (tus `Upload-Expires`).
     public var uploadExpiry: Duration = .seconds(24 * 3600)
     /// The most a resumable upload lives from its creation, chunks or not.

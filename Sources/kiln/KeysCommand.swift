@@ -15,9 +15,18 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Directory holding the embedded database (env KILN_DATA; default: ./kiln-data).")
         var data: String?
 
-        func open() throws -> KilnDatabase {
-            let directory = data ?? ProcessInfo.processInfo.environment["KILN_DATA"] ?? KilnConfiguration().dataDirectory
-            return try KilnDatabase(directory: directory)
+        @Option(name: .long, help: "The shared database the API nodes keep their keys in, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_DATABASE_URL; default: the embedded database in --data).")
+        var database: String?
+
+        /// Runs `body` with the key store: the shared database's (migrated first), else the embedded one.
+        func withKeys<T: Sendable>(_ body: @Sendable (any KeyStore) async throws -> T) async throws -> T {
+            let environment = ProcessInfo.processInfo.environment
+            if let url = database ?? environment["KILN_DATABASE_URL"] {
+                let shared = try PostgresDatabase(url: url)
+                return try await shared.serving { try await body(PostgresKeyStore(shared)) }
+            }
+            let directory = data ?? environment["KILN_DATA"] ?? KilnConfiguration().dataDirectory
+            return try await body(SQLiteKeyStore(try KilnDatabase(directory: directory)))
         }
     }
 
@@ -31,7 +40,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            let (key, secret) = try await APIKeys(try location.open()).create(name: name, scope: scope, tenant: tenant)
+            let (key, secret) = try await location.withKeys { keys in
+                try await keys.create(name: name, scope: scope, tenant: tenant)
+            }
             print(secret)
             FileHandle.standardError.write(Data("key \(key.id) (\(key.name), \(key.scope.rawValue), tenant \(key.tenant)); the secret above is not shown again\n".utf8))
         }
@@ -43,7 +54,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            for key in try await APIKeys(try location.open()).list(tenant: tenant) {
+            for key in try await location.withKeys({ keys in try await keys.list(tenant: tenant) }) {
                 let state = key.revokedAt == nil ? "active" : "revoked"
                 print("\(key.id)\t\(key.scope.rawValue)\t\(key.tenant)\t\(state)\t\(key.createdAt.formatted(.iso8601))\t\(key.name)")
             }
@@ -56,7 +67,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            guard try await APIKeys(try location.open()).revoke(id) else {
+            guard try await location.withKeys({ keys in try await keys.revoke(id) }) else {
                 FileHandle.standardError.write(Data("kiln keys revoke: API_002: no key \(id)\n".utf8))
                 throw ExitCode(1)
             }
@@ -82,30 +93,33 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var location: Location
 
         func run() async throws {
-            let keys = APIKeys(try location.open())
-            let current = try await keys.webhook(id)
-            var printed: String?
-            let next: APIKeys.Webhook?
-            switch (url, rotate, retire, clear) {
-            case (let url?, false, false, false):
-                try WebhookSettings.check(url: url, keyEndpoint: true, allowPrivate: allowPrivate)
-                printed = secret ?? WebhookSettings.newSecret()
-                next = APIKeys.Webhook(url: url, secrets: [printed ?? ""])
-            case (nil, true, false, false):
-                guard let current else { throw ValidationError("key \(id) has no webhook; set one with --url") }
-                printed = secret ?? WebhookSettings.newSecret()
-                next = APIKeys.Webhook(url: current.url, secrets: current.secrets + [printed ?? ""])
-            case (nil, false, true, false):
-                guard let current, let newest = current.secrets.last else { throw ValidationError("key \(id) has no webhook") }
-                next = APIKeys.Webhook(url: current.url, secrets: [newest])
-            case (nil, false, false, true):
-                next = nil
-            default:
-                throw ValidationError("give one of --url, --rotate, --retire, --clear")
-            }
-            guard try await keys.setWebhook(id, next) else {
-                FileHandle.standardError.write(Data("kiln keys webhook: API_002: no key \(id)\n".utf8))
-                throw ExitCode(1)
+            let (url, secret, rotate, retire, clear, allowPrivate, id) = (url, secret, rotate, retire, clear, allowPrivate, id)
+            let (next, printed) = try await location.withKeys { keys in
+                let current = try await keys.webhook(id)
+                var printed: String?
+                let next: APIKeys.Webhook?
+                switch (url, rotate, retire, clear) {
+                case (let url?, false, false, false):
+                    try WebhookSettings.check(url: url, keyEndpoint: true, allowPrivate: allowPrivate)
+                    printed = secret ?? WebhookSettings.newSecret()
+                    next = APIKeys.Webhook(url: url, secrets: [printed ?? ""])
+                case (nil, true, false, false):
+                    guard let current else { throw ValidationError("key \(id) has no webhook; set one with --url") }
+                    printed = secret ?? WebhookSettings.newSecret()
+                    next = APIKeys.Webhook(url: current.url, secrets: current.secrets + [printed ?? ""])
+                case (nil, false, true, false):
+                    guard let current, let newest = current.secrets.last else { throw ValidationError("key \(id) has no webhook") }
+                    next = APIKeys.Webhook(url: current.url, secrets: [newest])
+                case (nil, false, false, true):
+                    next = nil
+                default:
+                    throw ValidationError("give one of --url, --rotate, --retire, --clear")
+                }
+                guard try await keys.setWebhook(id, next) else {
+                    FileHandle.standardError.write(Data("kiln keys webhook: API_002: no key \(id)\n".utf8))
+                    throw ExitCode(1)
+                }
+                return (next, printed)
             }
             if let printed { print(printed) }
             let state = next.map { "\($0.url), \($0.secrets.count) secret(s) signing" } ?? "none"

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL): video jobs are then run by `kiln worker`s, their files handed off through the store.")
     var queue: String?
 
+    @Option(name: .long, help: "Where keys, media records, idempotency answers, upload records and the webhook outbox live, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_DATABASE_URL; default: the --queue database, else the embedded SQLite): every API node on it is interchangeable.")
+    var database: String?
+
     @Option(name: .long, help: "Post every job and deletion event to this URL (repeat for several; env KILN_WEBHOOK_URLS, comma-separated). Keys may have their own: `kiln keys webhook`.")
     var webhook: [String] = []
 
@@ -90,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
             server.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.queueURL = queue ?? environment["KILN_QUEUE_URL"]
+            server.databaseURL = database ?? environment["KILN_DATABASE_URL"]
             func list(_ name: String) -> [String] {
                 (environment[name] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
@@ -141,15 +145,10 @@ struct ServeCommand: AsyncParsableCommand {
             guard server.rateLimit > 0, (0...65535).contains(server.port) else {
                 throw KilnError.invalidRequest("the port must be 0-65535 and the rate limit above 0")
             }
-            let kiln = try await KilnServer(settings: server, logger: logger)
             if firstKey {
-                let keys = APIKeys(kiln.database)
-                // Only on a server that never had a key: revoking every key must not open a way back in.
-                if try await keys.list().isEmpty {
-                    let (_, secret) = try await keys.create(name: "first key", scope: .write)
-                    say("A first API key (media:write), shown once:\n  \(secret)")
-                }
+                server.firstKey = { secret in Self.say("A first API key (media:write), shown once:\n  \(secret)") }
             }
+            let kiln = try await KilnServer(settings: server, logger: logger)
             var group = ServiceGroupConfiguration(services: [kiln], gracefulShutdownSignals: [.sigterm, .sigint],
                                                   cancellationSignals: [], logger: logger)
             // Past the grace, what is still running is cancelled (a cancelled job runs again at the next start).
@@ -157,7 +156,7 @@ struct ServeCommand: AsyncParsableCommand {
             let host = server.host
             Task {
                 let port = await kiln.port()
-                say("Kiln is serving http://\(host):\(port)/ (the upload page; the API under /v1)")
+                Self.say("Kiln is serving http://\(host):\(port)/ (the upload page; the API under /v1)")
             }
             try await ServiceGroup(configuration: group).run()
         } catch let error as KilnError {
@@ -167,5 +166,5 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// A line on stdout at once (print is block-buffered when stdout is a file or pipe).
-    private func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    private static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 }

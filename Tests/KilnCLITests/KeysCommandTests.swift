@@ -37,7 +37,7 @@ import Testing
         let location = ["--data", data]
         let created = try Self.kiln(["create", "--name", "publisher", "--scope", "media:write"] + location)
         let id = try #require(created.stdout.split(separator: "_").dropFirst().first.map(String.init))
-        let keys = APIKeys(try KilnDatabase(directory: data))
+        let keys = SQLiteKeyStore(try KilnDatabase(directory: data))
 
         let set = try Self.kiln(["webhook", id, "--url", "https://hooks.example.com/kiln"] + location)
         #expect(set.status == 0 && set.stdout.hasPrefix("whsec_") && set.stdout.count == 38, "\(set)")

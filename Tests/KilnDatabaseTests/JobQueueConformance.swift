@@ -216,25 +216,19 @@ enum JobQueueConformance {
     }
 }
 
+/// What only the embedded key store has to show (the rest is `StateConformance.keys`): two
+/// processes on one file, and no secret in it.
 @Suite struct APIKeyTests {
-    @Test func createAuthenticateRevoke() async throws {
+    @Test func anotherProcessSeesTheKeysAndNoSecretIsKept() async throws {
         let directory = Fixtures.scratchDirectory("kiln-keys")
         defer { Fixtures.cleanUp(directory) }
-        let keys = APIKeys(try KilnDatabase(directory: directory))
+        let keys = SQLiteKeyStore(try KilnDatabase(directory: directory))
         let (key, secret) = try await keys.create(name: "ci", scope: .read)
-        #expect(secret.hasPrefix("kiln_\(key.id)_"))
-        #expect(try await keys.authenticate(secret)?.id == key.id)
-        // Another process (kiln keys) sees the same database.
-        let other = APIKeys(try KilnDatabase(directory: directory))
+        // Another process (kiln keys) sees the same database, and its revocation counts here.
+        let other = SQLiteKeyStore(try KilnDatabase(directory: directory))
         #expect(try await other.list().map(\.id) == [key.id])
-        var tampered = secret
-        tampered.removeLast()
-        tampered.append(secret.last == "a" ? "b" : "a")
-        #expect(try await keys.authenticate(tampered) == nil)
-        #expect(try await keys.authenticate("kiln_nope") == nil)
         #expect(try await other.revoke(key.id))
         #expect(try await keys.authenticate(secret) == nil)
-        #expect(try await keys.revoke("missing") == false)
         // The secret itself is nowhere in the database file.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: directory + "/" + KilnDatabase.fileName))
         #expect(bytes.range(of: Data(secret.utf8)) == nil)
@@ -244,11 +238,5 @@ enum JobQueueConformance {
         #expect(Scope.write.allows(.read) && Scope.write.allows(.write) && !Scope.write.allows(.admin))
         #expect(Scope.read.allows(.read) && !Scope.read.allows(.write))
         #expect(Scope.admin.allows(.read) && Scope.admin.allows(.write) && Scope.admin.allows(.admin))
-    }
-
-    @Test func emptyNameIsRefused() async throws {
-        let directory = Fixtures.scratchDirectory("kiln-keys")
-        defer { Fixtures.cleanUp(directory) }
-        await #expect(throws: KilnError.self) { try await APIKeys(try KilnDatabase(directory: directory)).create(name: " ", scope: .read) }
     }
 }

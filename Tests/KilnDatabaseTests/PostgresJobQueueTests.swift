@@ -35,7 +35,7 @@ import Testing
         // Each version applied once, in order.
         let versions = try Tool.check("psql", ["-tA", url, "-c", "SELECT string_agg(version::text, ',' ORDER BY version) FROM kiln_migrations"])
         #expect(String(decoding: versions.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            == (1...PostgresJobQueue.schemaVersion).map(String.init).joined(separator: ","))
+            == (1...PostgresDatabase.schemaVersion).map(String.init).joined(separator: ","))
     }
 
     @Test func concurrentEnqueuesOfOneKeyMakeOneJob() async throws {

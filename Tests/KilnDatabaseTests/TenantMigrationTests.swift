@@ -27,12 +27,12 @@ import Testing
             }
         }
         let database = try KilnDatabase(directory: directory)
-        let keys = try await APIKeys(database).list()
+        let keys = try await SQLiteKeyStore(database).list()
         #expect(keys.map(\.tenant) == ["keyaaaaaaa", "keybbbbbbb"], "each key its own tenant, named by its id")
-        let records = MediaRecords(database)
+        let records = SQLiteMediaRecords(database)
         #expect(try await records.tenant(of: "m1") == "keyaaaaaaa")
         #expect(try await records.tenant(of: "m2") == "keybbbbbbb")
-        #expect(try await UploadRecords(database).get("u1")?.tenant == "keyaaaaaaa")
+        #expect(try await SQLiteUploadStore(database).get("u1")?.tenant == "keyaaaaaaa")
         // A migrated item is released by its own tenant only.
         #expect(try await records.release(id: "m1", tenant: "keybbbbbbb").isEmpty)
         #expect(try await records.tenant(of: "m1") == "keyaaaaaaa")
@@ -45,7 +45,7 @@ import Testing
         let directory = Fixtures.scratchDirectory("kiln-db-mode")
         defer { Fixtures.cleanUp(directory) }
         let database = try KilnDatabase(directory: directory)
-        _ = try await APIKeys(database).create(name: "k", scope: .read)
+        _ = try await SQLiteKeyStore(database).create(name: "k", scope: .read)
         for suffix in ["", "-wal", "-shm"] {
             let mode = try FileManager.default.attributesOfItem(atPath: database.path + suffix)[.posixPermissions] as? Int
             #expect(mode == 0o600, "kiln.sqlite\(suffix): \(String(mode ?? 0, radix: 8))")

@@ -334,7 +334,7 @@ import Testing
         let directory = Fixtures.scratchDirectory("kiln-tus-crash")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg")))
         do {
-            let records = UploadRecords(try KilnDatabase(directory: directory))
+            let records = SQLiteUploadStore(try KilnDatabase(directory: directory))
             let now = Date()
             try await records.create(UploadRecord(id: "leftover", keyID: nil, tenant: "test", length: Int64(bytes.count), metadata: ["filename": "photo.jpg"],
                                                   createdAt: now, expiresAt: now.addingTimeInterval(3600)))
@@ -346,7 +346,7 @@ import Testing
         }
         let server = try await TestServer.start { $0.engine.dataDirectory = directory }
         defer { Task { await server.stop() } }
-        let records = UploadRecords(server.server.database)
+        let records = server.server.state.uploads
         let deadline = Date().addingTimeInterval(60)
         var record = try await records.get("leftover")
         while record?.result == nil, Date() < deadline {

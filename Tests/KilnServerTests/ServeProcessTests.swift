@@ -164,7 +164,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         #expect(try await first.request(.GET, "/v1/presets", key: first.writeKey).status == 200)
         first.signal(SIGTERM)
         #expect(try await first.waitForExit() == 0)
-        let keys = APIKeys(try KilnDatabase(directory: data))
+        let keys = SQLiteKeyStore(try KilnDatabase(directory: data))
         let id = try #require(first.writeKey.split(separator: "_").dropFirst().first.map(String.init))
         #expect(try await keys.revoke(id))
 

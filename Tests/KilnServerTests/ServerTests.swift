@@ -143,7 +143,7 @@ import Testing
         #expect(Int(limited.headers.first(name: "Retry-After") ?? "") ?? 0 >= 1)
         #expect(limited.headers.first(name: "X-RateLimit-Limit") == "3")
         // Revoked keys stop at once.
-        let keys = APIKeys(server.server.database)
+        let keys = server.server.state.keys
         let (key, secret) = try await keys.create(name: "soon revoked", scope: .read)
         #expect(try await server.request(.GET, "/v1/presets", key: secret).status == 200)
         _ = try await keys.revoke(key.id)
@@ -251,7 +251,7 @@ import Testing
 
         // A first request still in flight: a retry waits (409), until a crash's marker is old enough to take over.
         let keyID = String(server.writeKey.split(separator: "_")[1])
-        let records = IdempotencyRecords(server.server.database)
+        let records = server.server.state.idempotency
         #expect(try await records.begin(keyID: keyID, idempotencyKey: "busy", requestHash: "POST /v1/media?") == nil)
         let busy = try await server.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "busy")])
         #expect(busy.status == 409 && busy.code == "API_007" && busy.headers.first(name: "Retry-After") != nil, "\(busy.json)")

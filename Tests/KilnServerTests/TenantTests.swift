@@ -115,7 +115,7 @@ import Testing
     @Test func deliveriesAreSeenByTheTenantsKeysOnly() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
-        let keys = APIKeys(server.server.database)
+        let keys = server.server.state.keys
         let writer = try #require(try await keys.list(tenant: "test").first { $0.scope == .write })
         #expect(try await keys.setWebhook(writer.id, .init(url: "http://hooks.example.com/kiln", secrets: ["s"])))
         let uploaded = try await server.upload(Fixtures.sample("grey.png"))
@@ -190,7 +190,7 @@ import Testing
         #expect(over.status == 429 && over.code == "API_004" && over.headers.first(name: "Retry-After") != nil, "\(over.json)")
         let deferred = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Defer-Length", "1")])
         #expect(deferred.status == 201)
-        let colleague = try await APIKeys(server.server.database).create(name: "colleague", scope: .write, tenant: "test").secret
+        let colleague = try await server.server.state.keys.create(name: "colleague", scope: .write, tenant: "test").secret
         let third = try await server.tus(.POST, "/v1/uploads", key: colleague, headers: [("Upload-Length", "1")])
         #expect(third.code == "API_004", "two open uploads are the tenant's cap, whichever key made them")
         // A deferred upload grows only into the bytes left (400 of 1000).

@@ -43,7 +43,7 @@ final class TestServer: LoopbackHTTP, Sendable {
     private init(server: KilnServer, directory: String) async throws {
         self.server = server
         self.directory = directory
-        let keys = APIKeys(server.database)
+        let keys = server.state.keys
         writeKey = try await keys.create(name: "write", scope: .write, tenant: "test").secret
         readKey = try await keys.create(name: "read", scope: .read, tenant: "test").secret
         rivalKey = try await keys.create(name: "rival", scope: .write, tenant: "rival").secret

@@ -91,7 +91,7 @@ import Glibc
 
         // The delivery log, in the database; through the API a key sees only its own endpoint's
         // deliveries, never the server's (its URL is the operator's).
-        let logged = try await WebhookOutbox(server.server.database).log(tenant: nil, limit: 10)
+        let logged = try await server.server.state.outbox.log(tenant: nil, limit: 10)
         let delivery = try #require(logged.first { $0.eventID == "evt_" + job })
         #expect(delivery.status == .delivered && delivery.attempts == 3 && delivery.lastStatus == 204 && delivery.url == receiver.url)
         for key in [server.writeKey, server.readKey] {
@@ -110,7 +110,7 @@ import Glibc
         let own = try Receiver(secrets: ["old", "new"])
         let server = try await TestServer.start { Self.fast(&$0, everything, secrets: ["server"]) }
         defer { Task { await server.stop() } }
-        let keys = APIKeys(server.server.database)
+        let keys = server.server.state.keys
         let key = Self.keyID(server.writeKey)
         #expect(try await keys.setWebhook(key, .init(url: own.url, secrets: ["old", "new"])))
 
@@ -162,10 +162,10 @@ import Glibc
         }
         defer { Task { await server.stop() } }
         // Set behind the check's back, as a name later pointed at loopback would be.
-        #expect(try await APIKeys(server.server.database).setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["s"])))
+        #expect(try await server.server.state.keys.setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["s"])))
         let item = try await server.upload(Fixtures.sample("photo.jpg"))
         #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
-        let outbox = WebhookOutbox(server.server.database)
+        let outbox = server.server.state.outbox
         let refused = try await Self.ended(outbox)
         #expect(refused.status == .failed && refused.attempts == 1 && refused.lastError?.contains("internal address 127.0.0.1") == true,
                 "\(refused)")
@@ -181,7 +181,7 @@ import Glibc
         defer { Task { await server.stop() } }
         let item = try await server.upload(Fixtures.sample("photo.jpg"))
         #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
-        let ended = try await Self.ended(WebhookOutbox(server.server.database))
+        let ended = try await Self.ended(server.server.state.outbox)
         #expect(ended.status == .failed && ended.lastStatus == 302 && ended.lastError == "HTTP 302", "\(ended)")
         #expect(bouncing.posts.map { $0["path"] as? String } == ["/hooks"], "never to /elsewhere")
     }
@@ -193,14 +193,14 @@ import Glibc
         let own = try Receiver(secrets: ["own"])
         let server = try await TestServer.start { Self.fast(&$0, dead, secrets: ["server"]) }
         defer { Task { await server.stop() } }
-        #expect(try await APIKeys(server.server.database).setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["own"])))
+        #expect(try await server.server.state.keys.setWebhook(Self.keyID(server.writeKey), .init(url: own.url, secrets: ["own"])))
         for sample in ["photo.jpg", "grey.png", "small.jpg", "orient-3.jpg", "cmyk.jpg"] {
             let item = try await server.upload(Fixtures.sample(sample))
             #expect(try await server.request(.DELETE, "/v1/media/\(try #require(item.data["id"] as? String))", key: server.writeKey).status == 200)
         }
         let posts = try await own.wait { $0.count == 5 }
         #expect(posts.allSatisfy { $0["answered"] as? Int == 204 })
-        let stuck = try await WebhookOutbox(server.server.database).log(tenant: nil, limit: 20).filter { $0.endpoint == .server }
+        let stuck = try await server.server.state.outbox.log(tenant: nil, limit: 20).filter { $0.endpoint == .server }
         #expect(stuck.count == 5 && stuck.allSatisfy { $0.status == .pending && $0.attempts == 0 },
                 "the dead endpoint's deliveries wait on it alone: \(stuck.map { ($0.status, $0.attempts) })")
         #expect((1...2).contains(dead.posts.count), "at most two at a time to one endpoint")
@@ -214,11 +214,11 @@ import Glibc
             settings.webhookAllowPrivate = true
         }
         defer { Task { await server.stop() } }
-        let keys = APIKeys(server.server.database)
+        let keys = server.server.state.keys
         let key = Self.keyID(server.writeKey)
         #expect(try await keys.setWebhook(key, .init(url: own.url, secrets: ["s"])))
         #expect(try await keys.revoke(key))
-        let outbox = WebhookOutbox(server.server.database)
+        let outbox = server.server.state.outbox
         try await outbox.add([WebhookDelivery(eventID: "evt_late", type: "media.deleted", keyID: key, endpoint: .key, url: own.url,
                                               body: Data("{}".utf8))])
         let dropped = try await Self.ended(outbox)
@@ -227,7 +227,7 @@ import Glibc
     }
 
     /// The first delivery once it has ended (bounded wait).
-    static func ended(_ outbox: WebhookOutbox) async throws -> WebhookDelivery {
+    static func ended(_ outbox: any OutboxStore) async throws -> WebhookDelivery {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let delivery = try await outbox.log(tenant: nil, limit: 10).first, delivery.status != .pending { return delivery }

@@ -12,54 +12,24 @@ import Synchronization
 /// dead letters and unique jobs are columns and partial indexes; an enqueue sends
 /// `NOTIFY kiln_jobs`, which wakes idle workers (`onWork`) without polling.
 ///
-/// `run()` keeps the connection pool and the LISTEN connection up; call `migrate()` once it runs (several processes may migrate at once: an advisory lock serializes them).
-/// Times come from the database's clock (`statement_timestamp()`), never a process's: a worker
-/// whose clock runs ahead cannot take a job whose lease has not run out. Tests give a clock of
-/// their own, which they move.
+/// `run()` keeps the connection pool and the LISTEN connection up; `serving(_:)` also
+/// migrates (several processes may migrate at once: an advisory lock serializes them).
 public final class PostgresJobQueue: JobQueue {
     public static let channel = "kiln_jobs"
 
-    private let client: PostgresClient
-    /// A test's clock in place of the database's (nil in use).
-    private let testClock: (@Sendable () -> Date)?
-    private let logger: Logger
+    /// The database it lives in, shared with the other stores of one process.
+    public let database: PostgresDatabase
+    private var logger: Logger { database.logger }
     private let handlers = Mutex<[@Sendable () -> Void]>([])
-    private let poolStarted = Atomic<Bool>(false)
 
-    /// `url`: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require|verify-full`;
-    /// default `prefer`). FILE_007 when it cannot be read.
-    public init(url: String, logger: Logger = Logger(label: "kiln.queue"), now testClock: (@Sendable () -> Date)? = nil)
-        throws(KilnError)
+    /// A queue in the database `url` names (see `PostgresDatabase`). FILE_007 when it cannot be read.
+    public convenience init(url: String, logger: Logger = Logger(label: "kiln.queue"),
+                            now testClock: (@Sendable () -> Date)? = nil) throws(KilnError)
     {
-        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
-        self.testClock = testClock
-        self.logger = logger
+        self.init(database: try PostgresDatabase(url: url, logger: logger, now: testClock))
     }
 
-    static func configuration(_ url: String) throws(KilnError) -> PostgresClient.Configuration {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-              let host = parts.host, !host.isEmpty, let user = parts.user, !user.isEmpty
-        else {
-            throw KilnError.storageNotConfigured("the queue URL must be postgres://USER:PASSWORD@HOST[:PORT]/DATABASE")
-        }
-        let database = parts.path.hasPrefix("/") && parts.path.count > 1 ? String(parts.path.dropFirst()) : nil
-        let mode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        var lax = TLSConfiguration.makeClientConfiguration()
-        lax.certificateVerification = .none
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(lax)
-        case "require": tls = .require(lax)
-        case "verify-full", "verify-ca": tls = .require(.makeClientConfiguration())
-        default: throw KilnError.storageNotConfigured("sslmode=\(mode) is not one of disable, prefer, require, verify-full")
-        }
-        var configuration = PostgresClient.Configuration(host: host, port: parts.port ?? 5432, username: user,
-                                                         password: parts.password, database: database, tls: tls)
-        configuration.options.minimumConnections = 1
-        configuration.options.maximumConnections = 16
-        return configuration
-    }
+    public init(database: PostgresDatabase) { self.database = database }
 
     // MARK: Service
 
@@ -67,19 +37,9 @@ public final class PostgresJobQueue: JobQueue {
     /// its owner cancels it once the work that uses it is done (not at the start of a graceful
     /// shutdown, when running jobs still renew their leases and record their ends).
     public func run() async {
-        // Detached: the pool's own run() stops at a graceful shutdown it can see (a task local
-        // of swift-service-lifecycle), and running jobs still need it then.
-        let pool = Task.detached { [self] in
-            poolStarted.store(true, ordering: .releasing)
-            await client.run()
-        }
-        await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await pool.value }
-                group.addTask { await self.listen() }
-            }
-        } onCancel: {
-            pool.cancel()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.database.run() }
+            group.addTask { await self.listen() }
         }
     }
 
@@ -88,21 +48,23 @@ public final class PostgresJobQueue: JobQueue {
     /// shared queue wraps its work in.
     public func serving<T: Sendable>(migrateWithin limit: Duration = .seconds(30),
                                      _ body: @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await self.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            try await migrate(within: limit)
-            return try await body()
-        }
+        try await database.serving(migrateWithin: limit, alongside: { await self.listen() }, body)
+    }
+
+    /// Brings the schema up to date (`PostgresDatabase.migrate`).
+    public func migrate(within limit: Duration = .seconds(30)) async throws(KilnError) {
+        try await database.migrate(within: limit)
+    }
+
+    /// FILE_006 unless the database answers within `limit` (readiness probes).
+    public func checkAvailable(within limit: Duration = .seconds(5)) async throws(KilnError) {
+        try await database.checkAvailable(within: limit)
     }
 
     private func listen() async {
         while !Task.isCancelled {
             do {
-                try await client.withConnection { connection in
+                try await database.client.withConnection { connection in
                     try await connection.listen(on: Self.channel) { notifications in
                         // Look once on (re)connecting: work may have come while nobody listened.
                         self.wakeHandlers()
@@ -110,7 +72,7 @@ public final class PostgresJobQueue: JobQueue {
                     }
                 }
             } catch where !Task.isCancelled {
-                logger.warning("listening for new jobs failed (workers poll meanwhile): \(Self.describe(error))")
+                logger.warning("listening for new jobs failed (workers poll meanwhile): \(PostgresDatabase.describe(error))")
                 try? await Task.sleep(for: .seconds(1))
             } catch {}
         }
@@ -126,7 +88,8 @@ public final class PostgresJobQueue: JobQueue {
 
     // MARK: Schema
 
-    /// Each version's statements, applied once, in order, under an advisory lock.
+    /// The queue's schema versions (the first of `PostgresDatabase.migrations`), each applied
+    /// once, in order, under an advisory lock.
     static let migrations: [[String]] = [
         [
             """
@@ -167,67 +130,6 @@ public final class PostgresJobQueue: JobQueue {
         ],
     ]
 
-    /// The schema's version once migrated (one per entry of `migrations`).
-    public static var schemaVersion: Int { migrations.count }
-
-    /// Brings the schema up to date. Safe from several processes at once: the first takes the
-    /// lock and migrates, the others wait for it, then find nothing to do. FILE_006 when the
-    /// database cannot be reached within `limit` (the pool keeps retrying and logs why).
-    public func migrate(within limit: Duration = .seconds(30)) async throws(KilnError) {
-        try await within(limit) { () throws(KilnError) in try await self.applyMigrations() }
-    }
-
-    /// FILE_006 unless the database answers within `limit` (readiness probes).
-    public func checkAvailable(within limit: Duration = .seconds(5)) async throws(KilnError) {
-        try await within(limit) { () throws(KilnError) in
-            try await self.database { client in _ = try await client.query("SELECT 1", logger: self.logger) }
-        }
-    }
-
-    /// `work`, or FILE_006 past `limit`: the pool waits for a connection as long as it is asked
-    /// to (and logs why it has none), a caller should not.
-    private func within(_ limit: Duration, _ work: @escaping @Sendable () async throws(KilnError) -> Void)
-        async throws(KilnError)
-    {
-        let outcome: Result<Void, KilnError>? = await withTaskGroup(of: Result<Void, KilnError>?.self) { group in
-            group.addTask {
-                do throws(KilnError) { return .success(try await work()) } catch { return .failure(error) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            return await group.next() ?? nil
-        }
-        guard let outcome else {
-            throw KilnError.storageUnavailable("the job queue's database did not answer within \(limit) (the log says why)")
-        }
-        try outcome.get()
-    }
-
-    private func applyMigrations() async throws(KilnError) {
-        // Queries wait for the pool anyway; asking before it runs only logs a warning.
-        while !poolStarted.load(ordering: .acquiring), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
-        try await database { client in
-            try await client.withTransaction(logger: self.logger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(4815162342)", logger: self.logger)
-                try await connection.query("""
-                    CREATE TABLE IF NOT EXISTS kiln_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)
-                    """, logger: self.logger)
-                var applied: Set<Int> = []
-                for try await version in try await connection.query("SELECT version FROM kiln_migrations", logger: self.logger)
-                    .decode(Int.self) { applied.insert(version) }
-                for (index, statements) in Self.migrations.enumerated() where !applied.contains(index + 1) {
-                    for statement in statements {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                    }
-                    try await connection.query("INSERT INTO kiln_migrations VALUES (\(index + 1), \(Date()))", logger: self.logger)
-                }
-            }
-        }
-    }
-
     // MARK: JobQueue
 
     private static let columns = """
@@ -236,8 +138,8 @@ public final class PostgresJobQueue: JobQueue {
         """
 
     public func enqueue(_ job: NewJob) async throws(KilnError) -> JobRecord {
-        let time = clock()
-        let record: JobRecord? = try await database { client in
+        let time = database.clock()
+        let record: JobRecord? = try await database.query { client in
             // A concurrent enqueue of the same key may win the insert, and its job may even end
             // before the read: a few rounds settle it.
             for _ in 0..<5 {
@@ -264,9 +166,9 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func claim(worker: String, lease: Duration) async throws(KilnError) -> JobRecord? {
-        let time = clock()
-        let expiry = clock(JobControl.seconds(lease))
-        return try await database { client in
+        let time = database.clock()
+        let expiry = database.clock(JobControl.seconds(lease))
+        return try await database.query { client in
             // A job whose workers were all lost is not offered again: it is a dead letter.
             try await client.query("""
                 UPDATE kiln_jobs SET status = 'failed', dead_letter = true, error = \(JobPolicy.workersLost(JobPolicy.maxAttempts)),
@@ -289,9 +191,9 @@ public final class PostgresJobQueue: JobQueue {
     public func renew(_ id: String, worker: String, lease: Duration, stage: String?, progress: Double)
         async throws(KilnError) -> LeaseAnswer
     {
-        let time = clock()
-        let expiry = clock(JobControl.seconds(lease))
-        return try await database { client in
+        let time = database.clock()
+        let expiry = database.clock(JobControl.seconds(lease))
+        return try await database.query { client in
             let rows = try await client.query("""
                 UPDATE kiln_jobs SET lease_expires_at = \(unescaped: expiry), stage = \(stage), progress = \(progress), updated_at = \(unescaped: time)
                 WHERE id = \(id) AND worker = \(worker) AND status = 'running'
@@ -304,8 +206,8 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func finish(_ id: String, worker: String, _ outcome: JobOutcome) async throws(KilnError) -> Bool {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             try await client.withTransaction(logger: self.logger) { connection in
                 var attempts: Int?
                 for try await value in try await connection.query("""
@@ -319,7 +221,7 @@ public final class PostgresJobQueue: JobQueue {
                             worker = NULL, lease_expires_at = NULL, updated_at = \(unescaped: time) WHERE id = \(id)
                         """, logger: self.logger)
                 case .failed(let error, let retry) where retry && attempts < JobPolicy.maxAttempts:
-                    let due = clock(JobPolicy.backoff(afterAttempt: attempts))
+                    let due = database.clock(JobPolicy.backoff(afterAttempt: attempts))
                     try await connection.query("""
                         UPDATE kiln_jobs SET status = 'queued', error = \(error), worker = NULL, lease_expires_at = NULL,
                             available_at = \(unescaped: due), updated_at = \(unescaped: time) WHERE id = \(id)
@@ -341,8 +243,8 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func cancel(_ id: String, reason: Data) async throws(KilnError) -> JobRecord? {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             // One statement: a queued job is cancelled, a running one is asked (its worker reads
             // the request at its next lease renewal, within a second).
             try await Self.first(client.query("""
@@ -359,8 +261,8 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func release(worker: String) async throws(KilnError) -> Int {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             var count = 0
             for try await _ in try await client.query("""
                 UPDATE kiln_jobs SET status = 'queued', worker = NULL, lease_expires_at = NULL, available_at = \(unescaped: time),
@@ -372,14 +274,14 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func job(_ id: String) async throws(KilnError) -> JobRecord? {
-        try await database { client in
+        try await database.query { client in
             try await Self.first(client.query("SELECT \(unescaped: Self.columns) FROM kiln_jobs WHERE id = \(id)", logger: self.logger))
         }
     }
 
     public func stats() async throws(KilnError) -> QueueStats {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             var counts: [JobStatus: Int] = [:]
             for try await (status, count) in try await client.query(
                 "SELECT status, count(*)::bigint FROM kiln_jobs GROUP BY status", logger: self.logger
@@ -397,7 +299,7 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func deadLetters(limit: Int) async throws(KilnError) -> [JobRecord] {
-        try await database { client in
+        try await database.query { client in
             var records: [JobRecord] = []
             for try await row in try await client.query("""
                 SELECT \(unescaped: Self.columns) FROM kiln_jobs WHERE dead_letter AND status = 'failed'
@@ -408,8 +310,8 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func requeue(_ id: String) async throws(KilnError) -> JobRecord? {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             let record = try await Self.first(client.query("""
                 UPDATE kiln_jobs SET status = 'queued', dead_letter = false, attempts = 0, error = NULL,
                     available_at = \(unescaped: time), updated_at = \(unescaped: time)
@@ -422,7 +324,7 @@ public final class PostgresJobQueue: JobQueue {
     }
 
     public func pendingEvents(limit: Int) async throws(KilnError) -> [JobRecord] {
-        try await database { client in
+        try await database.query { client in
             var records: [JobRecord] = []
             for try await row in try await client.query("""
                 SELECT \(unescaped: Self.columns) FROM kiln_jobs
@@ -435,8 +337,8 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func markEventSent(_ id: String) async throws(KilnError) -> Bool {
-        let time = clock()
-        return try await database { client in
+        let time = database.clock()
+        return try await database.query { client in
             let rows = try await client.query("""
                 UPDATE kiln_jobs SET event_sent_at = \(unescaped: time) WHERE id = \(id) AND event_sent_at IS NULL RETURNING id
                 """, logger: self.logger)
@@ -447,8 +349,8 @@ public final class PostgresJobQueue: JobQueue {
 
     @discardableResult
     public func prune(endedLongerThan retention: Duration) async throws(KilnError) -> Int {
-        let time = clock(-JobControl.seconds(retention))
-        return try await database { client in
+        let time = database.clock(-JobControl.seconds(retention))
+        return try await database.query { client in
             let rows = try await client.query("""
                 DELETE FROM kiln_jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND NOT dead_letter
                     AND event_sent_at IS NOT NULL AND updated_at < \(unescaped: time) RETURNING id
@@ -457,13 +359,6 @@ public final class PostgresJobQueue: JobQueue {
             for try await _ in rows { count += 1 }
             return count
         }
-    }
-
-    /// The database's clock `seconds` from now, as SQL: one clock for every process. Every
-    /// value in it is Kiln's own (a lease, a backoff, a test's time), never a client's.
-    private func clock(_ seconds: Double = 0) -> String {
-        let now = testClock.map { "'\($0().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))'::timestamptz" }
-        return "(\(now ?? "statement_timestamp()") + make_interval(secs => \(String(format: "%.6f", seconds))))"
     }
 
     // MARK: Rows and errors
@@ -481,28 +376,5 @@ public final class PostgresJobQueue: JobQueue {
                          priority: priority, payload: payload, result: result, error: error, attempts: attempts,
                          dedupeKey: dedupeKey, worker: worker, cancelRequested: cancelRequested, deadLetter: deadLetter,
                          createdAt: createdAt, updatedAt: updatedAt)
-    }
-
-    /// Runs `body`; a database failure is FILE_006 (retryable), with the server's own words.
-    private func database<T: Sendable>(_ body: @Sendable (PostgresClient) async throws -> T) async throws(KilnError) -> T {
-        do {
-            return try await body(client)
-        } catch let error as KilnError {
-            throw error
-        } catch {
-            throw KilnError.storageUnavailable("the job queue's database: \(Self.describe(error))")
-        }
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? PostgresTransactionError,
-           let inner = error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError {
-            return describe(inner)
-        }
-        if let error = error as? PSQLError {
-            let message = error.serverInfo?[.message] ?? "\(error.code)"
-            return error.serverInfo?[.sqlState].map { "\(message) (SQLSTATE \($0))" } ?? message
-        }
-        return "\(error)"
     }
 }

@@ -135,7 +135,7 @@ extension HTTPField.Name {
 /// the `X-RateLimit-*` headers.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = KilnRequestContext
-    let keys: APIKeys
+    let keys: any KeyStore
     let limiter: RateLimiter
     let needed: Scope
 

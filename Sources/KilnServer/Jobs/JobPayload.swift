@@ -23,7 +23,7 @@ struct JobPayload: Codable, Sendable {
     var fitDuration: DurationFit?
     let keyID: String?
     /// The tenant of that key, whose the job and its media are. Jobs queued before tenants have
-    /// none: their key's id names its tenant (`APIKeys.migrateTenants`).
+    /// none: their key's id names its tenant (`SQLiteKeyStore.migrateTenants`).
     var tenant: String?
     /// The upload's request id: a job that fails for Kiln's own fault is logged with it.
     var requestID: String?

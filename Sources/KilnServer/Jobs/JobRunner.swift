@@ -16,7 +16,7 @@ final class JobRunner: Service, Sendable {
     let queue: any JobQueue
     let pipeline: Pipeline
     /// Where a server records what it stored (a worker has no API database: nil).
-    let records: MediaRecords?
+    let records: (any MediaRecordStore)?
     let metrics: ServerMetrics
     let settings: ServerSettings
     let logger: Logger
@@ -25,7 +25,7 @@ final class JobRunner: Service, Sendable {
     /// The controls of the jobs running here, for cancels asked through this server's API.
     private let controls = Mutex<[String: JobControl]>([:])
 
-    init(queue: any JobQueue, pipeline: Pipeline, records: MediaRecords?, metrics: ServerMetrics,
+    init(queue: any JobQueue, pipeline: Pipeline, records: (any MediaRecordStore)?, metrics: ServerMetrics,
          settings: ServerSettings, logger: Logger) {
         self.queue = queue
         self.pipeline = pipeline
@@ -214,7 +214,7 @@ final class JobRunner: Service, Sendable {
     /// Records what a succeeded job made for its tenant, from its stored result: a worker on
     /// another machine has no database of the server's, so the server records it when it sees
     /// the job end (recording twice is harmless).
-    static func recordResult(of job: JobRecord, in records: MediaRecords) async {
+    static func recordResult(of job: JobRecord, in records: any MediaRecordStore) async {
         let decoder = JSONDecoder()
         guard job.status == .succeeded, let result = job.result,
               let payload = try? decoder.decode(JobPayload.self, from: job.payload) else { return }

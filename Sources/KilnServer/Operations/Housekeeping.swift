@@ -35,7 +35,7 @@ struct Housekeeping: Service {
         } catch {
             logger.warning("housekeeping: jobs: \(error)")
         }
-        do { try await WebhookOutbox(server.database).prune(before: now.addingTimeInterval(-WebhookDeliverer.logWindow)) } catch {
+        do { try await server.state.outbox.prune(before: now.addingTimeInterval(-WebhookDeliverer.logWindow)) } catch {
             logger.warning("housekeeping: webhook log: \(error)")
         }
     }

@@ -507,7 +507,7 @@ struct API: Sendable {
         guard let limit, (1...500).contains(limit) else {
             throw KilnError.invalidRequest("limit must be 1-500", fields: ["limit": "1-500"])
         }
-        let deliveries = try await WebhookOutbox(server.database).log(tenant: context.key?.tenant ?? "", limit: limit)
+        let deliveries = try await server.state.outbox.log(tenant: context.key?.tenant ?? "", limit: limit)
         return Reply.success(["deliveries": deliveries.map(DeliveryView.init)], requestID: context.requestID)
     }
 
@@ -551,8 +551,8 @@ struct API: Sendable {
 
     private func checkReady() async throws(KilnError) {
         guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
-        // A shared queue must answer too, or uploads of videos would fail.
-        if let shared = server.queue as? PostgresJobQueue { try await shared.checkAvailable() }
+        // The shared database (state, queue) must answer too, or no request could be served.
+        if let shared = server.shared { try await shared.checkAvailable() }
         try await requireStore().checkAvailable()
     }
 
@@ -585,13 +585,13 @@ struct Replayed: Error {
 /// sends the same request (route, query, form fields, files); another request with the key is
 /// refused (422, API_009), and a retry while the first is in flight waits (409, API_007).
 struct Replay {
-    let records: IdempotencyRecords
+    let records: any IdempotencyStore
     let keyID: String?
     let idempotencyKey: String?
     /// The route and query, known before the body.
     let route: String
 
-    init(request: Request, context: KilnRequestContext, records: IdempotencyRecords) async throws {
+    init(request: Request, context: KilnRequestContext, records: any IdempotencyStore) async throws {
         self.records = records
         keyID = context.key?.id
         route = "\(request.method.rawValue) \(request.uri.path)?\(request.uri.query ?? "")"

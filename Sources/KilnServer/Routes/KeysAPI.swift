@@ -8,7 +8,7 @@ import KilnDatabase
 /// `kiln keys create|list|revoke`.
 struct KeysAPI: Sendable {
     let server: KilnServer
-    var keys: APIKeys { APIKeys(server.database) }
+    var keys: any KeyStore { server.keys }
 
     /// What `POST /v1/keys` takes (JSON).
     struct NewKey: Decodable {

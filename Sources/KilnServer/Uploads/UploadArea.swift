@@ -12,14 +12,14 @@ import Glibc
 /// request is writing now (one at a time each).
 final class UploadArea: Sendable {
     let directory: String
-    let records: UploadRecords
+    let records: any UploadStore
     /// How long an upload lives after its last chunk (tus expiration).
     let expiry: Duration
     /// How long an upload may live at all from its creation: chunks do not extend it past this.
     let lifetime: Duration
     private let busy = Mutex<Set<String>>([])
 
-    init(dataDirectory: String, records: UploadRecords, expiry: Duration, lifetime: Duration) {
+    init(dataDirectory: String, records: any UploadStore, expiry: Duration, lifetime: Duration) {
         directory = dataDirectory + "/uploads"
         self.records = records
         self.expiry = expiry

@@ -9,7 +9,7 @@ import ServiceLifecycle
 
 /// Job and media events posted to webhooks (issue 13): `job.succeeded`, `job.failed` (a
 /// cancelled job too: its status says so) and `media.deleted`, each in the envelope and signed
-/// (`WebhookSignature`). Events reach the outbox (`WebhookOutbox`) one way or the other:
+/// (`WebhookSignature`). Events reach the outbox (`OutboxStore`) one way or the other:
 /// a finished job's event is pending in the job's own row until its deliveries are written;
 /// a deletion writes its deliveries before the DELETE answers. `WebhookDeliverer` then sends
 /// them, at least once, with growing pauses between attempts.
@@ -19,7 +19,7 @@ struct Webhooks: Sendable {
     static let deliveryHeader = "Kiln-Delivery"
 
     let server: KilnServer
-    var outbox: WebhookOutbox { WebhookOutbox(server.database) }
+    var outbox: any OutboxStore { server.state.outbox }
     var settings: ServerSettings { server.settings }
 
     /// What a webhook receives in the envelope's `data`.
@@ -46,7 +46,7 @@ struct Webhooks: Sendable {
     /// Where `keyID`'s events go: the server's webhooks and the key's own.
     func endpoints(keyID: String?) async throws -> [(WebhookDelivery.Endpoint, String)] {
         var targets = settings.webhookURLs.map { (WebhookDelivery.Endpoint.server, $0) }
-        if let keyID, let own = try await APIKeys(server.database).webhook(keyID) { targets.append((.key, own.url)) }
+        if let keyID, let own = try await server.keys.webhook(keyID) { targets.append((.key, own.url)) }
         return targets
     }
 
@@ -97,7 +97,7 @@ struct Webhooks: Sendable {
         var secrets = settings.webhookSecrets
         if delivery.endpoint == .key {
             // A revoked key's (or a cleared webhook's) deliveries are dropped, never sent unsigned.
-            let hook: APIKeys.Webhook? = if let keyID = delivery.keyID { try await APIKeys(server.database).webhook(keyID) } else { nil }
+            let hook: APIKeys.Webhook? = if let keyID = delivery.keyID { try await server.keys.webhook(keyID) } else { nil }
             guard let hook, !hook.secrets.isEmpty else {
                 return try await drop(delivery, "dropped: the key was revoked or its webhook cleared", logger: logger)
             }
@@ -194,6 +194,10 @@ struct WebhookDeliverer: Service {
     static let perEndpoint = 2
     private let inFlight = InFlight()
 
+    /// How long a claimed delivery is held from other nodes: past a send's 10 s timeout. One whose
+    /// node stopped mid-send is due again after it.
+    static let lease: TimeInterval = 60
+
     /// Ended deliveries stay in the log this long.
     static let logWindow: TimeInterval = 30 * 24 * 3600
 
@@ -218,13 +222,17 @@ struct WebhookDeliverer: Service {
     func round(_ group: inout ThrowingDiscardingTaskGroup<any Error>) async {
         do { try await webhooks.takeJobEvents(present: present) } catch { logger.warning("webhooks: \(error)") }
         do {
-            for delivery in try await webhooks.outbox.due(at: Date(), limit: 64) {
-                guard inFlight.start(delivery, perEndpoint: Self.perEndpoint, total: Self.parallel) else { continue }
+            // Claimed for a lease longer than a send may take; one that cannot start here goes back.
+            for delivery in try await webhooks.outbox.claim(at: Date(), limit: 64, lease: Self.lease) {
+                guard inFlight.start(delivery, perEndpoint: Self.perEndpoint, total: Self.parallel) else {
+                    try await webhooks.outbox.release(delivery.id, at: Date())
+                    continue
+                }
                 let (webhooks, logger, inFlight) = (webhooks, logger, inFlight)
                 group.addTask {
                     defer { inFlight.end(delivery) }
                     do { try await webhooks.send(delivery, client: Webhooks.client, logger: logger) } catch is CancellationError {
-                        // Shutting down: it stays pending and is sent after the next start.
+                        // Shutting down: it stays pending, due again once its claim runs out.
                     } catch {
                         logger.warning("webhooks: \(error)")
                     }

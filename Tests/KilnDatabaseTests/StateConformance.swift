@@ -1,0 +1,262 @@
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnTestSupport
+import Testing
+
+/// What every backend of `SharedState` must do: the embedded SQLite stores and the PostgreSQL
+/// ones that let API nodes be interchangeable. Each case takes fresh stores.
+enum StateConformance {
+    static func keys(_ state: SharedState) async throws {
+        let keys = state.keys
+        let (key, secret) = try await keys.create(name: "ci", scope: .read)
+        #expect(secret.hasPrefix("kiln_\(key.id)_") && key.tenant == key.id, "a key made without a tenant has its own")
+        // Times come back within a microsecond (each backend keeps epoch seconds).
+        let found = try #require(try await keys.authenticate(secret))
+        #expect(found.id == key.id && found.scope == .read && abs(found.createdAt.timeIntervalSince(key.createdAt)) < 1e-5)
+        var tampered = secret
+        tampered.removeLast()
+        tampered.append(secret.last == "a" ? "b" : "a")
+        #expect(try await keys.authenticate(tampered) == nil)
+        #expect(try await keys.authenticate("kiln_nope") == nil)
+        let acme = try await keys.create(name: "acme", scope: .admin, tenant: "acme").key
+        #expect(try await keys.list().map(\.id) == [key.id, acme.id], "oldest first")
+        #expect(try await keys.list(tenant: "acme").map(\.id) == [acme.id])
+        // A key's webhook, its secrets rotated; none once the key is revoked.
+        let hook = APIKeys.Webhook(url: "https://example.com/hook", secrets: ["old", "new"])
+        #expect(try await keys.setWebhook(acme.id, hook))
+        #expect(try await keys.webhook(acme.id) == hook)
+        #expect(try await keys.setWebhook("missing", hook) == false)
+        #expect(try await keys.revoke(acme.id))
+        #expect(try await keys.revoke(acme.id), "revoking twice still names a key")
+        #expect(try await keys.revoke("missing") == false)
+        #expect(try await keys.webhook(acme.id) == nil)
+        #expect(try await keys.key(acme.id)?.revokedAt != nil)
+        #expect(try await keys.setWebhook(key.id, hook))
+        #expect(try await keys.setWebhook(key.id, nil))
+        #expect(try await keys.webhook(key.id) == nil)
+        await #expect(throws: KilnError.self) { try await keys.create(name: " ", scope: .read) }
+        await #expect(throws: KilnError.self) { try await keys.create(name: "x", scope: .read, tenant: "no spaces") }
+    }
+
+    static func idempotency(_ state: SharedState) async throws {
+        let store = state.idempotency
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "a", requestHash: "h1", at: start) == nil, "first: go ahead")
+        let marker = try #require(try await store.begin(keyID: "k", idempotencyKey: "a", requestHash: "h1", at: start))
+        #expect(marker.inFlight && marker.requestHash == "h1", "a retry meets the first's marker")
+        #expect(try await store.begin(keyID: "other", idempotencyKey: "a", requestHash: "h", at: start) == nil, "per key")
+        let answer = IdempotencyRecords.Answer(requestHash: "h1", status: 201, body: Data("{\"ok\":1}".utf8))
+        try await store.record(keyID: "k", idempotencyKey: "a", answer)
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "a", requestHash: "h2", at: start) == answer)
+        // A marker a crash left is taken over once it is older than any request may take.
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "b", requestHash: "h", at: start) == nil)
+        let later = start.addingTimeInterval(IdempotencyRecords.inFlightLimit + 1)
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "b", requestHash: "h", at: later) == nil)
+        // An abandoned first request leaves nothing: its retry runs anew. A kept answer stays.
+        try await store.abandon(keyID: "k", idempotencyKey: "b")
+        try await store.abandon(keyID: "k", idempotencyKey: "a")
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "b", requestHash: "h", at: later) == nil)
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "a", requestHash: "h1", at: later) == answer)
+        try await store.prune(before: Date().addingTimeInterval(1))
+        #expect(try await store.begin(keyID: "k", idempotencyKey: "a", requestHash: "h1", at: later) == nil, "pruned")
+    }
+
+    static func item(_ id: String) -> MediaItem {
+        let facts = ImageFacts(format: "jpeg", mime: "image/jpeg", sizeBytes: 10, width: 1, height: 1, orientation: 1,
+                               colorSpace: "srgb", bands: 3, bitDepth: 8, hasAlpha: false, hasICCProfile: false, pages: 1,
+                               metadata: [])
+        let options = ProcessingOptions(preset: "default", presetDigest: "d", fit: .reject, type: .auto, keepOriginal: false)
+        return MediaItem(id: id, sourceSha256: String(repeating: "1", count: 64), options: options, input: nil, kind: .image,
+                         mime: "image/jpeg", source: .image(facts),
+                         renditions: [Rendition(name: "display", file: "display.jpg", format: .jpeg, width: 1, height: 1,
+                                                bytes: 10, sha256: String(repeating: "0", count: 64))])
+    }
+
+    static func mediaRecords(_ state: SharedState) async throws {
+        let records = state.records
+        let (a, b, c) = (item("a"), item("b"), item("c"))
+        try await records.add(a, tenant: "acme", keyID: "k1")
+        try await records.add(a, tenant: "acme", keyID: "k1")  // a second of the same is ignored
+        #expect(try await records.tenant(of: "a") == "acme")
+        #expect(try await records.tenant(of: "nothing") == nil)
+        // Two carousels hold b; one holds c. Releasing the first frees nothing, the second b and c.
+        try await records.add(CarouselRecord(id: "car1", preset: "default", items: ["a", "b"], tenant: "acme"), items: [a, b],
+                              tenant: "acme", keyID: "k1")
+        try await records.add(CarouselRecord(id: "car2", preset: "default", items: ["b", "c"], tenant: "acme"), items: [b, c],
+                              tenant: "acme", keyID: "k1")
+        #expect(try await records.release(id: "car1", tenant: "acme").isEmpty, "a is still uploaded, b is in car2")
+        #expect(Set(try await records.release(id: "car2", tenant: "acme")) == ["b", "c"])
+        #expect(try await records.tenant(of: "car2") == nil)
+        // Another tenant's release touches nothing of acme's.
+        #expect(try await records.release(id: "a", tenant: "other").isEmpty)
+        #expect(try await records.tenant(of: "a") == "acme")
+        #expect(try await records.release(id: "a", tenant: "acme").isEmpty)
+        #expect(try await records.tenant(of: "a") == nil)
+        // What targets made: each succeeded target's item or carousel; a refused one nothing.
+        try await records.add([TargetOutcome(target: "x", items: [item("t1")]),
+                               TargetOutcome(target: "y", error: KilnError.cancelled(), failedItem: nil)],
+                              tenant: "acme", keyID: nil)
+        #expect(try await records.tenant(of: "t1") == "acme")
+    }
+
+    static func uploads(_ state: SharedState) async throws {
+        let uploads = state.uploads
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        func upload(_ id: String, length: Int64?, tenant: String = "acme") -> UploadRecord {
+            UploadRecord(id: id, keyID: "k1", tenant: tenant, length: length, metadata: ["filename": "a.jpg", "preset": "x"],
+                         createdAt: now, expiresAt: now.addingTimeInterval(3600))
+        }
+        #expect(try await uploads.create(upload("u1", length: 100), maxOpen: 2, maxBytes: 150))
+        #expect(try await uploads.create(upload("u2", length: 60), maxOpen: 2, maxBytes: 150) == false, "over the bytes cap")
+        #expect(try await uploads.create(upload("u3", length: nil), maxOpen: 2, maxBytes: 150), "deferred: counted at its offset")
+        #expect(try await uploads.create(upload("u4", length: 1), maxOpen: 2, maxBytes: 150) == false, "over the count cap")
+        #expect(try await uploads.create(upload("o1", length: 1, tenant: "other"), maxOpen: 2, maxBytes: 150), "per tenant")
+        let open = try await uploads.open(tenant: "acme", at: now)
+        #expect(open.count == 2 && open.bytes == 100)
+        #expect(try await uploads.get("u1") == upload("u1", length: 100))
+        // The offset moves only from where it is (one writer wins), the deferred length is fixed once.
+        let expiry = now.addingTimeInterval(7200)
+        #expect(try await uploads.advance("u1", from: 0, to: 40, length: nil, expiresAt: expiry))
+        #expect(try await uploads.advance("u1", from: 0, to: 50, length: nil, expiresAt: expiry) == false)
+        #expect(try await uploads.advance("u3", from: 0, to: 30, length: 30, expiresAt: expiry))
+        #expect(try await uploads.get("u3")?.isComplete == true)
+        #expect(try await uploads.advance("u1", from: 40, to: 100, length: nil, expiresAt: expiry))
+        #expect(try await uploads.awaitingProcessing().map(\.id) == ["u1", "u3"])
+        let result = UploadResult(status: 201, body: Data("{}".utf8), location: "/v1/media/x")
+        try await uploads.finish("u1", result)
+        #expect(try await uploads.get("u1")?.result == result)
+        #expect(try await uploads.awaitingProcessing().map(\.id) == ["u3"])
+        #expect(try await uploads.advance("u1", from: 100, to: 101, length: nil, expiresAt: expiry) == false, "finished")
+        let after = try await uploads.open(tenant: "acme", at: now)
+        #expect(after.count == 1 && after.bytes == 30, "a finished upload is not open")
+        #expect(try await uploads.expired(at: now.addingTimeInterval(3601)) == ["o1"])
+        try await uploads.remove("o1")
+        #expect(try await uploads.get("o1") == nil)
+    }
+
+    static func outbox(_ state: SharedState) async throws {
+        let (outbox, keys) = (state.outbox, state.keys)
+        let k1 = try await keys.create(name: "one", scope: .write, tenant: "acme").key.id
+        let k2 = try await keys.create(name: "two", scope: .write).key.id
+        _ = try await keys.create(name: "acme's other", scope: .read, tenant: "acme")
+        let now = Date()
+        func delivery(_ event: String, _ url: String, key: String?) -> WebhookDelivery {
+            WebhookDelivery(eventID: event, type: "job.succeeded", keyID: key, endpoint: .key, url: url, body: Data("{}".utf8), at: now)
+        }
+        try await outbox.add([delivery("evt_1", "http://a", key: k1), delivery("evt_1", "http://b", key: k1),
+                              delivery("evt_2", "http://a", key: k2)])
+        // The same event and URL again (a crash before the event was marked): ignored.
+        try await outbox.add([delivery("evt_1", "http://a", key: k1)])
+        let due = try await outbox.claim(at: now, limit: 10, lease: 30)
+        #expect(due.count == 3)
+        #expect(try await outbox.claim(at: now, limit: 10, lease: 30).isEmpty, "claimed: held from every other claimer")
+
+        let first = try #require(due.first { $0.eventID == "evt_1" && $0.url == "http://a" })
+        let second = try #require(due.first { $0.eventID == "evt_1" && $0.url == "http://b" })
+        try await outbox.attempted(first.id, status: 503, error: "HTTP 503", delivered: false, retryAt: now.addingTimeInterval(60))
+        try await outbox.release(second.id, at: now)
+        #expect(try await outbox.claim(at: now, limit: 10, lease: 30).map(\.id) == [second.id], "handed back: due at once")
+        // Past the lease, a claim whose sender stopped is due again; the retried one only at its time.
+        let expired = try await outbox.claim(at: now.addingTimeInterval(31), limit: 10, lease: 30)
+        #expect(Set(expired.map(\.id)) == Set(due.map(\.id)).subtracting([first.id]))
+        let retried = try #require(try await outbox.claim(at: now.addingTimeInterval(61), limit: 10, lease: 30).first { $0.id == first.id })
+        #expect(retried.attempts == 1 && retried.lastStatus == 503 && retried.lastError == "HTTP 503")
+        try await outbox.attempted(first.id, status: 204, error: nil, delivered: true, retryAt: nil)
+        try await outbox.attempted(second.id, status: nil, error: "refused", delivered: false, retryAt: nil)
+
+        // Another server handed evt_2 on: its untried deliveries go.
+        try await outbox.withdraw(eventID: "evt_2")
+        #expect(try await outbox.claim(at: now.addingTimeInterval(3600), limit: 10, lease: 30).isEmpty)
+        let log = try await outbox.log(tenant: "acme", limit: 10)
+        #expect(Set(log.map(\.status)) == [.delivered, .failed] && log.count == 2)
+        #expect(log.first { $0.status == .delivered }?.deliveredAt != nil)
+        #expect(try await outbox.log(tenant: k2, limit: 10).isEmpty, "a key made without a tenant has its own, named by its id")
+        // The server's own endpoint (the operator's URL) is in no key's log.
+        try await outbox.add([WebhookDelivery(eventID: "evt_1", type: "job.succeeded", keyID: k1, endpoint: .server,
+                                              url: "http://operator", body: Data("{}".utf8), at: now)])
+        #expect(try await outbox.log(tenant: "acme", limit: 10).allSatisfy { $0.endpoint == .key })
+        #expect(try await outbox.log(tenant: nil, limit: 10).contains { $0.url == "http://operator" })
+
+        // Ended deliveries leave the log after its window; pending ones never do.
+        try await outbox.add([delivery("evt_3", "http://a", key: k1)])
+        try await outbox.prune(before: now.addingTimeInterval(1))
+        #expect(try await outbox.log(tenant: "acme", limit: 10).map(\.eventID) == ["evt_3"])
+        #expect(try await outbox.log(tenant: nil, limit: 10).map(\.eventID).sorted() == ["evt_1", "evt_3"], "the pending server one stays")
+    }
+
+    static let cases: [(String, @Sendable (SharedState) async throws -> Void)] = [
+        ("keys", keys), ("idempotency", idempotency), ("media records", mediaRecords), ("uploads", uploads),
+        ("outbox", outbox),
+    ]
+}
+
+@Suite struct SQLiteStateTests {
+    @Test(arguments: StateConformance.cases.map(\.0))
+    func conformance(_ name: String) async throws {
+        let directory = Fixtures.scratchDirectory("kiln-state")
+        defer { Fixtures.cleanUp(directory) }
+        let run = try #require(StateConformance.cases.first { $0.0 == name }?.1)
+        try await run(.embedded(try KilnDatabase(directory: directory)))
+    }
+}
+
+/// The same on a throwaway PostgreSQL, and what only a database shared by several nodes must
+/// also get right: writers racing on several connections.
+@Suite struct PostgresStateTests {
+    static func withState(_ body: @Sendable (SharedState) async throws -> Void) async throws {
+        let database = try PostgresDatabase(url: try PostgresCluster.shared.get().database() + "?sslmode=disable")
+        try await database.serving(migrateWithin: .seconds(120)) { try await body(.postgres(database)) }
+    }
+
+    @Test(arguments: StateConformance.cases.map(\.0))
+    func conformance(_ name: String) async throws {
+        let run = try #require(StateConformance.cases.first { $0.0 == name }?.1)
+        try await Self.withState(run)
+    }
+
+    @Test func racingWritersEachGetOneAnswer() async throws {
+        try await Self.withState { state in
+            // Twelve nodes begin one idempotency key at once: one goes ahead, the others meet its marker.
+            let ahead = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<12 {
+                    group.addTask { try await state.idempotency.begin(keyID: "k", idempotencyKey: "same", requestHash: "h") == nil }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(ahead == 1)
+            // Twelve uploads of one tenant at once under a cap of three: three are made.
+            let now = Date()
+            let made = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        try await state.uploads.create(UploadRecord(id: "u\(index)", keyID: "k", tenant: "acme", length: 10,
+                                                                    metadata: [:], createdAt: now,
+                                                                    expiresAt: now.addingTimeInterval(60)),
+                                                       maxOpen: 3, maxBytes: .max)
+                    }
+                }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(made == 3)
+            // Two nodes claim the outbox at once: every delivery is taken by exactly one.
+            try await state.outbox.add((0..<40).map {
+                WebhookDelivery(eventID: "evt_\($0)", type: "job.succeeded", keyID: nil, endpoint: .server, url: "http://a",
+                                body: Data(), at: now)
+            })
+            let taken = try await withThrowingTaskGroup(of: [String].self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        var mine: [String] = []
+                        while case let claimed = try await state.outbox.claim(at: now, limit: 3, lease: 60), !claimed.isEmpty {
+                            mine += claimed.map(\.id)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(taken.count == 40 && Set(taken).count == 40)
+        }
+    }
+}
