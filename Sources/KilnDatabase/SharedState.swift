@@ -8,17 +8,20 @@ public struct SharedState: Sendable {
     public let records: any MediaRecordStore
     public let uploads: any UploadStore
     public let outbox: any OutboxStore
+    /// Requests per key per window, for the rate limit.
+    public let rates: any RateCounter
 
     /// The stores in the embedded database.
     public static func embedded(_ database: KilnDatabase) -> SharedState {
         SharedState(keys: SQLiteKeyStore(database), idempotency: SQLiteIdempotencyStore(database),
-                    records: SQLiteMediaRecords(database), uploads: SQLiteUploadStore(database), outbox: SQLiteOutbox(database))
+                    records: SQLiteMediaRecords(database), uploads: SQLiteUploadStore(database), outbox: SQLiteOutbox(database),
+                    rates: MemoryRateCounter())
     }
 
     /// The stores in a PostgreSQL database (migrated with the queue's schema).
     public static func postgres(_ database: PostgresDatabase) -> SharedState {
         SharedState(keys: PostgresKeyStore(database), idempotency: PostgresIdempotencyStore(database),
                     records: PostgresMediaRecords(database), uploads: PostgresUploadStore(database),
-                    outbox: PostgresOutbox(database))
+                    outbox: PostgresOutbox(database), rates: PostgresRateCounter(database))
     }
 }

@@ -59,7 +59,7 @@ public final class KilnServer: Service, Sendable {
         state = shared.map(SharedState.postgres) ?? .embedded(database)
         uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: state.uploads,
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
-        limiter = RateLimiter(limit: settings.rateLimit)
+        limiter = RateLimiter(limit: settings.rateLimit, counter: state.rates)
         formats = FormatSupport.current()
         urlSecrets = settings.urlSecrets.isEmpty ? [try Self.keptSecret(in: settings.engine.dataDirectory)] : settings.urlSecrets
         runner = JobRunner(queue: queue, pipeline: pipeline, records: state.records, metrics: metrics, settings: settings,

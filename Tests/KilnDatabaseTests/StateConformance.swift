@@ -185,9 +185,21 @@ enum StateConformance {
         #expect(try await outbox.log(tenant: nil, limit: 10).map(\.eventID).sorted() == ["evt_1", "evt_3"], "the pending server one stays")
     }
 
+    static func rates(_ state: SharedState) async throws {
+        let rates = state.rates
+        let start = Date(timeIntervalSince1970: 1_800_000_000)  // a window's start (a multiple of 60)
+        for expected in 1...3 { #expect(try await rates.take("k1", window: 60, at: start.addingTimeInterval(5)) == expected) }
+        #expect(try await rates.take("k2", window: 60, at: start) == 1, "per key")
+        #expect(try await rates.take("k1", window: 60, at: start.addingTimeInterval(60)) == 1, "a new window starts at 1")
+        // Windows that ended are forgotten; the current one is kept.
+        try await rates.prune(before: start.addingTimeInterval(61))
+        #expect(try await rates.take("k1", window: 60, at: start.addingTimeInterval(61)) == 2)
+        #expect(try await rates.take("k2", window: 60, at: start.addingTimeInterval(59)) == 1, "k2's first window was pruned")
+    }
+
     static let cases: [(String, @Sendable (SharedState) async throws -> Void)] = [
         ("keys", keys), ("idempotency", idempotency), ("media records", mediaRecords), ("uploads", uploads),
-        ("outbox", outbox),
+        ("outbox", outbox), ("rates", rates),
     ]
 }
 
@@ -257,6 +269,12 @@ enum StateConformance {
                 return try await group.reduce(into: [String]()) { $0 += $1 }
             }
             #expect(taken.count == 40 && Set(taken).count == 40)
+            // Two nodes count one key at once: every request is counted once (1...60, no gap, no repeat).
+            let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<60 { group.addTask { try await state.rates.take("busy", window: 60, at: now) } }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(counts.sorted() == Array(1...60))
         }
     }
 }

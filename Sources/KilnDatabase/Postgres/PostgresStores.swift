@@ -6,7 +6,8 @@ import PostgresNIO
 /// each does what its embedded twin does (one conformance suite holds both to it). Times the
 /// application gives are kept as epoch seconds (`double precision`), as SQLite keeps them.
 enum PostgresStores {
-    /// Their schema: versions after the queue's in `PostgresDatabase.migrations`.
+    /// Their schema: versions after the queue's in `PostgresDatabase.migrations`, each applied
+    /// once, in order.
     static let migrations: [[String]] = [
         [
             """
@@ -44,6 +45,13 @@ enum PostgresStores {
             """,
             "CREATE INDEX kiln_webhook_deliveries_due ON kiln_webhook_deliveries (status, next_attempt_at)",
             "CREATE INDEX kiln_webhook_deliveries_key ON kiln_webhook_deliveries (key_id, created_at)",
+        ],
+        [
+            """
+            CREATE TABLE kiln_rate_windows (
+                key_id text NOT NULL, window_start bigint NOT NULL, window_seconds integer NOT NULL, count integer NOT NULL,
+                PRIMARY KEY (key_id, window_start))
+            """,
         ],
     ]
 
@@ -508,5 +516,35 @@ public struct PostgresOutbox: OutboxStore {
         delivery.lastError = lastError
         delivery.deliveredAt = delivered.map(Date.init(timeIntervalSince1970:))
         return delivery
+    }
+}
+
+// MARK: Rate limits
+
+/// One count per key and window for every node: a request is one upsert, so the limit holds
+/// exactly across nodes (no tolerance beyond the window's own edge), at one round trip.
+public struct PostgresRateCounter: RateCounter {
+    let database: PostgresDatabase
+    public init(_ database: PostgresDatabase) { self.database = database }
+
+    public func take(_ key: String, window: Int, at time: Date) async throws(KilnError) -> Int {
+        let start = Self.windowStart(time, window)
+        let logger = database.logger
+        return try await database.query { client in
+            for try await count in try await client.query("""
+                INSERT INTO kiln_rate_windows (key_id, window_start, window_seconds, count) VALUES (\(key), \(start), \(window), 1)
+                ON CONFLICT (key_id, window_start) DO UPDATE SET count = kiln_rate_windows.count + 1
+                RETURNING count
+                """, logger: logger).decode(Int.self) { return count }
+            throw KilnError.storageUnavailable("the rate counter returned no count")
+        }
+    }
+
+    public func prune(before time: Date) async throws(KilnError) {
+        let logger = database.logger
+        let second = Int(time.timeIntervalSince1970)
+        try await database.query { client in
+            try await client.query("DELETE FROM kiln_rate_windows WHERE window_start + window_seconds <= \(second)", logger: logger)
+        }
     }
 }

@@ -154,7 +154,7 @@ struct AccessMiddleware: RouterMiddleware {
         guard let key = try await keys.authenticate(String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
             throw AnsweredError(error: KilnError.unauthenticated("the key is unknown or revoked"), closeConnection: request.hasBody)
         }
-        let decision = limiter.take(key.id)
+        let decision = try await limiter.take(key.id)
         var headers = HTTPFields()
         headers[.rateLimitLimit] = String(decision.limit)
         headers[.rateLimitRemaining] = String(decision.remaining)

@@ -1,9 +1,11 @@
 import Foundation
-import Synchronization
+import KilnCore
+import KilnDatabase
 
-/// A fixed-window request budget per API key: `limit` requests per `window`. In memory: a
-/// restart forgets the counts, which errs on the side of serving.
-final class RateLimiter: Sendable {
+/// A fixed-window request budget per API key: `limit` requests per `window`, counted by the
+/// state's `RateCounter` (in memory on one node, where a restart forgets the counts and errs on
+/// the side of serving; in PostgreSQL, one count for every node).
+struct RateLimiter: Sendable {
     struct Decision: Sendable {
         let allowed: Bool
         let limit: Int
@@ -14,24 +16,18 @@ final class RateLimiter: Sendable {
 
     let limit: Int
     let window: Int
-    private let windows = Mutex<[String: (start: Int, count: Int)]>([:])
+    let counter: any RateCounter
 
-    init(limit: Int, windowSeconds: Int = 60) {
+    init(limit: Int, windowSeconds: Int = 60, counter: any RateCounter) {
         self.limit = limit
         window = windowSeconds
+        self.counter = counter
     }
 
-    func take(_ key: String, now: Date = Date()) -> Decision {
+    func take(_ key: String, now: Date = Date()) async throws(KilnError) -> Decision {
+        let count = try await counter.take(key, window: window, at: now)
         let second = Int(now.timeIntervalSince1970)
-        let start = second - second % window
-        let count = windows.withLock { windows -> Int in
-            if windows.count > 100_000 { windows = windows.filter { $0.value.start == start } }
-            var entry: (start: Int, count: Int) = windows[key].flatMap { $0.start == start ? $0 : nil } ?? (start, 0)
-            entry.count += 1
-            windows[key] = entry
-            return entry.count
-        }
-        let reset = max(1, start + window - second)
+        let reset = max(1, second - second % window + window - second)
         return Decision(allowed: count <= limit, limit: limit, remaining: max(0, limit - count), reset: reset)
     }
 }

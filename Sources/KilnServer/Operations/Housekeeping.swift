@@ -38,5 +38,8 @@ struct Housekeeping: Service {
         do { try await server.state.outbox.prune(before: now.addingTimeInterval(-WebhookDeliverer.logWindow)) } catch {
             logger.warning("housekeeping: webhook log: \(error)")
         }
+        do { try await server.state.rates.prune(before: now) } catch {
+            logger.warning("housekeeping: rate windows: \(error)")
+        }
     }
 }
