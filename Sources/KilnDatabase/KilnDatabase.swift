@@ -107,6 +107,7 @@ public final class KilnDatabase: Sendable {
             try SQLiteMediaRecords.migrateTenants(db)
             try SQLiteUploadStore.migrateTenants(db)
         }
+        migrator.registerMigration("v7 upload writers") { db in try SQLiteUploadStore.migrateWriters(db) }
         return migrator
     }
 }

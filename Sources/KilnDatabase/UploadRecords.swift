@@ -71,6 +71,12 @@ public protocol UploadStore: Sendable {
     func expired(at time: Date) async throws(KilnError) -> [String]
     /// Uploads whose bytes are all in but whose processing never ended (a crash or a stop in between).
     func awaitingProcessing() async throws(KilnError) -> [UploadRecord]
+    /// Makes `writer` the one request writing upload `id` until `until` (or renews its hold);
+    /// false while another writer's hold runs (one writer per upload, whichever node it is on).
+    /// A hold whose writer stopped without releasing it runs out at `until`.
+    func claimWriter(_ id: String, writer: String, until: Date, at time: Date) async throws(KilnError) -> Bool
+    /// Ends `writer`'s hold on upload `id` (nothing when another holds it).
+    func releaseWriter(_ id: String, writer: String) async throws(KilnError)
 }
 
 extension UploadStore {
@@ -158,6 +164,23 @@ public struct SQLiteUploadStore: UploadStore {
         }
     }
 
+    public func claimWriter(_ id: String, writer: String, until: Date, at time: Date) async throws(KilnError) -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE uploads SET writer = ?, writer_until = ?
+                WHERE id = ? AND (writer IS NULL OR writer = ? OR writer_until < ?)
+                """, arguments: [writer, until.timeIntervalSince1970, id, writer, time.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseWriter(_ id: String, writer: String) async throws(KilnError) {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = ? AND writer = ?",
+                           arguments: [id, writer])
+        }
+    }
+
     private static func record(_ row: Row) -> UploadRecord {
         let text: String = row["metadata"]
         let metadata = (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
@@ -185,6 +208,14 @@ public struct SQLiteUploadStore: UploadStore {
             table.column("result_location", .text)
         }
         try db.create(index: "uploads_expiry", on: "uploads", columns: ["expires_at"])
+    }
+
+    /// The one request writing an upload, and until when its hold runs.
+    static func migrateWriters(_ db: Database) throws {
+        try db.alter(table: "uploads") { table in
+            table.add(column: "writer", .text)
+            table.add(column: "writer_until", .double)
+        }
     }
 
     /// Uploads go to their key's tenant (before tenants, each key's id names its own).

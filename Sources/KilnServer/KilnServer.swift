@@ -57,7 +57,13 @@ public final class KilnServer: Service, Sendable {
             queue = SQLiteJobQueue(database)
         }
         state = shared.map(SharedState.postgres) ?? .embedded(database)
-        uploads = UploadArea(dataDirectory: settings.engine.dataDirectory, records: state.uploads,
+        // Shared state: an upload's chunks go to the store every node reads, not this node's disk.
+        let bytes: any UploadBytes = if shared != nil, let store = pipeline.store {
+            ObjectUploadBytes(objects: store.handOff, scratch: pipeline.temporaryDirectory)
+        } else {
+            FileUploadBytes(directory: settings.engine.dataDirectory + "/uploads")
+        }
+        uploads = UploadArea(bytes: bytes, records: state.uploads,
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit, counter: state.rates)
         formats = FormatSupport.current()

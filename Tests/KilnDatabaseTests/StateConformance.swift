@@ -130,6 +130,19 @@ enum StateConformance {
         #expect(try await uploads.advance("u1", from: 100, to: 101, length: nil, expiresAt: expiry) == false, "finished")
         let after = try await uploads.open(tenant: "acme", at: now)
         #expect(after.count == 1 && after.bytes == 30, "a finished upload is not open")
+        // One writer at a time, on any node; a hold runs out if its writer stopped without a word.
+        #expect(try await uploads.claimWriter("u3", writer: "node-a", until: now.addingTimeInterval(60), at: now))
+        #expect(try await uploads.claimWriter("u3", writer: "node-b", until: now.addingTimeInterval(60), at: now) == false)
+        #expect(try await uploads.claimWriter("u3", writer: "node-a", until: now.addingTimeInterval(90), at: now), "renewed")
+        #expect(try await uploads.claimWriter("u3", writer: "node-b", until: now.addingTimeInterval(120), at: now.addingTimeInterval(61))
+            == false, "the renewal holds past the first lease")
+        try await uploads.releaseWriter("u3", writer: "node-b")  // not its hold: nothing
+        #expect(try await uploads.claimWriter("u3", writer: "node-b", until: now.addingTimeInterval(60), at: now) == false)
+        try await uploads.releaseWriter("u3", writer: "node-a")
+        #expect(try await uploads.claimWriter("u3", writer: "node-b", until: now.addingTimeInterval(60), at: now))
+        #expect(try await uploads.claimWriter("u3", writer: "node-c", until: now.addingTimeInterval(200), at: now.addingTimeInterval(61)),
+                "node-b stopped: its hold ran out")
+        #expect(try await uploads.claimWriter("gone", writer: "node-a", until: now, at: now) == false, "no such upload")
         #expect(try await uploads.expired(at: now.addingTimeInterval(3601)) == ["o1"])
         try await uploads.remove("o1")
         #expect(try await uploads.get("o1") == nil)

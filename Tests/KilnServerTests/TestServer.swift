@@ -43,13 +43,14 @@ final class TestServer: LoopbackHTTP, Sendable {
     private init(server: KilnServer, directory: String) async throws {
         self.server = server
         self.directory = directory
+        // Running first: a shared database is migrated by the run, before the port is known.
+        task = Task { try await server.run() }
+        port = await server.port()
         let keys = server.state.keys
         writeKey = try await keys.create(name: "write", scope: .write, tenant: "test").secret
         readKey = try await keys.create(name: "read", scope: .read, tenant: "test").secret
         rivalKey = try await keys.create(name: "rival", scope: .write, tenant: "rival").secret
         adminKey = try await keys.create(name: "admin", scope: .admin, tenant: "operator").secret
-        task = Task { try await server.run() }
-        port = await server.port()
     }
 
     func stop() async {

@@ -53,6 +53,9 @@ enum PostgresStores {
                 PRIMARY KEY (key_id, window_start))
             """,
         ],
+        [
+            "ALTER TABLE kiln_uploads ADD COLUMN writer text, ADD COLUMN writer_until double precision",
+        ],
     ]
 
     /// Whether `rows` has a row (an UPDATE … RETURNING that changed one).
@@ -372,6 +375,26 @@ public struct PostgresUploadStore: UploadStore {
         try await records("""
             SELECT \(unescaped: Self.columns) FROM kiln_uploads WHERE length = "offset" AND result_status IS NULL ORDER BY created_at, id
             """)
+    }
+
+    public func claimWriter(_ id: String, writer: String, until: Date, at time: Date) async throws(KilnError) -> Bool {
+        let logger = database.logger
+        return try await database.query { client in
+            try await PostgresStores.any(client.query("""
+                UPDATE kiln_uploads SET writer = \(writer), writer_until = \(until.timeIntervalSince1970)
+                WHERE id = \(id) AND (writer IS NULL OR writer = \(writer) OR writer_until < \(time.timeIntervalSince1970))
+                RETURNING id
+                """, logger: logger))
+        }
+    }
+
+    public func releaseWriter(_ id: String, writer: String) async throws(KilnError) {
+        let logger = database.logger
+        try await database.query { client in
+            try await client.query("""
+                UPDATE kiln_uploads SET writer = NULL, writer_until = NULL WHERE id = \(id) AND writer = \(writer)
+                """, logger: logger)
+        }
     }
 
     private func records(_ query: PostgresQuery) async throws(KilnError) -> [UploadRecord] {

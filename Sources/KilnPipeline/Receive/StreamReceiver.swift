@@ -185,7 +185,7 @@ public final class ReceivedUpload: Sendable {
 
     /// A new empty file, readable only by this user, in this process's `WorkSession` under
     /// `root` (what a killed process received is removed by the next one).
-    static func createFile(in root: String) throws(KilnError) -> String {
+    public static func createFile(in root: String) throws(KilnError) -> String {
         let directory = try WorkSession.directory(under: root)
         let path = directory + "/upload-" + UUID().uuidString.lowercased()
         let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)

@@ -64,8 +64,8 @@ struct ResumableUploads: Sendable {
             let record = UploadRecord(id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
                                       keyID: context.key?.id, tenant: context.key?.tenant, length: length, metadata: metadata,
                                       createdAt: now, expiresAt: area.expiresAt(from: now, created: now))
-            // The file first, then its row: a crash in between leaves a file the next start removes.
-            try area.createFile(record.id)
+            // The room first, then its row: a crash in between leaves bytes the next start removes.
+            try await area.bytes.create(record.id)
             let settings = server.settings
             do {
                 guard try await area.records.create(record, maxOpen: settings.tenantOpenUploads, maxBytes: settings.tenantUploadBytes)
@@ -76,7 +76,7 @@ struct ResumableUploads: Sendable {
                                         closeConnection: request.hasBody)
                 }
             } catch {
-                area.removeFile(record.id)
+                await area.bytes.remove(record.id)
                 throw error
             }
             var response: Response
@@ -210,7 +210,7 @@ struct ResumableUploads: Sendable {
         // bytes say what it is, past what the preset takes of that kind (and a format Kiln
         // refuses is refused then, not after the last byte).
         var limit = length ?? min(most, offset + (room ?? most))
-        var head = offset > 0 ? try area.head(record.id, count: Pipeline.headBytes) : []
+        var head = offset > 0 ? try await area.bytes.head(record.id, count: Pipeline.headBytes) : []
         var admitted = false
         func admit() throws(KilnError) {
             guard !admitted, head.count >= Pipeline.headBytes else { return }
@@ -225,10 +225,7 @@ struct ResumableUploads: Sendable {
             throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
         }
 
-        // Bytes past the recorded offset (a chunk cut off before it was counted) go first.
-        let writer = try BlockFile(writing: area.path(record.id))
-        try writer.truncate(to: offset)
-        let rollBack = { _ = try? writer.truncate(to: offset) }
+        let writer = try await area.bytes.chunk(record.id, at: offset)
         var written: Int64 = 0
         defer { server.metrics.bytesIn(Int(written)) }
         var pending: [UInt8] = []
@@ -236,7 +233,7 @@ struct ResumableUploads: Sendable {
         do {
             for try await buffer in request.body {
                 guard offset + written + Int64(pending.count + buffer.readableBytes) <= limit else {
-                    rollBack()
+                    await writer.discard()
                     throw AnsweredError(error: KilnError.requestTooLarge(size: offset + written + Int64(pending.count + buffer.readableBytes),
                                                                          limit: limit), closeConnection: true)
                 }
@@ -252,7 +249,7 @@ struct ResumableUploads: Sendable {
                     }
                 }
                 if pending.count >= BlockFile.blockSize {
-                    try await writer.write(pending, at: offset + written)
+                    try await writer.write(pending)
                     written += Int64(pending.count)
                     pending.removeAll(keepingCapacity: true)
                 }
@@ -261,31 +258,31 @@ struct ResumableUploads: Sendable {
             throw answered
         } catch let failure as KilnError {
             // Refused by what its head is, or the disk refused a write (FILE_006): nothing of the chunk counts.
-            rollBack()
+            await writer.discard()
             throw AnsweredError(error: failure, closeConnection: true)
         } catch {
             // Cut off: without a checksum what arrived counts (tus), once it is on disk; with one
             // it cannot be trusted.
-            if digest == nil, (try? await writer.write(pending, at: offset + written)) != nil, (try? await writer.sync()) != nil {
+            if digest == nil, (try? await writer.write(pending)) != nil, (try? await writer.commit()) != nil {
                 written += Int64(pending.count)
                 _ = try? await area.records.advance(record.id, from: offset, to: offset + written, length: nil,
                                                     expiresAt: area.expiresAt(created: record.createdAt))
             } else {
-                rollBack()
+                await writer.discard()
             }
             throw AnsweredError(error: KilnError.uploadFailed("the chunk was cut off (\(error)); ask the offset with HEAD and resume"),
                                 closeConnection: true)
         }
-        try await writer.write(pending, at: offset + written)
+        try await writer.write(pending)
         written += Int64(pending.count)
         if let digest, !digest.matches {
-            rollBack()
+            await writer.discard()
             throw KilnError.checksumMismatch(algorithm: digest.algorithm, offset: offset)
         }
-        try await writer.sync()
+        try await writer.commit()
         let expiresAt = area.expiresAt(created: record.createdAt)
         guard try await area.records.advance(record.id, from: offset, to: offset + written, length: length, expiresAt: expiresAt) else {
-            rollBack()
+            await writer.discard()
             throw KilnError.notFoundResource("upload \(record.id)")
         }
         var moved = record
@@ -323,8 +320,10 @@ struct ResumableUploads: Sendable {
         let control = options.makeControl()
         let result: UploadResult
         do {
-            // The upload's file stays until the result is recorded: a crash before is processed again.
-            let received = try await api.pipeline.receive(file: area.path(record.id), name: name, options: options,
+            // The upload's bytes stay until the result is recorded: a crash before is processed again.
+            let (path, done) = try await area.bytes.file(record.id, length: record.offset)
+            defer { done() }
+            let received = try await api.pipeline.receive(file: path, name: name, options: options,
                                                           targets: form.names, control: control)
             let outcome = try await api.process([received], carousel: false, options: options, targets: form.targets,
                                                 keyID: record.keyID, control: control, requestID: requestID)
@@ -339,7 +338,7 @@ struct ResumableUploads: Sendable {
         }
         try await area.records.finish(record.id, result)
         // What the bytes became is recorded: they are done with.
-        area.removeFile(record.id)
+        await area.bytes.remove(record.id)
         return result
     }
 

@@ -7,26 +7,26 @@ import Synchronization
 import Glibc
 #endif
 
-/// Where resumable uploads live: one file per upload under `<data>/uploads`, its row in the
-/// database (whose `offset` says how many of the file's bytes count), and which uploads a
-/// request is writing now (one at a time each).
+/// Where resumable uploads live: their bytes (`UploadBytes`: a file on this node, or chunks in
+/// the store every node shares), their rows (whose `offset` says how many bytes count), and
+/// which request writes each now (one at a time, held in the rows: on any node).
 final class UploadArea: Sendable {
-    let directory: String
+    let bytes: any UploadBytes
     let records: any UploadStore
     /// How long an upload lives after its last chunk (tus expiration).
     let expiry: Duration
     /// How long an upload may live at all from its creation: chunks do not extend it past this.
     let lifetime: Duration
-    private let busy = Mutex<Set<String>>([])
+    /// How long a writer's hold runs without a renewal (renewed every third of it while the
+    /// chunk comes in): a node that dies mid-chunk holds the upload this long at most.
+    static let writerLease: TimeInterval = 30
 
-    init(dataDirectory: String, records: any UploadStore, expiry: Duration, lifetime: Duration) {
-        directory = dataDirectory + "/uploads"
+    init(bytes: any UploadBytes, records: any UploadStore, expiry: Duration, lifetime: Duration) {
+        self.bytes = bytes
         self.records = records
         self.expiry = expiry
         self.lifetime = lifetime
     }
-
-    func path(_ id: String) -> String { directory + "/" + id }
 
     /// `expiry` after `time`, but never past `lifetime` after the upload was `created`: a client
     /// that sends a byte a day cannot hold its disk space for ever.
@@ -34,48 +34,38 @@ final class UploadArea: Sendable {
         min(time.addingTimeInterval(JobControl.seconds(expiry)), created.addingTimeInterval(JobControl.seconds(lifetime)))
     }
 
-    /// Runs `work` as the only request on upload `id`; API_007 when another one is on it.
+    /// Runs `work` as the only request on upload `id`, on whichever node; API_007 while another
+    /// holds it.
     func holding<T>(_ id: String, offset: Int64, _ work: () async throws -> T) async throws -> T {
-        let taken = busy.withLock { $0.insert(id).inserted }
-        guard taken else { throw KilnError.uploadConflict("another request is writing to this upload", offset: offset) }
-        defer { _ = busy.withLock { $0.remove(id) } }
-        return try await work()
+        let writer = UUID().uuidString
+        let lease = Self.writerLease
+        guard try await records.claimWriter(id, writer: writer, until: Date().addingTimeInterval(lease), at: Date()) else {
+            throw KilnError.uploadConflict("another request is writing to this upload", offset: offset)
+        }
+        let records = records
+        let renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 3))
+                guard !Task.isCancelled else { return }
+                _ = try? await records.claimWriter(id, writer: writer, until: Date().addingTimeInterval(lease), at: Date())
+            }
+        }
+        let result: Result<T, any Error>
+        do { result = .success(try await work()) } catch { result = .failure(error) }
+        renewal.cancel()
+        try? await records.releaseWriter(id, writer: writer)
+        return try result.get()
     }
 
-    /// An empty file for a new upload (owner-only, never one that exists).
-    func createFile(_ id: String) throws(KilnError) {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw KilnError.storageUnavailable("cannot create \(directory): \(error.localizedDescription)")
-        }
-        let descriptor = open(path(id), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw KilnError.storageUnavailable("cannot create \(path(id)): \(String(cString: strerror(errno)))")
-        }
-        close(descriptor)
-    }
-
-    func removeFile(_ id: String) { unlink(path(id)) }
-
-    /// The first `count` bytes kept for upload `id` (fewer when fewer are there).
-    func head(_ id: String, count: Int) throws(KilnError) -> [UInt8] {
-        guard let file = FileHandle(forReadingAtPath: path(id)) else { throw KilnError.notFoundResource("upload \(id)") }
-        defer { try? file.close() }
-        do { return [UInt8](try file.read(upToCount: count) ?? Data()) } catch {
-            throw KilnError.storageUnavailable("cannot read \(path(id)): \(error.localizedDescription)")
-        }
-    }
-
-    /// Removes an upload, its row and its file (expired, terminated or processed and expired).
+    /// Removes an upload, its row and its bytes (expired, terminated or processed and expired).
     func remove(_ id: String) async throws(KilnError) {
         try await records.remove(id)
-        removeFile(id)
+        await bytes.remove(id)
     }
 
-    /// Files left without a row (a crash between creating the file and the row): removed.
+    /// Bytes left without a row (a crash between making their room and the row): removed.
     func removeOrphans() async throws(KilnError) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where try await records.get(name) == nil { removeFile(name) }
+        let records = records
+        try await bytes.removeOrphans { id throws(KilnError) in try await records.get(id) != nil }
     }
 }

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import KilnCore
+import KilnDatabase
+import KilnServer
+import KilnTestSupport
+import Testing
+
+/// Two API nodes on one PostgreSQL and one store, a client alternating between them: nothing a
+/// request needs lives on one node only (keys, uploads and their bytes, idempotency answers,
+/// the rate limit).
+@Suite struct SharedNodesTests {
+    /// Two servers (each with its own data directory) on a fresh database and one shared store
+    /// directory; the second stops when `body` is done, the first too.
+    static func withNodes(rateLimit: Int = 600, _ body: @Sendable (TestServer, TestServer, String) async throws -> Void)
+        async throws
+    {
+        let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+        let media = Fixtures.scratchDirectory("kiln-shared-media")
+        defer { Fixtures.cleanUp(media) }
+        func node() async throws -> TestServer {
+            try await TestServer.start {
+                $0.databaseURL = url
+                $0.engine.outDirectory = media
+                $0.rateLimit = rateLimit
+            }
+        }
+        let (a, b) = (try await node(), try await node())
+        do {
+            try await body(a, b, media)
+        } catch {
+            await a.stop()
+            await b.stop()
+            throw error
+        }
+        await a.stop()
+        await b.stop()
+    }
+
+    @Test func aTusUploadWhoseChunksAlternateNodesCompletesWhenOneStops() async throws {
+        try await Self.withNodes { a, b, media in
+            // A key made on one node works on the other.
+            #expect(try await b.request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: a.writeKey).status == 404)
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+            let created = try await a.tus(.POST, "/v1/uploads", headers: [
+                ("Upload-Length", String(bytes.count)),
+                ("Upload-Metadata", ResumableUploadTests.metadata(["filename": "photo.jpg", "preset": "default"])),
+            ])
+            #expect(created.status == 201)
+            let location = try #require(created.headers.first(name: "Location"))
+            let third = bytes.count / 3
+            // Chunk one on B, chunk two on A; then A stops, and B takes the rest.
+            for (node, range) in [(b, 0..<third), (a, third..<2 * third)] {
+                let sent = try await node.tus(.PATCH, location, key: a.writeKey, headers: [("Upload-Offset", String(range.lowerBound))],
+                                              body: Array(bytes[range]), contentType: "application/offset+octet-stream")
+                #expect(sent.status == 204, "\(sent.json)")
+            }
+            // The chunks are in the shared store, not on either node's disk.
+            let chunks = Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-uploads/") }
+            #expect(chunks.count == 2, "\(chunks)")
+            #expect(Fixtures.files(under: a.directory + "/uploads").isEmpty && Fixtures.files(under: b.directory + "/uploads").isEmpty)
+            await a.stop()
+            let head = try await b.tus(.HEAD, location, key: a.writeKey)
+            #expect(head.headers.first(name: "Upload-Offset") == String(2 * third))
+            let last = try await b.tus(.PATCH, location, key: a.writeKey, headers: [("Upload-Offset", String(2 * third))],
+                                       body: Array(bytes[(2 * third)...]), contentType: "application/offset+octet-stream")
+            #expect(last.status == 204, "\(last.json)")
+            let made = try #require(last.headers.first(name: "Kiln-Location"))
+            let item = try await b.request(.GET, made, key: a.readKey)
+            let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            #expect(item.status == 200 && (item.data["source_sha256"] as? String) == digest)
+            #expect(Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-uploads/") }.isEmpty, "the chunks went once processed")
+        }
+    }
+
+    @Test func idempotencyAndTheRateLimitHoldAcrossNodes() async throws {
+        try await Self.withNodes(rateLimit: 8) { a, b, _ in
+            let first = try await a.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "across")])
+            #expect(first.status == 201)
+            let replay = try await b.upload(Fixtures.sample("orient-2.jpg"), key: a.writeKey, headers: [("Idempotency-Key", "across")])
+            #expect(replay.status == 201 && replay.headers.first(name: "Idempotent-Replayed") == "true")
+            #expect(replay.data["id"] as? String == first.data["id"] as? String)
+            // Eight requests a minute for the key, counted once for both nodes: two used above.
+            var statuses: [Int] = []
+            for index in 0..<8 {
+                let node = index.isMultiple(of: 2) ? a : b
+                statuses.append(try await node.request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: a.writeKey).status)
+            }
+            #expect(statuses == [404, 404, 404, 404, 404, 404, 429, 429], "\(statuses)")
+        }
+    }
+}
