@@ -28,6 +28,9 @@ python3 benchmarks/targets_bench.py
 .build/release/kiln-check-bench instagram-feed "$inputs/12mp.jpg" instagram-reel "$inputs/hevc-1080p.mp4"
 # kiln serve: a 1 GiB upload, upload throughput beside vipsthumbnail and thumbor, RSS growth.
 python3 benchmarks/serve_bench.py
+# Interchangeable API nodes: PostgreSQL-backed auth and rate limit, two nodes against one, tus
+# chunks to the bucket against to disk (starts its own PostgreSQL and moto).
+python3 benchmarks/scale_bench.py
 # The PostgreSQL queue's overhead per job and no-op throughput, on a throwaway cluster that
 # stops when its harness's input closes.
 coproc PG { python3 Tests/Support/postgres_cluster.py; }

@@ -41,10 +41,10 @@ SKIP = set(filter(None, os.environ.get("BENCH_SKIP", "").split(",")))
 class Server:
     """`kiln serve` on a free port in a scratch data directory, with a first key."""
 
-    def __init__(self, scratch, env=None):
+    def __init__(self, scratch, env=None, args=()):
         self.data = tempfile.mkdtemp(dir=scratch)
         self.proc = subprocess.Popen([KILN, "serve", "--data", self.data, "--port", "0", "--first-key",
-                                      "--rate-limit", "1000000"], env=dict(os.environ, **(env or {})),
+                                      "--rate-limit", "1000000", *args], env=dict(os.environ, **(env or {})),
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.key = None
         deadline = time.monotonic() + 60

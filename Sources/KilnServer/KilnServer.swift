@@ -73,7 +73,7 @@ public final class KilnServer: Service, Sendable {
     }
 
     /// The port, when the server listens already (nil before).
-    var listeningPort: Int? { boundPort.withLock { $0.port } }
+    public var listeningPort: Int? { boundPort.withLock { $0.port } }
 
     /// The port the server listens on, once it does.
     public func port() async -> Int {
@@ -91,9 +91,10 @@ public final class KilnServer: Service, Sendable {
 
     public func run() async throws {
         // The shared database's connections stay up until the server (and its running jobs) is done.
-        if let queue = queue as? PostgresJobQueue { return try await queue.serving { try await self.serve() } }
+        let wait = settings.databaseWait
+        if let queue = queue as? PostgresJobQueue { return try await queue.serving(migrateWithin: wait) { try await self.serve() } }
         guard let shared else { return try await serve() }
-        try await shared.serving { try await self.serve() }
+        try await shared.serving(migrateWithin: wait) { try await self.serve() }
     }
 
     private func serve() async throws {

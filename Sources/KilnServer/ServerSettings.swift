@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     /// webhook outbox live when several API nodes share them (`postgres://…`, `kiln serve
     /// --database`). Nil: in the queue's PostgreSQL when there is one, else the embedded SQLite.
     public var databaseURL: String?
+    /// How long a start waits for the shared database to answer and be migrated (FILE_006 past it).
+    public var databaseWait: Duration = .seconds(30)
     /// Told the secret of a first key (media:write), made when the server starts on a database
     /// where no key was ever made (`--first-key`); nil: none is made.
     public var firstKey: (@Sendable (String) -> Void)?

@@ -12,8 +12,8 @@ import Testing
 @Suite struct SharedNodesTests {
     /// Two servers (each with its own data directory) on a fresh database and one shared store
     /// directory; the second stops when `body` is done, the first too.
-    static func withNodes(rateLimit: Int = 600, _ body: @Sendable (TestServer, TestServer, String) async throws -> Void)
-        async throws
+    static func withNodes(rateLimit: Int = 600, webhook: WebhookTests.Receiver? = nil,
+                          _ body: @Sendable (TestServer, TestServer, String) async throws -> Void) async throws
     {
         let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
         let media = Fixtures.scratchDirectory("kiln-shared-media")
@@ -21,8 +21,10 @@ import Testing
         func node() async throws -> TestServer {
             try await TestServer.start {
                 $0.databaseURL = url
+                $0.databaseWait = .seconds(120)  // the whole suite runs beside it on two cores
                 $0.engine.outDirectory = media
                 $0.rateLimit = rateLimit
+                if let webhook { WebhookTests.fast(&$0, webhook, secrets: ["shared"]) }
             }
         }
         let (a, b) = (try await node(), try await node())
@@ -70,6 +72,29 @@ import Testing
             let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             #expect(item.status == 200 && (item.data["source_sha256"] as? String) == digest)
             #expect(Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-uploads/") }.isEmpty, "the chunks went once processed")
+        }
+    }
+
+    @Test func aWebhookIsDeliveredOnceThoughBothNodesRunTheOutbox() async throws {
+        let receiver = try WebhookTests.Receiver(secrets: ["shared"])
+        try await Self.withNodes(webhook: receiver) { a, b, _ in
+            // Three deletions on B, each one event: both nodes claim the shared outbox every 50 ms.
+            var ids: [String] = []
+            for sample in ["orient-2.jpg", "orient-3.jpg", "orient-4.jpg"] {
+                let made = try await a.upload(Fixtures.sample(sample))
+                let id = try #require(made.data["id"] as? String)
+                #expect(try await b.request(.DELETE, "/v1/media/\(id)", key: a.writeKey).status == 200)
+                ids.append(id)
+            }
+            // Once every delivery is recorded delivered, no other claim can send it again.
+            let deadline = Date().addingTimeInterval(60)
+            while try await a.server.state.outbox.log(tenant: nil, limit: 10).filter({ $0.status == .delivered }).count < 3 {
+                try #require(Date() < deadline, "not delivered: \(receiver.posts)")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let deleted = receiver.posts.filter { $0["event"] as? String == "media.deleted" }
+            #expect(deleted.count == 3, "each event posted once: \(deleted)")
+            #expect(Set(deleted.compactMap { $0["event_id"] as? String }).count == 3)
         }
     }
 

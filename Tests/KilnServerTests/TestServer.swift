@@ -7,6 +7,7 @@ import KilnServer
 import KilnTestSupport
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,9 +44,23 @@ final class TestServer: LoopbackHTTP, Sendable {
     private init(server: KilnServer, directory: String) async throws {
         self.server = server
         self.directory = directory
-        // Running first: a shared database is migrated by the run, before the port is known.
-        task = Task { try await server.run() }
-        port = await server.port()
+        // Running first: a shared database is migrated by the run, before the port is known. A run
+        // that ends before it listens (a database that does not answer) is that error, not a hang.
+        let ended = Mutex<String?>(nil)
+        task = Task {
+            do { try await server.run() } catch {
+                ended.withLock { $0 = "\(error)" }
+                throw error
+            }
+            ended.withLock { $0 = "it returned" }
+        }
+        let deadline = ContinuousClock.now + .seconds(180)
+        while server.listeningPort == nil {
+            if let why = ended.withLock({ $0 }) { throw Tool.Failure(description: "the server stopped before it listened: \(why)") }
+            if ContinuousClock.now > deadline { throw Tool.Failure(description: "the server did not listen within 180 s") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        port = server.listeningPort ?? 0
         let keys = server.state.keys
         writeKey = try await keys.create(name: "write", scope: .write, tenant: "test").secret
         readKey = try await keys.create(name: "read", scope: .read, tenant: "test").secret
