@@ -328,11 +328,15 @@ import Glibc
         let watcher = try Watcher(inbox, out: out, settle: "0.1", extra: ["--poll", "0.3"])
         let processing = inbox + "/.kiln/processing"
         try await Watcher.until { !Self.names(processing).isEmpty }
-        // A neighbour that claimed a file and died: its session, with an unheld lock.
+        // A neighbour that claimed a file and died: its session, with an unheld lock and the file,
+        // made beside the inbox and moved in whole (the watcher sweeps an empty dead session at
+        // once, and a file dropped into it after would find it gone).
+        let made = Fixtures.scratchDirectory("kiln-dead-session")
+        defer { Fixtures.cleanUp(made) }
+        FileManager.default.createFile(atPath: made + "/.lock", contents: nil)
+        try Self.drop(1, from: 7, into: made)
         let dead = processing + "/" + UUID().uuidString.lowercased()
-        try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dead + "/.lock", contents: nil)
-        try Self.drop(1, from: 7, into: dead)
+        guard rename(made, dead) == 0 else { throw Tool.Failure(description: "cannot move the session in: \(String(cString: strerror(errno)))") }
         try await Watcher.until { Self.names(inbox + "/processed") == ["photo-7.jpg"] }
         #expect(!FileManager.default.fileExists(atPath: dead))
         #expect(watcher.log.contains("took back 1 file(s) claimed by a watcher that died"), "\(watcher.log)")
