@@ -25,12 +25,13 @@ deps:
 
 # From PyPI: moto's S3 server (with boto3 to set it up) for the storage tests, schemathesis
 # for the OpenAPI test, selenium (with Debian's chromium-driver) for the upload page test,
-# tuspy (a real tus client) for the resumable upload test.
+# tuspy (a real tus client) for the resumable upload test, opentelemetry-proto to read the
+# spans the trace test receives.
 # Debian's postgresql: the tests start throwaway clusters of their own (the service is not used).
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@python3 -c 'import moto.server, boto3, flask_cors, schemathesis, selenium, tusclient' 2>/dev/null || \
-		pip install --quiet 'moto[server]' boto3 schemathesis selenium tuspy
+	@python3 -c 'import moto.server, boto3, flask_cors, schemathesis, selenium, tusclient, opentelemetry.proto' 2>/dev/null || \
+		pip install --quiet 'moto[server]' boto3 schemathesis selenium tuspy opentelemetry-proto
 
 bench-deps: deps
 	$(call apt_install,$(BENCH_PACKAGES))

@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // OTLP over HTTP only: the gRPC exporter's dependencies would double the build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // C libraries, entered in one place each.
@@ -47,6 +50,7 @@ let package = Package(
         .target(name: "KilnPipeline", dependencies: [
             "KilnCore", "KilnSniff", "KilnImaging", "KilnVideo", "KilnStorage",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         // Records, API keys and the durable job queue in SQLite (GRDB, WAL); the shared job
         // queue in PostgreSQL.
@@ -59,6 +63,7 @@ let package = Package(
         // The HTTP API front end: routes, multipart streaming, auth, limits, metrics.
         .target(name: "KilnServer", dependencies: [
             "KilnPipeline", "KilnDatabase",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -81,6 +86,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "OTel", package: "swift-otel"),
         ]),
 
         // The shared queue's own cost, printed by `make bench` (benchmarks/run.sh).

@@ -108,6 +108,7 @@ public final class KilnDatabase: Sendable {
             try SQLiteUploadStore.migrateTenants(db)
         }
         migrator.registerMigration("v7 upload writers") { db in try SQLiteUploadStore.migrateWriters(db) }
+        migrator.registerMigration("v8 delivery traces") { db in try SQLiteOutbox.migrateTraces(db) }
         return migrator
     }
 }

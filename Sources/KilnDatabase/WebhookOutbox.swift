@@ -34,9 +34,11 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var lastError: String?
     public let createdAt: Date
     public var deliveredAt: Date?
+    /// The trace of what made the event (W3C trace context as JSON), for the delivery's span.
+    public var trace: String?
 
     public init(id: String? = nil, eventID: String, type: String, keyID: String?, endpoint: Endpoint, url: String, body: Data,
-                at time: Date = Date()) {
+                at time: Date = Date(), trace: String? = nil) {
         self.id = id ?? "dlv_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         self.eventID = eventID
         self.type = type
@@ -48,6 +50,7 @@ public struct WebhookDelivery: Sendable, Equatable {
         attempts = 0
         nextAttemptAt = time
         createdAt = time
+        self.trace = trace
     }
 }
 
@@ -92,11 +95,11 @@ public struct SQLiteOutbox: OutboxStore {
             for delivery in deliveries {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO webhook_deliveries
-                        (id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                        (id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, created_at, trace)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
                     """, arguments: [delivery.id, delivery.eventID, delivery.type, delivery.keyID, delivery.endpoint.rawValue,
                                      delivery.url, delivery.body, delivery.nextAttemptAt.timeIntervalSince1970,
-                                     delivery.createdAt.timeIntervalSince1970])
+                                     delivery.createdAt.timeIntervalSince1970, delivery.trace])
             }
         }
     }
@@ -175,7 +178,13 @@ public struct SQLiteOutbox: OutboxStore {
         delivery.lastStatus = row["last_status"]
         delivery.lastError = row["last_error"]
         delivery.deliveredAt = (row["delivered_at"] as Double?).map(Date.init(timeIntervalSince1970:))
+        delivery.trace = row["trace"]
         return delivery
+    }
+
+    /// The trace a delivery's span joins.
+    static func migrateTraces(_ db: Database) throws {
+        try db.alter(table: "webhook_deliveries") { table in table.add(column: "trace", .text) }
     }
 
     static func migrate(_ db: Database) throws {

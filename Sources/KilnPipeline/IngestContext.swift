@@ -1,6 +1,7 @@
 import KilnCore
 import KilnImaging
 import KilnVideo
+import Tracing
 
 /// The state one item carries through the steps. Each step reads what earlier steps set.
 struct IngestContext: Sendable {
@@ -13,6 +14,9 @@ struct IngestContext: Sendable {
     var preset: Preset
     /// The job's deadline, cancel switch and progress, for every step and engine.
     let control: JobControl
+    /// The trace the request is part of: each step is a span in it. The steps run on job
+    /// threads, where the task's own context is not.
+    var trace: ServiceContext?
     /// libvips and FFmpeg threads this job may use.
     let threads: Int
 

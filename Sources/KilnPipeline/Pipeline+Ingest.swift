@@ -3,6 +3,7 @@ import KilnCore
 import KilnImaging
 import KilnStorage
 import Synchronization
+import Tracing
 
 /// The one way in: a request (inputs, targets, options, control) and its result, one outcome per
 /// target. Each input is received, sniffed, probed and hashed once; each target is then held to
@@ -22,13 +23,15 @@ extension Pipeline {
         guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
         let control = request.control ?? request.options.makeControl()
         let threads = scheduler.limits.threadsPerJob
+        let trace = ServiceContext.current
         // Received uploads (and so their files) live until the job is over.
         defer { withExtendedLifetime(request.inputs) {} }
         return try await runJob(control) { () async throws(KilnError) -> IngestResult in
             let store = try environment.requireStore()
             let environment = environment
             var runs = try await Blocking.job { () throws(KilnError) -> [TargetRun] in
-                let runs = try Self.check(request, presets: presets, control: control, threads: threads, environment)
+                let runs = try Self.check(request, presets: presets, control: control, threads: threads, trace: trace,
+                                          environment)
                 // Told on the job's thread: a progress callback may block (a test's gate), never the pool.
                 control.report(.checked)
                 return runs
@@ -107,7 +110,8 @@ extension Pipeline {
     /// - Parameter identify: hash the input and give each target its id (not for a preflight,
     ///   which reads headers only).
     static func check(_ request: IngestRequest, presets: [Preset], control: JobControl, threads: Int,
-                      identify: Bool = true, _ environment: PipelineEnvironment) throws(KilnError) -> [TargetRun]
+                      identify: Bool = true, trace: ServiceContext? = nil, _ environment: PipelineEnvironment)
+        throws(KilnError) -> [TargetRun]
     {
         var runs = presets.map(TargetRun.init)
         let count = request.inputs.count
@@ -120,6 +124,7 @@ extension Pipeline {
             var shared = IngestContext(path: input.path, input: input.name, options: request.options, preset: presets[0],
                                        control: control, threads: threads)
             shared.sourceSHA256 = input.upload?.sha256
+            shared.trace = trace
             /// Runs `steps` on the input once for every live target; a failure refuses them all.
             func once(_ steps: [Step]) throws(KilnError) {
                 guard runs.contains(where: \.isLive) else { return }

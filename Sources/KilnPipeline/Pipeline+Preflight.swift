@@ -2,6 +2,7 @@ import Foundation
 import KilnCore
 import KilnImaging
 import KilnVideo
+import Tracing
 
 /// Preflight: the per-target report of `ingest(_:)` told from the inputs' headers alone, before
 /// anything is uploaded or stored: which targets take the media as it is, which would change it
@@ -17,8 +18,9 @@ extension Pipeline {
         let control = request.control ?? request.options.makeControl()
         let threads = scheduler.limits.threadsPerJob
         let environment = environment
+        let trace = ServiceContext.current
         return try await Blocking.job { () throws(KilnError) -> [TargetPreview] in
-            let runs = try Self.check(request, presets: presets, control: control, threads: threads, identify: false,
+            let runs = try Self.check(request, presets: presets, control: control, threads: threads, identify: false, trace: trace,
                                       environment)
             return runs.map { run in
                 if let failure = run.failure {

@@ -4,6 +4,7 @@ import KilnImaging
 import KilnSniff
 import KilnStorage
 import KilnVideo
+import Tracing
 
 /// Kiln's engine: receive -> sniff -> validate -> identify -> process -> store, for one file, an
 /// upload stream or a carousel, under a job limit with a bounded queue.
@@ -66,6 +67,8 @@ public final class Pipeline: Sendable {
         let presets = try resolve(targets: targets ?? [options.preset])
         let control = control ?? options.makeControl()
         let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
+        let span = InstrumentationSystem.tracer.startSpan("receive", context: ServiceContext.current ?? .topLevel)
+        defer { span.end() }
         do {
             let upload = try await receiver.receive(stream, name: name, presets: presets, declared: options.type,
                                                     control: control)
@@ -214,6 +217,8 @@ public final class Pipeline: Sendable {
             throw error
         }
         control.report(.storing, 0)
+        let span = InstrumentationSystem.tracer.startSpan("store", context: ServiceContext.current ?? .topLevel)
+        defer { span.end() }
         let progress: @Sendable (Double) -> Void = { control.report(.storing, $0) }
         guard let remaining = control.remaining else {
             return try await store.commit(unit, progress: progress)
@@ -242,10 +247,13 @@ public final class Pipeline: Sendable {
         throws(KilnError)
     {
         for step in steps {
+            let span = InstrumentationSystem.tracer.startSpan(step.name, context: context.trace ?? .topLevel)
+            defer { span.end() }
             do {
                 try context.control.checkpoint()
                 try step.run(&context, environment)
             } catch {
+                span.recordError(error)
                 if let staging = context.staging {
                     environment.store?.discard(staging)
                     context.staging = nil

@@ -193,7 +193,9 @@ public final class KilnServer: Service, Sendable {
         var routes = RouteCatalog()
         for route in table { routes.add(route.method, route.path) }
         let router = Router(context: KilnRequestContext.self)
-        // Middleware applies to the routes added after it, and to "not found".
+        // Middleware applies to the routes added after it, and to "not found". A span per request
+        // first (a no-op without a tracer), continuing a caller's `traceparent`.
+        router.middlewares.add(TracingMiddleware<KilnRequestContext>())
         router.middlewares.add(FrontMiddleware(routes: routes, metrics: metrics,
                                                cors: CORSPolicy(origins: settings.corsOrigins)))
         let keyed = Dictionary(uniqueKeysWithValues: Scope.allCases.map {

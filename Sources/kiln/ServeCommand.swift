@@ -83,9 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var logger = Logger(label: "kiln")
-        logger.logLevel = .info
+        let logger = Telemetry.logger("kiln")
         do {
+            let tracing = try Telemetry.start(service: "kiln-serve")
             var server = ServerSettings(engine: try settings.configuration())
             server.host = host ?? environment["KILN_HOST"] ?? server.host
             server.port = port ?? environment["KILN_PORT"].flatMap(Int.init) ?? server.port
@@ -149,8 +149,8 @@ struct ServeCommand: AsyncParsableCommand {
                 server.firstKey = { secret in Self.say("A first API key (media:write), shown once:\n  \(secret)") }
             }
             let kiln = try await KilnServer(settings: server, logger: logger)
-            var group = ServiceGroupConfiguration(services: [kiln], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                  cancellationSignals: [], logger: logger)
+            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [kiln],  // shut down in reverse: the exporter flushes last
+                                                  gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             // Past the grace, what is still running is cancelled (a cancelled job runs again at the next start).
             group.maximumGracefulShutdownDuration = server.shutdownGrace
             let host = server.host

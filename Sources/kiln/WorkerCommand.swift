@@ -35,9 +35,9 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "kiln.worker")
-        logger.logLevel = .info
+        let logger = Telemetry.logger("kiln.worker")
         do {
+            let tracing = try Telemetry.start(service: "kiln-worker")
             var engine = try settings.configuration()
             if let jobs { engine.jobs = jobs }
             var server = ServerSettings(engine: engine)
@@ -46,8 +46,8 @@ struct WorkerCommand: AsyncParsableCommand {
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.workerName = ServerSettings.processWorkerName
             let worker = try await KilnWorker(settings: server, metricsPort: metricsPort, logger: logger)
-            var group = ServiceGroupConfiguration(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                  cancellationSignals: [], logger: logger)
+            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [worker],  // the exporter flushes last
+                                                  gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             group.maximumGracefulShutdownDuration = server.shutdownGrace
             try await ServiceGroup(configuration: group).run()
         } catch let error as KilnError {

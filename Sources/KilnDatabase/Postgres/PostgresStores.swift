@@ -56,6 +56,9 @@ enum PostgresStores {
         [
             "ALTER TABLE kiln_uploads ADD COLUMN writer text, ADD COLUMN writer_until double precision",
         ],
+        [
+            "ALTER TABLE kiln_webhook_deliveries ADD COLUMN trace text",
+        ],
     ]
 
     /// Whether `rows` has a row (an UPDATE … RETURNING that changed one).
@@ -76,7 +79,7 @@ public struct PostgresKeyStore: KeyStore {
     public func insert(_ key: APIKey, hash: String) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 INSERT INTO kiln_api_keys (id, name, scope, tenant_id, hash, created_at)
                 VALUES (\(key.id), \(key.name), \(key.scope.rawValue), \(key.tenant), \(hash), \(key.createdAt.timeIntervalSince1970))
                 """, logger: logger)
@@ -108,7 +111,7 @@ public struct PostgresKeyStore: KeyStore {
     public func revoke(_ id: String) async throws(KilnError) -> Bool {
         let logger = database.logger
         return try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 UPDATE kiln_api_keys SET revoked_at = \(Date().timeIntervalSince1970) WHERE id = \(id) AND revoked_at IS NULL
                 """, logger: logger)
             return try await PostgresStores.any(client.query("SELECT 1 FROM kiln_api_keys WHERE id = \(id)", logger: logger))
@@ -185,7 +188,7 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
     public func record(keyID: String, idempotencyKey: String, _ answer: IdempotencyRecords.Answer) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 INSERT INTO kiln_idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
                 VALUES (\(keyID), \(idempotencyKey), \(answer.requestHash), \(answer.status), \(answer.body), \(Date().timeIntervalSince1970))
                 ON CONFLICT (key_id, idempotency_key) DO UPDATE SET request_hash = EXCLUDED.request_hash,
@@ -197,7 +200,7 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
     public func abandon(keyID: String, idempotencyKey: String) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 DELETE FROM kiln_idempotency WHERE key_id = \(keyID) AND idempotency_key = \(idempotencyKey) AND status = 0
                 """, logger: logger)
         }
@@ -206,7 +209,7 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
     public func prune(before time: Date) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("DELETE FROM kiln_idempotency WHERE created_at < \(time.timeIntervalSince1970)", logger: logger)
+            _ = try await client.query("DELETE FROM kiln_idempotency WHERE created_at < \(time.timeIntervalSince1970)", logger: logger)
         }
     }
 }
@@ -220,7 +223,7 @@ public struct PostgresMediaRecords: MediaRecordStore {
     public func add(_ item: MediaItem, tenant: String?, keyID: String?) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query(Self.hold(item.id, kind: item.kind.rawValue, by: "", tenant, keyID, item.renditionBytes),
+            _ = try await client.query(Self.hold(item.id, kind: item.kind.rawValue, by: "", tenant, keyID, item.renditionBytes),
                                    logger: logger)
         }
     }
@@ -229,10 +232,10 @@ public struct PostgresMediaRecords: MediaRecordStore {
         let logger = database.logger
         try await database.query { client in
             try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(Self.hold(carousel.id, kind: "carousel", by: "", tenant, keyID,
+                _ = try await connection.query(Self.hold(carousel.id, kind: "carousel", by: "", tenant, keyID,
                                                      items.reduce(0) { $0 + $1.renditionBytes }), logger: logger)
                 for item in items {
-                    try await connection.query(Self.hold(item.id, kind: item.kind.rawValue, by: carousel.id, tenant, keyID,
+                    _ = try await connection.query(Self.hold(item.id, kind: item.kind.rawValue, by: carousel.id, tenant, keyID,
                                                          item.renditionBytes), logger: logger)
                 }
             }
@@ -264,12 +267,12 @@ public struct PostgresMediaRecords: MediaRecordStore {
             try await client.withTransaction(logger: logger) { connection in
                 // Releases one at a time: two carousels sharing an item, released at once on two
                 // nodes, would each still see the other's hold and neither free the item.
-                try await connection.query("SELECT pg_advisory_xact_lock(4815162343)", logger: logger)
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(4815162343)", logger: logger)
                 var items: [String] = []
                 for try await item in try await connection.query("""
                     SELECT id FROM kiln_media WHERE holder = \(id) AND tenant_id IS NOT DISTINCT FROM \(tenant)
                     """, logger: logger).decode(String.self) { items.append(item) }
-                try await connection.query("""
+                _ = try await connection.query("""
                     DELETE FROM kiln_media WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND (id = \(id) OR holder = \(id))
                     """, logger: logger)
                 var free: [String] = []
@@ -300,11 +303,11 @@ public struct PostgresUploadStore: UploadStore {
         return try await database.query { client in
             try await client.withTransaction(logger: logger) { connection in
                 // One tenant's creations one at a time, on any node: the caps hold.
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("kiln_uploads:" + (upload.tenant ?? ""))))",
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("kiln_uploads:" + (upload.tenant ?? ""))))",
                                            logger: logger)
                 let (count, bytes) = try await Self.open(connection, tenant: upload.tenant, at: upload.createdAt, logger: logger)
                 guard count < maxOpen, bytes + (upload.length ?? 0) <= maxBytes else { return false }
-                try await connection.query("""
+                _ = try await connection.query("""
                     INSERT INTO kiln_uploads (id, key_id, tenant_id, length, "offset", metadata, created_at, expires_at)
                     VALUES (\(upload.id), \(upload.keyID), \(upload.tenant), \(upload.length), 0, \(metadata),
                             \(upload.createdAt.timeIntervalSince1970), \(upload.expiresAt.timeIntervalSince1970))
@@ -348,7 +351,7 @@ public struct PostgresUploadStore: UploadStore {
     public func finish(_ id: String, _ result: UploadResult) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 UPDATE kiln_uploads SET result_status = \(result.status), result_body = \(result.body),
                     result_location = \(result.location) WHERE id = \(id)
                 """, logger: logger)
@@ -357,7 +360,7 @@ public struct PostgresUploadStore: UploadStore {
 
     public func remove(_ id: String) async throws(KilnError) {
         let logger = database.logger
-        try await database.query { client in try await client.query("DELETE FROM kiln_uploads WHERE id = \(id)", logger: logger) }
+        try await database.query { client in _ = try await client.query("DELETE FROM kiln_uploads WHERE id = \(id)", logger: logger) }
     }
 
     public func expired(at time: Date) async throws(KilnError) -> [String] {
@@ -391,7 +394,7 @@ public struct PostgresUploadStore: UploadStore {
     public func releaseWriter(_ id: String, writer: String) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 UPDATE kiln_uploads SET writer = NULL, writer_until = NULL WHERE id = \(id) AND writer = \(writer)
                 """, logger: logger)
         }
@@ -426,7 +429,7 @@ public struct PostgresOutbox: OutboxStore {
 
     private static let columns = """
         id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, last_status, last_error,
-        created_at, delivered_at
+        created_at, delivered_at, trace
         """
 
     public func add(_ deliveries: [WebhookDelivery]) async throws(KilnError) {
@@ -434,12 +437,12 @@ public struct PostgresOutbox: OutboxStore {
         try await database.query { client in
             try await client.withTransaction(logger: logger) { connection in
                 for delivery in deliveries {
-                    try await connection.query("""
+                    _ = try await connection.query("""
                         INSERT INTO kiln_webhook_deliveries
-                            (id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, created_at)
+                            (id, event_id, type, key_id, endpoint, url, body, status, attempts, next_attempt_at, created_at, trace)
                         VALUES (\(delivery.id), \(delivery.eventID), \(delivery.type), \(delivery.keyID), \(delivery.endpoint.rawValue),
                                 \(delivery.url), \(delivery.body), 'pending', 0, \(delivery.nextAttemptAt.timeIntervalSince1970),
-                                \(delivery.createdAt.timeIntervalSince1970))
+                                \(delivery.createdAt.timeIntervalSince1970), \(delivery.trace))
                         ON CONFLICT DO NOTHING
                         """, logger: logger)
                 }
@@ -450,7 +453,7 @@ public struct PostgresOutbox: OutboxStore {
     public func withdraw(eventID: String) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 DELETE FROM kiln_webhook_deliveries WHERE event_id = \(eventID) AND status = 'pending' AND attempts = 0
                 """, logger: logger)
         }
@@ -472,7 +475,7 @@ public struct PostgresOutbox: OutboxStore {
     public func release(_ id: String, at time: Date) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 UPDATE kiln_webhook_deliveries SET next_attempt_at = \(time.timeIntervalSince1970)
                 WHERE id = \(id) AND status = 'pending'
                 """, logger: logger)
@@ -485,7 +488,7 @@ public struct PostgresOutbox: OutboxStore {
         let next: WebhookDelivery.Status = delivered ? .delivered : retryAt == nil ? .failed : .pending
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 UPDATE kiln_webhook_deliveries SET status = \(next.rawValue), attempts = attempts + 1, last_status = \(status),
                     last_error = \(error), next_attempt_at = COALESCE(\(retryAt?.timeIntervalSince1970), next_attempt_at),
                     delivered_at = \(delivered ? time.timeIntervalSince1970 : nil)
@@ -497,7 +500,7 @@ public struct PostgresOutbox: OutboxStore {
     public func prune(before time: Date) async throws(KilnError) {
         let logger = database.logger
         try await database.query { client in
-            try await client.query("""
+            _ = try await client.query("""
                 DELETE FROM kiln_webhook_deliveries WHERE status != 'pending' AND created_at < \(time.timeIntervalSince1970)
                 """, logger: logger)
         }
@@ -526,9 +529,9 @@ public struct PostgresOutbox: OutboxStore {
     }
 
     private static func delivery(_ row: PostgresRow) throws -> WebhookDelivery {
-        let (id, eventID, type, keyID, endpoint, url, body, status, attempts, next, lastStatus, lastError, created, delivered)
+        let (id, eventID, type, keyID, endpoint, url, body, status, attempts, next, lastStatus, lastError, created, delivered, trace)
             = try row.decode((String, String, String, String?, String, String, Data, String, Int, Double, Int?, String?, Double,
-                              Double?).self)
+                              Double?, String?).self)
         var delivery = WebhookDelivery(id: id, eventID: eventID, type: type, keyID: keyID,
                                        endpoint: WebhookDelivery.Endpoint(rawValue: endpoint) ?? .server, url: url, body: body,
                                        at: Date(timeIntervalSince1970: created))
@@ -538,6 +541,7 @@ public struct PostgresOutbox: OutboxStore {
         delivery.lastStatus = lastStatus
         delivery.lastError = lastError
         delivery.deliveredAt = delivered.map(Date.init(timeIntervalSince1970:))
+        delivery.trace = trace
         return delivery
     }
 }
@@ -567,7 +571,7 @@ public struct PostgresRateCounter: RateCounter {
         let logger = database.logger
         let second = Int(time.timeIntervalSince1970)
         try await database.query { client in
-            try await client.query("DELETE FROM kiln_rate_windows WHERE window_start + window_seconds <= \(second)", logger: logger)
+            _ = try await client.query("DELETE FROM kiln_rate_windows WHERE window_start + window_seconds <= \(second)", logger: logger)
         }
     }
 }

@@ -29,6 +29,8 @@ struct JobPayload: Codable, Sendable {
     var requestID: String?
     /// Several presets (`targets`): the job's result is then one outcome per target.
     var targets: [String]?
+    /// The upload's trace (W3C `traceparent`): the worker's spans and the job's webhook join it.
+    var trace: [String: String]?
 
     var owner: String? { tenant ?? keyID }
 
@@ -56,7 +58,7 @@ struct JobPayload: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case inputs, carousel, preset, type, fit, tenant
         case fitDuration = "fit_duration"
-        case targets
+        case targets, trace
         case keyID = "key_id", requestID = "request_id"
     }
 }

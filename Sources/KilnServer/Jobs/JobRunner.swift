@@ -5,6 +5,7 @@ import KilnPipeline
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Runs queued jobs (videos, carousels holding one) with the engine: claims up to the engine's
 /// job count at once under a lease it renews with the job's progress, and records the outcome.
@@ -122,7 +123,14 @@ final class JobRunner: Service, Sendable {
                 }
             }
             defer { group.cancelAll() }
-            return await run(payload, job: job.id, options: options, control: control)
+            // A span in the upload's trace, whichever process runs the job.
+            return await withSpan("job \(job.kind)", context: TraceCarrier.context(payload.trace), ofKind: .consumer) { span in
+                span.attributes["kiln.job.id"] = job.id
+                let outcome = await run(payload, job: job.id, options: options, control: control)
+                // In the span: the line carries the trace's id.
+                logger.info("job \(job.id) ran", metadata: ["request_id": "\(payload.requestID ?? "-")"])
+                return outcome
+            }
         }
         guard let outcome else { return }  // shut down: the job stays claimed and is given back at the next start
         if await finish(job, outcome) {

@@ -252,7 +252,8 @@ struct API: Sendable {
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
                                      fit: options.fit, fitDuration: options.fitDuration == .trim ? .trim : nil,
-                                     keyID: keyID, tenant: options.tenant, requestID: requestID, targets: targets)
+                                     keyID: keyID, tenant: options.tenant, requestID: requestID, targets: targets,
+                                     trace: TraceCarrier.current())
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
             let record = try await server.queue.enqueue(NewJob(id: job.id, kind: job.kind, payload: JobRunner.encode(payload),
                                                                priority: priority,

@@ -6,6 +6,7 @@ import KilnDatabase
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Tracing
 
 /// Job and media events posted to webhooks (issue 13): `job.succeeded`, `job.failed` (a
 /// cancelled job too: its status says so) and `media.deleted`, each in the envelope and signed
@@ -51,12 +52,15 @@ struct Webhooks: Sendable {
     }
 
     /// Writes an event's deliveries to `endpoints` (none: the event is built for no one).
-    func post(_ event: @autoclosure () -> Event, keyID: String?, to endpoints: [(WebhookDelivery.Endpoint, String)]) async throws {
+    /// `trace`: what made the event (the request's, or the job's upload's), joined by each delivery.
+    func post(_ event: @autoclosure () -> Event, keyID: String?, to endpoints: [(WebhookDelivery.Endpoint, String)],
+              trace: [String: String]? = TraceCarrier.current()) async throws {
         guard !endpoints.isEmpty else { return }
         let event = event()
         let body = try Reply.encoder.encode(Envelope.success(event, meta: Meta(requestId: event.id)))
+        let trace = TraceCarrier.text(trace)
         try await outbox.add(endpoints.map {
-            WebhookDelivery(eventID: event.id, type: event.type, keyID: keyID, endpoint: $0.0, url: $0.1, body: body)
+            WebhookDelivery(eventID: event.id, type: event.type, keyID: keyID, endpoint: $0.0, url: $0.1, body: body, trace: trace)
         })
     }
 
@@ -73,10 +77,11 @@ struct Webhooks: Sendable {
         for job in try await server.queue.pendingEvents(limit: 100) {
             await JobRunner.recordResult(of: job, in: server.records)
             let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
-            let keyID = (try? JSONDecoder().decode(JobPayload.self, from: job.payload))?.keyID
+            let payload = try? JSONDecoder().decode(JobPayload.self, from: job.payload)
+            let keyID = payload?.keyID
             try await post(Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),
                                  job: JobView(job, present: present), media: nil),
-                           keyID: keyID, to: try await endpoints(keyID: keyID))
+                           keyID: keyID, to: try await endpoints(keyID: keyID), trace: payload?.trace)
             if try await !server.queue.markEventSent(job.id) {
                 // Another API server handed it on first: its deliveries are the ones sent.
                 try await outbox.withdraw(eventID: "evt_" + job.id)
@@ -93,6 +98,15 @@ struct Webhooks: Sendable {
     /// One attempt at one delivery, recorded: 2xx delivers it; anything else tries again later,
     /// until the attempts are used up.
     func send(_ delivery: WebhookDelivery, client: HTTPClient, logger: Logger) async throws {
+        // A span in the trace of what made the event; the receiver is told it (`traceparent`).
+        let parent = TraceCarrier.context(TraceCarrier.carrier(text: delivery.trace))
+        try await withSpan("webhook \(delivery.type)", context: parent, ofKind: .client) { span in
+            span.attributes["kiln.webhook.delivery"] = delivery.id
+            try await attempt(delivery, client: client, trace: TraceCarrier.carrier(span.context) ?? [:], logger: logger)
+        }
+    }
+
+    private func attempt(_ delivery: WebhookDelivery, client: HTTPClient, trace: [String: String], logger: Logger) async throws {
         // Read now, not when the event was made: a rotated secret signs from its next attempt.
         var secrets = settings.webhookSecrets
         if delivery.endpoint == .key {
@@ -111,6 +125,7 @@ struct Webhooks: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: Reply.jsonType)
         request.headers.add(name: "User-Agent", value: "Kiln-Webhooks")
+        for (name, value) in trace { request.headers.add(name: name, value: value) }
         request.headers.add(name: Self.eventHeader, value: delivery.type)
         request.headers.add(name: Self.eventIDHeader, value: delivery.eventID)
         request.headers.add(name: Self.deliveryHeader, value: delivery.id)
