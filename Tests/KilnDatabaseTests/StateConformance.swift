@@ -190,12 +190,18 @@ enum StateConformance {
                                               url: "http://operator", body: Data("{}".utf8), at: now)])
         #expect(try await outbox.log(tenant: "acme", limit: 10).allSatisfy { $0.endpoint == .key })
         #expect(try await outbox.log(tenant: nil, limit: 10).contains { $0.url == "http://operator" })
+        // A delivery keeps the trace of what made its event.
+        let traced = #"{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}"#
+        try await outbox.add([WebhookDelivery(eventID: "evt_t", type: "media.deleted", keyID: nil, endpoint: .server,
+                                              url: "http://operator", body: Data("{}".utf8), at: now, trace: traced)])
+        #expect(try await outbox.log(tenant: nil, limit: 10).first { $0.eventID == "evt_t" }?.trace == traced)
 
         // Ended deliveries leave the log after its window; pending ones never do.
         try await outbox.add([delivery("evt_3", "http://a", key: k1)])
         try await outbox.prune(before: now.addingTimeInterval(1))
         #expect(try await outbox.log(tenant: "acme", limit: 10).map(\.eventID) == ["evt_3"])
-        #expect(try await outbox.log(tenant: nil, limit: 10).map(\.eventID).sorted() == ["evt_1", "evt_3"], "the pending server one stays")
+        #expect(try await outbox.log(tenant: nil, limit: 10).map(\.eventID).sorted() == ["evt_1", "evt_3", "evt_t"],
+                "the pending server ones stay")
     }
 
     static func rates(_ state: SharedState) async throws {
