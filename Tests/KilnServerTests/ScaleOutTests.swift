@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KilnCore
 import KilnStorage
@@ -73,6 +74,86 @@ final class WorkerProcess: @unchecked Sendable {
             try WorkerProcess(queue: queue, data: root + "/" + name, arguments: ["--storage", "r2", "--presets", presets] + arguments,
                               environment: moto.environment)
         }
+    }
+
+    /// Two `kiln serve` processes on one PostgreSQL and one bucket, and a worker: a key made once
+    /// works on both, a video's webhook is sent once though both run the outbox, and a tus upload
+    /// goes on on the other node after the one that took its first chunk is killed (SIGKILL).
+    @Test func twoAPINodesAreInterchangeable() async throws {
+        let moto = try MotoS3()
+        defer { moto.stop() }
+        let setup = try Setup(moto: moto)
+        defer { Fixtures.cleanUp(setup.root) }
+        let hooks = try WebhookTests.Receiver(secrets: ["nodes"])
+        let arguments = ["--storage", "r2", "--queue", setup.queue, "--webhook", hooks.url, "--webhook-secret", "nodes",
+                         "--url-secret", "one-secret-for-every-node"]
+        let a = try ServeProcess(data: setup.root + "/a", arguments: arguments, environment: moto.environment)
+        // The first key is in the shared database: the second node makes none and uses it.
+        let b = try ServeProcess(data: setup.root + "/b", key: a.writeKey, arguments: arguments, environment: moto.environment)
+
+        // A key made once, by `kiln keys` on the shared database, works on both nodes.
+        let made = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "ops", "--scope", "media:write",
+                                                        "--database", setup.queue])
+        let key = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        for node in [a, b] {
+            #expect(try await node.request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: key).status == 404)
+        }
+
+        // A video's job, run by the worker: its event is delivered once, though both nodes claim the outbox.
+        let worker = try setup.worker("worker", ["--jobs", "1"])
+        try await worker.ready()
+        let queued = try await b.upload(Fixtures.sample("video/h264-aac-faststart.mp4"), key: key)
+        let job = try #require((queued.data["job"] as? [String: Any])?["id"] as? String)
+        // Read on the other node than the one that took it.
+        var status = ""
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !["succeeded", "failed", "cancelled"].contains(status), ContinuousClock.now < deadline {
+            status = try await a.request(.GET, "/v1/jobs/\(job)?wait=true", key: key).data["status"] as? String ?? ""
+        }
+        #expect(status == "succeeded", "\(worker.log.suffix(2_000))")
+        _ = try await hooks.delivered("job.succeeded")
+        try await Tool.detached {
+            let deadline = Date().addingTimeInterval(60)
+            while true {
+                let rows = try Tool.check("psql", ["-tA", setup.queue, "-c",
+                                                   "SELECT status FROM kiln_webhook_deliveries WHERE event_id = 'evt_\(job)'"])
+                if String(decoding: rows.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "delivered" { return }
+                guard Date() < deadline else { throw Tool.Failure(description: "the delivery was not recorded delivered") }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        #expect(hooks.posts.filter { $0["event_id"] as? String == "evt_\(job)" }.count == 1, "\(hooks.posts)")
+
+        // A tus upload: its first chunk on A, which is then killed; the rest on B.
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let created = try await a.tus(.POST, "/v1/uploads", key: key, headers: [
+            ("Upload-Length", String(bytes.count)),
+            ("Upload-Metadata", ResumableUploadTests.metadata(["filename": "photo.jpg", "preset": "default"])),
+        ])
+        let location = try #require(created.headers.first(name: "Location"))
+        let half = bytes.count / 2
+        let first = try await a.tus(.PATCH, location, key: key, headers: [("Upload-Offset", "0")], body: Array(bytes[..<half]),
+                                    contentType: "application/offset+octet-stream")
+        #expect(first.status == 204)
+        kill(a.process.processIdentifier, SIGKILL)
+        a.process.waitUntilExit()
+        let head = try await b.tus(.HEAD, location, key: key)
+        #expect(head.headers.first(name: "Upload-Offset") == String(half))
+        let rest = try await b.tus(.PATCH, location, key: key, headers: [("Upload-Offset", String(half))], body: Array(bytes[half...]),
+                                   contentType: "application/offset+octet-stream")
+        if rest.status != 204 {
+            let client = try setup.bucket()
+            let chunks = try await client.list(prefix: ".kiln-uploads").map { "\($0.key) \($0.size)" }
+            var firstBytes: [UInt8] = []
+            if let first = try await client.list(prefix: ".kiln-uploads").first {
+                firstBytes = try await client.open(key: first.key, range: 0...15).collect()
+            }
+            Issue.record("chunks \(chunks), first bytes \(firstBytes), sent \(Array(bytes.prefix(16)))")
+        }
+        #expect(rest.status == 204, "\(rest.json)")
+        let item = try await b.request(.GET, try #require(rest.headers.first(name: "Kiln-Location")), key: key)
+        let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        #expect(item.status == 200 && item.data["source_sha256"] as? String == digest)
     }
 
     @Test func aWorkerKilledMidTranscodeLosesNothingAndDuplicatesNothing() async throws {

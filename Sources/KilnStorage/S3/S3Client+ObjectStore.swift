@@ -91,18 +91,22 @@ extension S3Client: ObjectStore {
                     query.append(("start-after", after))
                 }
                 let body = try await send(.GET, key: nil, query: query).body
-                var key: String?
-                var size: Int64 = 0
+                // One object per Contents element, whatever the order of its fields (S3 writes
+                // ETag before Size): each Key starts the next.
+                var current: (key: String, size: Int64, etag: String?)?
                 token = nil
                 for leaf in S3XML.leaves(body) {
                     switch leaf.path {
-                    case "ListBucketResult/Contents/Key": key = leaf.text
-                    case "ListBucketResult/Contents/Size": size = Int64(leaf.text) ?? 0
-                    case "ListBucketResult/Contents/ETag": if let key { objects.append(ObjectInfo(key: key, size: size, etag: leaf.text)) }
+                    case "ListBucketResult/Contents/Key":
+                        if let done = current { objects.append(ObjectInfo(key: done.key, size: done.size, etag: done.etag)) }
+                        current = (leaf.text, 0, nil)
+                    case "ListBucketResult/Contents/Size": current?.size = Int64(leaf.text) ?? 0
+                    case "ListBucketResult/Contents/ETag": current?.etag = leaf.text
                     case "ListBucketResult/NextContinuationToken": token = leaf.text
                     default: break
                     }
                 }
+                if let done = current { objects.append(ObjectInfo(key: done.key, size: done.size, etag: done.etag)) }
             } while token != nil && objects.count < limit
             return Array(objects.sorted { $0.key < $1.key }.prefix(max(0, limit)))
         }
