@@ -176,6 +176,18 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// The rows `query` answers, each made into a value by `decode`.
+    func rows<T: Sendable>(_ query: PostgresQuery, _ decode: @escaping @Sendable (PostgresRow) throws -> T)
+        async throws(KilnError) -> [T]
+    {
+        let logger = logger
+        return try await self.query { client in
+            var values: [T] = []
+            for try await row in try await client.query(query, logger: logger) { values.append(try decode(row)) }
+            return values
+        }
+    }
+
     /// The database's clock `seconds` from now, as SQL: one clock for every process. Every
     /// value in it is Kiln's own (a lease, a backoff, a test's time), never a client's.
     func clock(_ seconds: Double = 0) -> String {

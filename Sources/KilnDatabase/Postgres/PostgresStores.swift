@@ -87,25 +87,14 @@ public struct PostgresKeyStore: KeyStore {
     }
 
     public func list(tenant: String?) async throws(KilnError) -> [APIKey] {
-        let logger = database.logger
-        return try await database.query { client in
-            var keys: [APIKey] = []
-            for try await row in try await client.query("""
-                SELECT \(unescaped: Self.columns) FROM kiln_api_keys WHERE \(tenant)::text IS NULL OR tenant_id = \(tenant)
-                ORDER BY created_at, id
-                """, logger: logger) { keys.append(try Self.key(row).key) }
-            return keys
-        }
+        try await database.rows("""
+            SELECT \(unescaped: Self.columns) FROM kiln_api_keys WHERE \(tenant)::text IS NULL OR tenant_id = \(tenant)
+            ORDER BY created_at, id
+            """) { try Self.key($0).key }
     }
 
     public func stored(_ id: String) async throws(KilnError) -> (key: APIKey, hash: String)? {
-        let logger = database.logger
-        return try await database.query { client in
-            for try await row in try await client.query("""
-                SELECT \(unescaped: Self.columns) FROM kiln_api_keys WHERE id = \(id)
-                """, logger: logger) { return try Self.key(row) }
-            return nil
-        }
+        try await database.rows("SELECT \(unescaped: Self.columns) FROM kiln_api_keys WHERE id = \(id)", Self.key).first
     }
 
     public func revoke(_ id: String) async throws(KilnError) -> Bool {
@@ -364,13 +353,8 @@ public struct PostgresUploadStore: UploadStore {
     }
 
     public func expired(at time: Date) async throws(KilnError) -> [String] {
-        let logger = database.logger
-        return try await database.query { client in
-            var ids: [String] = []
-            for try await id in try await client.query("""
-                SELECT id FROM kiln_uploads WHERE expires_at < \(time.timeIntervalSince1970)
-                """, logger: logger).decode(String.self) { ids.append(id) }
-            return ids
+        try await database.rows("SELECT id FROM kiln_uploads WHERE expires_at < \(time.timeIntervalSince1970)") {
+            try $0.decode(String.self)
         }
     }
 
@@ -401,12 +385,7 @@ public struct PostgresUploadStore: UploadStore {
     }
 
     private func records(_ query: PostgresQuery) async throws(KilnError) -> [UploadRecord] {
-        let logger = database.logger
-        return try await database.query { client in
-            var records: [UploadRecord] = []
-            for try await row in try await client.query(query, logger: logger) { records.append(try Self.record(row)) }
-            return records
-        }
+        try await database.rows(query, Self.record)
     }
 
     private static func record(_ row: PostgresRow) throws -> UploadRecord {
@@ -520,12 +499,7 @@ public struct PostgresOutbox: OutboxStore {
     }
 
     private func deliveries(_ query: PostgresQuery) async throws(KilnError) -> [WebhookDelivery] {
-        let logger = database.logger
-        return try await database.query { client in
-            var deliveries: [WebhookDelivery] = []
-            for try await row in try await client.query(query, logger: logger) { deliveries.append(try Self.delivery(row)) }
-            return deliveries
-        }
+        try await database.rows(query, Self.delivery)
     }
 
     private static func delivery(_ row: PostgresRow) throws -> WebhookDelivery {
