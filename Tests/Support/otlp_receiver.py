@@ -10,15 +10,16 @@ Prints {"port": N} once listening; stops when its standard input closes.
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+
+from loopback_server import QuietHandler, serve_until_input_closes
 
 log_path = sys.argv[1]
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if self.path != "/v1/traces" or "protobuf" not in self.headers.get("Content-Type", ""):
@@ -45,12 +46,5 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
-    def log_message(self, *args):
-        pass
 
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(json.dumps({"port": server.server_address[1]}), flush=True)
-sys.stdin.read()
-server.shutdown()
+serve_until_input_closes(Handler)

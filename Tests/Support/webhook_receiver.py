@@ -17,7 +17,8 @@ import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from loopback_server import QuietHandler, serve_until_input_closes
 
 log_path, fail_first, secrets = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
 redirect = len(sys.argv) > 4 and sys.argv[4] == "redirect"
@@ -36,7 +37,7 @@ def verifies(header, body, secret):
     return any(hmac.compare_digest(expected, m) for m in macs)
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with lock:
@@ -68,12 +69,5 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def log_message(self, *args):
-        pass
 
-
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-print(json.dumps({"port": server.server_address[1]}), flush=True)
-sys.stdin.read()
-server.shutdown()
+serve_until_input_closes(Handler)
