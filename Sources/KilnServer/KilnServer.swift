@@ -35,8 +35,10 @@ public final class KilnServer: Service, Sendable {
     let runner: JobRunner
     let logger: Logger
     let formats: FormatSupport
-    /// Signs and checks the keyless URLs of renditions; its base is known once the port is.
-    let urlSecrets: [String]
+    /// The secrets that sign and check the keyless URLs of renditions: given (`--url-secret`),
+    /// or the one kept in the state, made once for every node (known once the server starts).
+    private let keptURLSecrets = Mutex<[String]>([])
+    var urlSecrets: [String] { settings.urlSecrets.isEmpty ? keptURLSecrets.withLock { $0 } : settings.urlSecrets }
     private let boundPort = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
 
     /// Opens the database, builds the pipeline and checks the configuration: FILE_007, API_001
@@ -67,7 +69,6 @@ public final class KilnServer: Service, Sendable {
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit, counter: state.rates)
         formats = FormatSupport.current()
-        urlSecrets = settings.urlSecrets.isEmpty ? [try Self.keptSecret(in: settings.engine.dataDirectory)] : settings.urlSecrets
         runner = JobRunner(queue: queue, pipeline: pipeline, records: state.records, metrics: metrics, settings: settings,
                            logger: logger)
     }
@@ -99,6 +100,15 @@ public final class KilnServer: Service, Sendable {
 
     private func serve() async throws {
         try await makeFirstKey()
+        if settings.urlSecrets.isEmpty {
+            // One secret for every node on a shared state; an embedded server's comes from the
+            // file earlier versions kept it in (fetch URLs outlive the upgrade).
+            let (directory, embedded) = (settings.engine.dataDirectory, shared == nil)
+            let secret = try await state.kept.value("url-secret") { () throws(KilnError) in
+                embedded ? try Self.keptSecret(in: directory) : Self.newSecret()
+            }
+            keptURLSecrets.withLock { $0 = [secret] }
+        }
         let idle = settings.idleTimeout
         let app = Application(
             router: makeRouter(),

@@ -216,9 +216,16 @@ enum StateConformance {
         #expect(try await rates.take("k2", window: 60, at: start.addingTimeInterval(59)) == 1, "k2's first window was pruned")
     }
 
+    static func kept(_ state: SharedState) async throws {
+        let first = try await state.kept.value("url-secret") { "made first" }
+        #expect(first == "made first")
+        #expect(try await state.kept.value("url-secret") { "made again" } == "made first", "made once, then read")
+        #expect(try await state.kept.value("other") { "another" } == "another")
+    }
+
     static let cases: [(String, @Sendable (SharedState) async throws -> Void)] = [
         ("keys", keys), ("idempotency", idempotency), ("media records", mediaRecords), ("uploads", uploads),
-        ("outbox", outbox), ("rates", rates),
+        ("outbox", outbox), ("rates", rates), ("kept values", kept),
     ]
 }
 
@@ -294,6 +301,12 @@ enum StateConformance {
                 return try await group.reduce(into: [Int]()) { $0.append($1) }
             }
             #expect(counts.sorted() == Array(1...60))
+            // Nodes starting at once agree on one URL secret.
+            let secrets = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<8 { group.addTask { try await state.kept.value("url-secret") { "node \(index)" } } }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(secrets.count == 1)
         }
     }
 }

@@ -105,6 +105,10 @@ import Testing
             let replay = try await b.upload(Fixtures.sample("orient-2.jpg"), key: a.writeKey, headers: [("Idempotency-Key", "across")])
             #expect(replay.status == 201 && replay.headers.first(name: "Idempotent-Replayed") == "true")
             #expect(replay.data["id"] as? String == first.data["id"] as? String)
+            // A fetch URL signed by A (no --url-secret: the secret kept in the shared state) opens on B with no key.
+            let rendition = try #require((first.data["renditions"] as? [[String: Any]])?.first)
+            let url = try #require(rendition["fetch_url"] as? String)
+            #expect(try await b.request(.GET, FetchURLTests.local(url)).status == 200)
             // Eight requests a minute for the key, counted once for both nodes: two used above.
             var statuses: [Int] = []
             for index in 0..<8 {

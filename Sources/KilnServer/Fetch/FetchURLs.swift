@@ -59,22 +59,28 @@ struct FetchURLs: Sendable {
 }
 
 extension KilnServer {
-    /// The URL secret kept under the data directory (made once, 0600) for a server given none:
-    /// fetch URLs then outlive restarts. Servers behind one balancer share theirs with `--url-secret`.
+    /// A new URL secret (or the one an earlier version kept under the data directory, 0600), for
+    /// a server given none: kept in the state (`KeptValueStore`), so fetch URLs outlive restarts
+    /// and every node on a shared state signs alike.
     static func keptSecret(in directory: String) throws(KilnError) -> String {
         let path = directory + "/url-secret"
         if let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
            !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             return text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        var generator = SystemRandomNumberGenerator()
-        let secret = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
+        let secret = newSecret()
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]),
               rename(temporary, path) == 0 else {
             throw KilnError.storageUnavailable("cannot keep the URL secret in \(path)")
         }
         return secret
+    }
+
+    /// 32 random bytes, base64.
+    static func newSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }).base64EncodedString()
     }
 
     /// The signer, with the address platforms reach this server at.
