@@ -76,9 +76,11 @@ final class WorkerProcess: @unchecked Sendable {
         }
     }
 
-    /// Two `kiln serve` processes on one PostgreSQL and one bucket, and a worker: a key made once
-    /// works on both, a video's webhook is sent once though both run the outbox, and a tus upload
-    /// goes on on the other node after the one that took its first chunk is killed (SIGKILL).
+    /// Two `kiln serve` processes on one PostgreSQL and one bucket, and two workers, the client
+    /// alternating between the nodes: a key made once works on both, the rate limit counts both
+    /// together, an Idempotency-Key replay on the other node gets the first answer, a video's
+    /// webhook is sent once though both run the outbox, and a tus upload goes on on the other
+    /// node after the one that took its first chunk is killed (SIGKILL).
     @Test func twoAPINodesAreInterchangeable() async throws {
         let moto = try MotoS3()
         defer { moto.stop() }
@@ -86,7 +88,7 @@ final class WorkerProcess: @unchecked Sendable {
         defer { Fixtures.cleanUp(setup.root) }
         let hooks = try WebhookTests.Receiver(secrets: ["nodes"])
         let arguments = ["--storage", "r2", "--queue", setup.queue, "--webhook", hooks.url, "--webhook-secret", "nodes",
-                         "--url-secret", "one-secret-for-every-node"]
+                         "--rate-limit", "30"]
         let a = try ServeProcess(data: setup.root + "/a", arguments: arguments, environment: moto.environment)
         // The first key is in the shared database: the second node makes none and uses it.
         let b = try ServeProcess(data: setup.root + "/b", key: a.writeKey, arguments: arguments, environment: moto.environment)
@@ -99,9 +101,28 @@ final class WorkerProcess: @unchecked Sendable {
             #expect(try await node.request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: key).status == 404)
         }
 
-        // A video's job, run by the worker: its event is delivered once, though both nodes claim the outbox.
-        let worker = try setup.worker("worker", ["--jobs", "1"])
-        try await worker.ready()
+        // The rate limit (30 a minute) counts a key's requests on both nodes together.
+        let counted = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "counted", "--scope", "media:read",
+                                                           "--database", setup.queue])
+        let countedKey = String(decoding: counted.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var served = 0
+        for index in 0..<40 {
+            let status = try await (index.isMultiple(of: 2) ? a : b)
+                .request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: countedKey).status
+            if status == 429 { break }
+            served += 1
+        }
+        #expect(served == 30, "requests served across both nodes before the limit: \(served)")
+
+        // An Idempotency-Key replayed on the other node gets the first answer.
+        let once = try await a.upload(Fixtures.sample("orient-2.jpg"), key: key, headers: [("Idempotency-Key", "two-nodes")])
+        let again = try await b.upload(Fixtures.sample("orient-2.jpg"), key: key, headers: [("Idempotency-Key", "two-nodes")])
+        #expect(once.status == 201 && again.status == 201 && again.headers.first(name: "Idempotent-Replayed") == "true")
+        #expect(again.data["id"] as? String == once.data["id"] as? String)
+
+        // A video's job, run by one of two workers: its event is delivered once, though both nodes claim the outbox.
+        let workers = try (0..<2).map { try setup.worker("worker\($0)", ["--jobs", "1"]) }
+        for worker in workers { try await worker.ready() }
         let queued = try await b.upload(Fixtures.sample("video/h264-aac-faststart.mp4"), key: key)
         let job = try #require((queued.data["job"] as? [String: Any])?["id"] as? String)
         // Read on the other node than the one that took it.
@@ -110,7 +131,7 @@ final class WorkerProcess: @unchecked Sendable {
         while !["succeeded", "failed", "cancelled"].contains(status), ContinuousClock.now < deadline {
             status = try await a.request(.GET, "/v1/jobs/\(job)?wait=true", key: key).data["status"] as? String ?? ""
         }
-        #expect(status == "succeeded", "\(worker.log.suffix(2_000))")
+        #expect(status == "succeeded", "\(workers.map { $0.log.suffix(1_000) })")
         _ = try await hooks.delivered("job.succeeded")
         try await Tool.detached {
             let deadline = Date().addingTimeInterval(60)
