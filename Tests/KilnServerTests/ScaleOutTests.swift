@@ -101,16 +101,22 @@ final class WorkerProcess: @unchecked Sendable {
             #expect(try await node.request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: key).status == 404)
         }
 
-        // The rate limit (30 a minute) counts a key's requests on both nodes together.
-        let counted = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "counted", "--scope", "media:read",
-                                                           "--database", setup.queue])
-        let countedKey = String(decoding: counted.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The rate limit (30 a minute) counts a key's requests on both nodes together. A count that
+        // straddles a minute's edge starts again in the next window: counted again with a new key.
         var served = 0
-        for index in 0..<40 {
-            let status = try await (index.isMultiple(of: 2) ? a : b)
-                .request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: countedKey).status
-            if status == 429 { break }
-            served += 1
+        for _ in 0..<3 {
+            let counted = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "counted", "--scope", "media:read",
+                                                               "--database", setup.queue])
+            let countedKey = String(decoding: counted.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let minute = Int(Date().timeIntervalSince1970) / 60
+            served = 0
+            for index in 0..<40 {
+                let status = try await (index.isMultiple(of: 2) ? a : b)
+                    .request(.GET, "/v1/media/" + String(repeating: "0", count: 64), key: countedKey).status
+                if status == 429 { break }
+                served += 1
+            }
+            if Int(Date().timeIntervalSince1970) / 60 == minute { break }
         }
         #expect(served == 30, "requests served across both nodes before the limit: \(served)")
 

@@ -91,8 +91,13 @@ import Glibc
 
         // The delivery log, in the database; through the API a key sees only its own endpoint's
         // deliveries, never the server's (its URL is the operator's).
-        let logged = try await server.server.state.outbox.log(tenant: nil, limit: 10)
-        let delivery = try #require(logged.first { $0.eventID == "evt_" + job })
+        // The receiver logs its answer before the server has read it: the attempt is recorded just after.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var delivery = try #require(try await server.server.state.outbox.log(tenant: nil, limit: 10).first { $0.eventID == "evt_" + job })
+        while delivery.status != .delivered, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            delivery = try #require(try await server.server.state.outbox.log(tenant: nil, limit: 10).first { $0.eventID == "evt_" + job })
+        }
         #expect(delivery.status == .delivered && delivery.attempts == 3 && delivery.lastStatus == 204 && delivery.url == receiver.url)
         for key in [server.writeKey, server.readKey] {
             #expect((try await server.request(.GET, "/v1/webhooks/deliveries", key: key).data["deliveries"] as? [Any])?.isEmpty == true,
