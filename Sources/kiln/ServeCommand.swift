@@ -149,7 +149,8 @@ struct ServeCommand: AsyncParsableCommand {
                 server.firstKey = { secret in Self.say("A first API key (media:write), shown once:\n  \(secret)") }
             }
             let kiln = try await KilnServer(settings: server, logger: logger)
-            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [kiln],  // shut down in reverse: the exporter flushes last
+            // Services stop in reverse order: the trace exporter flushes last.
+            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [kiln],
                                                   gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             // Past the grace, what is still running is cancelled (a cancelled job runs again at the next start).
             group.maximumGracefulShutdownDuration = server.shutdownGrace

@@ -46,7 +46,8 @@ struct WorkerCommand: AsyncParsableCommand {
             server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
             server.workerName = ServerSettings.processWorkerName
             let worker = try await KilnWorker(settings: server, metricsPort: metricsPort, logger: logger)
-            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [worker],  // the exporter flushes last
+            // Services stop in reverse order: the trace exporter flushes last.
+            var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [worker],
                                                   gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             group.maximumGracefulShutdownDuration = server.shutdownGrace
             try await ServiceGroup(configuration: group).run()

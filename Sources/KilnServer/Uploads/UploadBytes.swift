@@ -125,7 +125,7 @@ struct ObjectUploadBytes: UploadBytes {
     /// The upload's chunk objects, in key (so offset) order. Listed under the area's prefix
     /// without its slash, then filtered: moto refuses a signed listing whose prefix holds a `/`
     /// (the area holds only uploads in flight, gone once processed or expired).
-    private func objects(of id: String) async throws(KilnError) -> [ObjectInfo] {
+    private func chunkObjects(of id: String) async throws(KilnError) -> [ObjectInfo] {
         let mine = Self.prefix + id + "/"
         return try await objects.list(prefix: String(Self.prefix.dropLast())).filter { $0.key.hasPrefix(mine) }
     }
@@ -134,7 +134,7 @@ struct ObjectUploadBytes: UploadBytes {
     private func chunks(_ id: String, length: Int64) async throws(KilnError) -> [(key: String, start: Int64, size: Int64)] {
         var chunks: [(key: String, start: Int64, size: Int64)] = []
         var next: Int64 = 0
-        for object in try await objects(of: id) where next < length {
+        for object in try await chunkObjects(of: id) where next < length {
             guard let start = Int64(object.key.split(separator: "/").last ?? "") else { continue }
             // One put at an offset replaces any before it: a chunk retried at the same offset.
             guard start == next else { continue }
@@ -153,7 +153,7 @@ struct ObjectUploadBytes: UploadBytes {
         // The chunks in order from the first, as far as `count` bytes (small chunks: several).
         var bytes: [UInt8] = []
         var next: Int64 = 0
-        for object in try await objects(of: id) where bytes.count < count {
+        for object in try await chunkObjects(of: id) where bytes.count < count {
             guard Int64(object.key.split(separator: "/").last ?? "") == next, object.size > 0 else { continue }
             do {
                 let want = Int64(min(count - bytes.count, Int(clamping: object.size)))
@@ -195,7 +195,7 @@ struct ObjectUploadBytes: UploadBytes {
     }
 
     func remove(_ id: String) async {
-        for object in (try? await objects(of: id)) ?? [] {
+        for object in (try? await chunkObjects(of: id)) ?? [] {
             try? await objects.delete(key: object.key)
         }
     }
