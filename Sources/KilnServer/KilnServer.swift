@@ -53,9 +53,13 @@ public final class KilnServer: Service, Sendable {
             try PostgresDatabase(url: url, logger: logger)
         }
         self.shared = shared
-        if let shared, settings.queueURL != nil {
+        switch (settings.queueURL, shared) {
+        case (let url?, let shared?) where url == (settings.databaseURL ?? url):
             queue = PostgresJobQueue(database: shared)
-        } else {
+        case (let url?, _):
+            // The queue in a database of its own (`--queue` and `--database` name two).
+            queue = try PostgresJobQueue(url: url, logger: logger)
+        default:
             queue = SQLiteJobQueue(database)
         }
         state = shared.map(SharedState.postgres) ?? .embedded(database)
@@ -93,9 +97,15 @@ public final class KilnServer: Service, Sendable {
     public func run() async throws {
         // The shared database's connections stay up until the server (and its running jobs) is done.
         let wait = settings.databaseWait
-        if let queue = queue as? PostgresJobQueue { return try await queue.serving(migrateWithin: wait) { try await self.serve() } }
-        guard let shared else { return try await serve() }
-        try await shared.serving(migrateWithin: wait) { try await self.serve() }
+        let queue = queue as? PostgresJobQueue
+        let state = shared.flatMap { $0 === queue?.database ? nil : $0 }
+        // Each PostgreSQL database up (the queue's with its LISTEN), the innermost serving.
+        let served: @Sendable () async throws -> Void = {
+            guard let queue else { return try await self.serve() }
+            try await queue.serving(migrateWithin: wait) { try await self.serve() }
+        }
+        guard let state else { return try await served() }
+        try await state.serving(migrateWithin: wait, served)
     }
 
     private func serve() async throws {

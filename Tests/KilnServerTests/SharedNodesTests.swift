@@ -98,6 +98,27 @@ import Testing
         }
     }
 
+    @Test func aQueueAndAStateInTwoDatabasesEachHoldTheirOwn() async throws {
+        let cluster = try PostgresCluster.shared.get()
+        let (queue, state) = (try cluster.database(), try cluster.database())
+        let server = try await TestServer.start {
+            $0.queueURL = queue + "?sslmode=disable"
+            $0.databaseURL = state + "?sslmode=disable"
+            $0.databaseWait = .seconds(120)
+        }
+        defer { Task { await server.stop() } }
+        let queued = try await server.upload(Fixtures.sample("video/h264-aac-faststart.mp4"))
+        #expect(queued.status == 202)
+        func count(_ url: String, _ table: String) throws -> String {
+            let rows = try Tool.check("psql", ["-tA", url, "-c", "SELECT count(*) FROM \(table)"])
+            return String(decoding: rows.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        // The job in the queue's database, the keys in the state's: each migrated and up.
+        #expect(try count(queue, "kiln_jobs") == "1" && count(state, "kiln_jobs") == "0")
+        #expect(try count(state, "kiln_api_keys") == "4" && count(queue, "kiln_api_keys") == "0")
+        #expect(try await server.request(.GET, "/ready").status == 200)
+    }
+
     @Test func idempotencyAndTheRateLimitHoldAcrossNodes() async throws {
         try await Self.withNodes(rateLimit: 8) { a, b, _ in
             let first = try await a.upload(Fixtures.sample("orient-2.jpg"), headers: [("Idempotency-Key", "across")])

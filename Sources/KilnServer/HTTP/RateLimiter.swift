@@ -26,8 +26,8 @@ struct RateLimiter: Sendable {
 
     func take(_ key: String, now: Date = Date()) async throws(KilnError) -> Decision {
         let count = try await counter.take(key, window: window, at: now)
-        let second = Int(now.timeIntervalSince1970)
-        let reset = max(1, second - second % window + window - second)
+        // Seconds until the window's end (windows run from the epoch, as the counter's do).
+        let reset = window - Int(now.timeIntervalSince1970) % window
         return Decision(allowed: count <= limit, limit: limit, remaining: max(0, limit - count), reset: reset)
     }
 }

@@ -554,6 +554,7 @@ struct API: Sendable {
         guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
         // The shared database (state, queue) must answer too, or no request could be served.
         if let shared = server.shared { try await shared.checkAvailable() }
+        if let queue = server.queue as? PostgresJobQueue, queue.database !== server.shared { try await queue.checkAvailable() }
         try await requireStore().checkAvailable()
     }
 
