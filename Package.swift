@@ -38,8 +38,9 @@ let package = Package(
         .target(name: "CFFmpeg", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKilnOS"),
 
-        // Pure Swift: catalog, envelope, formats, presets.
-        .target(name: "KilnCore"),
+        // Pure Swift: catalog, envelope, formats, presets. The platforms' rules are data, one JSON
+        // file per platform, embedded in the binary.
+        .target(name: "KilnCore", resources: [.embedInCode("Presets/Platforms")]),
         .target(name: "KilnSniff", dependencies: ["KilnCore", "CMagic"]),
         .target(name: "KilnImaging", dependencies: ["KilnCore", "CVips"]),
         .target(name: "KilnVideo", dependencies: ["KilnCore", "KilnImaging", "CFFmpeg"]),

@@ -88,7 +88,8 @@ public enum ImageProcessor {
         do {
             // A GIF kept animated is read whole (every frame), and each frame resized.
             var image = try decoded.map { decoded throws(VipsFailure) in try derive(decoded.image, geometry: geometry) }
-                ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif)
+                ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif,
+                          enlarge: geometry.width > facts.displayWidth)
             image = try toSRGB(image, flatten: spec.format == .jpeg)
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
@@ -155,7 +156,8 @@ public enum ImageProcessor {
     }
 
     /// Decode with shrink-on-load, auto-rotate, import any ICC profile (or CMYK) into sRGB.
-    private static func shrink(path: String, geometry: RenditionGeometry, allPages: Bool = false) throws(VipsFailure)
+    private static func shrink(path: String, geometry: RenditionGeometry, allPages: Bool = false,
+                               enlarge: Bool = false) throws(VipsFailure)
         -> ImageHandle
     {
         let crop = geometry.mode == .crop
@@ -164,7 +166,7 @@ public enum ImageProcessor {
             "filename": .string(allPages ? path + "[n=-1]" : path),
             "width": .int(geometry.width),
             "height": .int(geometry.height),
-            "size": .string(crop ? "both" : "down"),
+            "size": .string(crop || enlarge ? "both" : "down"),
             "crop": .string(crop ? "attention" : "none"),
             "fail_on": .string("error"),
         ])

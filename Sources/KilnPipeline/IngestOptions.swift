@@ -10,6 +10,9 @@ public struct IngestOptions: Sendable {
     public var fit: Fit
     /// What to do with a video longer than the preset allows: refuse it (MEDIA_005) or cut it.
     public var fitDuration: DurationFit = .reject
+    /// Each target's account limits (`{"tiktok": {"max_duration_seconds": 180}}`): the preset is
+    /// narrowed to them before anything is checked (so they are part of the item's id).
+    public var limits: [String: AccountLimits] = [:]
     /// Also store the original byte for byte (unsanitized, marked so in the manifest).
     public var keepOriginal: Bool
     /// The tenant the item is made for (part of its id); nil outside the server.

@@ -19,7 +19,7 @@ extension Pipeline {
     /// (PROCESSING_004), a stopped job (PROCESSING_003, PROCESSING_005) or an unreadable store.
     /// Everything about an input or a target is that target's `rejected` outcome.
     public func ingest(_ request: IngestRequest) async throws(KilnError) -> IngestResult {
-        let presets = try resolve(targets: request.targets)
+        let presets = try resolve(targets: request.targets, limits: request.options.limits)
         guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
         let control = request.control ?? request.options.makeControl()
         let threads = scheduler.limits.threadsPerJob

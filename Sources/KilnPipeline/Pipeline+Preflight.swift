@@ -13,13 +13,13 @@ extension Pipeline {
     /// hashed, decoded or stored. Throws what `ingest(_:)` throws for the request itself (an
     /// unknown target); everything about an input or a target is that target's `rejected` preview.
     public func preflight(_ request: IngestRequest) async throws(KilnError) -> [TargetPreview] {
-        let presets = try resolve(targets: request.targets)
+        let presets = try resolve(targets: request.targets, limits: request.options.limits)
         guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
         let control = request.control ?? request.options.makeControl()
         let threads = scheduler.limits.threadsPerJob
         let environment = environment
         let trace = ServiceContext.current
-        return try await Blocking.job { () throws(KilnError) -> [TargetPreview] in
+        let told = try await Blocking.job { () throws(KilnError) -> [TargetPreview] in
             let runs = try Self.check(request, presets: presets, control: control, threads: threads, identify: false, trace: trace,
                                       environment)
             return runs.map { run in
@@ -41,6 +41,12 @@ extension Pipeline {
                 return TargetPreview(target: run.preset.name, changes: changes, unchecked: unchecked)
             }
         }
+        // Each target says which account limits it was narrowed to.
+        return told.map { preview in
+            var preview = preview
+            preview.limits = request.options.limits[preview.target]
+            return preview
+        }
     }
 
     /// A preflight of an upload as it arrives: its first bytes are kept in a temp file and looked
@@ -54,7 +60,7 @@ extension Pipeline {
         async throws(KilnError) -> (previews: [TargetPreview], bytesRead: Int64, ended: Bool)
         where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
     {
-        let presets = try resolve(targets: targets)
+        let presets = try resolve(targets: targets, limits: options.limits)
         let limit = presets.flatMap { preset in MediaKind.allCases.compactMap(preset.maxBytes(for:)) }.max() ?? 0
         if let size, size > limit { throw KilnError.requestTooLarge(size: size, limit: limit) }
         let control = options.makeControl()

@@ -64,7 +64,7 @@ public final class Pipeline: Sendable {
         async throws(KilnError) -> ReceivedUpload
         where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
     {
-        let presets = try resolve(targets: targets ?? [options.preset])
+        let presets = try resolve(targets: targets ?? [options.preset], limits: options.limits)
         let control = control ?? options.makeControl()
         let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
         let span = InstrumentationSystem.tracer.startSpan("receive", context: ServiceContext.current ?? .topLevel)
@@ -91,7 +91,7 @@ public final class Pipeline: Sendable {
         throws(KilnError) -> (kind: MediaKind, limit: Int64)
     {
         let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
-        let admitted = try receiver.admit(head: head, presets: try resolve(targets: targets ?? [options.preset]),
+        let admitted = try receiver.admit(head: head, presets: try resolve(targets: targets ?? [options.preset], limits: options.limits),
                                           declared: options.type)
         return (admitted.format.kind, admitted.limit)
     }
@@ -103,7 +103,7 @@ public final class Pipeline: Sendable {
     public func receive(file path: String, name: String, options: IngestOptions = IngestOptions(),
                         targets: [String]? = nil, control: JobControl? = nil) async throws(KilnError) -> ReceivedUpload
     {
-        let presets = try resolve(targets: targets ?? [options.preset])
+        let presets = try resolve(targets: targets ?? [options.preset], limits: options.limits)
         let control = control ?? options.makeControl()
         let receiver = StreamReceiver(directory: temporaryDirectory, sniffer: environment.sniffer)
         let upload = try await receiver.adopt(file: path, name: name, presets: presets, declared: options.type,
@@ -130,8 +130,11 @@ public final class Pipeline: Sendable {
     /// Holds any file, made by Kiln or not, to `preset`'s platform rules as the output check does:
     /// a video read back with the libav demuxer and measured from its packets, an image from its
     /// header against the preset's first rendition (the one published). Nothing is written.
-    public func checkRules(path: String, preset name: String) async throws(KilnError) -> RuleReport {
-        let preset = try resolve(name)
+    /// `limits` narrows the preset to an account's (keyed by the preset's name).
+    public func checkRules(path: String, preset name: String, limits: [String: AccountLimits] = [:])
+        async throws(KilnError) -> RuleReport
+    {
+        let preset = try resolve(targets: [name], limits: limits)[0]
         let environment = environment
         return try await Blocking.job { () throws(KilnError) in
             var context = IngestContext(path: path, input: path, options: IngestOptions(preset: name), preset: preset,
@@ -172,10 +175,18 @@ public final class Pipeline: Sendable {
         try Self.guarded { try presets.preset(named: name) }
     }
 
-    /// The presets named, in order; API_001 for the first that is unknown, or for none.
-    public func resolve(targets names: [String]) throws(KilnError) -> [Preset] {
+    /// The presets named, in order, each narrowed to its account's `limits`; API_001 for the
+    /// first that is unknown, or for none, and for limits of a target not named or wider than it.
+    public func resolve(targets names: [String], limits: [String: AccountLimits] = [:]) throws(KilnError) -> [Preset] {
         guard !names.isEmpty else { throw KilnError.invalidRequest("name at least one target (a preset)") }
-        return try names.map { name throws(KilnError) in try resolve(name) }
+        if let stray = limits.keys.sorted().first(where: { !names.contains($0) }) {
+            throw KilnError.invalidRequest("limits names \(stray), which is not a target of this request (\(names.joined(separator: ", ")))",
+                                           fields: ["limits": "keyed by the request's targets"])
+        }
+        return try names.map { name throws(KilnError) in
+            let preset = try resolve(name)
+            return try limits[name].map { limits throws(KilnError) in try preset.narrowed(by: limits) } ?? preset
+        }
     }
 
     // MARK: Running a job

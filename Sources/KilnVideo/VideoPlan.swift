@@ -61,17 +61,21 @@ public struct VideoPlan: Sendable, Equatable {
         let toneMap = video.hdr
         if let toneMap { reasons.append("tone-mapped \(toneMap.uppercased()) HDR to SDR BT.709") }
         if video.interlaced { reasons.append("deinterlaced") }
+        // What only a recommendation asks: done when the video is re-encoded for a required rule,
+        // never a reason to re-encode on its own.
+        var advice: [String] = []
         switch geometry.mode {
         case .crop: reasons.append("cropped to \(geometry.width)x\(geometry.height) (--fit crop)")
         case .pad: reasons.append("padded to \(geometry.width)x\(geometry.height) (--fit pad)")
         case .within:
             if geometry.width != video.displayWidth || geometry.height != video.displayHeight {
-                reasons.append("scaled \(video.displayWidth)x\(video.displayHeight) to \(geometry.width)x\(geometry.height)")
+                let scaled = "scaled \(video.displayWidth)x\(video.displayHeight) to \(geometry.width)x\(geometry.height)"
+                if rules.requires(.videoBox) { reasons.append(scaled) } else { advice.append(scaled + " (recommended)") }
             }
         }
         var frameRate: Double?
         if video.frameRate < rules.minFrameRate - 0.01 {
-            // Only an animated GIF gets here (validation refuses other slow videos): frames repeated.
+            // A slow screen recording or an animated GIF: frames repeated up to the platform's slowest.
             frameRate = rules.minFrameRate
             reasons.append("raised the frame rate from \(ByteCount.decimal(video.frameRate, places: 2)) to \(ByteCount.decimal(rules.minFrameRate, places: 2)) fps (frames repeated)")
         } else if video.frameRate > rules.maxFrameRate + 0.01 {
@@ -86,7 +90,11 @@ public struct VideoPlan: Sendable, Equatable {
         let named: Set<PublishRule> = video.codec == "h264" ? [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect]
             : [.videoCodec, .pixelFormat, .scan, .videoBox, .frameRate, .aspect, .profile, .level, .closedGOP]
         for verdict in verdicts where !verdict.passed && verdict.rule.scope == .video && !named.contains(verdict.rule) {
-            reasons.append("\(verdict.describe(preset: preset)): re-encoded")
+            if verdict.required {
+                reasons.append("\(verdict.describe(preset: preset)): re-encoded")
+            } else {
+                advice.append("\(verdict.describe(preset: preset)) (recommended): met while re-encoding")
+            }
         }
         // A copy's size is the input's give or take its index: 2% short of the limit is the most
         // a remux may start from, or the written file could pass it.
@@ -98,7 +106,7 @@ public struct VideoPlan: Sendable, Equatable {
         let (audio, audioReasons) = audioPlan(facts.audio, verdicts: verdicts, output: output, preset: preset)
         let transcodeVideo = !reasons.isEmpty
         let mode: Mode = transcodeVideo ? .transcode : .remux
-        var warnings = reasons
+        var warnings = reasons + (transcodeVideo ? advice : [])
         if transcodeVideo, video.rotation != 0 { warnings.append("rotated \(video.rotation)° upright") }
         if mode == .remux {
             warnings.append(audio == .copy || audio == .none
@@ -187,7 +195,8 @@ public struct VideoPlan: Sendable, Equatable {
         guard let audio else { return (.none, []) }
         let rate = output.sampleRate ?? (audio.sampleRate > output.maxSampleRate ? output.maxSampleRate : max(8000, audio.sampleRate))
         let channels = output.channels ?? min(output.maxChannels, max(1, audio.channels))
-        let failing = verdicts.filter { !$0.passed && $0.rule.scope == .audio }
+        // Only a required rule makes the audio re-encoded; a re-encode then follows the advice too.
+        let failing = verdicts.filter { $0.fails && $0.rule.scope == .audio }
         if failing.isEmpty { return (.copy, []) }
         var reasons: [String] = []
         if audio.codec != "aac" { reasons.append("re-encoded \(audio.codec) audio to AAC") }

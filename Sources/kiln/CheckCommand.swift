@@ -17,6 +17,7 @@ struct CheckCommand: AsyncParsableCommand {
     @Option(help: "A preflight's fit when the aspect ratio is out of range: reject, crop or pad.") var fit: Fit = .reject
     @Option(help: "A preflight's fit when a video is too long: reject or trim.") var fitDuration: DurationFit = .reject
     @Option(help: "A JSON file of extra presets.") var presets: String?
+    @Option(help: "Each target's account limits, as JSON: {\"tiktok\": {\"max_duration_seconds\": 180}}.") var limits: String?
     @Flag(help: "Print one JSON envelope.") var json = false
     @Argument(help: "Files to check.") var files: [String]
 
@@ -32,16 +33,18 @@ struct CheckCommand: AsyncParsableCommand {
             var configuration = try KilnConfiguration.fromEnvironment()
             if let presets { configuration.presetsFile = presets }
             let pipeline = try Pipeline(store: nil, presets: try configuration.presetCatalog(), limits: .sequential)
+            let account = try limits.map(AccountLimits.parse) ?? [:]
             if preset.contains(",") {
                 var options = IngestOptions()
                 options.fit = fit
                 options.fitDuration = fitDuration
+                options.limits = account
                 for file in files {
                     let request = IngestRequest(IngestInput(path: file), targets: IngestRequest.targets(preset), options: options)
                     previews.append(PreflightItem(input: file, targets: try await pipeline.preflight(request)))
                 }
             } else {
-                for file in files { reports.append(try await pipeline.checkRules(path: file, preset: preset)) }
+                for file in files { reports.append(try await pipeline.checkRules(path: file, preset: preset, limits: account)) }
             }
         } catch let error as KilnError {
             failure = error
@@ -72,13 +75,13 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// Rule, measured value, limit and verdict, one rule a line.
     static func table(_ report: RuleReport) -> String {
-        let rows = report.verdicts.map { [$0.subject + " " + $0.rule.rawValue, $0.measured, $0.limit, $0.passed ? "pass" : "FAIL"] }
+        let rows = report.verdicts.map { [$0.subject + " " + $0.rule.rawValue, $0.measured, $0.limit, $0.passed ? "pass" : $0.required ? "FAIL" : "advice"] }
         let header = ["rule", "measured", "limit", "verdict"]
         let widths = (0..<4).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
         }
-        let verdict = report.passed ? "passes every rule" : "breaks \(report.verdicts.filter { !$0.passed }.count) rule(s)"
+        let verdict = report.passed ? "passes every rule" : "breaks \(report.verdicts.filter(\.fails).count) rule(s)"
         return (["\(report.input) (\(report.mime)) against \(report.rules): \(verdict)", line(header)] + rows.map(line))
             .joined(separator: "\n")
     }

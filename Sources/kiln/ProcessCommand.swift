@@ -21,6 +21,9 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
     var fitDuration: DurationFit = .reject
 
+    @Option(name: .long, help: "Each target's account limits, as JSON: {\"tiktok\": {\"max_duration_seconds\": 180}}.")
+    var limits: String?
+
     @Option(name: .long, help: "Output directory (env KILN_OUT; default: ./kiln-out).")
     var out: String?
 
@@ -50,6 +53,7 @@ struct ProcessCommand: AsyncParsableCommand {
             pipeline = try await configuration.makePipeline()
             options = configuration.ingestOptions
             targets = configuration.namesTargets ? configuration.targets : nil
+            if let limits { options.limits = try AccountLimits.parse(limits) }
         } catch {
             return try report(failure: error)
         }

@@ -77,6 +77,9 @@ struct FolderOptions: ParsableArguments {
     @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
     var fitDuration: DurationFit = .reject
 
+    @Option(name: .long, help: "Each target's account limits, as JSON: {\"tiktok\": {\"max_duration_seconds\": 180}}.")
+    var limits: String?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be 1 or more") }
         if type == .carousel { throw ValidationError("each file is taken on its own: --type auto, image or video") }
@@ -90,6 +93,7 @@ struct FolderOptions: ParsableArguments {
         options.type = type
         options.fit = fit
         options.fitDuration = fitDuration
+        if let limits { options.limits = try AccountLimits.parse(limits) }
         return (configuration, options)
     }
 }

@@ -155,7 +155,40 @@ import Testing
             == (try String(contentsOfFile: Fixtures.root + "/docs/platforms.md", encoding: .utf8)))
         let json = try kiln(["presets", "--json"])
         let presets = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
-        #expect(presets?.count == 12 && presets?.contains { $0["name"] as? String == "bluesky" } == true)
+        #expect(presets?.count == 13 && presets?.contains { $0["name"] as? String == "bluesky" } == true)
+    }
+
+    /// `kiln presets` lists each preset's origin and the day its rules were read; a `--presets`
+    /// file replaces a built-in by name, and `--json` prints what such a file reads back.
+    @Test func presetsListsOriginsAndAFileReplacesABuiltIn() throws {
+        let plain = String(decoding: try kiln(["presets"]).stdout, as: UTF8.self)
+        #expect(plain.contains("bluesky  [built-in, rules read 20"), "\(plain)")
+        let directory = Fixtures.scratchDirectory()
+        defer { Fixtures.cleanUp(directory) }
+        let printed = try kiln(["presets", "--json"])
+        var presets = try #require(try JSONSerialization.jsonObject(with: printed.stdout) as? [[String: Any]])
+        let index = try #require(presets.firstIndex { $0["name"] as? String == "tiktok" })
+        var video = try #require(presets[index]["video"] as? [String: Any])
+        video["max_duration"] = 300
+        presets[index]["video"] = video
+        let file = directory + "/presets.json"
+        try JSONSerialization.data(withJSONObject: presets).write(to: URL(fileURLWithPath: file))
+        let listed = String(decoding: try kiln(["presets", "--presets", file]).stdout, as: UTF8.self)
+        #expect(listed.contains("tiktok  [\(file), rules read"), "\(listed)")
+        let again = try JSONSerialization.jsonObject(with: try kiln(["presets", "--json", "--presets", file]).stdout) as? [[String: Any]]
+        let tiktok = try #require(again?.first { $0["name"] as? String == "tiktok" })
+        #expect((tiktok["video"] as? [String: Any])?["max_duration"] as? Double == 300 && tiktok["origin"] as? String == file)
+    }
+
+    /// `--limits` on the CLI: a creator's maximum checked by `kiln check`, and a wider one refused.
+    @Test func limitsNarrowATargetOnTheCommandLine() throws {
+        let long = Fixtures.sample("video/long-95s.mp4")
+        let told = try kiln(["check", "--json", "--preset", "tiktok,x", "--limits", #"{"tiktok": {"max_duration_seconds": 60}}"#, long])
+        let targets = ((told.envelope?["data"] as? [String: Any])?["items"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]
+        #expect(targets?.first?["status"] as? String == "rejected", "\(String(describing: told.envelope))")
+        #expect((targets?.first?["limits"] as? [String: Any])?["max_duration_seconds"] as? Double == 60)
+        let wider = try kiln(["process", "--json", "--preset", "tiktok", "--limits", #"{"tiktok": {"max_duration_seconds": 900}}"#, long])
+        #expect(wider.status == 1 && wider.error?["code"] as? String == "API_001", "\(wider.stderr)")
     }
 
     @Test func codesPrintsTheCatalog() throws {

@@ -11,7 +11,7 @@ import Testing
             #expect(preset.image != nil, "\(name) takes images")
         }
         let feed = try catalog.preset(named: "instagram-feed")
-        #expect(feed.image?.minWidth == 320)
+        #expect(feed.renditions.first?.minWidth == 320, "a narrower picture is enlarged to it")
         #expect(feed.image?.aspect == AspectRange(min: 0.8, max: 1.91))
         #expect(feed.renditions.first?.maxWidth == 1080)
         #expect(feed.carousel?.range == 2...10)

@@ -66,9 +66,14 @@ import Testing
         #expect(error?.message.contains("--fit crop") == true)
     }
 
-    @Test func tooSmallForInstagramFeedIsMEDIA_003() async throws {
-        let harness = try PipelineHarness()
-        let error = await harness.failure("small.jpg", IngestOptions(preset: "instagram-feed"))
+    /// Instagram enlarges a narrow picture itself (so Kiln does, `FixNotRefuseTests`); a preset
+    /// that sets a smallest input still refuses below it.
+    @Test func tooSmallForAPresetsSmallestInputIsMEDIA_003() async throws {
+        var presets = PresetCatalog()
+        try presets.add(json: Data(#"[{"name": "wide", "summary": "", "image": {"min_width": 320}, "renditions": [{"name": "display", "long_edge": 1080}]}]"#.utf8),
+                        source: "test")
+        let harness = try PipelineHarness(presets: presets)
+        let error = await harness.failure("small.jpg", IngestOptions(preset: "wide"))
         #expect(error?.code == .media003)
         #expect(error?.details["min_width"] == .int(320))
         #expect(error?.details["width"] == .int(200))

@@ -31,7 +31,7 @@ import Testing
     @Test func aVideoIsToldFromItsHeader() async throws {
         let harness = try PipelineHarness()
         let long = try await harness.pipeline.preflight(IngestRequest(
-            IngestInput(path: Fixtures.sample("video/long-95s.mp4")), targets: ["facebook", "youtube-shorts", "default"]))
+            IngestInput(path: Fixtures.sample("video/long-95s.mp4")), targets: ["facebook-reel", "youtube-shorts", "default"]))
         #expect(long[0].status == .rejected && long[0].error?.code == .media005, "95 s is over Facebook's 90 s")
         #expect(long[0].error?.message.contains("90") == true)
         let clip = try await harness.pipeline.preflight(IngestRequest(

@@ -37,8 +37,10 @@ import Testing
 
         // A transcode is cut as well, and a preflight says so.
         let long = Fixtures.sample("video/long-95s.mp4")
+        // The account's own maximum (a per-account limit) is the one trimmed to.
         var feed = IngestOptions(preset: "instagram-feed")
         feed.fitDuration = .trim
+        feed.limits = ["instagram-feed": AccountLimits(maxDurationSeconds: 60)]
         let told = try await harness.pipeline.preflight(IngestRequest(IngestInput(path: long), targets: ["instagram-feed"], options: feed))
         #expect(told[0].status == .changed && told[0].changes.contains { $0.hasPrefix("trimmed 95") })
         let cut = try await harness.pipeline.ingest(path: long, options: feed)

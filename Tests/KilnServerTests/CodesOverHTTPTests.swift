@@ -34,7 +34,7 @@ import Testing
         }
         // Videos are checked in their job: the job fails with the code.
         let jobs: [(sample: String, query: String, code: String)] = [
-            ("video/long-95s.mp4", "?preset=facebook", "MEDIA_005"),
+            ("video/long-95s.mp4", "?preset=facebook-reel", "MEDIA_005"),
             ("video/audio-only.webm", "", "MEDIA_006"),
         ]
         for (sample, query, code) in jobs {

@@ -139,3 +139,50 @@ import Testing
         #expect(answer.contains("41.94 MB over x's 5 MB"), "the declared size, not the bytes sent, is held to the limit")
     }
 }
+
+/// `limits` over HTTP: a form field, the query, or tus metadata narrows a target to the account
+/// it will be posted from; a wider or malformed one is 400 API_001 naming `limits`.
+@Suite struct AccountLimitsOverHTTPTests {
+    @Test func limitsNarrowATargetFromAFieldTheQueryOrTusMetadata() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let limits = #"{"bluesky": {"max_bytes": 60000, "max_width": 800}}"#
+        let field = try await server.upload(Fixtures.sample("photo.jpg"), fields: [("preset", "bluesky"), ("limits", limits)])
+        #expect(field.status == 201, "\(field.json)")
+        let display = try #require((field.data["renditions"] as? [[String: Any]])?.first)
+        #expect((display["bytes"] as? Int ?? .max) <= 60_000 && (display["width"] as? Int ?? .max) <= 800)
+        let query = try await server.upload(Fixtures.sample("photo.jpg"),
+                                            query: "?preset=bluesky&limits=" + (limits.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        #expect(query.status == 200 && query.data["id"] as? String == field.data["id"] as? String, "the same limits, the same item")
+        let own = try await server.upload(Fixtures.sample("photo.jpg"), fields: [("preset", "bluesky")])
+        #expect(own.status == 201 && own.data["id"] as? String != field.data["id"] as? String)
+
+        // tus: the limits ride in Upload-Metadata.
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let metadata = ["filename": "photo.jpg", "preset": "bluesky", "limits": limits]
+            .map { "\($0.key) \(Data($0.value.utf8).base64EncodedString())" }.joined(separator: ",")
+        let created = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Length", String(bytes.count)), ("Upload-Metadata", metadata)])
+        #expect(created.status == 201, "\(created.json)")
+        let location = try #require(created.headers.first(name: "Location"))
+        let done = try await server.tus(.PATCH, location, headers: [("Upload-Offset", "0")], body: bytes,
+                                        contentType: "application/offset+octet-stream")
+        let media = try #require(done.headers.first(name: "Kiln-Location"))
+        #expect(media == "/v1/media/" + (field.data["id"] as? String ?? ""), "tus makes the same narrowed item")
+    }
+
+    @Test func aWiderOrMalformedLimitIsAPI_001NamingLimits() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        for limits in [#"{"x": {"max_items": 9}}"#, #"{"x": {"max_length": 3}}"#, "nope", #"{"tiktok": {"max_bytes": 5}}"#] {
+            let reply = try await server.upload(Fixtures.sample("photo.jpg"), fields: [("preset", "x"), ("limits", limits)])
+            #expect(reply.status == 400 && reply.code == "API_001", "\(limits): \(reply.json)")
+            let fields = ((reply.json["error"] as? [String: Any])?["details"] as? [String: Any])?["fields"] as? [String: Any]
+            #expect(fields?["limits"] != nil, "\(limits): \(reply.json)")
+        }
+        let tus = try await server.tus(.POST, "/v1/uploads", headers: [
+            ("Upload-Length", "1000"), ("Upload-Metadata", "preset " + Data("tiktok".utf8).base64EncodedString()
+                + ",limits " + Data(#"{"tiktok": {"max_duration_seconds": 900}}"#.utf8).base64EncodedString()),
+        ])
+        #expect(tus.status == 400 && tus.code == "API_001", "\(tus.json)")
+    }
+}

@@ -39,7 +39,7 @@ public struct Preset: Codable, Sendable, Equatable {
     /// The renditions made of the image `facts` describe: a kept GIF in place of the first.
     public func renditions(for facts: ImageFacts) -> [RenditionSpec] {
         guard let animation = keptAnimation(facts), let first = renditions.first else { return renditions }
-        return [animation.gifSpec(replacing: first)] + renditions.dropFirst()
+        return [animation.gifSpec(replacing: first, frames: facts.pages)] + renditions.dropFirst()
     }
 
     /// The input size limit for `kind` (FILE_004 past it); nil when the preset takes no such kind.
@@ -112,24 +112,31 @@ public struct AnimationRules: Codable, Sendable, Equatable {
     public var maxWidth: Int?
     public var maxHeight: Int?
     public var maxFrames: Int?
+    /// Width x height x frames (X: 300,000,000): a GIF over it is scaled down to fit.
+    public var maxTotalPixels: Int?
 
-    public init(output: Output, maxBytes: Int64? = nil, maxWidth: Int? = nil, maxHeight: Int? = nil, maxFrames: Int? = nil) {
+    public init(output: Output, maxBytes: Int64? = nil, maxWidth: Int? = nil, maxHeight: Int? = nil, maxFrames: Int? = nil,
+                maxTotalPixels: Int? = nil) {
         self.output = output
         self.maxBytes = maxBytes
         self.maxWidth = maxWidth
         self.maxHeight = maxHeight
         self.maxFrames = maxFrames
+        self.maxTotalPixels = maxTotalPixels
     }
 
-    /// The rendition a kept GIF is written as, in place of `published` (the preset's first).
-    public func gifSpec(replacing published: RenditionSpec) -> RenditionSpec {
+    /// The rendition a kept GIF of `frames` frames is written as, in place of `published` (the
+    /// preset's first): each frame's pixels within the budget the frames share.
+    public func gifSpec(replacing published: RenditionSpec, frames: Int) -> RenditionSpec {
         RenditionSpec(name: published.name, format: .gif, maxWidth: maxWidth ?? published.maxWidth,
-                      maxHeight: maxHeight ?? published.maxHeight, maxBytes: maxBytes)
+                      maxHeight: maxHeight ?? published.maxHeight, maxBytes: maxBytes,
+                      maxPixels: maxTotalPixels.map { $0 / max(1, frames) })
     }
 
     enum CodingKeys: String, CodingKey {
         case output
         case maxBytes = "max_bytes", maxWidth = "max_width", maxHeight = "max_height", maxFrames = "max_frames"
+        case maxTotalPixels = "max_total_pixels"
     }
 }
 
@@ -190,9 +197,12 @@ public struct RenditionSpec: Codable, Sendable, Equatable {
     public var maxBytes: Int64?
     /// Output pixel count the platform accepts; met by shrinking further.
     public var maxPixels: Int?
+    /// The narrowest picture the platform takes (Instagram and Threads: 320); a narrower one is
+    /// enlarged to it (within the box), as the platform would do itself.
+    public var minWidth: Int?
 
     public init(name: String, format: OutputFormat = .jpeg, maxWidth: Int, maxHeight: Int,
-                quality: Int = 85, maxBytes: Int64? = nil, maxPixels: Int? = nil) {
+                quality: Int = 85, maxBytes: Int64? = nil, maxPixels: Int? = nil, minWidth: Int? = nil) {
         self.name = name
         self.format = format
         self.maxWidth = maxWidth
@@ -200,6 +210,7 @@ public struct RenditionSpec: Codable, Sendable, Equatable {
         self.quality = quality
         self.maxBytes = maxBytes
         self.maxPixels = maxPixels
+        self.minWidth = minWidth
     }
 
     public init(from decoder: any Decoder) throws {
@@ -222,7 +233,8 @@ public struct RenditionSpec: Codable, Sendable, Equatable {
         self.init(name: name, format: try c.value(.format, or: .jpeg),
                   maxWidth: width, maxHeight: height, quality: quality,
                   maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes),
-                  maxPixels: try c.decodeIfPresent(Int.self, forKey: .maxPixels))
+                  maxPixels: try c.decodeIfPresent(Int.self, forKey: .maxPixels),
+                  minWidth: try c.decodeIfPresent(Int.self, forKey: .minWidth))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -234,12 +246,13 @@ public struct RenditionSpec: Codable, Sendable, Equatable {
         try c.encode(quality, forKey: .quality)
         try c.encodeIfPresent(maxBytes, forKey: .maxBytes)
         try c.encodeIfPresent(maxPixels, forKey: .maxPixels)
+        try c.encodeIfPresent(minWidth, forKey: .minWidth)
     }
 
     enum CodingKeys: String, CodingKey {
         case name, format, quality
         case maxWidth = "max_width", maxHeight = "max_height", longEdge = "long_edge"
-        case maxBytes = "max_bytes", maxPixels = "max_pixels"
+        case maxBytes = "max_bytes", maxPixels = "max_pixels", minWidth = "min_width"
     }
 }
 

@@ -3,10 +3,15 @@ import Foundation
 /// The presets a run can use: the built-in table plus any a user file adds or overrides.
 public struct PresetCatalog: Sendable {
     public private(set) var presets: [String: Preset]
+    /// Where each preset comes from: `built-in`, or the file that added or replaced it.
+    public private(set) var origins: [String: String]
+
+    public static let builtInOrigin = "built-in"
 
     /// The built-in presets only.
     public init() {
         presets = Dictionary(uniqueKeysWithValues: Preset.builtIn.map { ($0.name, $0) })
+        origins = presets.mapValues { _ in Self.builtInOrigin }
     }
 
     /// The built-in presets, then those in `file` (a JSON array of presets), which win on a name clash.
@@ -35,7 +40,10 @@ public struct PresetCatalog: Sendable {
             throw KilnError.invalidRequest("preset file \(source) is not valid: \(Self.describe(error))",
                                            fields: ["presets": Self.describe(error)])
         }
-        for preset in list { presets[preset.name] = preset }
+        for preset in list {
+            presets[preset.name] = preset
+            origins[preset.name] = source
+        }
     }
 
     /// The preset called `name`, or API_001 naming the ones that exist.
@@ -49,6 +57,30 @@ public struct PresetCatalog: Sendable {
     }
 
     public var names: [String] { presets.keys.sorted() }
+
+    /// Where `name` comes from (`built-in` or a file's path).
+    public func origin(of name: String) -> String { origins[name] ?? Self.builtInOrigin }
+
+    /// Every preset by name, each with where it comes from and the day its rules were last read:
+    /// what `GET /v1/presets` and `kiln presets --list` show.
+    public var listing: [Listed] {
+        names.compactMap { name in presets[name].map { Listed(preset: $0, origin: origin(of: name)) } }
+    }
+
+    /// A preset as listed: its own fields, then `origin` and `rules_read`.
+    public struct Listed: Encodable, Sendable {
+        public let preset: Preset
+        public let origin: String
+
+        public func encode(to encoder: any Encoder) throws {
+            try preset.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(origin, forKey: .origin)
+            try c.encodeIfPresent(preset.rulesRead, forKey: .rulesRead)
+        }
+
+        enum Keys: String, CodingKey { case origin, rulesRead = "rules_read" }
+    }
 
     private static func describe(_ error: any Error) -> String {
         switch error {

@@ -6,7 +6,7 @@ public enum PublishCheck {
     public static func video(_ facts: VideoFacts, _ measured: VideoMeasurement, rules: VideoRules,
                              subject: String = "video") -> [RuleVerdict] {
         let out = rules.output
-        var verdicts = Verdicts(subject: subject)
+        var verdicts = Verdicts(subject: subject, recommended: Set(rules.recommended))
         let mp4Family = facts.container.split(separator: ",").contains { $0 == "mp4" || $0 == "mov" }
         verdicts.add(.container, mp4Family ? "MP4" : facts.container, "MP4 or MOV", mp4Family)
         verdicts.add(.moovFirst, yesNo(measured.moovFirst), "moov before mdat", measured.moovFirst == true)
@@ -14,8 +14,11 @@ public enum PublishCheck {
         verdicts.add(.duration, "\(ByteCount.decimal(facts.duration, places: 2)) s",
             "\(ByteCount.decimal(rules.minDuration, places: 2))-\(ByteCount.decimal(rules.maxDuration, places: 2)) s",
             facts.duration >= rules.minDuration - 0.1 && facts.duration <= rules.maxDuration + 0.1)
-        if let limit = out.maxBytes {
-            verdicts.add(.fileBytes, ByteCount.metric(facts.sizeBytes), ByteCount.metric(limit), facts.sizeBytes <= limit)
+        if out.maxBytes != nil || out.minBytes != nil {
+            let limit = [out.minBytes.map { ">= \(ByteCount.metric($0))" }, out.maxBytes.map { "<= \(ByteCount.metric($0))" }]
+                .compactMap(\.self).joined(separator: ", ")
+            verdicts.add(.fileBytes, ByteCount.metric(facts.sizeBytes), limit,
+                facts.sizeBytes <= (out.maxBytes ?? .max) && facts.sizeBytes >= (out.minBytes ?? 0))
         }
         if let video = facts.video { videoStream(video, measured, rules: rules, into: &verdicts) }
         if let audio = facts.audio { audioStream(audio, measured, output: out, into: &verdicts) }
@@ -93,11 +96,21 @@ public enum PublishCheck {
         if spec.format == .gif, let limit = animation?.maxFrames {
             verdicts.add(.animation, "\(facts.pages) frames", "<= \(limit) frames", facts.pages <= limit)
         }
+        if spec.format == .gif, let budget = animation?.maxTotalPixels {
+            let total = facts.width * facts.height * facts.pages
+            verdicts.add(.animation, "\(facts.width)x\(facts.height)x\(facts.pages) = \(total) px", "<= \(budget) px", total <= budget)
+        }
         if let limit = spec.maxBytes {
             verdicts.add(.imageBytes, ByteCount.metric(facts.sizeBytes), ByteCount.metric(limit), facts.sizeBytes <= limit)
         }
         verdicts.add(.imageBox, "\(facts.displayWidth)x\(facts.displayHeight)", "within \(spec.maxWidth)x\(spec.maxHeight)",
             facts.displayWidth <= spec.maxWidth && facts.displayHeight <= spec.maxHeight)
+        if let minWidth = spec.minWidth {
+            // As wide as the platform's narrowest, or as wide as the box lets a picture this tall be.
+            let ratio = Double(facts.displayWidth) / Double(max(1, facts.displayHeight))
+            let reachable = min(minWidth, Int(Double(spec.maxHeight) * ratio))
+            verdicts.add(.minSize, "\(facts.displayWidth) wide", ">= \(minWidth) wide", facts.displayWidth >= reachable)
+        }
         if let limit = spec.maxPixels {
             let pixels = facts.width * facts.height
             verdicts.add(.imagePixels, "\(pixels)", "<= \(limit)", pixels <= limit)
@@ -116,10 +129,12 @@ public enum PublishCheck {
     /// The verdicts of one file, as they are found.
     private struct Verdicts {
         let subject: String
+        var recommended: Set<PublishRule> = []
         var list: [RuleVerdict] = []
 
         mutating func add(_ rule: PublishRule, _ value: String, _ limit: String, _ passed: Bool) {
-            list.append(RuleVerdict(rule, subject: subject, measured: value, limit: limit, passed: passed))
+            list.append(RuleVerdict(rule, subject: subject, measured: value, limit: limit, passed: passed,
+                                    required: !recommended.contains(rule)))
         }
     }
 

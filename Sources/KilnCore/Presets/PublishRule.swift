@@ -98,22 +98,41 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
     }
 }
 
-/// Where a preset's numbers come from: a platform page (or the best public restatement of it),
-/// the day it was read, and the rules it stands for.
+/// Where a preset's numbers come from: a page, the day it was read, the rules it stands for,
+/// and whose page it is (the platform's own, or a restatement where the platform's could not be read).
 public struct RuleSource: Codable, Sendable, Equatable {
+    /// Whose words a page is.
+    public enum Kind: String, Codable, Sendable {
+        /// The platform's own developer or help page (the AT Protocol lexicons for Bluesky).
+        case platform
+        /// Someone else's restatement: used only where the platform's own page could not be read.
+        case secondary
+    }
+
     public var url: String
+    public var kind: Kind
     /// ISO date the page was read.
     public var read: String
     public var rules: [PublishRule]
     /// What the page says where it differs from another source, or how it was read.
     public var note: String?
 
-    public init(_ url: String, read: String, rules: [PublishRule], note: String? = nil) {
+    public init(_ url: String, kind: Kind, read: String, rules: [PublishRule], note: String? = nil) {
         self.url = url
+        self.kind = kind
         self.read = read
         self.rules = rules
         self.note = note
     }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try c.decode(String.self, forKey: .url), kind: try c.decode(Kind.self, forKey: .kind),
+                  read: try c.decode(String.self, forKey: .read), rules: try c.decode([PublishRule].self, forKey: .rules),
+                  note: try c.decodeIfPresent(String.self, forKey: .note))
+    }
+
+    enum CodingKeys: String, CodingKey { case url, kind, read, rules, note }
 }
 
 /// One rule held against one file: what was measured, the limit, and whether it passes.
@@ -124,14 +143,22 @@ public struct RuleVerdict: Codable, Sendable, Equatable {
     public var measured: String
     public var limit: String
     public var passed: Bool
+    /// False for a platform's recommendation: followed when Kiln encodes anyway, never a reason
+    /// to re-encode, shrink or refuse, and never a failed output check.
+    public var required: Bool
 
-    public init(_ rule: PublishRule, subject: String, measured: String, limit: String, passed: Bool) {
+    public init(_ rule: PublishRule, subject: String, measured: String, limit: String, passed: Bool,
+                required: Bool = true) {
         self.rule = rule
         self.subject = subject
         self.measured = measured
         self.limit = limit
         self.passed = passed
+        self.required = required
     }
+
+    /// A required rule the file breaks.
+    public var fails: Bool { !passed && required }
 
     /// "video bitrate (average) 40.1 Mbps over instagram-reel's 25 Mbps".
     public func describe(preset: String) -> String {

@@ -25,7 +25,8 @@ public struct RenditionGeometry: Hashable, Sendable {
         RenditionGeometry(mode: mode, width: max(2, width & ~1), height: max(2, height & ~1))
     }
 
-    /// Plans a rendition of a `sourceWidth` x `sourceHeight` (as displayed) image. Never enlarges.
+    /// Plans a rendition of a `sourceWidth` x `sourceHeight` (as displayed) image. Never enlarges,
+    /// but to reach the spec's `minWidth` (within its box).
     /// `aspect` and `fit` decide crop or pad when the source's shape is out of range; `reject`
     /// is handled by validation before this is reached, and here falls back to `within`.
     public static func plan(sourceWidth: Int, sourceHeight: Int, spec: RenditionSpec, aspect: AspectRange?,
@@ -51,7 +52,10 @@ public struct RenditionGeometry: Hashable, Sendable {
         if let maxPixels = spec.maxPixels, extentW * extentH * scale * scale > Double(maxPixels) {
             scale = (Double(maxPixels) / (extentW * extentH)).squareRoot()
         }
-        let width = max(1, Int((extentW * scale).rounded(.down)))
+        if let minWidth = spec.minWidth, extentW * scale < Double(minWidth) {
+            scale = min(Double(minWidth) / extentW, Double(spec.maxWidth) / extentW, Double(spec.maxHeight) / extentH)
+        }
+        let width = max(1, Int((extentW * scale).rounded(scale > 1 ? .up : .down)))
         let height = max(1, Int((extentH * scale).rounded(.down)))
         return RenditionGeometry(mode: mode, width: width, height: height)
     }

@@ -24,6 +24,9 @@ public struct VideoRules: Codable, Sendable, Equatable {
     public var constantFrameRate: Bool
     /// The published video.
     public var output: VideoOutputSpec
+    /// The platform's recommendations among these rules (YouTube's encoding settings): followed
+    /// when Kiln encodes anyway, never a reason to re-encode, shrink or refuse.
+    public var recommended: [PublishRule]
 
     public static let defaultMaxBytes: Int64 = 4 * 1024 * 1024 * 1024
 
@@ -31,7 +34,7 @@ public struct VideoRules: Codable, Sendable, Equatable {
                 minWidth: Int = 2, minHeight: Int = 2, maxLongEdge: Int = 4096, maxShortEdge: Int = 2160,
                 minFrameRate: Double = 1, maxFrameRate: Double = 120, maxFrames: Int = 4 * 3600 * 120,
                 aspect: AspectRange? = nil, constantFrameRate: Bool = false,
-                output: VideoOutputSpec = VideoOutputSpec()) {
+                output: VideoOutputSpec = VideoOutputSpec(), recommended: [PublishRule] = []) {
         self.maxBytes = maxBytes
         self.minDuration = minDuration
         self.maxDuration = maxDuration
@@ -45,7 +48,11 @@ public struct VideoRules: Codable, Sendable, Equatable {
         self.aspect = aspect
         self.constantFrameRate = constantFrameRate
         self.output = output
+        self.recommended = recommended
     }
+
+    /// Whether the platform refuses a video that breaks `rule` (false for a recommendation).
+    public func requires(_ rule: PublishRule) -> Bool { !recommended.contains(rule) }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,11 +70,12 @@ public struct VideoRules: Codable, Sendable, Equatable {
             maxFrames: try c.value(.maxFrames, or: defaults.maxFrames),
             aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
             constantFrameRate: try c.value(.constantFrameRate, or: false),
-            output: try c.value(.output, or: defaults.output))
+            output: try c.value(.output, or: defaults.output),
+            recommended: try c.value(.recommended, or: []))
     }
 
     enum CodingKeys: String, CodingKey {
-        case aspect, output
+        case aspect, output, recommended
         case maxBytes = "max_bytes", minDuration = "min_duration", maxDuration = "max_duration"
         case minWidth = "min_width", minHeight = "min_height", maxLongEdge = "max_long_edge"
         case maxShortEdge = "max_short_edge", minFrameRate = "min_frame_rate", maxFrameRate = "max_frame_rate"
@@ -110,6 +118,8 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
     public var squarePixels: Bool
     /// The published file's size limit, in bytes (decimal units where the platform states MB).
     public var maxBytes: Int64?
+    /// The smallest file the platform takes (LinkedIn: 75 KB).
+    public var minBytes: Int64?
 
     /// The window the peak bitrate is measured over, seconds.
     public static let peakWindow = 2.0
@@ -123,7 +133,7 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
                 audioBitRate: Int = 128_000, maxSampleRate: Int = 48_000, sampleRate: Int? = nil,
                 maxChannels: Int = 2, channels: Int? = nil, maxAudioBitRate: Int? = nil, maxBitRate: Int? = nil,
                 maxKeyframeInterval: Double = 10, closedGOP: Bool = true, profiles: [String] = defaultProfiles,
-                maxLevel: Int = 52, squarePixels: Bool = true, maxBytes: Int64? = nil) {
+                maxLevel: Int = 52, squarePixels: Bool = true, maxBytes: Int64? = nil, minBytes: Int64? = nil) {
         self.maxWidth = maxWidth
         self.maxHeight = maxHeight
         self.crf = crf
@@ -141,6 +151,7 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
         self.maxLevel = maxLevel
         self.squarePixels = squarePixels
         self.maxBytes = maxBytes
+        self.minBytes = minBytes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -162,7 +173,8 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
                   profiles: try c.value(.profiles, or: d.profiles),
                   maxLevel: try c.value(.maxLevel, or: d.maxLevel),
                   squarePixels: try c.value(.squarePixels, or: d.squarePixels),
-                  maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes))
+                  maxBytes: try c.decodeIfPresent(Int64.self, forKey: .maxBytes),
+                  minBytes: try c.decodeIfPresent(Int64.self, forKey: .minBytes))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -171,7 +183,7 @@ public struct VideoOutputSpec: Codable, Sendable, Equatable {
         case maxSampleRate = "max_sample_rate", sampleRate = "sample_rate", maxChannels = "max_channels"
         case maxAudioBitRate = "max_audio_bit_rate", maxBitRate = "max_bit_rate"
         case maxKeyframeInterval = "max_keyframe_interval", closedGOP = "closed_gop", maxLevel = "max_level"
-        case squarePixels = "square_pixels", maxBytes = "max_bytes"
+        case squarePixels = "square_pixels", maxBytes = "max_bytes", minBytes = "min_bytes"
     }
 
     /// The key-frame interval Kiln encodes at: 2 s, or the platform's maximum when it is shorter.

@@ -8,7 +8,7 @@ public struct RuleReport: Encodable, Sendable, Equatable {
     public var rules: String
     public var verdicts: [RuleVerdict]
 
-    public var passed: Bool { verdicts.allSatisfy(\.passed) }
+    public var passed: Bool { !verdicts.contains(where: \.fails) }
 
     public init(input: String, mime: String, preset: String, rules: String, verdicts: [RuleVerdict]) {
         self.input = input

@@ -11,6 +11,8 @@ public struct TargetPreview: Codable, Sendable, Equatable {
     public let unchecked: [String]
     public let error: KilnError?
     public let failedItem: TargetOutcome.FailedItem?
+    /// The account limits the target was narrowed to, when the request gave some.
+    public var limits: AccountLimits?
 
     public init(target: String, changes: [String], unchecked: [String] = []) {
         self.target = target
@@ -33,11 +35,13 @@ public struct TargetPreview: Codable, Sendable, Equatable {
     /// The same preview with its error as a client is shown it.
     public func shown(requestID: String) -> TargetPreview {
         guard let error else { return self }
-        return TargetPreview(target: target, error: error.shown(requestID: requestID), failedItem: failedItem)
+        var shown = TargetPreview(target: target, error: error.shown(requestID: requestID), failedItem: failedItem)
+        shown.limits = limits
+        return shown
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, status, changes, unchecked, error
+        case target, status, changes, unchecked, error, limits
         case failedItem = "failed_item"
     }
 
@@ -49,5 +53,6 @@ public struct TargetPreview: Codable, Sendable, Equatable {
         try c.encode(unchecked, forKey: .unchecked)
         if let error { try c.encode(ErrorBody(error), forKey: .error) }
         try c.encodeIfPresent(failedItem, forKey: .failedItem)
+        try c.encodeIfPresent(limits, forKey: .limits)
     }
 }

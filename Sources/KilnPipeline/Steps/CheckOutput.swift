@@ -22,7 +22,7 @@ extension Step {
             }
             let verdicts = try OutputCheck.verdicts(path: path, format: format, subject: file.spec.name, imageSpec: file.spec,
                                                     preset: preset, aspect: aspect, control: context.control)
-            if let failed = verdicts.first(where: { !$0.passed }) {
+            if let failed = verdicts.first(where: \.fails) {
                 throw KilnError.outputCheck(failed, preset: preset.name)
             }
         }

@@ -125,10 +125,16 @@ enum ImageWarnings {
             warnings.append("converted \(facts.colorSpace.uppercased()) to sRGB")
         }
         if facts.bitDepth > 8 { warnings.append("reduced \(facts.bitDepth)-bit samples to 8-bit") }
-        if preset.keptAnimation(facts) != nil {
+        if let animation = preset.keptAnimation(facts) {
             warnings.append("kept the animation (\(facts.pages) frames) as a GIF")
+            if let budget = animation.maxTotalPixels, facts.displayWidth * facts.displayHeight * facts.pages > budget {
+                warnings.append("scaled the GIF down to fit \(preset.name)'s \(budget) pixels in all (width x height x frames)")
+            }
         } else if facts.pages > 1 {
             warnings.append("used the first of \(facts.pages) frames")
+        }
+        if let minWidth = preset.renditions.first?.minWidth, facts.displayWidth < minWidth {
+            warnings.append("enlarged \(facts.displayWidth) px wide to \(preset.name)'s \(minWidth) px minimum width")
         }
         if let aspect = preset.image?.aspect, !aspect.contains(Double(facts.displayWidth) / Double(facts.displayHeight)) {
             switch fit {

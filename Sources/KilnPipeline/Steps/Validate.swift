@@ -94,8 +94,9 @@ enum VideoRulesCheck {
             || min(width, height) > rules.maxShortEdge {
             throw KilnError.videoSize(width: width, height: height, rules: rules)
         }
-        // A GIF's few frames a second are repeated up to the rate (VideoPlan): not refused for it.
-        if video.frameRate < rules.minFrameRate - 0.01, facts.container != MediaFormat.animatedGIF.decoder {
+        // A frame rate below the platform's slowest is raised by repeating frames (VideoPlan), as a
+        // GIF's is: not refused. A stream with no rate at all has nothing to repeat.
+        if video.frameRate <= 0 {
             throw KilnError.frameRate(video.frameRate, min: rules.minFrameRate, max: rules.maxFrameRate)
         }
         if video.frameCount > rules.maxFrames { throw KilnError.frameCount(video.frameCount, max: rules.maxFrames) }

@@ -21,6 +21,8 @@ struct JobPayload: Codable, Sendable {
     let fit: Fit
     /// `trim` to cut a video too long for the preset (nil for reject, and in jobs queued before).
     var fitDuration: DurationFit?
+    /// Each target's account limits (nil when none were given, and in jobs queued before).
+    var limits: [String: AccountLimits]?
     let keyID: String?
     /// The tenant of that key, whose the job and its media are. Jobs queued before tenants have
     /// none: their key's id names its tenant (`SQLiteKeyStore.migrateTenants`).
@@ -40,6 +42,7 @@ struct JobPayload: Codable, Sendable {
         options.type = type
         options.fit = fit
         options.fitDuration = fitDuration ?? .reject
+        options.limits = limits ?? [:]
         options.tenant = owner
         return options
     }
@@ -56,7 +59,7 @@ struct JobPayload: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case inputs, carousel, preset, type, fit, tenant
+        case inputs, carousel, preset, type, fit, tenant, limits
         case fitDuration = "fit_duration"
         case targets, trace
         case keyID = "key_id", requestID = "request_id"

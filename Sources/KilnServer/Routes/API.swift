@@ -125,7 +125,7 @@ struct API: Sendable {
                     throw KilnError.invalidRequest("one file per request here; send several to /v1/carousels",
                                                    fields: ["file": "exactly one"])
                 }
-                let targets = try pipeline.resolve(targets: form.names)
+                let targets = try pipeline.resolve(targets: form.names, limits: form.options.limits)
                 // The chosen presets' cap, from the first file on: a declared length at once, a
                 // chunked body as it is read.
                 let cap = targets.largestRequest(carousel: carousel)
@@ -252,6 +252,7 @@ struct API: Sendable {
             }
             let payload = JobPayload(inputs: inputs, carousel: carousel, preset: options.preset, type: options.type,
                                      fit: options.fit, fitDuration: options.fitDuration == .trim ? .trim : nil,
+                                     limits: options.limits.isEmpty ? nil : options.limits,
                                      keyID: keyID, tenant: options.tenant, requestID: requestID, targets: targets,
                                      trace: TraceCarrier.current())
             let priority = JobPolicy.priority(bytes: uploads.reduce(0) { $0 + $1.size })
@@ -276,8 +277,8 @@ struct API: Sendable {
     /// same bytes under the same options). Nil when the preset is unknown (the job fails on its own).
     private func dedupeKey(_ uploads: [ReceivedUpload], _ options: IngestOptions, targets: [String]?) -> String? {
         var ids: [String] = []
-        for name in targets ?? [options.preset] {
-            guard let preset = try? pipeline.presets.preset(named: name) else { return nil }
+        guard let presets = try? pipeline.resolve(targets: targets ?? [options.preset], limits: options.limits) else { return nil }
+        for preset in presets {
             let processing = MediaIdentity.options(options, preset: preset)
             ids += uploads.map { MediaIdentity.id(sourceSHA256: $0.sha256, options: processing) }
         }
@@ -515,8 +516,7 @@ struct API: Sendable {
     // MARK: Catalog
 
     func presets(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let list = pipeline.presets.names.compactMap { pipeline.presets.presets[$0] }
-        return Reply.success(["presets": list], requestID: context.requestID)
+        Reply.success(["presets": pipeline.presets.listing], requestID: context.requestID)
     }
 
     func formatList(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
@@ -611,8 +611,9 @@ struct Replay {
         let options = form.options
         let targets = form.targets.map { ["targets=" + $0.joined(separator: ",")] } ?? []
         let trim = options.fitDuration == .trim ? ["fit_duration=trim"] : []
+        let limits = AccountLimits.canonical(options.limits).map { ["limits=" + $0] } ?? []
         return FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"]
-            + trim + targets + files)
+            + trim + limits + targets + files)
     }
 
     /// Before the body: nil to go ahead (the key is marked in flight), or the first answer when

@@ -31,7 +31,7 @@ extension API {
         let multipart = request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
         let length = request.headers[.contentLength].flatMap(Int64.init)
         let most = try beforeBody { () throws(KilnError) in
-            try pipeline.resolve(targets: form.names).map(\.largestFile).max() ?? 0
+            try pipeline.resolve(targets: form.names, limits: form.options.limits).map(\.largestFile).max() ?? 0
         }
         if let length, length > most + (1 << 20) {
             throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: most), closeConnection: true)

@@ -7,7 +7,7 @@ import KilnPipeline
 /// form fields placed before the file part (the file is checked against them as it streams, so a
 /// field after it would come too late: API_001 says so).
 struct UploadForm {
-    static let fields = ["preset", "targets", "type", "fit", "fit_duration"]
+    static let fields = ["preset", "targets", "type", "fit", "fit_duration", "limits"]
     var options: IngestOptions
     /// Several presets for one upload (`targets=a,b,c`): the answer is then one outcome per target.
     var targets: [String]?
@@ -65,6 +65,8 @@ struct UploadForm {
                                                fields: ["fit_duration": DurationFit.allCases.map(\.rawValue).joined(separator: "|")])
             }
             options.fitDuration = fit
+        case "limits":
+            options.limits = try AccountLimits.parse(value)
         case "size" where preflight:
             guard let size = Int64(value), size > 0 else {
                 throw KilnError.invalidRequest("size \"\(value)\" is not a number of bytes", fields: ["size": "the file's size in bytes"])

@@ -43,7 +43,7 @@ struct ResumableUploads: Sendable {
             }
             let metadata = try refusing(request) { () throws(KilnError) in try Self.metadata(request.headers[.uploadMetadata]) }
             let form = try refusing(request) { () throws(KilnError) in try self.form(metadata) }
-            let targets = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(targets: form.names) }
+            let targets = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(targets: form.names, limits: form.options.limits) }
             let length = try refusing(request) { () throws(KilnError) -> Int64? in
                 let deferred = request.headers[.uploadDeferLength]
                 switch (request.headers[.uploadLength], deferred) {
@@ -183,7 +183,7 @@ struct ResumableUploads: Sendable {
         }
         let form = try form(record.metadata)
         let options = form.options
-        let most = try api.pipeline.resolve(targets: form.names).map(\.largestFile).max() ?? 0
+        let most = try api.pipeline.resolve(targets: form.names, limits: form.options.limits).map(\.largestFile).max() ?? 0
         // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
         let settings = server.settings
         let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
