@@ -10,7 +10,7 @@ import Testing
 /// uses every core.
 @Suite(.serialized) struct PlatformMatrixTests {
     enum Input: String, CaseIterable, Sendable {
-        case highBitRate, openGOP, longGOP, anamorphic, highAudioBitRate, fps6002, tenBit, interlaced, vfr, surround
+        case highBitRate, openGOP, longGOP, anamorphic, highAudioBitRate, fps6002, fps15, tenBit, interlaced, vfr, surround
 
         /// ffmpeg arguments after the two lavfi inputs (video 0, audio 1).
         var arguments: [String] {
@@ -27,6 +27,8 @@ import Testing
             case .anamorphic: return ["-vf", "scale=1440:1080,setsar=4/3"] + x264 + aac
             case .highAudioBitRate: return x264 + ["-c:a", "aac", "-b:a", "320k", "-ar", "48000", "-ac", "2"]
             case .fps6002: return ["-r", "60.02"] + x264 + aac
+            // A screen recording's 15 fps: below every Meta and TikTok preset's slowest, raised to it.
+            case .fps15: return x264 + aac
             case .tenBit: return ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"] + aac
             case .interlaced: return x264 + ["-flags", "+ildct+ilme", "-top", "1"] + aac
             case .vfr:
@@ -40,7 +42,7 @@ import Testing
         /// runs past Facebook's 5 s key-frame interval.
         var source: String {
             let seconds = self == .longGOP ? "6.5" : "4.2"
-            let rate = self == .vfr ? "60" : "30"
+            let rate = self == .vfr ? "60" : self == .fps15 ? "15" : "30"
             let audio = self == .highAudioBitRate || self == .highBitRate ? "anoisesrc=color=pink:sample_rate=48000:duration=\(seconds)"
                 : "sine=frequency=440:sample_rate=48000:duration=\(seconds)"
             return "testsrc2=size=540x960:rate=\(rate):duration=\(seconds)|\(audio)"
@@ -149,6 +151,9 @@ import Testing
         if test.input == .highBitRate, test.preset == "instagram-reel" {
             #expect(item.warnings.contains { $0.hasPrefix("video bitrate (average)") && $0.contains("instagram-reel's 25 Mbps") },
                     "\(item.warnings)")
+        }
+        if test.input == .fps15, test.preset == "instagram-reel" {
+            #expect(item.warnings.contains("raised the frame rate from 15 to 23 fps (frames repeated)"), "\(item.warnings)")
         }
         if test.input == .openGOP, test.preset == "x" {
             #expect(item.warnings.contains { $0.hasPrefix("closed GOP") && $0.hasSuffix("re-encoded") }, "\(item.warnings)")

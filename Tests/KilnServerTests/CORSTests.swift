@@ -62,6 +62,25 @@ import Testing
         #expect(read.headers.first(name: "Access-Control-Allow-Origin") == nil, "the browser keeps the answer from the page")
     }
 
+    /// A keyless `/fetch` answer may sit in a shared cache: every one varies by Origin, or a copy
+    /// made without CORS headers (no Origin, or another one) would be handed to the allowed page.
+    @Test func everyAnswerVariesByOriginWhenCORSIsOn() async throws {
+        let server = try await TestServer.start { $0.corsOrigins = [Self.app] }
+        defer { Task { await server.stop() } }
+        let uploaded = try await server.upload(Fixtures.sample("photo.jpg"))
+        let id = try #require(uploaded.data["id"] as? String)
+        let minted = try await server.request(.POST, "/v1/media/\(id)/urls", key: server.readKey)
+        let url = try #require((minted.data["urls"] as? [[String: Any]])?.first?["url"] as? String)
+        let path = String(url[try #require(url.range(of: "/fetch/")).lowerBound...])
+        for origin in [nil, "https://evil.example.test", Self.app] {
+            let reply = try await server.request(.GET, path, headers: origin.map { [("Origin", $0)] } ?? [])
+            #expect(reply.status == 200)
+            #expect(reply.headers[canonicalForm: "Vary"].contains { $0.contains("Origin") }, "\(origin ?? "no origin")")
+        }
+        let refused = try await server.request(.GET, "/fetch/\(id)/thumb?expires=1&signature=x")
+        #expect(refused.status == 403 && refused.headers[canonicalForm: "Vary"].contains { $0.contains("Origin") })
+    }
+
     @Test func withNoOriginAllowedNothingChanges() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }

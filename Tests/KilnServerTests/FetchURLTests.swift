@@ -43,9 +43,11 @@ import Testing
         let part = try await server.request(.GET, Self.local(url), headers: [("Range", "bytes=0-99")])
         #expect(part.status == 206 && part.body.count == 100)
 
-        // Deleted: 404, however good the signature.
+        // Deleted: its URL no longer verifies (the record that named its tenant is gone), and it
+        // answers as any id no one holds does.
         #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.writeKey).status == 200)
-        #expect(try await server.request(.GET, Self.local(url)).status == 404)
+        let gone = try await server.request(.GET, Self.local(url))
+        #expect(gone.status == 403 && gone.code == "AUTH_003")
     }
 
     @Test func urlsAreMintedForTheTenantOnlyAndRefusedWhenAlteredOrExpired() async throws {
@@ -82,6 +84,18 @@ import Testing
         #expect(try await code(later) == (403, "AUTH_003"))
         #expect(try await code(path.replacingOccurrences(of: "/thumb?", with: "/display?")) == (403, "AUTH_003"))
         #expect(try await code("/fetch/\(id)/thumb") == (403, "AUTH_003"))
+        // One spelling of the expiry: a sign or leading zeros is another URL, not this one.
+        let seconds = "\(Int(expiresAt.timeIntervalSince1970))"
+        #expect(try await code(path.replacingOccurrences(of: "expires=" + seconds, with: "expires=+" + seconds)) == (403, "AUTH_003"))
+        #expect(try await code(path.replacingOccurrences(of: "expires=" + seconds, with: "expires=000" + seconds)) == (403, "AUTH_003"))
+
+        // No keyless oracle: an id no one holds answers exactly as a held one with a bad signature.
+        let unknownID = String(repeating: "ab", count: 32)
+        let held = try await server.request(.GET, flipped)
+        let unheld = try await server.request(.GET, flipped.replacingOccurrences(of: id, with: unknownID))
+        #expect(unheld.status == held.status && unheld.code == held.code)
+        let message = { (reply: Reply) in ((reply.json["error"] as? [String: Any])?["message"] as? String) ?? "" }
+        #expect(message(unheld) == message(held) && !message(held).isEmpty)
 
         // Expired (signed by the server's own secret, an hour ago); an old secret still verifies.
         let signer = server.server.fetchURLs(port: server.port)

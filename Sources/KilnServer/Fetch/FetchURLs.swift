@@ -50,6 +50,18 @@ struct FetchURLs: Sendable {
         return Double(expires) > now.timeIntervalSince1970 ? .valid : .expired
     }
 
+    /// What an id without a record is judged against: no tenant's name (names are never empty
+    /// and never hold a NUL), so no URL verifies for it.
+    static let noTenant = "\u{0}"
+
+    /// An expiry as a URL spells it: one spelling only, decimal digits with no sign and no
+    /// leading zero (`+0001797206114` is not `1797206114`).
+    static func expiry(_ text: String) -> Int? {
+        guard let first = text.first, first != "0" || text.count == 1, text.count <= 18,
+              text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(text)
+    }
+
     static func sign(_ secret: String, tenant: String, id: String, rendition: String, expires: Int) -> String {
         let text = ["kiln-fetch-v1", tenant, id, rendition, String(expires)].joined(separator: "\n")
         let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: Data(secret.utf8)))

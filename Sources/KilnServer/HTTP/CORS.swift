@@ -49,12 +49,16 @@ struct CORSPolicy: Sendable {
         return response
     }
 
-    /// Names an allowed origin on the answer and exposes the headers a client reads.
+    /// Names an allowed origin on the answer and exposes the headers a client reads. Every answer
+    /// varies by Origin (an allowed one's or not): a shared cache must not hand a copy made for one
+    /// origin, or for none, to a browser on another.
     func decorate(_ response: inout Response, origin: String?) {
+        if !response.headers[values: .vary].contains(where: { $0.lowercased() == "origin" }) {
+            response.headers.append(HTTPField(name: .vary, value: "Origin"))
+        }
         guard let origin, allows(origin) else { return }
         response.headers[.accessControlAllowOrigin] = origin
         response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
-        response.headers.append(HTTPField(name: .vary, value: "Origin"))
     }
 }
 

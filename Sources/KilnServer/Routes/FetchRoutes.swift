@@ -6,22 +6,25 @@ import KilnCore
 /// Keyless URLs of renditions, for platforms that fetch media themselves (`FetchURLs`).
 extension API {
     /// `GET|HEAD /fetch/{id}/{rendition}?expires=E&signature=S`: the bytes, with no key. An
-    /// altered or expired URL is AUTH_003 (403); a deleted item API_002. The URL is judged
-    /// before the store is read: its expiry by itself, its signature against the tenant the
-    /// media records name (items of no tenant, written by the CLI, are served to no one).
+    /// altered or expired URL is AUTH_003 (403). The URL is judged before anything else is said:
+    /// its expiry by itself, its signature against the tenant the media records name, or against
+    /// no tenant at all when there is no record, so an id no one holds answers as a bad signature
+    /// does (no keyless oracle of what a tenant uploaded). Items of no tenant, written by the
+    /// CLI, are served to no one; a record whose bytes are gone is API_002.
     func fetch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let id = try mediaID(context)
         let name = context.parameters.get("rendition") ?? ""
         let query = request.uri.queryParameters
-        guard let expires = query.get("expires").flatMap(Int.init), let signature = query.get("signature") else {
+        guard let expires = query.get("expires").flatMap(FetchURLs.expiry), let signature = query.get("signature") else {
             throw KilnError.fetchURL(expired: false)
         }
         let now = Date()
         guard Double(expires) > now.timeIntervalSince1970 else { throw KilnError.fetchURL(expired: true) }
-        guard let tenant = try await server.records.tenant(of: id) else { throw KilnError.notFoundResource("media \(id)") }
-        guard server.fetchURLs(port: await server.port()).verify(tenant: tenant, id: id, rendition: name, expires: expires,
-                                                                 signature: signature, now: now) == .valid
-        else { throw KilnError.fetchURL(expired: false) }
+        let tenant = try await server.records.tenant(of: id)
+        // No record: judged against a tenant no key can belong to, which no signature matches.
+        let verdict = server.fetchURLs(port: await server.port())
+            .verify(tenant: tenant ?? FetchURLs.noTenant, id: id, rendition: name, expires: expires, signature: signature, now: now)
+        guard verdict == .valid, let tenant else { throw KilnError.fetchURL(expired: false) }
         guard case .item(let item)? = try await requireStore().entry(id), (item.options.tenant ?? tenant) == tenant,
               let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("media \(id)")
