@@ -107,8 +107,9 @@ public protocol MediaRecordStore: Sendable {
     func add(_ carousel: CarouselRecord, items: [MediaItem], tenant: String?, keyID: String?) async throws(KilnError)
     /// The tenant holding `id`, if one does (what a manifest made before tenants cannot say).
     func tenant(of id: String) async throws(KilnError) -> String?
-    /// Drops `tenant`'s holds on `id` (and, for a carousel, the holds it has on its items);
+    /// Drops `tenant`'s own hold on `id` (and, for a carousel, the holds it has on its items);
     /// returns the items of the carousel that nothing holds any more, whose stored bytes are to go.
+    /// An item a carousel of the tenant still lists is not released: API_010 names the carousels.
     func release(id: String, tenant: String?) async throws(KilnError) -> [String]
 }
 
@@ -157,9 +158,12 @@ public struct SQLiteMediaRecords: MediaRecordStore {
 
     public func release(id: String, tenant: String?) async throws(KilnError) -> [String] {
         try await database.write { db in
+            let carousels = try String.fetchAll(db, sql: "SELECT holder FROM media WHERE id = ? AND holder != '' AND tenant_id IS ? ORDER BY holder",
+                                                arguments: [id, tenant])
+            if !carousels.isEmpty { throw KilnError.mediaInUse(id, carousels: carousels) }
             let items = try String.fetchAll(db, sql: "SELECT id FROM media WHERE holder = ? AND tenant_id IS ?",
                                             arguments: [id, tenant])
-            try db.execute(sql: "DELETE FROM media WHERE tenant_id IS ? AND (id = ? OR holder = ?)",
+            try db.execute(sql: "DELETE FROM media WHERE tenant_id IS ? AND ((id = ? AND holder = '') OR holder = ?)",
                            arguments: [tenant, id, id])
             return try items.filter { item in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM media WHERE id = ?", arguments: [item]) == 0

@@ -19,6 +19,8 @@ import Testing
         "FILE_008": (460, true), "API_007": (409, true), "API_008": (412, false),
         // An Idempotency-Key sent again with another request.
         "API_009": (422, false),
+        // DELETE of an item a carousel still lists.
+        "API_010": (409, false),
         // A signed fetch URL that expired or was altered.
         "AUTH_003": (403, false),
         // The output check: a written rendition that breaks its platform's rule.

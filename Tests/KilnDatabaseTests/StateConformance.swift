@@ -85,6 +85,14 @@ enum StateConformance {
                               tenant: "acme", keyID: "k1")
         try await records.add(CarouselRecord(id: "car2", preset: "default", items: ["b", "c"], tenant: "acme"), items: [b, c],
                               tenant: "acme", keyID: "k1")
+        // An item a carousel lists is not released from under it: API_010 names the carousels.
+        do {
+            _ = try await records.release(id: "b", tenant: "acme")
+            Issue.record("b was released though car1 and car2 list it")
+        } catch let error as KilnError {
+            #expect(error.code == .api010 && error.details["carousels"] == .array([.string("car1"), .string("car2")]), "\(error)")
+        }
+        #expect(try await records.tenant(of: "b") == "acme")
         #expect(try await records.release(id: "car1", tenant: "acme").isEmpty, "a is still uploaded, b is in car2")
         #expect(Set(try await records.release(id: "car2", tenant: "acme")) == ["b", "c"])
         #expect(try await records.tenant(of: "car2") == nil)

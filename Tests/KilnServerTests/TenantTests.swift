@@ -95,6 +95,12 @@ import Testing
             #expect(try await server.request(.GET, "/v1/media/\(id)", key: server.readKey).status == 200)
         }
         #expect(try await server.request(.DELETE, "/v1/media/\(carouselID)", key: server.rivalKey).status == 404)
+        // An item the carousel lists is not deleted from under it: 409, and the carousel still shows both.
+        let held = try await server.request(.DELETE, "/v1/media/\(items[0])", key: server.writeKey)
+        #expect(held.status == 409 && held.code == "API_010", "\(held.json)")
+        let shown = try await server.request(.GET, "/v1/media/\(carouselID)", key: server.readKey)
+        #expect((shown.data["items"] as? [[String: Any]])?.count == 2, "\(shown.json)")
+        #expect(try await server.request(.GET, "/v1/media/\(items[0])/thumb", key: server.readKey).status == 200)
         #expect(try await server.request(.DELETE, "/v1/media/\(carouselID)", key: server.writeKey).status == 200)
         let store = try #require(server.server.pipeline.store)
         for id in [carouselID] + items { #expect(try await !store.exists(id)) }

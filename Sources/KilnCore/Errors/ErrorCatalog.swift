@@ -154,6 +154,11 @@ public enum ErrorCatalog {
             "Idempotency key reused: {reason}",
             causes: ["An Idempotency-Key was sent again with another route, query, form fields or file"],
             solutions: ["Send a retry exactly as the first request", "Use a new Idempotency-Key for each new request"]),
+        row(.api010, .error, 409, false, "Media in use",
+            "Media in use: {reason}",
+            causes: ["DELETE of an item that a carousel of the tenant still lists"],
+            solutions: ["Delete the carousel first (its items go with it when nothing else holds them)",
+                        "Keep the item while a carousel shows it"]),
     ]
 
     private static let byCode: [ErrorCode: CatalogEntry] =

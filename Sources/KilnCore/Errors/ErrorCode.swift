@@ -32,6 +32,7 @@ public enum ErrorCode: String, CaseIterable, Codable, Sendable {
     case api007 = "API_007"
     case api008 = "API_008"
     case api009 = "API_009"
+    case api010 = "API_010"
 
     /// The catalog entry: status, severity, retry policy, causes and solutions.
     public var entry: CatalogEntry { ErrorCatalog.entry(for: self) }

@@ -281,6 +281,12 @@ extension KilnError {
                   details: ["retry_after_seconds": .int(5)])
     }
 
+    /// API_010: an item a carousel still lists is not deleted from under it.
+    public static func mediaInUse(_ id: String, carousels: [String]) -> KilnError {
+        KilnError(.api010, "Media in use: media \(id) is an item of carousel \(carousels.joined(separator: ", ")); delete the carousel first, and its items go with it when nothing else holds them",
+                  details: ["carousels": .array(carousels.map(JSONValue.string))])
+    }
+
     /// API_009: an Idempotency-Key sent again with a request other than its first.
     public static func idempotencyReused(_ what: String) -> KilnError {
         KilnError(.api009, "Idempotency key reused: this key was first sent with \(what); send a retry exactly as the first request, or a new key",

@@ -171,6 +171,9 @@ public final class PostgresDatabase: Sendable {
             return try await body(client)
         } catch let error as KilnError {
             throw error
+        } catch let error as PostgresTransactionError where error.closureError is KilnError && error.rollbackError == nil {
+            // A refusal the transaction's own work made (rolled back), not the database's failure.
+            throw error.closureError as? KilnError ?? KilnError.storageUnavailable("the database")
         } catch {
             throw KilnError.storageUnavailable("the database: \(Self.describe(error))")
         }

@@ -260,12 +260,18 @@ public struct PostgresMediaRecords: MediaRecordStore {
                 // Releases one at a time: two carousels sharing an item, released at once on two
                 // nodes, would each still see the other's hold and neither free the item.
                 _ = try await connection.query("SELECT pg_advisory_xact_lock(4815162343)", logger: logger)
+                var carousels: [String] = []
+                for try await carousel in try await connection.query("""
+                    SELECT holder FROM kiln_media WHERE id = \(id) AND holder <> '' AND tenant_id IS NOT DISTINCT FROM \(tenant)
+                    ORDER BY holder
+                    """, logger: logger).decode(String.self) { carousels.append(carousel) }
+                if !carousels.isEmpty { throw KilnError.mediaInUse(id, carousels: carousels) }
                 var items: [String] = []
                 for try await item in try await connection.query("""
                     SELECT id FROM kiln_media WHERE holder = \(id) AND tenant_id IS NOT DISTINCT FROM \(tenant)
                     """, logger: logger).decode(String.self) { items.append(item) }
                 _ = try await connection.query("""
-                    DELETE FROM kiln_media WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND (id = \(id) OR holder = \(id))
+                    DELETE FROM kiln_media WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND ((id = \(id) AND holder = '') OR holder = \(id))
                     """, logger: logger)
                 var free: [String] = []
                 for item in items where !(try await PostgresStores.any(connection.query(
