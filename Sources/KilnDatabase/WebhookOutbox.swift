@@ -70,7 +70,9 @@ public protocol OutboxStore: Sendable {
     /// Hands a claimed delivery back untried: due again at `time`.
     func release(_ id: String, at time: Date) async throws(KilnError)
     /// Records an attempt: delivered (2xx), tried again at `retryAt`, or given up (nil `retryAt`).
-    func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date)
+    /// `url`: where the attempt went, when not where the delivery was first written to (a key's
+    /// webhook moved since): the log then names it.
+    func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, url: String?, at time: Date)
         async throws(KilnError)
     /// Forgets deliveries that ended (delivered or given up) before `time`: the log keeps a window.
     func prune(before time: Date) async throws(KilnError)
@@ -80,8 +82,10 @@ public protocol OutboxStore: Sendable {
 }
 
 extension OutboxStore {
-    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?) async throws(KilnError) {
-        try await attempted(id, status: status, error: error, delivered: delivered, retryAt: retryAt, at: Date())
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, url: String? = nil)
+        async throws(KilnError)
+    {
+        try await attempted(id, status: status, error: error, delivered: delivered, retryAt: retryAt, url: url, at: Date())
     }
 }
 
@@ -132,17 +136,17 @@ public struct SQLiteOutbox: OutboxStore {
         }
     }
 
-    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date)
-        async throws(KilnError)
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, url: String?,
+                          at time: Date) async throws(KilnError)
     {
         let next: WebhookDelivery.Status = delivered ? .delivered : retryAt == nil ? .failed : .pending
         try await database.write { db in
             try db.execute(sql: """
                 UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_status = ?, last_error = ?,
-                    next_attempt_at = COALESCE(?, next_attempt_at), delivered_at = ?
+                    next_attempt_at = COALESCE(?, next_attempt_at), delivered_at = ?, url = COALESCE(?, url)
                 WHERE id = ?
                 """, arguments: [next.rawValue, status, error, retryAt?.timeIntervalSince1970,
-                                 delivered ? time.timeIntervalSince1970 : nil, id])
+                                 delivered ? time.timeIntervalSince1970 : nil, url, id])
         }
     }
 

@@ -231,6 +231,33 @@ import Glibc
         #expect(own.posts.isEmpty)
     }
 
+    /// A pending delivery goes where the key's endpoint is at each attempt: its webhook moved,
+    /// the retries reach the new URL, signed with the new endpoint's secret, and the old one gets
+    /// nothing more; the log names where it went.
+    @Test func aPendingDeliveryFollowsTheKeysEndpointWhenItMoves() async throws {
+        let old = try Receiver(failFirst: 1_000, secrets: ["old"])
+        let new = try Receiver(secrets: ["new"])
+        let server = try await TestServer.start { settings in
+            settings.webhookPoll = .milliseconds(50)
+            settings.webhookBackoff = .milliseconds(200)
+            settings.webhookAllowPrivate = true
+        }
+        defer { Task { await server.stop() } }
+        let keys = server.server.state.keys
+        let key = Self.keyID(server.writeKey)
+        #expect(try await keys.setWebhook(key, .init(url: old.url, secrets: ["old"])))
+        let item = try await server.upload(Fixtures.sample("photo.jpg"))
+        #expect(try await server.request(.DELETE, "/v1/media/\(item.data["id"] as? String ?? "")", key: server.writeKey).status == 200)
+        _ = try await old.wait { !$0.isEmpty }  // the first attempt failed at the old endpoint
+        #expect(try await keys.setWebhook(key, .init(url: new.url, secrets: ["new"])))
+        let arrived = try await new.delivered("media.deleted")
+        #expect(arrived.last?["verified"] as? [Bool] == [true], "signed with the new endpoint's secret: \(arrived)")
+        let ended = try await Self.ended(server.server.state.outbox)
+        #expect(ended.status == .delivered && ended.url == new.url, "\(ended)")
+        // Ended (delivered): no attempt is left to go anywhere; the old endpoint saw only those before the move.
+        #expect(old.posts.allSatisfy { $0["answered"] as? Int != 204 })
+    }
+
     /// The first delivery once it has ended (bounded wait).
     static func ended(_ outbox: any OutboxStore) async throws -> WebhookDelivery {
         let deadline = Date().addingTimeInterval(30)

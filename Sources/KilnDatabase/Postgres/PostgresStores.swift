@@ -470,8 +470,8 @@ public struct PostgresOutbox: OutboxStore {
         }
     }
 
-    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, at time: Date)
-        async throws(KilnError)
+    public func attempted(_ id: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?, url: String?,
+                          at time: Date) async throws(KilnError)
     {
         let next: WebhookDelivery.Status = delivered ? .delivered : retryAt == nil ? .failed : .pending
         let logger = database.logger
@@ -479,7 +479,7 @@ public struct PostgresOutbox: OutboxStore {
             _ = try await client.query("""
                 UPDATE kiln_webhook_deliveries SET status = \(next.rawValue), attempts = attempts + 1, last_status = \(status),
                     last_error = \(error), next_attempt_at = COALESCE(\(retryAt?.timeIntervalSince1970), next_attempt_at),
-                    delivered_at = \(delivered ? time.timeIntervalSince1970 : nil)
+                    delivered_at = \(delivered ? time.timeIntervalSince1970 : nil), url = COALESCE(\(url), url)
                 WHERE id = \(id)
                 """, logger: logger)
         }

@@ -107,8 +107,10 @@ struct Webhooks: Sendable {
     }
 
     private func attempt(_ delivery: WebhookDelivery, client: HTTPClient, trace: [String: String], logger: Logger) async throws {
-        // Read now, not when the event was made: a rotated secret signs from its next attempt.
+        // Read now, not when the event was made: a key's endpoint as it is at this attempt (moved,
+        // its secret rotated) gets it, signed with that endpoint's secret.
         var secrets = settings.webhookSecrets
+        var url = delivery.url
         if delivery.endpoint == .key {
             // A revoked key's (or a cleared webhook's) deliveries are dropped, never sent unsigned.
             let hook: APIKeys.Webhook? = if let keyID = delivery.keyID { try await server.keys.webhook(keyID) } else { nil }
@@ -116,12 +118,13 @@ struct Webhooks: Sendable {
                 return try await drop(delivery, "dropped: the key was revoked or its webhook cleared", logger: logger)
             }
             secrets = hook.secrets
-            if !settings.webhookAllowPrivate, let address = EndpointGuard.internalAddress(of: delivery.url) {
+            url = hook.url
+            if !settings.webhookAllowPrivate, let address = EndpointGuard.internalAddress(of: url) {
                 return try await drop(delivery, "refused: the endpoint resolves to the internal address \(address)", logger: logger)
             }
         }
         guard !secrets.isEmpty else { return try await drop(delivery, "dropped: no secret to sign it", logger: logger) }
-        var request = HTTPClientRequest(url: delivery.url)
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: Reply.jsonType)
         request.headers.add(name: "User-Agent", value: "Kiln-Webhooks")
@@ -149,11 +152,12 @@ struct Webhooks: Sendable {
         let attempt = delivery.attempts + 1
         let retryAt = delivered || attempt >= settings.webhookAttempts
             ? nil : Date().addingTimeInterval(JobControl.seconds(retryDelay(afterAttempt: attempt)))
-        try await outbox.attempted(delivery.id, status: status, error: failure, delivered: delivered, retryAt: retryAt)
+        try await outbox.attempted(delivery.id, status: status, error: failure, delivered: delivered, retryAt: retryAt,
+                                   url: url == delivery.url ? nil : url)
         server.metrics.webhookAttempt(delivered ? "delivered" : retryAt == nil ? "failed" : "retried")
         if !delivered {
             let next = retryAt == nil ? "given up" : "tried again later"
-            logger.warning("webhook \(delivery.type) to \(delivery.url) failed (attempt \(attempt)): \(failure ?? ""); \(next)")
+            logger.warning("webhook \(delivery.type) to \(url) failed (attempt \(attempt)): \(failure ?? ""); \(next)")
         }
     }
 }
