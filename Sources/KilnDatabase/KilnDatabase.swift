@@ -110,6 +110,7 @@ public final class KilnDatabase: Sendable {
         migrator.registerMigration("v7 upload writers") { db in try SQLiteUploadStore.migrateWriters(db) }
         migrator.registerMigration("v8 delivery traces") { db in try SQLiteOutbox.migrateTraces(db) }
         migrator.registerMigration("v9 kept values") { db in try SQLiteKeptValues.migrate(db) }
+        migrator.registerMigration("v10 upload reservations") { db in try SQLiteUploadStore.migrateReservations(db) }
         return migrator
     }
 }

@@ -75,8 +75,14 @@ public protocol UploadStore: Sendable {
     /// false while another writer's hold runs (one writer per upload, whichever node it is on).
     /// A hold whose writer stopped without releasing it runs out at `until`.
     func claimWriter(_ id: String, writer: String, until: Date, at time: Date) async throws(KilnError) -> Bool
-    /// Ends `writer`'s hold on upload `id` (nothing when another holds it).
+    /// Ends `writer`'s hold on upload `id` (nothing when another holds it), and any room it reserved.
     func releaseWriter(_ id: String, writer: String) async throws(KilnError)
+    /// Reserves `bytes` of room for a chunk of deferred-length upload `id`, tenant-wide: in one
+    /// write that checks that the tenant's open bytes (each deferred upload counted at its offset
+    /// and the room its writer reserved) stay within `maxBytes`, and reserves; false when they
+    /// would not. The room counts while the upload's writer hold runs (a node that dies frees it
+    /// when its hold runs out) and is freed when the chunk is counted (`advance`) or the hold ends.
+    func reserve(_ id: String, tenant: String?, bytes: Int64, maxBytes: Int64, at time: Date) async throws(KilnError) -> Bool
 }
 
 extension UploadStore {
@@ -116,9 +122,10 @@ public struct SQLiteUploadStore: UploadStore {
 
     private static func open(_ db: Database, tenant: String?, at time: Date) throws -> (count: Int, bytes: Int64) {
         let row = try Row.fetchOne(db, sql: """
-            SELECT COUNT(*) AS count, COALESCE(SUM(COALESCE(length, "offset")), 0) AS bytes FROM uploads
-            WHERE tenant_id IS ? AND result_status IS NULL AND expires_at >= ?
-            """, arguments: [tenant, time.timeIntervalSince1970])
+            SELECT COUNT(*) AS count,
+                COALESCE(SUM(COALESCE(length, "offset" + CASE WHEN writer_until >= ? THEN reserved ELSE 0 END)), 0) AS bytes
+            FROM uploads WHERE tenant_id IS ? AND result_status IS NULL AND expires_at >= ?
+            """, arguments: [time.timeIntervalSince1970, tenant, time.timeIntervalSince1970])
         return (row?["count"] ?? 0, row?["bytes"] ?? 0)
     }
 
@@ -131,7 +138,7 @@ public struct SQLiteUploadStore: UploadStore {
     public func advance(_ id: String, from: Int64, to: Int64, length: Int64?, expiresAt: Date) async throws(KilnError) -> Bool {
         try await database.write { db in
             try db.execute(sql: """
-                UPDATE uploads SET "offset" = ?, length = COALESCE(length, ?), expires_at = ?
+                UPDATE uploads SET "offset" = ?, length = COALESCE(length, ?), expires_at = ?, reserved = 0
                 WHERE id = ? AND "offset" = ? AND result_status IS NULL
                 """, arguments: [to, length, expiresAt.timeIntervalSince1970, id, from])
             return db.changesCount == 1
@@ -176,7 +183,7 @@ public struct SQLiteUploadStore: UploadStore {
 
     public func releaseWriter(_ id: String, writer: String) async throws(KilnError) {
         try await database.write { db in
-            try db.execute(sql: "UPDATE uploads SET writer = NULL, writer_until = NULL WHERE id = ? AND writer = ?",
+            try db.execute(sql: "UPDATE uploads SET writer = NULL, writer_until = NULL, reserved = 0 WHERE id = ? AND writer = ?",
                            arguments: [id, writer])
         }
     }
@@ -208,6 +215,22 @@ public struct SQLiteUploadStore: UploadStore {
             table.column("result_location", .text)
         }
         try db.create(index: "uploads_expiry", on: "uploads", columns: ["expires_at"])
+    }
+
+    public func reserve(_ id: String, tenant: String?, bytes: Int64, maxBytes: Int64, at time: Date) async throws(KilnError) -> Bool {
+        try await database.write { db in
+            // One write transaction: no other reservation comes between the count and the mark.
+            try db.execute(sql: "UPDATE uploads SET reserved = 0 WHERE id = ?", arguments: [id])
+            let (_, open) = try Self.open(db, tenant: tenant, at: time)
+            guard open + bytes <= maxBytes else { return false }
+            try db.execute(sql: "UPDATE uploads SET reserved = ? WHERE id = ?", arguments: [bytes, id])
+            return db.changesCount == 1
+        }
+    }
+
+    /// The room a chunk of a deferred-length upload holds while it comes in.
+    static func migrateReservations(_ db: Database) throws {
+        try db.alter(table: "uploads") { table in table.add(column: "reserved", .integer).notNull().defaults(to: 0) }
     }
 
     /// The one request writing an upload, and until when its hold runs.

@@ -154,6 +154,32 @@ enum StateConformance {
         #expect(try await uploads.expired(at: now.addingTimeInterval(3601)) == ["o1"])
         try await uploads.remove("o1")
         #expect(try await uploads.get("o1") == nil)
+        // Room for a chunk of a deferred upload is checked and reserved in one write, tenant-wide;
+        // it counts while its writer's hold runs, and is freed by the chunk's count or the hold's end.
+        #expect(try await uploads.create(upload("d1", length: nil, tenant: "quota"), maxOpen: 5, maxBytes: 100))
+        #expect(try await uploads.create(upload("d2", length: nil, tenant: "quota"), maxOpen: 5, maxBytes: 100))
+        #expect(try await uploads.claimWriter("d1", writer: "a", until: now.addingTimeInterval(60), at: now))
+        #expect(try await uploads.claimWriter("d2", writer: "b", until: now.addingTimeInterval(60), at: now))
+        #expect(try await uploads.reserve("d1", tenant: "quota", bytes: 90, maxBytes: 100, at: now))
+        #expect(try await uploads.reserve("d2", tenant: "quota", bytes: 90, maxBytes: 100, at: now) == false, "the room is taken")
+        #expect(try await uploads.open(tenant: "quota", at: now).bytes == 90)
+        #expect(try await uploads.open(tenant: "quota", at: now.addingTimeInterval(61)).bytes == 0, "a dead writer's room runs out")
+        try await uploads.releaseWriter("d1", writer: "a")
+        #expect(try await uploads.reserve("d2", tenant: "quota", bytes: 90, maxBytes: 100, at: now), "freed with the hold")
+        #expect(try await uploads.advance("d2", from: 0, to: 90, length: nil, expiresAt: expiry))
+        #expect(try await uploads.open(tenant: "quota", at: now).bytes == 90, "counted once: the offset, not the reservation too")
+        // Many at once: the cap holds.
+        var ids: [String] = []
+        for n in 0..<8 {
+            ids.append("r\(n)")
+            #expect(try await uploads.create(upload("r\(n)", length: nil, tenant: "race"), maxOpen: 20, maxBytes: 1000))
+            #expect(try await uploads.claimWriter("r\(n)", writer: "w\(n)", until: now.addingTimeInterval(60), at: now))
+        }
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for id in ids { group.addTask { try await uploads.reserve(id, tenant: "race", bytes: 300, maxBytes: 1000, at: now) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(granted == 3, "three chunks of 300 fit under 1000")
     }
 
     static func outbox(_ state: SharedState) async throws {

@@ -286,6 +286,37 @@ import Testing
         #expect(Self.stored(server, id(document)) == 0)
     }
 
+    /// The tenant's room is checked and reserved in one write: two chunks of 90,000 bytes sent at
+    /// once to two deferred-length uploads, under a 100,000-byte cap, cannot both be taken.
+    @Test func twoParallelChunksCannotBothTakeTheTenantsLastRoom() async throws {
+        let server = try await Self.server { $0.tenantUploadBytes = 100_000 }
+        defer { Task { await server.stop() } }
+        let photo = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))
+        let chunk = Array(photo[0..<90_000])
+        var locations: [String] = []
+        for _ in 0..<2 {
+            let created = try await server.tus(.POST, "/v1/uploads", headers: [("Upload-Defer-Length", "1")])
+            locations.append(try #require(created.headers.first(name: "Location"), "\(created.json)"))
+        }
+        let answers = try await withThrowingTaskGroup(of: Reply.self) { group in
+            for location in locations {
+                group.addTask {
+                    try await server.tus(.PATCH, location, headers: [("Upload-Offset", "0")], body: chunk,
+                                         contentType: "application/offset+octet-stream")
+                }
+            }
+            return try await group.reduce(into: [Reply]()) { $0.append($1) }
+        }
+        let taken = answers.filter { $0.status == 204 }
+        #expect(taken.count == 1, "\(answers.map { ($0.status, $0.code ?? "") })")
+        #expect(answers.contains { $0.status != 204 && $0.code != nil }, "the other is refused with its code")
+        let held = locations.map { Self.stored(server, String($0.dropFirst("/v1/uploads/".count))) ?? 0 }.reduce(0, +)
+        #expect(held == 90_000, "\(held) bytes held under a 100,000-byte cap")
+        // The refused chunk's room was never kept: a small one still fits beside the first.
+        let open = try await server.server.state.uploads.open(tenant: "test")
+        #expect(open.bytes == 90_000, "\(open)")
+    }
+
     @Test func aRefusedFileEndsTheUploadWithItsCodeAndTerminationRemovesIt() async throws {
         let server = try await Self.server()
         defer { Task { await server.stop() } }

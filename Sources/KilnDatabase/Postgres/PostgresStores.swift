@@ -62,6 +62,9 @@ enum PostgresStores {
         [
             "CREATE TABLE kiln_kept_values (name text PRIMARY KEY, value text NOT NULL)",
         ],
+        [
+            "ALTER TABLE kiln_uploads ADD COLUMN reserved bigint NOT NULL DEFAULT 0",
+        ],
     ]
 
     /// Whether `rows` has a row (an UPDATE … RETURNING that changed one).
@@ -326,8 +329,9 @@ public struct PostgresUploadStore: UploadStore {
         -> (count: Int, bytes: Int64)
     {
         for try await (count, bytes) in try await connection.query("""
-            SELECT COUNT(*)::bigint, COALESCE(SUM(COALESCE(length, "offset")), 0)::bigint FROM kiln_uploads
-            WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND result_status IS NULL AND expires_at >= \(time.timeIntervalSince1970)
+            SELECT COUNT(*)::bigint,
+                COALESCE(SUM(COALESCE(length, "offset" + CASE WHEN writer_until >= \(time.timeIntervalSince1970) THEN reserved ELSE 0 END)), 0)::bigint
+            FROM kiln_uploads WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND result_status IS NULL AND expires_at >= \(time.timeIntervalSince1970)
             """, logger: logger).decode((Int64, Int64).self) { return (Int(count), bytes) }
         return (0, 0)
     }
@@ -340,7 +344,8 @@ public struct PostgresUploadStore: UploadStore {
         let logger = database.logger
         return try await database.query { client in
             try await PostgresStores.any(client.query("""
-                UPDATE kiln_uploads SET "offset" = \(to), length = COALESCE(length, \(length)), expires_at = \(expiresAt.timeIntervalSince1970)
+                UPDATE kiln_uploads SET "offset" = \(to), length = COALESCE(length, \(length)), expires_at = \(expiresAt.timeIntervalSince1970),
+                    reserved = 0
                 WHERE id = \(id) AND "offset" = \(from) AND result_status IS NULL RETURNING id
                 """, logger: logger))
         }
@@ -388,8 +393,24 @@ public struct PostgresUploadStore: UploadStore {
         let logger = database.logger
         try await database.query { client in
             _ = try await client.query("""
-                UPDATE kiln_uploads SET writer = NULL, writer_until = NULL WHERE id = \(id) AND writer = \(writer)
+                UPDATE kiln_uploads SET writer = NULL, writer_until = NULL, reserved = 0 WHERE id = \(id) AND writer = \(writer)
                 """, logger: logger)
+        }
+    }
+
+    public func reserve(_ id: String, tenant: String?, bytes: Int64, maxBytes: Int64, at time: Date) async throws(KilnError) -> Bool {
+        let logger = database.logger
+        return try await database.query { client in
+            try await client.withTransaction(logger: logger) { connection in
+                // The tenant's reservations and creations one at a time, on any node (the lock create takes).
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("kiln_uploads:" + (tenant ?? ""))))",
+                                               logger: logger)
+                _ = try await connection.query("UPDATE kiln_uploads SET reserved = 0 WHERE id = \(id)", logger: logger)
+                let (_, open) = try await Self.open(connection, tenant: tenant, at: time, logger: logger)
+                guard open + bytes <= maxBytes else { return false }
+                return try await PostgresStores.any(connection.query(
+                    "UPDATE kiln_uploads SET reserved = \(bytes) WHERE id = \(id) RETURNING id", logger: logger))
+            }
         }
     }
 

@@ -221,8 +221,22 @@ struct ResumableUploads: Sendable {
         }
         try refusing(request, admit)
         var digest = try refusing(request) { () throws(KilnError) in try ChunkDigest(request.headers[.uploadChecksum]) }
-        if let size = request.headers[.contentLength].flatMap(Int64.init), offset + size > limit {
+        let announced = request.headers[.contentLength].flatMap(Int64.init)
+        if let size = announced, offset + size > limit {
             throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
+        }
+        if record.length == nil {
+            // The tenant's room for what this chunk may add, checked and reserved in one write:
+            // two chunks of two uploads at once cannot both take the same room.
+            let chunk = max(0, (length ?? min(limit, offset + (announced ?? (limit - offset)))) - offset)
+            guard try await area.records.reserve(record.id, tenant: record.tenant, bytes: chunk,
+                                                 maxBytes: settings.tenantUploadBytes, at: Date()) else {
+                let usage = try await area.records.open(tenant: record.tenant)
+                throw AnsweredError(error: KilnError.openUploadsFull(open: usage.count, maxOpen: settings.tenantOpenUploads,
+                                                                     bytes: usage.bytes + chunk, maxBytes: settings.tenantUploadBytes),
+                                    closeConnection: request.hasBody)
+            }
+            limit = min(limit, offset + chunk)
         }
 
         let writer = try await area.bytes.chunk(record.id, at: offset)
