@@ -55,6 +55,9 @@ import Testing
         try FileManager.default.removeItem(atPath: server.directory + "/media/\(id)/thumb.jpg")
         let missing = try await server.request(.GET, "/v1/media/\(id)/thumb", key: server.readKey)
         #expect(missing.status == 404 && missing.code == "FILE_002", "\(missing.json)")
+        // Where the server keeps it (a path here, a bucket and key on R2) is not the client's to see.
+        #expect(!String(decoding: missing.body, as: UTF8.self).contains(server.directory), "\(missing.json)")
+        #expect(!String(decoding: missing.body, as: UTF8.self).contains("thumb.jpg"), "\(missing.json)")
     }
 
     @Test func deadlinePassedIsPROCESSING_003() async throws {

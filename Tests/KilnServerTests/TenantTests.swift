@@ -100,6 +100,11 @@ import Testing
         #expect(held.status == 409 && held.code == "API_010", "\(held.json)")
         let shown = try await server.request(.GET, "/v1/media/\(carouselID)", key: server.readKey)
         #expect((shown.data["items"] as? [[String: Any]])?.count == 2, "\(shown.json)")
+        // No server path in an answer (the carousel's folder under the data directory was shown).
+        for reply in [carousel, shown] {
+            #expect(!String(decoding: reply.body, as: UTF8.self).contains(server.directory), "\(reply.json)")
+            #expect((reply.data["carousel"] as? [String: Any])?["location"] == nil)
+        }
         #expect(try await server.request(.GET, "/v1/media/\(items[0])/thumb", key: server.readKey).status == 200)
         #expect(try await server.request(.DELETE, "/v1/media/\(carouselID)", key: server.writeKey).status == 200)
         let store = try #require(server.server.pipeline.store)

@@ -20,9 +20,9 @@ public struct KilnError: Error, Sendable, Equatable, Codable, CustomStringConver
     public var isKilnsOwnFault: Bool { entry.httpStatus >= 500 && !entry.retryable }
 
     /// Codes whose message may hold the server's own internals: paths, SQL, bucket names, a
-    /// library's text.
+    /// library's text. (FILE_002 from a server names a stored object: its bucket and key.)
     public var mayShowInternals: Bool {
-        [.file006, .file007, .processing001, .processing002, .api005].contains(code)
+        [.file002, .file006, .file007, .processing001, .processing002, .api005].contains(code)
     }
 
     /// The error as a client of the server is shown it: for codes that may hold internals, the
@@ -31,6 +31,7 @@ public struct KilnError: Error, Sendable, Equatable, Codable, CustomStringConver
     public func shown(requestID: String) -> KilnError {
         guard mayShowInternals else { return self }
         let advice = switch code {
+        case .file002: "a file the server stored is missing from its storage; tell its operator"
         case .file006: "the server's storage or database did not answer; retry later"
         case .file007: "the server's storage is not configured; tell its operator"
         case .processing001: "the image could not be processed; retry, and report the request id if it persists"

@@ -86,4 +86,12 @@ public struct CarouselRecord: Codable, Sendable, Equatable {
         self.tenant = tenant
         self.location = location
     }
+
+    /// The record as a client of a server is shown it: no server path (an absolute location is
+    /// where the server keeps it, not something a client can use).
+    public var shown: CarouselRecord {
+        var shown = self
+        if shown.location?.hasPrefix("/") == true { shown.location = nil }
+        return shown
+    }
 }

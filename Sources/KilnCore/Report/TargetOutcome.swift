@@ -77,7 +77,7 @@ public struct TargetOutcome: Codable, Sendable, Equatable {
     /// The same outcome with its items as `present` shows them.
     public func presented(_ present: (MediaItem) -> MediaItem) -> TargetOutcome {
         guard error == nil else { return self }
-        return TargetOutcome(target: target, items: items.map(present), carousel: carousel)
+        return TargetOutcome(target: target, items: items.map(present), carousel: carousel?.shown)
     }
 
     /// Whether all, some or none of a request's targets succeeded.

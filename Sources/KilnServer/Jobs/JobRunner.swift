@@ -248,6 +248,12 @@ final class LatestProgress: Sendable {
 struct CarouselResult: Codable, Sendable {
     let carousel: CarouselRecord
     let items: [MediaItem]
+
+    /// The carousel as a client is shown it (no server path), with its items as given.
+    init(carousel: CarouselRecord, items: [MediaItem]) {
+        self.carousel = carousel.shown
+        self.items = items
+    }
 }
 
 /// Times the pipeline's stages from its progress events: checks (received to checked),
