@@ -44,6 +44,9 @@ public struct APIKey: Codable, Sendable, Equatable {
 public protocol KeyStore: Sendable {
     /// Adds a key made by `create` with the digest of its secret.
     func insert(_ key: APIKey, hash: String) async throws(KilnError)
+    /// Adds `key` only when no key was ever made, in one write that checks and adds (two
+    /// servers starting at once make one first key); false when there is one.
+    func insertFirst(_ key: APIKey, hash: String) async throws(KilnError) -> Bool
     /// Every key, or the keys of `tenant`, oldest first.
     func list(tenant: String?) async throws(KilnError) -> [APIKey]
     /// The key `id`, revoked or not, with the digest of its secret.
@@ -63,17 +66,16 @@ extension KeyStore {
     public func create(name: String, scope: Scope, tenant: String? = nil) async throws(KilnError)
         -> (key: APIKey, secret: String)
     {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= 100 else {
-            throw KilnError.invalidRequest("a key needs a name of 1 to 100 characters", fields: ["name": "1 to 100 characters"])
-        }
-        if let tenant { try APIKeys.checkTenant(tenant) }
-        let id = APIKeys.randomText(10)
-        let secret = "kiln_\(id)_\(APIKeys.randomText(32))"
-        let key = APIKey(id: id, name: trimmed, scope: scope, tenant: tenant ?? id, createdAt: Date(), revokedAt: nil,
-                         lastUsedAt: nil)
+        let (key, secret) = try APIKeys.make(name: name, scope: scope, tenant: tenant)
         try await insert(key, hash: APIKeys.hash(secret))
         return (key, secret)
+    }
+
+    /// The first key, when none was ever made (`kiln serve --first-key`); nil when one was,
+    /// or another server made it first.
+    public func createFirst(name: String, scope: Scope) async throws(KilnError) -> (key: APIKey, secret: String)? {
+        let (key, secret) = try APIKeys.make(name: name, scope: scope, tenant: nil)
+        return try await insertFirst(key, hash: APIKeys.hash(secret)) ? (key, secret) : nil
     }
 
     /// Every key, or the keys of `tenant`.
@@ -99,6 +101,20 @@ extension KeyStore {
 
 /// What both key stores share: names, digests, webhooks.
 public enum APIKeys {
+    /// A new key in `tenant` (nil: a tenant of its own, named by the key's id) and its secret,
+    /// the only time the secret exists outside the client.
+    static func make(name: String, scope: Scope, tenant: String?) throws(KilnError) -> (key: APIKey, secret: String) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= 100 else {
+            throw KilnError.invalidRequest("a key needs a name of 1 to 100 characters", fields: ["name": "1 to 100 characters"])
+        }
+        if let tenant { try checkTenant(tenant) }
+        let id = randomText(10)
+        let secret = "kiln_\(id)_\(randomText(32))"
+        return (APIKey(id: id, name: trimmed, scope: scope, tenant: tenant ?? id, createdAt: Date(), revokedAt: nil,
+                       lastUsedAt: nil), secret)
+    }
+
     /// Where a key's events are posted, and the secrets that sign them (several while a secret
     /// is rotated: each signs, receivers accept any).
     public struct Webhook: Sendable, Equatable {
@@ -151,6 +167,16 @@ public struct SQLiteKeyStore: KeyStore {
         try await database.write { db in
             try db.execute(sql: "INSERT INTO api_keys (id, name, scopes, tenant_id, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                            arguments: [key.id, key.name, key.scope.rawValue, key.tenant, hash, key.createdAt.timeIntervalSince1970])
+        }
+    }
+
+    public func insertFirst(_ key: APIKey, hash: String) async throws(KilnError) -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                INSERT INTO api_keys (id, name, scopes, tenant_id, hash, created_at)
+                SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)
+                """, arguments: [key.id, key.name, key.scope.rawValue, key.tenant, hash, key.createdAt.timeIntervalSince1970])
+            return db.changesCount == 1
         }
     }
 

@@ -136,8 +136,8 @@ public final class KilnServer: Service, Sendable {
     /// A first key when one is asked for and none was ever made (revoking every key must not
     /// open a way back in): before the server listens, on whichever database holds the keys.
     private func makeFirstKey() async throws(KilnError) {
-        guard let tell = settings.firstKey, try await keys.list().isEmpty else { return }
-        tell(try await keys.create(name: "first key", scope: .write).secret)
+        guard let tell = settings.firstKey, let first = try await keys.createFirst(name: "first key", scope: .write) else { return }
+        tell(first.secret)
     }
 
     /// What runs beside the listener: resumable uploads' upkeep, the webhook outbox, and the

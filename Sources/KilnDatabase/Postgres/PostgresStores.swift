@@ -92,6 +92,21 @@ public struct PostgresKeyStore: KeyStore {
         }
     }
 
+    public func insertFirst(_ key: APIKey, hash: String) async throws(KilnError) -> Bool {
+        let logger = database.logger
+        return try await database.query { client in
+            try await client.withTransaction(logger: logger) { connection in
+                // Nodes starting at once: one at a time, so one sees no key and adds it.
+                _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('kiln_api_keys:first'))", logger: logger)
+                return try await PostgresStores.any(connection.query("""
+                    INSERT INTO kiln_api_keys (id, name, scope, tenant_id, hash, created_at)
+                    SELECT \(key.id), \(key.name), \(key.scope.rawValue), \(key.tenant), \(hash), \(key.createdAt.timeIntervalSince1970)
+                    WHERE NOT EXISTS (SELECT 1 FROM kiln_api_keys) RETURNING id
+                    """, logger: logger))
+            }
+        }
+    }
+
     public func list(tenant: String?) async throws(KilnError) -> [APIKey] {
         try await database.rows("""
             SELECT \(unescaped: Self.columns) FROM kiln_api_keys WHERE \(tenant)::text IS NULL OR tenant_id = \(tenant)
