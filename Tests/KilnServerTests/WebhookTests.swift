@@ -1,7 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import KilnCore
 import KilnDatabase
-import KilnServer
+@testable import KilnServer
 import KilnTestSupport
 import Testing
 
@@ -159,6 +160,16 @@ import Glibc
         #expect(EndpointGuard.isInternal([100, 64, 0, 1]) && EndpointGuard.isInternal([172, 31, 255, 255]))
         #expect(!EndpointGuard.isInternal([8, 8, 8, 8]) && !EndpointGuard.isInternal([172, 32, 0, 1]))
         #expect(!EndpointGuard.isInternal([0x26, 0x06, 0x47, 0] + [UInt8](repeating: 0, count: 12)))
+        // The IPv6 forms that carry an IPv4 address or reach a local network, and a name that
+        // does not resolve: refused.
+        for url in ["http://[::127.0.0.1]/x", "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b:1::1]/x",
+                    "http://[2002:a9fe:a9fe::1]/x", "http://[2001:0:a9fe:a9fe::1]/x", "http://[fec0::1]/x",
+                    "http://kiln-no-such-host.invalid/x"] {
+            #expect(throws: KilnError.self, "\(url)") { try WebhookSettings.check(url: url, keyEndpoint: true) }
+        }
+        #expect(EndpointGuard.verdict(host: "a.test", addresses: [[8, 8, 8, 8], [10, 0, 0, 1]]) == .internalAddress("10.0.0.1"),
+                "every address is checked, not the first")
+        #expect(EndpointGuard.verdict(host: "a.test", addresses: [[8, 8, 8, 8]]) == .allowed(host: "a.test", address: "8.8.8.8"))
 
         let own = try Receiver(secrets: ["s"])
         let server = try await TestServer.start { settings in
@@ -175,6 +186,37 @@ import Glibc
         #expect(refused.status == .failed && refused.attempts == 1 && refused.lastError?.contains("internal address 127.0.0.1") == true,
                 "\(refused)")
         #expect(own.posts.isEmpty, "nothing was sent")
+    }
+
+    /// Names are resolved on threads of their own, a few at once: resolvers that hang (a tarpit
+    /// DNS server) do not hold the cooperative pool, and a caller waits a bounded time.
+    @Test func aHangingResolverHoldsNeitherThePoolNorTheCaller() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        let hanging: @Sendable (String) -> [[UInt8]]? = { _ in
+            gate.wait()
+            return [[8, 8, 8, 8]]
+        }
+        let vets = (0..<8).map { _ in Task { await EndpointGuard.vet("http://tarpit.test/x", timeout: .seconds(120), resolve: hanging) } }
+        // Eight lookups hang (four on resolver threads, four waiting for one): work on the pool still runs.
+        #expect(await Task.detached { 6 * 7 }.value == 42)
+        #expect(await EndpointGuard.vet("http://slow.test/x", timeout: .milliseconds(100), resolve: hanging) == .unresolved("slow.test"),
+                "a lookup that does not answer in time is refused")
+        for _ in 0..<9 { gate.signal() }
+        for vet in vets { #expect(await vet.value == .allowed(host: "tarpit.test", address: "8.8.8.8")) }
+    }
+
+    /// A checked endpoint is reached at the address that was checked, by its name: the request
+    /// carries the name as Host, and the name is not looked up again.
+    @Test func aDeliveryGoesToTheAddressThatWasChecked() async throws {
+        let own = try Receiver(secrets: ["s"])
+        let port = try #require(URL(string: own.url)?.port)
+        let client = Webhooks.pinnedClient(host: "kiln-pinned.invalid", address: "127.0.0.1")
+        defer { client.shutdown { _ in } }
+        var request = HTTPClientRequest(url: "http://kiln-pinned.invalid:\(port)/hooks")
+        request.method = .POST
+        let response = try await client.execute(request, timeout: .seconds(30))
+        #expect(response.status.code == 204)
+        #expect(own.posts.first?["host"] as? String == "kiln-pinned.invalid:\(port)", "\(own.posts)")
     }
 
     @Test func aRedirectIsNotFollowedAndTheAnswerIsNotKept() async throws {

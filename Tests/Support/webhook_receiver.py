@@ -49,7 +49,7 @@ class Handler(QuietHandler):
             record = {
                 "n": count[0], "answered": status, "path": self.path,
                 "event": self.headers.get("Kiln-Event"), "event_id": self.headers.get("Kiln-Event-Id"),
-                "delivery": self.headers.get("Kiln-Delivery"),
+                "delivery": self.headers.get("Kiln-Delivery"), "host": self.headers.get("Host"),
                 "signatures": signature.count("v1="),
                 "verified": [verifies(signature, body, s) for s in secrets],
                 "body": json.loads(body or b"null"),

@@ -111,6 +111,7 @@ struct Webhooks: Sendable {
         // its secret rotated) gets it, signed with that endpoint's secret.
         var secrets = settings.webhookSecrets
         var url = delivery.url
+        var pinned: (host: String, address: String)?
         if delivery.endpoint == .key {
             // A revoked key's (or a cleared webhook's) deliveries are dropped, never sent unsigned.
             let hook: APIKeys.Webhook? = if let keyID = delivery.keyID { try await server.keys.webhook(keyID) } else { nil }
@@ -119,8 +120,15 @@ struct Webhooks: Sendable {
             }
             secrets = hook.secrets
             url = hook.url
-            if !settings.webhookAllowPrivate, let address = EndpointGuard.internalAddress(of: url) {
-                return try await drop(delivery, "refused: the endpoint resolves to the internal address \(address)", logger: logger)
+            if !settings.webhookAllowPrivate {
+                // Resolved once and checked whole; the request then goes to the address checked.
+                switch await EndpointGuard.vet(url) {
+                case .allowed(let host, let address): pinned = (host, address)
+                case .internalAddress(let address):
+                    return try await drop(delivery, "refused: the endpoint resolves to the internal address \(address)", logger: logger)
+                case .unresolved(let host):
+                    return try await failed(delivery, url: url, "\(host) does not resolve", logger: logger)
+                }
             }
         }
         guard !secrets.isEmpty else { return try await drop(delivery, "dropped: no secret to sign it", logger: logger) }
@@ -136,8 +144,12 @@ struct Webhooks: Sendable {
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
         var status: Int?
         var failure: String?
+        // A pinned endpoint gets a client of its own that connects to the checked address for its
+        // name (the name stays the Host and the TLS name): no second lookup can move it.
+        let sender = pinned.map { Self.pinnedClient(host: $0.host, address: $0.address) } ?? client
+        defer { if pinned != nil { sender.shutdown { _ in } } }
         do {
-            let response = try await client.execute(request, timeout: .seconds(10))
+            let response = try await sender.execute(request, timeout: .seconds(10))
             status = Int(response.status.code)
             // The receiver's answer is not kept (the log holds the status only): read a little so
             // the connection can be reused, never all of it. A redirect is not followed.
@@ -148,6 +160,15 @@ struct Webhooks: Sendable {
         } catch {
             failure = "\(error)"
         }
+        try await record(delivery, url: url, status: status, failure: failure, logger: logger)
+    }
+
+    /// An attempt that could not be made (its name did not resolve): counted, and tried again later.
+    private func failed(_ delivery: WebhookDelivery, url: String, _ reason: String, logger: Logger) async throws {
+        try await record(delivery, url: url, status: nil, failure: reason, logger: logger)
+    }
+
+    private func record(_ delivery: WebhookDelivery, url: String, status: Int?, failure: String?, logger: Logger) async throws {
         let delivered = failure == nil
         let attempt = delivery.attempts + 1
         let retryAt = delivered || attempt >= settings.webhookAttempts
@@ -174,6 +195,13 @@ extension Webhooks {
     /// so an endpoint cannot bounce Kiln's request inside the network.
     static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                                    configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+    /// A client whose connections to `host` go to `address`, for one attempt.
+    static func pinnedClient(host: String, address: String) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.dnsOverride = [host: address]
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
 }
 
 /// Webhook settings as an operator gives them (`kiln serve --webhook`, `kiln keys webhook`).
@@ -185,9 +213,9 @@ public enum WebhookSettings {
               !(parsed.host ?? "").isEmpty else {
             throw KilnError.invalidRequest("the webhook URL \(url) is not an http(s) URL", fields: ["webhook": "http(s)://host/path"])
         }
-        if keyEndpoint, !allowPrivate, let address = EndpointGuard.internalAddress(of: url) {
+        if keyEndpoint, !allowPrivate, let refusal = EndpointGuard.vetBlocking(url).refusal {
             throw KilnError.invalidRequest(
-                "the webhook URL \(url) reaches the internal address \(address); give a public endpoint (an operator may allow internal ones with --allow-private)",
+                "the webhook URL \(url) \(refusal); give a public endpoint (an operator may allow internal ones with --allow-private)",
                 fields: ["webhook": "a public http(s) endpoint"])
         }
     }
