@@ -63,7 +63,7 @@ bench: bench-deps release
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer), FUZZ_SECONDS per target, starting
 # from Tests/Fixtures/fuzz/<target>; new findings (crash-*, timeout-*) land in .fuzz/<target>/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := checks video-probe presets sigv4
+FUZZ_TARGETS := checks video-probe presets sigv4 multipart byte-range tus-metadata upload-form checksum fetch-url webhook-url
 fuzz: test-deps
 	$(SWIFT) build --product kiln-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address \
 		-Xswiftc -parse-as-library -Xswiftc -DKILN_FUZZ -Xswiftc -use-ld=lld

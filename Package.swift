@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "KilnTestSupport", dependencies: ["KilnCore"], path: "Tests/KilnTestSupport"),
         // Fuzzing: the targets as a library (regression tests replay their corpora), and one
         // executable that libFuzzer drives (`make fuzz`) or that replays files given to it.
-        .target(name: "KilnFuzz", dependencies: ["KilnPipeline", "KilnVideo", "KilnStorage"]),
+        .target(name: "KilnFuzz", dependencies: ["KilnPipeline", "KilnVideo", "KilnStorage", "KilnServer"]),
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
         .executableTarget(name: "kiln-fuzz", dependencies: ["KilnFuzz", "CFuzzDriver"], path: "Fuzz/kiln-fuzz"),
         .testTarget(name: "KilnFuzzTests", dependencies: ["KilnFuzz", "KilnTestSupport"]),

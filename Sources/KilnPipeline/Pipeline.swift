@@ -178,15 +178,7 @@ public final class Pipeline: Sendable {
     /// The presets named, in order, each narrowed to its account's `limits`; API_001 for the
     /// first that is unknown, or for none, and for limits of a target not named or wider than it.
     public func resolve(targets names: [String], limits: [String: AccountLimits] = [:]) throws(KilnError) -> [Preset] {
-        guard !names.isEmpty else { throw KilnError.invalidRequest("name at least one target (a preset)") }
-        if let stray = limits.keys.sorted().first(where: { !names.contains($0) }) {
-            throw KilnError.invalidRequest("limits names \(stray), which is not a target of this request (\(names.joined(separator: ", ")))",
-                                           fields: ["limits": "keyed by the request's targets"])
-        }
-        return try names.map { name throws(KilnError) in
-            let preset = try resolve(name)
-            return try limits[name].map { limits throws(KilnError) in try preset.narrowed(by: limits) } ?? preset
-        }
+        try presets.resolve(targets: names, limits: limits)
     }
 
     // MARK: Running a job

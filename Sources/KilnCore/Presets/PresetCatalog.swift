@@ -47,7 +47,7 @@ public struct PresetCatalog: Sendable {
     }
 
     /// The preset called `name`, or API_001 naming the ones that exist.
-    public func preset(named name: String) throws -> Preset {
+    public func preset(named name: String) throws(KilnError) -> Preset {
         guard let preset = presets[name] else {
             throw KilnError.invalidRequest(
                 "unknown preset \"\(name)\"; choose one of \(names.joined(separator: ", "))",
@@ -57,6 +57,20 @@ public struct PresetCatalog: Sendable {
     }
 
     public var names: [String] { presets.keys.sorted() }
+
+    /// The presets named, in order, each narrowed to its account's `limits`; API_001 for the
+    /// first that is unknown, or for none, and for limits of a target not named or wider than it.
+    public func resolve(targets names: [String], limits: [String: AccountLimits] = [:]) throws(KilnError) -> [Preset] {
+        guard !names.isEmpty else { throw KilnError.invalidRequest("name at least one target (a preset)") }
+        if let stray = limits.keys.sorted().first(where: { !names.contains($0) }) {
+            throw KilnError.invalidRequest("limits names \(stray), which is not a target of this request (\(names.joined(separator: ", ")))",
+                                           fields: ["limits": "keyed by the request's targets"])
+        }
+        return try names.map { name throws(KilnError) in
+            let preset = try preset(named: name)
+            return try limits[name].map { limits throws(KilnError) in try preset.narrowed(by: limits) } ?? preset
+        }
+    }
 
     /// Where `name` comes from (`built-in` or a file's path).
     public func origin(of name: String) -> String { origins[name] ?? Self.builtInOrigin }
