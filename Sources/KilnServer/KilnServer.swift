@@ -109,6 +109,13 @@ public final class KilnServer: Service, Sendable {
     }
 
     private func serve() async throws {
+        if shared != nil, let count = try await StateCopy.keysLeftBehind(embedded: database, shared: state.keys) {
+            // An upgrade to shared state would answer every old key 401: refuse, and say how.
+            let directory = settings.engine.dataDirectory
+            throw KilnError.storageNotConfigured(
+                "the shared database has no API keys while the embedded one in \(directory) holds \(count); "
+                + "copy them first: kiln state copy --from \(directory) --to <the shared database's postgres:// URL>, then start again")
+        }
         try await makeFirstKey()
         if settings.urlSecrets.isEmpty {
             // One secret for every node on a shared state; an embedded server's comes from the

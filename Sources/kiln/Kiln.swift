@@ -7,5 +7,5 @@ struct Kiln: AsyncParsableCommand {
         commandName: "kiln",
         abstract: "Turns raw uploads into safe, publishable media.",
         subcommands: [ProcessCommand.self, ProbeCommand.self, BatchCommand.self, WatchCommand.self, ServeCommand.self, WorkerCommand.self, JobsCommand.self, KeysCommand.self, CodesCommand.self, CheckCommand.self, PresetsCommand.self,
-                      StorageCommand.self])
+                      StorageCommand.self, StateCommand.self])
 }
