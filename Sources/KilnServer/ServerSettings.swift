@@ -46,6 +46,9 @@ public struct ServerSettings: Sendable {
     public var uploadExpiry: Duration = .seconds(24 * 3600)
     /// The most a resumable upload lives from its creation, chunks or not.
     public var uploadLifetime: Duration = .seconds(7 * 24 * 3600)
+    /// With shared state (each chunk an object in the bucket): the smallest chunk but the last,
+    /// so one upload cannot be made of thousands of tiny objects.
+    public var uploadMinChunk: Int64 = 256 << 10
     /// The most unfinished resumable uploads one tenant may have open, and bytes in them.
     public var tenantOpenUploads = 100
     public var tenantUploadBytes: Int64 = 50_000_000_000

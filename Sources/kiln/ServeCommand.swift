@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Hours a resumable upload may live from its creation, however its chunks come (env KILN_UPLOAD_LIFETIME_HOURS; default: 168).")
     var uploadLifetimeHours: Double?
 
+    @Option(name: .long, help: "With shared state, the smallest resumable upload chunk but the last, in bytes (env KILN_UPLOAD_MIN_CHUNK; default: 262144).")
+    var uploadMinChunk: Int64?
+
     @Option(name: .long, help: "An origin whose pages may call the API from a browser, e.g. https://app.example.com (repeat for several, * for any; env KILN_CORS_ORIGINS, comma-separated).")
     var corsOrigin: [String] = []
 
@@ -122,6 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let hour = 3600.0
             server.uploadExpiry = try span(uploadExpiryHours, "upload-expiry-hours", "KILN_UPLOAD_EXPIRY_HOURS", 24, unit: hour)
+            server.uploadMinChunk = uploadMinChunk ?? environment["KILN_UPLOAD_MIN_CHUNK"].flatMap(Int64.init) ?? server.uploadMinChunk
             server.uploadLifetime = try span(uploadLifetimeHours, "upload-lifetime-hours", "KILN_UPLOAD_LIFETIME_HOURS", 168, unit: hour)
             server.tenantOpenUploads = tenantOpenUploads ?? environment["KILN_TENANT_OPEN_UPLOADS"].flatMap(Int.init) ?? server.tenantOpenUploads
             server.tenantUploadBytes = tenantUploadBytes ?? environment["KILN_TENANT_UPLOAD_BYTES"].flatMap(Int64.init)

@@ -58,7 +58,8 @@ final class WorkerProcess: @unchecked Sendable {
         }
 
         func server() throws -> ServeProcess {
-            try ServeProcess(data: root + "/api", arguments: ["--storage", "r2", "--presets", presets, "--queue", queue],
+            try ServeProcess(data: root + "/api", arguments: ["--storage", "r2", "--presets", presets, "--queue", queue,
+                                                              "--upload-min-chunk", "1024"],
                              environment: moto.environment)
         }
 
@@ -88,7 +89,7 @@ final class WorkerProcess: @unchecked Sendable {
         defer { Fixtures.cleanUp(setup.root) }
         let hooks = try WebhookTests.Receiver(secrets: ["nodes"])
         let arguments = ["--storage", "r2", "--queue", setup.queue, "--webhook", hooks.url, "--webhook-secret", "nodes",
-                         "--rate-limit", "30"]
+                         "--rate-limit", "30", "--upload-min-chunk", "1024"]
         let a = try ServeProcess(data: setup.root + "/a", arguments: arguments, environment: moto.environment)
         // The first key is in the shared database: the second node makes none and uses it.
         let b = try ServeProcess(data: setup.root + "/b", key: a.writeKey, arguments: arguments, environment: moto.environment)
@@ -170,9 +171,9 @@ final class WorkerProcess: @unchecked Sendable {
                                    contentType: "application/offset+octet-stream")
         if rest.status != 204 {
             let client = try setup.bucket()
-            let chunks = try await client.list(prefix: ".kiln-uploads").map { "\($0.key) \($0.size)" }
+            let chunks = try await client.list(prefix: ".kiln-upload-").map { "\($0.key) \($0.size)" }
             var firstBytes: [UInt8] = []
-            if let first = try await client.list(prefix: ".kiln-uploads").first {
+            if let first = try await client.list(prefix: ".kiln-upload-").first {
                 firstBytes = try await client.open(key: first.key, range: 0...15).collect()
             }
             Issue.record("chunks \(chunks), first bytes \(firstBytes), sent \(Array(bytes.prefix(16)))")

@@ -24,6 +24,7 @@ import Testing
                 $0.databaseWait = .seconds(120)  // the whole suite runs beside it on two cores
                 $0.engine.outDirectory = media
                 $0.rateLimit = rateLimit
+                $0.uploadMinChunk = 16 << 10  // the test's chunks are a third of a 100 kB photo
                 if let webhook { WebhookTests.fast(&$0, webhook, secrets: ["shared"]) }
             }
         }
@@ -58,8 +59,14 @@ import Testing
                 #expect(sent.status == 204, "\(sent.json)")
             }
             // The chunks are in the shared store, not on either node's disk.
-            let chunks = Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-uploads/") }
+            let chunks = Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-upload-") }
             #expect(chunks.count == 2, "\(chunks)")
+            // Each upload's chunks under a prefix of its own (listed alone), none but the last tiny.
+            let id = String(location.dropFirst("/v1/uploads/".count))
+            #expect(chunks.allSatisfy { $0.hasPrefix(".kiln-upload-\(id).") }, "\(chunks)")
+            let tiny = try await a.tus(.PATCH, location, key: a.writeKey, headers: [("Upload-Offset", String(2 * third))],
+                                       body: Array(bytes[(2 * third)..<(2 * third + 100)]), contentType: "application/offset+octet-stream")
+            #expect(tiny.status == 400 && tiny.code == "API_001", "\(tiny.json)")
             #expect(Fixtures.files(under: a.directory + "/uploads").isEmpty && Fixtures.files(under: b.directory + "/uploads").isEmpty)
             await a.stop()
             let head = try await b.tus(.HEAD, location, key: a.writeKey)
@@ -71,7 +78,7 @@ import Testing
             let item = try await b.request(.GET, made, key: a.readKey)
             let digest = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             #expect(item.status == 200 && (item.data["source_sha256"] as? String) == digest)
-            #expect(Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-uploads/") }.isEmpty, "the chunks went once processed")
+            #expect(Fixtures.files(under: media).filter { $0.hasPrefix(".kiln-upload-") }.isEmpty, "the chunks went once processed")
         }
     }
 

@@ -225,6 +225,12 @@ struct ResumableUploads: Sendable {
         if let size = announced, offset + size > limit {
             throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
         }
+        // Each chunk an object in the bucket: none but the last smaller than the minimum.
+        let minimum = area.bytes is ObjectUploadBytes ? settings.uploadMinChunk : 0
+        func small(_ size: Int64) -> Bool { size < minimum && offset + size != length }
+        if let size = announced, small(size) {
+            throw AnsweredError(error: Self.chunkTooSmall(size, minimum: minimum), closeConnection: request.hasBody)
+        }
         if record.length == nil {
             // The tenant's room for what this chunk may add, checked and reserved in one write:
             // two chunks of two uploads at once cannot both take the same room.
@@ -289,6 +295,10 @@ struct ResumableUploads: Sendable {
         }
         try await writer.write(pending)
         written += Int64(pending.count)
+        if small(written) {
+            await writer.discard()
+            throw Self.chunkTooSmall(written, minimum: minimum)
+        }
         if let digest, !digest.matches {
             await writer.discard()
             throw KilnError.checksumMismatch(algorithm: digest.algorithm, offset: offset)
@@ -415,6 +425,11 @@ struct ResumableUploads: Sendable {
     }
 
     static let maxMetadataBytes = 4096
+
+    static func chunkTooSmall(_ size: Int64, minimum: Int64) -> KilnError {
+        KilnError.invalidRequest("a chunk of \(size) bytes is under this server's \(minimum)-byte minimum; send chunks of at least \(minimum) bytes (the last may be smaller)",
+                                 fields: ["Content-Length": "at least \(minimum), but for the last chunk"])
+    }
 
     /// `Upload-Metadata`: comma-separated `key base64(value)` pairs (a key may come alone).
     static func metadata(_ header: String?) throws(KilnError) -> [String: String] {

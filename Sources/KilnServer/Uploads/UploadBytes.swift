@@ -108,26 +108,32 @@ struct FileUploadBytes: UploadBytes {
 
 // MARK: Several nodes: objects
 
-/// One object per chunk, `.kiln-uploads/<id>/<offset>` (20 digits, so key order is byte order),
-/// in the store every node shares. A chunk is spooled to the node's disk while it arrives and
-/// put whole once it is complete: a node that dies mid-chunk loses that chunk only.
+/// One object per chunk, `.kiln-upload-<id>.<offset>` (20 digits, so key order is byte order),
+/// in the store every node shares: each upload's chunks under a prefix of their own, listed
+/// alone (one tenant's thousands of chunks cost no other upload a thing). The prefix holds no
+/// `/` (moto refuses a signed listing whose prefix holds one) and starts `.kiln-`, which a
+/// bucket's public domain must not serve. A chunk is spooled to the node's disk while it
+/// arrives and put whole once it is complete: a node that dies mid-chunk loses that chunk only.
 struct ObjectUploadBytes: UploadBytes {
     let objects: any ObjectStore
     /// Where chunks are spooled, and complete uploads put together for the pipeline.
     let scratch: String
 
-    static let prefix = ".kiln-uploads/"
+    static let prefix = ".kiln-upload-"
+
+    /// Where upload `id`'s chunks are: its own prefix.
+    static func prefix(of id: String) -> String { prefix + id + "." }
 
     static func key(_ id: String, _ offset: Int64) -> String {
-        prefix + id + "/" + String(repeating: "0", count: max(0, 20 - String(offset).count)) + String(offset)
+        prefix(of: id) + String(repeating: "0", count: max(0, 20 - String(offset).count)) + String(offset)
     }
 
-    /// The upload's chunk objects, in key (so offset) order. Listed under the area's prefix
-    /// without its slash, then filtered: moto refuses a signed listing whose prefix holds a `/`
-    /// (the area holds only uploads in flight, gone once processed or expired).
+    /// Where a chunk starts, from its key.
+    static func offset(_ key: String) -> Int64? { key.split(separator: ".").last.flatMap { Int64($0) } }
+
+    /// The upload's chunk objects, in key (so offset) order: one listing of its own prefix.
     private func chunkObjects(of id: String) async throws(KilnError) -> [ObjectInfo] {
-        let mine = Self.prefix + id + "/"
-        return try await objects.list(prefix: String(Self.prefix.dropLast())).filter { $0.key.hasPrefix(mine) }
+        try await objects.list(prefix: Self.prefix(of: id))
     }
 
     /// The chunks that count, in order: each starts where the one before ended, up to `length`.
@@ -135,7 +141,7 @@ struct ObjectUploadBytes: UploadBytes {
         var chunks: [(key: String, start: Int64, size: Int64)] = []
         var next: Int64 = 0
         for object in try await chunkObjects(of: id) where next < length {
-            guard let start = Int64(object.key.split(separator: "/").last ?? "") else { continue }
+            guard let start = Self.offset(object.key) else { continue }
             // One put at an offset replaces any before it: a chunk retried at the same offset.
             guard start == next else { continue }
             chunks.append((object.key, start, min(object.size, length - start)))
@@ -154,7 +160,7 @@ struct ObjectUploadBytes: UploadBytes {
         var bytes: [UInt8] = []
         var next: Int64 = 0
         for object in try await chunkObjects(of: id) where bytes.count < count {
-            guard Int64(object.key.split(separator: "/").last ?? "") == next, object.size > 0 else { continue }
+            guard Self.offset(object.key) == next, object.size > 0 else { continue }
             do {
                 let want = Int64(min(count - bytes.count, Int(clamping: object.size)))
                 for try await block in try await objects.open(key: object.key, range: 0...(want - 1)).body { bytes += block }
@@ -202,8 +208,9 @@ struct ObjectUploadBytes: UploadBytes {
 
     func removeOrphans(known: (String) async throws(KilnError) -> Bool) async throws(KilnError) {
         var seen: Set<String> = []
-        for object in try await objects.list(prefix: String(Self.prefix.dropLast())) where object.key.hasPrefix(Self.prefix) {
-            let parts = object.key.dropFirst(Self.prefix.count).split(separator: "/")
+        // The sweep alone lists every upload's chunks (a few times an hour, not per request).
+        for object in try await objects.list(prefix: Self.prefix) {
+            let parts = object.key.dropFirst(Self.prefix.count).split(separator: ".")
             guard let id = parts.first.map(String.init), seen.insert(id).inserted else { continue }
             if try await !known(id) { await remove(id) }
         }
