@@ -1,10 +1,13 @@
 import Foundation
 import KilnCore
 
-/// Items published to an object store (an R2 bucket) under `<media-id>/`. Files are staged
+/// Items published to an object store (an R2 bucket): renditions under `<media-id>/`, the
+/// manifest (tenant, file name, source facts: not for the public) at `.kiln-manifests/<id>.json`.
+/// Everything internal (manifests, hand-offs, upload chunks) is under a key starting `.kiln-`,
+/// which a bucket's public domain must not serve (README: the bucket rule). Files are staged
 /// locally and uploaded one object at a time, every manifest last: an item is complete once
 /// its manifest exists. A unit that fails removes what it had put; deleting removes the
-/// manifest first.
+/// manifest first. Items stored before kept their manifest at `<id>/manifest.json`: still read.
 public struct ObjectMediaStore: MediaStore {
     public let objects: any ObjectStore
     /// Local directory for staging (the data directory's temp folder).
@@ -27,6 +30,15 @@ public struct ObjectMediaStore: MediaStore {
 
     public var handOff: any ObjectStore { objects }
 
+    /// Where the internal objects are: no public domain serves a key starting with it.
+    public static let internalPrefix = ".kiln-"
+    static let manifests = ".kiln-manifests"
+
+    /// Where an item's manifest is kept.
+    static func manifestKey(_ id: String) -> String { manifests + "/" + id + ".json" }
+    /// Where an item stored before kept it.
+    static func legacyManifestKey(_ id: String) -> String { id + "/" + StoreKey.manifest }
+
     public func commit(_ items: [StagedItem], progress: (@Sendable (Double) -> Void)?) async throws(KilnError) {
         defer { for item in items { discard(item.staging) } }
         // An id already published has the same content (its id covers bytes and options).
@@ -41,7 +53,7 @@ public struct ObjectMediaStore: MediaStore {
         var uploaded: [String] = []
         do {
             for ((item, name), size) in zip(uploads, sizes) {
-                let key = item.id + "/" + name
+                let key = name == StoreKey.manifest ? Self.manifestKey(item.id) : item.id + "/" + name
                 try await objects.put(file: item.staging.path(name), key: key, contentType: OutputFormat.mime(forFile: name))
                 uploaded.append(key)
                 done += size
@@ -68,7 +80,8 @@ public struct ObjectMediaStore: MediaStore {
 
     public func exists(_ id: String) async throws(KilnError) -> Bool {
         guard StoreKey.isID(id) else { return false }
-        return try await objects.head(key: StoreKey.key(id, StoreKey.manifest)) != nil
+        if try await objects.head(key: Self.manifestKey(id)) != nil { return true }
+        return try await objects.head(key: Self.legacyManifestKey(id)) != nil
     }
 
     /// One signed listing of a prefix that holds nothing: the bucket exists, is reachable, and
@@ -79,15 +92,18 @@ public struct ObjectMediaStore: MediaStore {
 
     public func manifest(_ id: String) async throws(KilnError) -> Data? {
         guard StoreKey.isID(id) else { return nil }
-        do {
-            return Data(try await objects.open(key: StoreKey.key(id, StoreKey.manifest), range: nil).collect())
-        } catch let error as KilnError where error.code == .file002 {
-            return nil
-        } catch let error as KilnError {
-            throw error
-        } catch {
-            throw KilnError.storageUnavailable("cannot read the manifest of \(id): \(error)")
+        for key in [Self.manifestKey(id), Self.legacyManifestKey(id)] {
+            do {
+                return Data(try await objects.open(key: key, range: nil).collect())
+            } catch let error as KilnError where error.code == .file002 {
+                continue
+            } catch let error as KilnError {
+                throw error
+            } catch {
+                throw KilnError.storageUnavailable("cannot read the manifest of \(id): \(error)")
+            }
         }
+        return nil
     }
 
     public func open(_ id: String, file: String, range: ClosedRange<Int64>?) async throws(KilnError) -> StoredFile {
@@ -98,7 +114,10 @@ public struct ObjectMediaStore: MediaStore {
         guard StoreKey.isID(id) else { return false }
         // The manifest first: from then on readers find no item, whatever is still being removed.
         let existed = try await exists(id)
-        if existed { try await objects.delete(key: StoreKey.key(id, StoreKey.manifest)) }
+        if existed {
+            try await objects.delete(key: Self.manifestKey(id))
+            try await objects.delete(key: Self.legacyManifestKey(id))
+        }
         // Ids have a fixed length, so the id alone is a prefix that matches only this item.
         let rest = try await objects.list(prefix: id)
         for object in rest { try await objects.delete(key: object.key) }
@@ -106,6 +125,16 @@ public struct ObjectMediaStore: MediaStore {
     }
 
     public func list(after: String?, limit: Int) async throws(KilnError) -> [String] {
+        // Manifests where they are kept now, and where items stored before kept them.
+        var ids = Set(try await objects.list(prefix: Self.manifests).compactMap { object -> String? in
+            let id = object.key.dropFirst(Self.manifests.count + 1).dropLast(5)
+            return object.key.hasSuffix(".json") && StoreKey.isID(id) && id > (after ?? "") ? String(id) : nil
+        })
+        ids.formUnion(try await legacyIDs(after: after, limit: limit))
+        return Array(ids.sorted().prefix(max(0, limit)))
+    }
+
+    private func legacyIDs(after: String?, limit: Int) async throws(KilnError) -> [String] {
         var ids: [String] = []
         // Keys of an id all sort before id + "~" (ids are hex, "/" < "~"), so paging skips them.
         var cursor = after.map { $0 + "~" }

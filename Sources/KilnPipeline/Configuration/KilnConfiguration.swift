@@ -132,11 +132,7 @@ public struct KilnConfiguration: Sendable {
         }
         let catalog = try presetCatalog()
         guard !targets.isEmpty else { throw KilnError.invalidRequest("--preset names no preset") }
-        for name in targets {
-            do { _ = try catalog.preset(named: name) } catch let error as KilnError { throw error } catch {
-                throw KilnError.internalError("\(error)")
-            }
-        }
+        for name in targets { _ = try catalog.preset(named: name) }
         return catalog
     }
 
