@@ -21,6 +21,7 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
 
     private var body: Body
     private let parser: MultipartParser
+    private var names: HeaderNameGuard
     private let events = EventQueue()
     private let closing: [UInt8]
     private var tail: [UInt8] = []
@@ -35,6 +36,7 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
     init(boundary: String, body: Body) {
         self.body = body
         parser = MultipartParser(boundary: boundary)
+        names = HeaderNameGuard(boundary: boundary)
         closing = Array("--\(boundary)--".utf8)
         let events = events
         parser.onHeader = { name, value in events.append(.header(name, value)) }
@@ -128,6 +130,11 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
                 throw KilnError.requestTooLarge(size: Int64(bytesRead), limit: limit)
             }
             remember(chunk)
+            // multipart-kit 4.7.1 indexes a 128-entry table with a header name's bytes: one at 0x80
+            // or above crashes the process. Refused here before the parser sees it.
+            guard chunk.readableBytesView.withContiguousStorageIfAvailable({ names.scan($0) }) ?? names.scan(Array(chunk.readableBytesView)) else {
+                throw KilnError.uploadFailed("a multipart part header's name is not ASCII; name header fields in ASCII")
+            }
             do { try parser.execute(chunk) } catch {
                 throw KilnError.uploadFailed("the multipart body is malformed; check the boundary and the part headers")
             }
@@ -214,5 +221,55 @@ final class EventQueue {
             head = 0
             hasContent = false
         }
+    }
+}
+
+/// Finds the names of part headers in a multipart body as it streams (after each delimiter
+/// line, the text before a colon on each line up to the empty one) and says whether any holds
+/// a byte outside ASCII. The delimiter is found across chunks (Knuth-Morris-Pratt), whatever
+/// the boundary the client chose.
+struct HeaderNameGuard {
+    private let delimiter: [UInt8]
+    private let failure: [Int]
+    private var matched = 0
+    private var inHeaders = false
+    private var inName = false
+    private var lineLength = 0
+
+    init(boundary: String) {
+        delimiter = Array("--\(boundary)\r\n".utf8)
+        var failure = [Int](repeating: 0, count: delimiter.count)
+        var k = 0
+        for i in 1..<max(1, delimiter.count) {
+            while k > 0 && delimiter[i] != delimiter[k] { k = failure[k - 1] }
+            if delimiter[i] == delimiter[k] { k += 1 }
+            failure[i] = k
+        }
+        self.failure = failure
+    }
+
+    /// False when a header name in `bytes` holds a byte of 0x80 or above.
+    mutating func scan(_ bytes: some Sequence<UInt8>) -> Bool {
+        for byte in bytes {
+            if inHeaders {
+                switch byte {
+                case UInt8(ascii: "\n"):
+                    // An empty line (CRLF alone) ends the headers; a header line starts a name.
+                    if lineLength <= 1 { inHeaders = false } else { inName = true }
+                    lineLength = 0
+                    continue
+                case UInt8(ascii: ":"): inName = false
+                default: if inName && byte >= 0x80 { return false }
+                }
+                lineLength += 1
+            }
+            while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
+            if byte == delimiter[matched] { matched += 1 }
+            if matched == delimiter.count {
+                matched = failure[matched - 1]
+                (inHeaders, inName, lineLength) = (true, true, 0)
+            }
+        }
+        return true
     }
 }

@@ -438,22 +438,33 @@ struct ResumableUploads: Sendable {
             throw KilnError.invalidRequest("Upload-Metadata is \(header.utf8.count) bytes; at most \(maxMetadataBytes)",
                                            fields: ["Upload-Metadata": "at most \(maxMetadataBytes) bytes"])
         }
+        // Read as bytes, not characters: a combining mark after a comma would otherwise glue the
+        // comma into one character with it and two pairs into one. Keys are ASCII (tus: no
+        // spaces, no commas), values base64.
         var pairs: [String: String] = [:]
-        for item in (header ?? "").split(separator: ",") {
-            let parts = item.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: true)
-            guard let key = parts.first, parts.count <= 2, pairs[String(key)] == nil else {
+        for item in Array((header ?? "").utf8).split(separator: UInt8(ascii: ",")) {
+            let parts = item.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+                .filter { !$0.allSatisfy { $0 == UInt8(ascii: "\t") } }
+            guard let keyBytes = parts.first, parts.count <= 2,
+                  keyBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+                throw KilnError.invalidRequest("Upload-Metadata must be `key base64value` pairs, keys in ASCII",
+                                               fields: ["Upload-Metadata": "key base64value[,key base64value…]"])
+            }
+            let key = String(decoding: keyBytes, as: UTF8.self)
+            guard pairs[key] == nil else {
                 throw KilnError.invalidRequest("Upload-Metadata must be `key base64value` pairs with distinct keys",
                                                fields: ["Upload-Metadata": "key base64value[,key base64value…]"])
             }
             var value = ""
             if parts.count == 2 {
-                guard let data = Data(base64Encoded: String(parts[1])), let text = String(data: data, encoding: .utf8) else {
+                guard let data = Data(base64Encoded: String(decoding: parts[1], as: UTF8.self)),
+                      let text = String(data: data, encoding: .utf8) else {
                     throw KilnError.invalidRequest("the Upload-Metadata value of \(key) is not base64 UTF-8",
                                                    fields: ["Upload-Metadata": "values in base64"])
                 }
                 value = text
             }
-            pairs[String(key)] = value
+            pairs[key] = value
         }
         return pairs
     }
