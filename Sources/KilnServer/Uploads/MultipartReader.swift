@@ -224,50 +224,54 @@ final class EventQueue {
     }
 }
 
-/// Finds the names of part headers in a multipart body as it streams (after each delimiter
-/// line, the text before a colon on each line up to the empty one) and says whether any holds
-/// a byte outside ASCII. The delimiter is found across chunks (Knuth-Morris-Pratt), whatever
-/// the boundary the client chose.
+/// Follows a multipart body as multipart-kit's parser reads it, byte for byte and across
+/// chunks (its preamble, a part's header lines, its content, the delimiter that ends it), to
+/// say whether a byte the parser would read as part of a header *name* is at 0x80 or above:
+/// multipart-kit 4.7.1 looks such a byte up in a 128-entry table and the process dies. Where the
+/// parser would stop on a syntax error this stops too (the parser's own error answers then).
 struct HeaderNameGuard {
-    private let delimiter: [UInt8]
-    private let failure: [Int]
-    private var matched = 0
-    private var inHeaders = false
-    private var inName = false
-    private var lineLength = 0
-
-    init(boundary: String) {
-        delimiter = Array("--\(boundary)\r\n".utf8)
-        var failure = [Int](repeating: 0, count: delimiter.count)
-        var k = 0
-        for i in 1..<max(1, delimiter.count) {
-            while k > 0 && delimiter[i] != delimiter[k] { k = failure[k - 1] }
-            if delimiter[i] == delimiter[k] { k += 1 }
-            failure[i] = k
-        }
-        self.failure = failure
+    private enum State: Equatable {
+        case preamble(Int), crlf(expectingLF: Bool), name(empty: Bool), value, valueEnd, headersEnd, body, delimiter(Int)
+        case done
     }
+
+    /// What ends a part: CRLF, `--`, the boundary (the parser's own delimiter).
+    private let delimiter: [UInt8]
+    private var state = State.preamble(0)
+
+    init(boundary: String) { delimiter = Array("\r\n--\(boundary)".utf8) }
 
     /// False when a header name in `bytes` holds a byte of 0x80 or above.
     mutating func scan(_ bytes: some Sequence<UInt8>) -> Bool {
+        let (cr, lf, colon) = (UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: ":"))
         for byte in bytes {
-            if inHeaders {
-                switch byte {
-                case UInt8(ascii: "\n"):
-                    // An empty line (CRLF alone) ends the headers; a header line starts a name.
-                    if lineLength <= 1 { inHeaders = false } else { inName = true }
-                    lineLength = 0
-                    continue
-                case UInt8(ascii: ":"): inName = false
-                default: if inName && byte >= 0x80 { return false }
+            switch state {
+            case .preamble(let at):
+                // The first delimiter may come without its CRLF; a mismatch starts over.
+                let next = at == 0 && byte == delimiter[2] ? 3 : byte == delimiter[at] ? at + 1 : at > 0 && byte == delimiter[0] ? 1 : 0
+                state = next >= delimiter.count ? .crlf(expectingLF: false) : .preamble(next)
+            case .crlf(let expectingLF):
+                if !expectingLF && byte == cr { state = .crlf(expectingLF: true) } else if expectingLF && byte == lf {
+                    state = .name(empty: true)
+                } else { state = .done }
+            case .name(let empty):
+                if byte == colon && !empty { state = .value } else if byte == cr && empty { state = .headersEnd } else if byte >= 0x80 {
+                    return false
+                } else { state = .name(empty: false) }
+            case .value: if byte == cr { state = .valueEnd }
+            case .valueEnd: state = byte == lf ? .name(empty: true) : .done
+            case .headersEnd: state = byte == lf ? .body : .done
+            case .body: if byte == delimiter[0] { state = .delimiter(1) }
+            case .delimiter(let at):
+                if at >= delimiter.count {
+                    state = byte == cr ? .crlf(expectingLF: true) : .done
+                } else if byte == delimiter[at] {
+                    state = .delimiter(at + 1)
+                } else {
+                    state = byte == delimiter[0] ? .delimiter(1) : .body
                 }
-                lineLength += 1
-            }
-            while matched > 0 && byte != delimiter[matched] { matched = failure[matched - 1] }
-            if byte == delimiter[matched] { matched += 1 }
-            if matched == delimiter.count {
-                matched = failure[matched - 1]
-                (inHeaders, inName, lineLength) = (true, true, 0)
+            case .done:
+                return true
             }
         }
         return true
