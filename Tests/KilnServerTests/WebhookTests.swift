@@ -160,13 +160,14 @@ import Glibc
         #expect(EndpointGuard.isInternal([100, 64, 0, 1]) && EndpointGuard.isInternal([172, 31, 255, 255]))
         #expect(!EndpointGuard.isInternal([8, 8, 8, 8]) && !EndpointGuard.isInternal([172, 32, 0, 1]))
         #expect(!EndpointGuard.isInternal([0x26, 0x06, 0x47, 0] + [UInt8](repeating: 0, count: 12)))
-        // The IPv6 forms that carry an IPv4 address or reach a local network, and a name that
-        // does not resolve: refused.
+        // The IPv6 forms that carry an IPv4 address or reach a local network: refused.
         for url in ["http://[::127.0.0.1]/x", "http://[64:ff9b::a9fe:a9fe]/x", "http://[64:ff9b:1::1]/x",
-                    "http://[2002:a9fe:a9fe::1]/x", "http://[2001:0:a9fe:a9fe::1]/x", "http://[fec0::1]/x",
-                    "http://kiln-no-such-host.invalid/x"] {
+                    "http://[2002:a9fe:a9fe::1]/x", "http://[2001:0:a9fe:a9fe::1]/x", "http://[fec0::1]/x"] {
             #expect(throws: KilnError.self, "\(url)") { try WebhookSettings.check(url: url, keyEndpoint: true) }
         }
+        // A name that does not resolve may be set (its DNS may come later), but nothing is sent to it.
+        #expect(throws: Never.self) { try WebhookSettings.check(url: "http://kiln-no-such-host.invalid/x", keyEndpoint: true) }
+        #expect(await EndpointGuard.vet("http://kiln-no-such-host.invalid/x") == .unresolved("kiln-no-such-host.invalid"))
         #expect(EndpointGuard.verdict(host: "a.test", addresses: [[8, 8, 8, 8], [10, 0, 0, 1]]) == .internalAddress("10.0.0.1"),
                 "every address is checked, not the first")
         #expect(EndpointGuard.verdict(host: "a.test", addresses: [[8, 8, 8, 8]]) == .allowed(host: "a.test", address: "8.8.8.8"))

@@ -213,9 +213,11 @@ public enum WebhookSettings {
               !(parsed.host ?? "").isEmpty else {
             throw KilnError.invalidRequest("the webhook URL \(url) is not an http(s) URL", fields: ["webhook": "http(s)://host/path"])
         }
-        if keyEndpoint, !allowPrivate, let refusal = EndpointGuard.vetBlocking(url).refusal {
+        // A name that does not resolve yet may be set (its DNS may come later); each delivery
+        // resolves it again, and refuses it while it does not resolve.
+        if keyEndpoint, !allowPrivate, case .internalAddress(let address) = EndpointGuard.vetBlocking(url) {
             throw KilnError.invalidRequest(
-                "the webhook URL \(url) \(refusal); give a public endpoint (an operator may allow internal ones with --allow-private)",
+                "the webhook URL \(url) reaches the internal address \(address); give a public endpoint (an operator may allow internal ones with --allow-private)",
                 fields: ["webhook": "a public http(s) endpoint"])
         }
     }
