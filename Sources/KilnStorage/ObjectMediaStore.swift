@@ -30,8 +30,6 @@ public struct ObjectMediaStore: MediaStore {
 
     public var handOff: any ObjectStore { objects }
 
-    /// Where the internal objects are: no public domain serves a key starting with it.
-    public static let internalPrefix = ".kiln-"
     static let manifests = ".kiln-manifests"
 
     /// Where an item's manifest is kept.
@@ -125,13 +123,15 @@ public struct ObjectMediaStore: MediaStore {
     }
 
     public func list(after: String?, limit: Int) async throws(KilnError) -> [String] {
-        // Manifests where they are kept now, and where items stored before kept them.
-        var ids = Set(try await objects.list(prefix: Self.manifests).compactMap { object -> String? in
-            let id = object.key.dropFirst(Self.manifests.count + 1).dropLast(5)
-            return object.key.hasSuffix(".json") && StoreKey.isID(id) && id > (after ?? "") ? String(id) : nil
-        })
-        ids.formUnion(try await legacyIDs(after: after, limit: limit))
-        return Array(ids.sorted().prefix(max(0, limit)))
+        // The first `limit` ids after the cursor among the manifests where they are kept now, and
+        // among those where items stored before kept them: the first `limit` of the two together.
+        let limit = min(max(0, limit), 1000)
+        let current = try await objects.list(prefix: Self.manifests, after: after.map(Self.manifestKey), limit: limit)
+            .compactMap { object -> String? in
+                let id = object.key.dropFirst(Self.manifests.count + 1).dropLast(5)
+                return object.key.hasSuffix(".json") && StoreKey.isID(id) ? String(id) : nil
+            }
+        return Array(Set(current + (try await legacyIDs(after: after, limit: limit))).sorted().prefix(limit))
     }
 
     private func legacyIDs(after: String?, limit: Int) async throws(KilnError) -> [String] {

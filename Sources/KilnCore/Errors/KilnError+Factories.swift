@@ -281,6 +281,12 @@ extension KilnError {
                   details: ["retry_after_seconds": .int(5)])
     }
 
+    /// API_001: a resumable upload's chunk, not its last, under the server's smallest.
+    public static func chunkTooSmall(_ size: Int64, minimum: Int64) -> KilnError {
+        invalidRequest("a chunk of \(size) bytes is under this server's \(minimum)-byte minimum; send chunks of at least \(minimum) bytes (the last may be smaller)",
+                       fields: ["Content-Length": "at least \(minimum), but for the last chunk"])
+    }
+
     /// API_010: an item a carousel still lists is not deleted from under it.
     public static func mediaInUse(_ id: String, carousels: [String]) -> KilnError {
         KilnError(.api010, "Media in use: media \(id) is an item of carousel \(carousels.joined(separator: ", ")); delete the carousel first, and its items go with it when nothing else holds them",

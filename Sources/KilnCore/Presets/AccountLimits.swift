@@ -76,9 +76,8 @@ public struct AccountLimits: Codable, Sendable, Equatable {
                 throw invalid("limits must be a JSON object keyed by target, e.g. {\"tiktok\": {\"max_duration_seconds\": 180}}")
             }
             let path = "limits." + context.codingPath.map(\.stringValue).joined(separator: ".")
-            if case .dataCorrupted = error, context.debugDescription.hasPrefix("must") || context.debugDescription.contains("Kiln knows") {
-                throw invalid("\(path): \(context.debugDescription)")
-            }
+            // Inside a target, corrupted data is only what init(from:) refused, in its own words.
+            if case .dataCorrupted = error { throw invalid("\(path): \(context.debugDescription)") }
             throw invalid(context.codingPath.count > 1 ? "\(path) must be a number above 0 (whole, but for seconds)"
                 : "limits.\(target) must be an object of \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", "))")
         } catch {
@@ -111,58 +110,47 @@ extension Preset {
             AccountLimits.invalid("limits.\(name).\(field): \(name) takes no \(what)")
         }
         if let seconds = limits.maxDurationSeconds {
-            guard var video = preset.video else { throw none("max_duration_seconds", "video") }
+            guard let video = preset.video else { throw none("max_duration_seconds", "video") }
             guard seconds <= video.maxDuration else {
                 throw wider("max_duration_seconds", ByteCount.decimal(seconds, places: 2), "\(ByteCount.decimal(video.maxDuration, places: 2)) s")
             }
             guard seconds >= video.minDuration else {
                 throw AccountLimits.invalid("limits.\(name).max_duration_seconds \(ByteCount.decimal(seconds, places: 2)) is below \(name)'s \(ByteCount.decimal(video.minDuration, places: 2)) s minimum")
             }
-            video.maxDuration = seconds
-            preset.video = video
+            preset.video?.maxDuration = seconds
         }
         // A size or box limit is held to each kind the preset publishes (the narrower of the two
-        // stays); it is refused when it is wider than every one of them (it would narrow nothing).
+        // stays: a video's output, an image's published rendition); it is refused when it is wider
+        // than every one of them (it would narrow nothing).
+        let publishesImages = preset.image != nil && !preset.renditions.isEmpty
         if let bytes = limits.maxBytes {
-            let owns = [preset.video.map { $0.output.maxBytes ?? .max }, preset.image == nil ? nil : preset.renditions.first.map { $0.maxBytes ?? .max }]
-                .compactMap(\.self)
-            guard let widest = owns.max() else { throw none("max_bytes", "media") }
+            let owns = [preset.video.map { $0.output.maxBytes ?? .max }, publishesImages ? preset.renditions[0].maxBytes ?? .max : nil]
+            guard let widest = owns.compactMap(\.self).max() else { throw none("max_bytes", "media") }
             guard bytes <= widest else { throw wider("max_bytes", "\(bytes)", "\(widest) bytes") }
-            if var video = preset.video {
-                video.output.maxBytes = min(bytes, video.output.maxBytes ?? .max)
-                preset.video = video
-            }
-            if preset.image != nil, !preset.renditions.isEmpty {
+            if let video = preset.video { preset.video?.output.maxBytes = min(bytes, video.output.maxBytes ?? .max) }
+            if publishesImages {
                 preset.renditions[0].maxBytes = min(bytes, preset.renditions[0].maxBytes ?? .max)
-                if var animation = preset.image?.animation, animation.output == .gif {
-                    animation.maxBytes = min(bytes, animation.maxBytes ?? .max)
-                    preset.image?.animation = animation
-                }
+                if let gif = preset.image?.animation, gif.output == .gif { preset.image?.animation?.maxBytes = min(bytes, gif.maxBytes ?? .max) }
             }
         }
-        for (field, value, isWidth) in [("max_width", limits.maxWidth, true), ("max_height", limits.maxHeight, false)] {
+        let sides: [(String, Int?, WritableKeyPath<VideoOutputSpec, Int>, WritableKeyPath<RenditionSpec, Int>)] = [
+            ("max_width", limits.maxWidth, \.maxWidth, \.maxWidth), ("max_height", limits.maxHeight, \.maxHeight, \.maxHeight),
+        ]
+        for (field, value, videoSide, imageSide) in sides {
             guard let value else { continue }
-            let videoOwn = preset.video.map { isWidth ? $0.output.maxWidth : $0.output.maxHeight }
-            let imageOwn = preset.image == nil ? nil : preset.renditions.first.map { isWidth ? $0.maxWidth : $0.maxHeight }
-            guard let widest = [videoOwn, imageOwn].compactMap(\.self).max() else { throw none(field, "media") }
+            let owns = [preset.video?.output[keyPath: videoSide], publishesImages ? preset.renditions[0][keyPath: imageSide] : nil]
+            guard let widest = owns.compactMap(\.self).max() else { throw none(field, "media") }
             guard value <= widest else { throw wider(field, "\(value)", "\(widest) px") }
-            if var video = preset.video {
-                if isWidth { video.output.maxWidth = min(value, video.output.maxWidth) } else { video.output.maxHeight = min(value, video.output.maxHeight) }
-                preset.video = video
-            }
-            if imageOwn != nil {
-                if isWidth { preset.renditions[0].maxWidth = min(value, preset.renditions[0].maxWidth) }
-                else { preset.renditions[0].maxHeight = min(value, preset.renditions[0].maxHeight) }
-            }
+            if let own = preset.video?.output[keyPath: videoSide] { preset.video?.output[keyPath: videoSide] = min(value, own) }
+            if publishesImages { preset.renditions[0][keyPath: imageSide] = min(value, preset.renditions[0][keyPath: imageSide]) }
         }
         if let items = limits.maxItems {
-            guard var carousel = preset.carousel else { throw none("max_items", "carousel") }
+            guard let carousel = preset.carousel else { throw none("max_items", "carousel") }
             guard items <= carousel.maxItems else { throw wider("max_items", "\(items)", "\(carousel.maxItems) items") }
             guard items >= carousel.minItems else {
                 throw AccountLimits.invalid("limits.\(name).max_items \(items) is below \(name)'s \(carousel.minItems)-item minimum")
             }
-            carousel.maxItems = items
-            preset.carousel = carousel
+            preset.carousel?.maxItems = items
         }
         return preset
     }

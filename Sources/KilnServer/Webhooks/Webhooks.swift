@@ -127,7 +127,8 @@ struct Webhooks: Sendable {
                 case .internalAddress(let address):
                     return try await drop(delivery, "refused: the endpoint resolves to the internal address \(address)", logger: logger)
                 case .unresolved(let host):
-                    return try await failed(delivery, url: url, "\(host) does not resolve", logger: logger)
+                    // Not sent: a failed attempt, tried again later.
+                    return try await record(delivery, url: url, status: nil, failure: "\(host) does not resolve", logger: logger)
                 }
             }
         }
@@ -163,11 +164,7 @@ struct Webhooks: Sendable {
         try await record(delivery, url: url, status: status, failure: failure, logger: logger)
     }
 
-    /// An attempt that could not be made (its name did not resolve): counted, and tried again later.
-    private func failed(_ delivery: WebhookDelivery, url: String, _ reason: String, logger: Logger) async throws {
-        try await record(delivery, url: url, status: nil, failure: reason, logger: logger)
-    }
-
+    /// Records an attempt at `url`: delivered, or tried again later until the attempts run out.
     private func record(_ delivery: WebhookDelivery, url: String, status: Int?, failure: String?, logger: Logger) async throws {
         let delivered = failure == nil
         let attempt = delivery.attempts + 1
