@@ -2,7 +2,8 @@ import Foundation
 import KilnCore
 
 /// Items published to an object store (an R2 bucket): renditions under `<media-id>/`, the
-/// manifest (tenant, file name, source facts: not for the public) at `.kiln-manifests/<id>.json`.
+/// manifest (tenant, file name, source facts: not for the public) at `.kiln-manifest-<id>.json`
+/// (no `/`: moto refuses a signed listing whose prefix or cursor holds one).
 /// Everything internal (manifests, hand-offs, upload chunks) is under a key starting `.kiln-`,
 /// which a bucket's public domain must not serve (README: the bucket rule). Files are staged
 /// locally and uploaded one object at a time, every manifest last: an item is complete once
@@ -30,10 +31,10 @@ public struct ObjectMediaStore: MediaStore {
 
     public var handOff: any ObjectStore { objects }
 
-    static let manifests = ".kiln-manifests"
+    static let manifests = ".kiln-manifest-"
 
     /// Where an item's manifest is kept.
-    static func manifestKey(_ id: String) -> String { manifests + "/" + id + ".json" }
+    static func manifestKey(_ id: String) -> String { manifests + id + ".json" }
     /// Where an item stored before kept it.
     static func legacyManifestKey(_ id: String) -> String { id + "/" + StoreKey.manifest }
 
@@ -128,7 +129,7 @@ public struct ObjectMediaStore: MediaStore {
         let limit = min(max(0, limit), 1000)
         let current = try await objects.list(prefix: Self.manifests, after: after.map(Self.manifestKey), limit: limit)
             .compactMap { object -> String? in
-                let id = object.key.dropFirst(Self.manifests.count + 1).dropLast(5)
+                let id = object.key.dropFirst(Self.manifests.count).dropLast(5)
                 return object.key.hasSuffix(".json") && StoreKey.isID(id) ? String(id) : nil
             }
         return Array(Set(current + (try await legacyIDs(after: after, limit: limit))).sorted().prefix(limit))

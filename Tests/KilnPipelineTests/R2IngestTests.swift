@@ -34,22 +34,22 @@ import Testing
         }
         // The manifest (tenant, file name, source facts) under the internal prefix, not beside the
         // renditions a public domain serves.
-        #expect(try await client.head(key: ".kiln-manifests/\(item.id).json") != nil)
+        #expect(try await client.head(key: ".kiln-manifest-\(item.id).json") != nil)
         #expect(try await client.head(key: "\(item.id)/manifest.json") == nil)
         #expect(Fixtures.files(under: staging).isEmpty, "local staging is cleaned up")
     }
 
-    /// An item stored before manifests moved under `.kiln-manifests/` is still found, listed,
+    /// An item stored before manifests moved to `.kiln-manifest-<id>.json` is still found, listed,
     /// read and deleted whole.
     @Test func anItemStoredBeforeTheManifestsMovedIsStillRead() async throws {
         let (store, client, staging) = try store()
         defer { Fixtures.cleanUp(staging) }
         let item = try await Pipeline(store: store).ingest(path: Fixtures.sample("orient-3.jpg"))
-        let manifest = Data(try await client.open(key: ".kiln-manifests/\(item.id).json", range: nil).collect())
+        let manifest = Data(try await client.open(key: ".kiln-manifest-\(item.id).json", range: nil).collect())
         let file = staging + "/old-manifest.json"
         try manifest.write(to: URL(fileURLWithPath: file))
         try await client.put(file: file, key: "\(item.id)/manifest.json", contentType: "application/json")
-        try await client.delete(key: ".kiln-manifests/\(item.id).json")
+        try await client.delete(key: ".kiln-manifest-\(item.id).json")
         #expect(try await store.exists(item.id))
         #expect(try await store.manifest(item.id) == manifest)
         #expect(try await store.list(after: nil, limit: 10_000).contains(item.id))
