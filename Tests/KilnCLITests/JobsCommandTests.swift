@@ -26,24 +26,24 @@ import Testing
         func advance(_ seconds: Double) { time.withLock { $0 = $0.addingTimeInterval(seconds) } }
     }
 
-    static func kiln(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let run = try Tool.run(BatchCommandTests.binary, ["jobs"] + arguments)
+    static func kiln(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let run = try await Tool.run(BatchCommandTests.binary, ["jobs"] + arguments)
         return (run.status, String(decoding: run.stdout, as: UTF8.self), run.stderr)
     }
 
-    static func check(_ location: [String], job: String) throws {
-        let dead = try kiln(["dead"] + location)
+    static func check(_ location: [String], job: String) async throws {
+        let dead = try await kiln(["dead"] + location)
         #expect(dead.status == 0 && dead.stdout.hasPrefix(job) && dead.stdout.contains("FILE_006"), "\(dead)")
         #expect(dead.stdout.contains("attempts 3"))
-        let stats = try kiln(["stats"] + location)
+        let stats = try await kiln(["stats"] + location)
         #expect(stats.stdout.contains("failed\t1") && stats.stdout.contains("dead letters\t1"), "\(stats)")
-        let requeued = try kiln(["requeue", job] + location)
+        let requeued = try await kiln(["requeue", job] + location)
         #expect(requeued.status == 0 && requeued.stdout == "requeued \(job)\n", "\(requeued)")
-        let after = try kiln(["stats"] + location)
+        let after = try await kiln(["stats"] + location)
         #expect(after.stdout.contains("queued\t1") && after.stdout.contains("dead letters\t0"), "\(after)")
-        #expect(try kiln(["dead"] + location).stdout.isEmpty)
+        #expect(try await kiln(["dead"] + location).stdout.isEmpty)
         // Twice, or an unknown id: not a dead letter.
-        let again = try kiln(["requeue", job] + location)
+        let again = try await kiln(["requeue", job] + location)
         #expect(again.status == 1 && again.stderr.contains("API_002"), "\(again)")
     }
 
@@ -52,14 +52,14 @@ import Testing
         defer { Fixtures.cleanUp(data) }
         let clock = Clock()
         let job = try await Self.deadLetter(in: SQLiteJobQueue(try KilnDatabase(directory: data), now: { clock.now }), clock: clock)
-        try Self.check(["--data", data], job: job)
+        try await Self.check(["--data", data], job: job)
     }
 
     @Test func onTheSharedQueue() async throws {
-        let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+        let url = try await PostgresCluster.started().database() + "?sslmode=disable"
         let clock = Clock()
         let queue = try PostgresJobQueue(url: url, now: { clock.now })
         let job = try await queue.serving(migrateWithin: .seconds(120)) { try await Self.deadLetter(in: queue, clock: clock) }
-        try Self.check(["--queue", url], job: job)
+        try await Self.check(["--queue", url], job: job)
     }
 }

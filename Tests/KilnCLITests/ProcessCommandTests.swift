@@ -17,28 +17,16 @@ import Testing
 
     static let binary = Fixtures.root + "/.build/debug/kiln"
 
-    func kiln(_ arguments: [String], stdin: Data? = nil) throws -> Run {
+    func kiln(_ arguments: [String], stdin: Data? = nil) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build first: swift build")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
+        let run = try await Tool.run(Self.binary, arguments, input: stdin ?? Data())
+        return Run(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 
-    @Test func successPrintsOneEnvelopeAndExits0() throws {
+    @Test func successPrintsOneEnvelopeAndExits0() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
-        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("photo.jpg")])
+        let run = try await kiln(["process", "--json", "--out", out, Fixtures.sample("photo.jpg")])
         #expect(run.status == 0)
         #expect(run.envelope?["success"] as? Bool == true)
         let item = try #require(run.items.first)
@@ -52,10 +40,10 @@ import Testing
         #expect(((run.envelope?["meta"] as? [String: Any])?["request_id"] as? String)?.hasPrefix("req_") == true)
     }
 
-    @Test func singleFailureIsTheTopLevelErrorAndExits1() throws {
+    @Test func singleFailureIsTheTopLevelErrorAndExits1() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
-        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("bad/bomb.png")])
+        let run = try await kiln(["process", "--json", "--out", out, Fixtures.sample("bad/bomb.png")])
         #expect(run.status == 1)
         #expect(run.envelope?["success"] as? Bool == false)
         #expect(run.error?["code"] as? String == "MEDIA_003")
@@ -64,10 +52,10 @@ import Testing
         #expect(Fixtures.files(under: out).isEmpty)
     }
 
-    @Test func severalFilesReportEachItemAndFailIfAnyFails() throws {
+    @Test func severalFilesReportEachItemAndFailIfAnyFails() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
-        let run = try kiln(["process", "--json", "--out", out, Fixtures.sample("small.jpg"), Fixtures.sample("bad/text.txt")])
+        let run = try await kiln(["process", "--json", "--out", out, Fixtures.sample("small.jpg"), Fixtures.sample("bad/text.txt")])
         #expect(run.status == 1)
         #expect(run.envelope?["success"] as? Bool == false)
         #expect(run.items.count == 2)
@@ -75,33 +63,33 @@ import Testing
         #expect((run.items[1]["error"] as? [String: Any])?["code"] as? String == "FILE_003")
     }
 
-    @Test func carouselOfElevenIsMEDIA_002() throws {
+    @Test func carouselOfElevenIsMEDIA_002() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
         let files = Array(repeating: Fixtures.sample("small.jpg"), count: 11)
-        let run = try kiln(["process", "--json", "--type", "carousel", "--out", out] + files)
+        let run = try await kiln(["process", "--json", "--type", "carousel", "--out", out] + files)
         #expect(run.status == 1)
         #expect(run.error?["code"] as? String == "MEDIA_002")
     }
 
-    @Test func standardInputIsStreamedThrough() throws {
+    @Test func standardInputIsStreamedThrough() async throws {
         let out = Fixtures.scratchDirectory()
         let data = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out); Fixtures.cleanUp(data) }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.webp")))
-        let run = try kiln(["process", "--json", "--out", out, "--data", data, "-"], stdin: bytes)
+        let run = try await kiln(["process", "--json", "--out", out, "--data", data, "-"], stdin: bytes)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.items.first?["mime"] as? String == "image/webp")
         #expect(Fixtures.files(under: data).isEmpty, "the spooled upload is removed")
     }
 
-    @Test func badUsageExits64() throws {
-        #expect(try kiln(["process", "--fit", "sideways", Fixtures.sample("photo.jpg")]).status == 64)
-        #expect(try kiln(["process"]).status == 64)
+    @Test func badUsageExits64() async throws {
+        #expect(try await kiln(["process", "--fit", "sideways", Fixtures.sample("photo.jpg")]).status == 64)
+        #expect(try await kiln(["process"]).status == 64)
     }
 
-    @Test func probeShowsWhatThePipelineSees() throws {
-        let run = try kiln(["probe", "--json", Fixtures.sample("orient-6.jpg")])
+    @Test func probeShowsWhatThePipelineSees() async throws {
+        let run = try await kiln(["probe", "--json", Fixtures.sample("orient-6.jpg")])
         #expect(run.status == 0)
         let source = try #require(run.items.first?["source"] as? [String: Any])
         #expect(source["mime"] as? String == "image/jpeg")
@@ -110,29 +98,29 @@ import Testing
         #expect(source["color_space"] as? String == "srgb")
         #expect(source["bit_depth"] as? Int == 8)
         #expect(source["has_alpha"] as? Bool == false)
-        let missing = try kiln(["probe", "--json", "/nonexistent.jpg"])
+        let missing = try await kiln(["probe", "--json", "/nonexistent.jpg"])
         #expect(missing.status == 1 && missing.error?["code"] as? String == "FILE_002")
     }
 
     /// `kiln check`: any file against a preset's rules, a table or one envelope, exit 0 only when
     /// every rule passes. Kiln's own output passes what its input broke.
-    @Test func checkHoldsAnyFileToThePresetsRules() throws {
+    @Test func checkHoldsAnyFileToThePresetsRules() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
         let input = Fixtures.sample("video/h264-aac-moov-end.mp4")
-        let before = try kiln(["check", "--preset", "instagram-reel", input])
+        let before = try await kiln(["check", "--preset", "instagram-reel", input])
         let table = String(decoding: before.stdout, as: UTF8.self)
         #expect(before.status == 1, "\(table)")
         #expect(table.contains("against instagram-reel@") && table.contains("rule") && table.contains("verdict"))
         #expect(table.split(separator: "\n").contains { $0.contains("moov_first") && $0.contains("FAIL") }, "\(table)")
 
-        let processed = try kiln(["process", "--json", "--preset", "instagram-reel", "--out", out, input])
+        let processed = try await kiln(["process", "--json", "--preset", "instagram-reel", "--out", out, input])
         #expect(processed.status == 0)
         let data = try #require(processed.items.first)
         #expect((data["rules"] as? String)?.hasPrefix("instagram-reel@") == true, "the manifest names the rules")
         let renditions = try #require(data["renditions"] as? [[String: Any]])
         let video = try #require(renditions.first { $0["name"] as? String == "video" }?["path"] as? String)
-        let after = try kiln(["check", "--json", "--preset", "instagram-reel", video])
+        let after = try await kiln(["check", "--json", "--preset", "instagram-reel", video])
         #expect(after.status == 0 && after.envelope?["success"] as? Bool == true)
         let report = try #require(after.items.first)
         #expect(report["passed"] as? Bool == true && report["preset"] as? String == "instagram-reel")
@@ -141,31 +129,31 @@ import Testing
                                                                                  "video_bit_rate", "audio_profile"]))
 
         // An image: the camera's EXIF and GPS break Bluesky's rules as the photo is; not once published.
-        let photo = try kiln(["check", "--json", "--preset", "bluesky", Fixtures.sample("photo.jpg")])
+        let photo = try await kiln(["check", "--json", "--preset", "bluesky", Fixtures.sample("photo.jpg")])
         #expect(photo.status == 1 && photo.envelope?["success"] as? Bool == false)
         let failed = (photo.items.first?["verdicts"] as? [[String: Any]] ?? []).filter { $0["passed"] as? Bool == false }
         #expect(failed.map { $0["rule"] as? String } == ["metadata"], "\(failed)")
-        #expect(try kiln(["check", "--preset", "bluesky", "/nonexistent.jpg"]).status == 1)
+        #expect(try await kiln(["check", "--preset", "bluesky", "/nonexistent.jpg"]).status == 1)
     }
 
-    @Test func presetsPrintsThePlatformsPage() throws {
-        let markdown = try kiln(["presets", "--markdown"])
+    @Test func presetsPrintsThePlatformsPage() async throws {
+        let markdown = try await kiln(["presets", "--markdown"])
         #expect(markdown.status == 0)
         #expect(String(decoding: markdown.stdout, as: UTF8.self)
             == (try String(contentsOfFile: Fixtures.root + "/docs/platforms.md", encoding: .utf8)))
-        let json = try kiln(["presets", "--json"])
+        let json = try await kiln(["presets", "--json"])
         let presets = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
         #expect(presets?.count == 13 && presets?.contains { $0["name"] as? String == "bluesky" } == true)
     }
 
     /// `kiln presets` lists each preset's origin and the day its rules were read; a `--presets`
     /// file replaces a built-in by name, and `--json` prints what such a file reads back.
-    @Test func presetsListsOriginsAndAFileReplacesABuiltIn() throws {
-        let plain = String(decoding: try kiln(["presets"]).stdout, as: UTF8.self)
+    @Test func presetsListsOriginsAndAFileReplacesABuiltIn() async throws {
+        let plain = String(decoding: try await kiln(["presets"]).stdout, as: UTF8.self)
         #expect(plain.contains("bluesky  [built-in, rules read 20"), "\(plain)")
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
-        let printed = try kiln(["presets", "--json"])
+        let printed = try await kiln(["presets", "--json"])
         var presets = try #require(try JSONSerialization.jsonObject(with: printed.stdout) as? [[String: Any]])
         let index = try #require(presets.firstIndex { $0["name"] as? String == "tiktok" })
         var video = try #require(presets[index]["video"] as? [String: Any])
@@ -173,30 +161,30 @@ import Testing
         presets[index]["video"] = video
         let file = directory + "/presets.json"
         try JSONSerialization.data(withJSONObject: presets).write(to: URL(fileURLWithPath: file))
-        let listed = String(decoding: try kiln(["presets", "--presets", file]).stdout, as: UTF8.self)
+        let listed = String(decoding: try await kiln(["presets", "--presets", file]).stdout, as: UTF8.self)
         #expect(listed.contains("tiktok  [\(file), rules read"), "\(listed)")
-        let again = try JSONSerialization.jsonObject(with: try kiln(["presets", "--json", "--presets", file]).stdout) as? [[String: Any]]
+        let again = try await JSONSerialization.jsonObject(with: try kiln(["presets", "--json", "--presets", file]).stdout) as? [[String: Any]]
         let tiktok = try #require(again?.first { $0["name"] as? String == "tiktok" })
         #expect((tiktok["video"] as? [String: Any])?["max_duration"] as? Double == 300 && tiktok["origin"] as? String == file)
     }
 
     /// `--limits` on the CLI: a creator's maximum checked by `kiln check`, and a wider one refused.
-    @Test func limitsNarrowATargetOnTheCommandLine() throws {
+    @Test func limitsNarrowATargetOnTheCommandLine() async throws {
         let long = Fixtures.sample("video/long-95s.mp4")
-        let told = try kiln(["check", "--json", "--preset", "tiktok,x", "--limits", #"{"tiktok": {"max_duration_seconds": 60}}"#, long])
+        let told = try await kiln(["check", "--json", "--preset", "tiktok,x", "--limits", #"{"tiktok": {"max_duration_seconds": 60}}"#, long])
         let targets = ((told.envelope?["data"] as? [String: Any])?["items"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]
         #expect(targets?.first?["status"] as? String == "rejected", "\(String(describing: told.envelope))")
         #expect((targets?.first?["limits"] as? [String: Any])?["max_duration_seconds"] as? Double == 60)
-        let wider = try kiln(["process", "--json", "--preset", "tiktok", "--limits", #"{"tiktok": {"max_duration_seconds": 900}}"#, long])
+        let wider = try await kiln(["process", "--json", "--preset", "tiktok", "--limits", #"{"tiktok": {"max_duration_seconds": 900}}"#, long])
         #expect(wider.status == 1 && wider.error?["code"] as? String == "API_001", "\(wider.stderr)")
     }
 
-    @Test func codesPrintsTheCatalog() throws {
-        let json = try kiln(["codes", "--json"])
+    @Test func codesPrintsTheCatalog() async throws {
+        let json = try await kiln(["codes", "--json"])
         let array = try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]
         #expect(array?.count == ErrorCode.allCases.count)
         #expect(array?.contains { $0["code"] as? String == "PROCESSING_005" } == true)
-        let markdown = try kiln(["codes", "--markdown"])
+        let markdown = try await kiln(["codes", "--markdown"])
         #expect(String(decoding: markdown.stdout, as: UTF8.self)
             == (try String(contentsOfFile: Fixtures.root + "/docs/error-codes.md", encoding: .utf8)))
     }
@@ -211,25 +199,16 @@ import Testing
         return environment
     }
 
-    func kiln(_ arguments: [String], environment: [String: String]) throws -> (Int32, [String: Any]?) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, try? JSONSerialization.jsonObject(with: data) as? [String: Any])
+    func kiln(_ arguments: [String], environment: [String: String]) async throws -> (Int32, [String: Any]?) {
+        let run = try await Tool.run(ProcessCommandTests.binary, arguments, environment: environment)
+        return (run.status, try? JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
     }
 
-    @Test func renditionsGoToTheBucket() throws {
-        let moto = try MotoS3.shared.get()
+    @Test func renditionsGoToTheBucket() async throws {
+        let moto = try await MotoS3.started()
         let data = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(data) }
-        let (status, envelope) = try kiln(["process", "--json", "--data", data, Fixtures.sample("photo.webp")],
+        let (status, envelope) = try await kiln(["process", "--json", "--data", data, Fixtures.sample("photo.webp")],
                                           environment: environment(moto))
         #expect(status == 0)
         let items = (envelope?["data"] as? [String: Any])?["items"] as? [[String: Any]]
@@ -241,9 +220,9 @@ import Testing
         }
     }
 
-    @Test func wrongSecretIsFILE_007BeforeAnyWork() throws {
-        let moto = try MotoS3.shared.get()
-        let (status, envelope) = try kiln(["process", "--json", Fixtures.sample("photo.jpg")],
+    @Test func wrongSecretIsFILE_007BeforeAnyWork() async throws {
+        let moto = try await MotoS3.started()
+        let (status, envelope) = try await kiln(["process", "--json", Fixtures.sample("photo.jpg")],
                                           environment: environment(moto, secret: "wrong"))
         #expect(status == 1)
         #expect((envelope?["error"] as? [String: Any])?["code"] as? String == "FILE_007")
@@ -251,23 +230,12 @@ import Testing
 }
 
 extension ProcessToR2Tests {
-    @Test func storageCheckAndPut() throws {
-        let moto = try MotoS3.shared.get()
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
-        check.arguments = ["storage", "check"]
-        check.environment = environment(moto)
-        check.standardOutput = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        #expect(check.terminationStatus == 0)
-        let put = Process()
-        put.executableURL = URL(fileURLWithPath: ProcessCommandTests.binary)
-        put.arguments = ["storage", "put", Fixtures.sample("small.jpg"), "cli/small.jpg"]
-        put.environment = environment(moto, secret: "wrong")
-        put.standardOutput = FileHandle.nullDevice
-        try put.run()
-        put.waitUntilExit()
-        #expect(put.terminationStatus == 1, "a wrong secret fails the upload")
+    @Test func storageCheckAndPut() async throws {
+        let moto = try await MotoS3.started()
+        let check = try await Tool.run(ProcessCommandTests.binary, ["storage", "check"], environment: environment(moto))
+        #expect(check.status == 0)
+        let put = try await Tool.run(ProcessCommandTests.binary, ["storage", "put", Fixtures.sample("small.jpg"), "cli/small.jpg"],
+                                     environment: environment(moto, secret: "wrong"))
+        #expect(put.status == 1, "a wrong secret fails the upload")
     }
 }

@@ -6,11 +6,11 @@ import Testing
 @Suite struct TargetsCommandTests {
     static func outcomes(_ object: Any?) -> [[String: Any]] { (object as? [String: Any])?["targets"] as? [[String: Any]] ?? [] }
 
-    @Test func processAnswersOneOutcomePerTarget() throws {
+    @Test func processAnswersOneOutcomePerTarget() async throws {
         let out = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(out) }
         let cli = ProcessCommandTests()
-        let run = try cli.kiln(["process", "--json", "--out", out, "--data", out + "/.kiln",
+        let run = try await cli.kiln(["process", "--json", "--out", out, "--data", out + "/.kiln",
                                 "--preset", "instagram-feed,x,linkedin,bluesky",
                                 Fixtures.sample("photo.jpg"), Fixtures.sample("panorama.jpg")])
         #expect(run.status == 1, "Instagram refuses the panorama: \(run.stderr)")
@@ -25,14 +25,14 @@ import Testing
             #expect(renditions.allSatisfy { FileManager.default.fileExists(atPath: $0["path"] as? String ?? "") })
         }
         // A carousel for several targets: `data.targets`, the refused item named.
-        let carousel = try cli.kiln(["process", "--json", "--type", "carousel", "--out", out, "--data", out + "/.kiln",
+        let carousel = try await cli.kiln(["process", "--json", "--type", "carousel", "--out", out, "--data", out + "/.kiln",
                                      "--preset", "x,instagram-feed",
                                      Fixtures.sample("photo.jpg"), Fixtures.sample("panorama.jpg")])
         let targets = Self.outcomes(carousel.envelope?["data"])
         #expect(targets.map { $0["status"] as? String } == ["changed", "rejected"], "\(carousel.envelope ?? [:])")
         #expect((targets.last?["failed_item"] as? [String: Any])?["name"] as? String == Fixtures.sample("panorama.jpg"))
         // An unknown target is bad usage of the preset, before any work.
-        let unknown = try cli.kiln(["process", "--json", "--out", out, "--preset", "x,nope", Fixtures.sample("photo.jpg")])
+        let unknown = try await cli.kiln(["process", "--json", "--out", out, "--preset", "x,nope", Fixtures.sample("photo.jpg")])
         #expect(unknown.status == 1 && (unknown.error?["code"] as? String) == "API_001")
     }
 
@@ -94,15 +94,15 @@ import Testing
 
 /// `kiln check FILE --preset a,b,c`: the preflight on the command line.
 @Suite struct PreflightCommandTests {
-    @Test func checkWithSeveralPresetsTellsEachTarget() throws {
+    @Test func checkWithSeveralPresetsTellsEachTarget() async throws {
         let cli = ProcessCommandTests()
-        let run = try cli.kiln(["check", "--json", "--preset", "x,instagram-feed,bluesky", Fixtures.sample("panorama.jpg")])
+        let run = try await cli.kiln(["check", "--json", "--preset", "x,instagram-feed,bluesky", Fixtures.sample("panorama.jpg")])
         #expect(run.status == 1, "Instagram would refuse it")
         let item = try #require(run.items.first)
         let targets = try #require(item["targets"] as? [[String: Any]])
         #expect(targets.map { $0["status"] as? String } == ["accepted", "rejected", "accepted"])
         #expect((targets[1]["error"] as? [String: Any])?["code"] as? String == "MEDIA_004")
-        let crop = try cli.kiln(["check", "--preset", "instagram-feed,x", "--fit", "crop", Fixtures.sample("panorama.jpg")])
+        let crop = try await cli.kiln(["check", "--preset", "instagram-feed,x", "--fit", "crop", Fixtures.sample("panorama.jpg")])
         #expect(crop.status == 0)
         let text = String(decoding: crop.stdout, as: UTF8.self)
         #expect(text.contains("instagram-feed") && text.contains("changed") && text.contains("cropped"), "\(text)")

@@ -11,7 +11,7 @@ import Testing
     /// A queue on a new database of the shared test cluster, running for the time of `body`.
     static func withQueue(clock: TestClock? = nil, url: String? = nil,
                           _ body: @Sendable (PostgresJobQueue) async throws -> Void) async throws {
-        let url = try url ?? PostgresCluster.shared.get().database()
+        let url = if let url { url } else { try await PostgresCluster.started().database() }
         let now: (@Sendable () -> Date)? = if let clock { { clock.now } } else { nil }
         let queue = try PostgresJobQueue(url: url + "?sslmode=disable", now: now)
         // A generous bound: the whole suite runs beside this on two cores.
@@ -26,14 +26,14 @@ import Testing
     }
 
     @Test func severalProcessesMigrateAtOnce() async throws {
-        let url = try PostgresCluster.shared.get().database()
+        let url = try await PostgresCluster.started().database()
         // Six queues (as six processes starting together) migrate one fresh database at once.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<6 { group.addTask { try await Self.withQueue(url: url) { _ in } } }
             try await group.waitForAll()
         }
         // Each version applied once, in order.
-        let versions = try Tool.check("psql", ["-tA", url, "-c", "SELECT string_agg(version::text, ',' ORDER BY version) FROM kiln_migrations"])
+        let versions = try await Tool.check("psql", ["-tA", url, "-c", "SELECT string_agg(version::text, ',' ORDER BY version) FROM kiln_migrations"])
         #expect(String(decoding: versions.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             == (1...PostgresDatabase.schemaVersion).map(String.init).joined(separator: ","))
     }
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func anEnqueueWakesIdleWorkersOfOtherProcesses() async throws {
-        let url = try PostgresCluster.shared.get().database()
+        let url = try await PostgresCluster.started().database()
         try await Self.withQueue(url: url) { producer in
             try await Self.withQueue(url: url) { worker in
                 let woken = Mutex(0)

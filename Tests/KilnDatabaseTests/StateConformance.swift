@@ -287,7 +287,7 @@ enum StateConformance {
 /// also get right: writers racing on several connections.
 @Suite struct PostgresStateTests {
     static func withState(_ body: @Sendable (SharedState) async throws -> Void) async throws {
-        let database = try PostgresDatabase(url: try PostgresCluster.shared.get().database() + "?sslmode=disable")
+        let database = try await PostgresDatabase(url: try PostgresCluster.started().database() + "?sslmode=disable")
         try await database.serving(migrateWithin: .seconds(120)) { try await body(.postgres(database)) }
     }
 

@@ -92,10 +92,10 @@ import Testing
         #expect(!(try MP4Boxes.insideMoov(output)).contains("elst"), "no edit lists")
 
         // The streams, as ffprobe reads them.
-        let before = try Self.streams(input), after = try Self.streams(output)
+        let before = try await Self.streams(input), after = try await Self.streams(output)
         let videoIn = try #require(before.video), videoOut = try #require(after.video)
         #expect(videoOut["codec_name"] as? String == "h264" && videoOut["pix_fmt"] as? String == "yuv420p")
-        let videoCopied = try Tool.packetSizes(input, "v") == Tool.packetSizes(output, "v")
+        let videoCopied = try await Tool.packetSizes(input, "v") == (try await Tool.packetSizes(output, "v"))
         #expect(videoCopied == (test.video == .h264), "only H.264 8-bit 4:2:0 is copied")
         if videoCopied {
             #expect(warnings.contains { $0.hasPrefix("remuxed") })
@@ -115,7 +115,7 @@ import Testing
         let (codecIn, rateIn, channelsIn) = Self.audioFacts(audioIn)
         let (codecOut, rateOut, channelsOut) = Self.audioFacts(audioOut)
         #expect(codecOut == "aac" && rateOut <= 48000 && channelsOut <= 2, "Meta's audio rules: \(audioOut)")
-        let audioCopied = try Tool.packetSizes(input, "a") == Tool.packetSizes(output, "a")
+        let audioCopied = try await Tool.packetSizes(input, "a") == (try await Tool.packetSizes(output, "a"))
         #expect(audioCopied == (codecIn == "aac" && rateIn <= 48000 && channelsIn <= 2))
         // Each audio warning is there exactly when the output shows that change.
         #expect(warnings.contains("re-encoded \(codecIn) audio to AAC") == (codecIn != "aac"), "\(warnings)")
@@ -125,8 +125,8 @@ import Testing
         if audioCopied { #expect(!warnings.contains { $0.contains("audio") }, "\(warnings)") }
     }
 
-    static func streams(_ path: String) throws -> (video: [String: Any]?, audio: [String: Any]?) {
-        let streams = try Tool.probe(path)["streams"] as? [[String: Any]] ?? []
+    static func streams(_ path: String) async throws -> (video: [String: Any]?, audio: [String: Any]?) {
+        let streams = try await Tool.probe(path)["streams"] as? [[String: Any]] ?? []
         return (streams.first { $0["codec_type"] as? String == "video" }, streams.first { $0["codec_type"] as? String == "audio" })
     }
 

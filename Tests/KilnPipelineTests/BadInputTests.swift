@@ -131,7 +131,7 @@ import Testing
         }
         let photo = try place("photo.jpg")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: photo))
-        let digest = String(decoding: try Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
+        let digest = String(decoding: try await Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
         let upload = try await harness.pipeline.receive(file: photo, name: "photo.jpg")
         #expect(upload.mime == "image/jpeg" && upload.size == Int64(bytes.count))
         #expect(upload.sha256 == digest)

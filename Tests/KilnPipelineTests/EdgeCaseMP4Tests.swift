@@ -58,7 +58,7 @@ import Testing
         ("chunks-out-of-range.mp4", "FILE_005"), ("cut-in-half.mp4", "FILE_005"),
     ] as [(String, String?)])
     func eachEndsProcessedOrWithACodeThatSaysWhy(file: String, expected: String?) async throws {
-        let directory = try Self.files.get()
+        let directory = try await Tool.detached { try Self.files.get() }
         let harness = try PipelineHarness()
         let error = await harness.failure(directory + "/" + file)
         guard let expected else {
@@ -75,7 +75,7 @@ import Testing
 
     /// `kiln probe` says a file is encrypted.
     @Test func probeSaysEncrypted() async throws {
-        let directory = try Self.files.get()
+        let directory = try await Tool.detached { try Self.files.get() }
         let harness = try PipelineHarness()
         let facts = try await harness.pipeline.probe(path: directory + "/encrypted.mp4")
         guard case .video(let video) = facts else { Issue.record("not a video: \(facts)"); return }

@@ -29,7 +29,7 @@ import Testing
         #expect(item.warnings.contains { $0.hasPrefix("raised the frame rate from 15 to 23 fps (frames repeated)") },
                 "\(item.warnings)")
         let video = try #require(item.renditions.first { $0.name == "video" }?.path)
-        let probed = try Tool.probe(video)
+        let probed = try await Tool.probe(video)
         let stream = try #require((probed["streams"] as? [[String: Any]])?.first { $0["codec_type"] as? String == "video" })
         #expect(stream["r_frame_rate"] as? String == "23/1")
         let seconds = Double((probed["format"] as? [String: Any])?["duration"] as? String ?? "") ?? 0
@@ -42,7 +42,7 @@ import Testing
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
         let path = directory + "/narrow.jpg"
-        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=240x300", "-frames:v", "1", path])
+        try await Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=240x300", "-frames:v", "1", path])
         let harness = try PipelineHarness()
         let result = try await harness.pipeline.ingest(IngestRequest(IngestInput(path: path),
                                                                      targets: ["instagram-feed", "threads", "default"]))
@@ -51,7 +51,7 @@ import Testing
             let display = try #require(item.renditions.first)
             #expect(display.width == 320 && display.height == 400, "\(outcome.target): \(display.width)x\(display.height)")
             #expect(item.warnings.contains("enlarged 240 px wide to \(outcome.target)'s 320 px minimum width"), "\(item.warnings)")
-            let facts = try Tool.probe(try #require(display.path))
+            let facts = try await Tool.probe(try #require(display.path))
             #expect((facts["streams"] as? [[String: Any]])?.first?["width"] as? Int == 320)
         }
         let kept = try #require(result.outcomes[2].items.first?.renditions.first)
@@ -78,7 +78,7 @@ import Testing
     /// The same rule end to end, on a small GIF: X's preset replaced by name (as an operator would)
     /// with a budget the 400x300 GIF of 40 frames (4.8 M pixels) is over.
     @Test func aGIFOverThePixelBudgetIsScaledDownNotRefused() async throws {
-        let gif = try AnimatedGIFTests.gif.get()
+        let gif = try await Tool.detached { try AnimatedGIFTests.gif.get() }
         var x = try PresetCatalog().preset(named: "x")
         x.image?.animation?.maxTotalPixels = 2_400_000
         var catalog = PresetCatalog()
@@ -90,7 +90,7 @@ import Testing
         #expect(display.width * display.height * 40 <= 2_400_000 && display.width >= 270, "\(display.width)x\(display.height)")
         #expect(item.warnings.contains("scaled the GIF down to fit x's 2400000 pixels in all (width x height x frames)"),
                 "\(item.warnings)")
-        let frames = try Tool.check("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames",
+        let frames = try await Tool.check("ffprobe", ["-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames",
                                                 "-of", "csv=p=0", try #require(display.path)])
         #expect(String(decoding: frames.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "40")
     }
@@ -101,7 +101,7 @@ import Testing
         let directory = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(directory) }
         let path = directory + "/noisy.jpg"
-        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=2000x1500",
+        try await Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=2000x1500",
                                   "-vf", "noise=alls=40:allf=t", "-frames:v", "1", "-q:v", "2", path])
         let harness = try PipelineHarness()
         let item = try await harness.pipeline.ingest(path: path, options: IngestOptions(preset: "bluesky"))

@@ -8,8 +8,8 @@ import Testing
 /// The pipeline publishing to an S3-compatible bucket (moto, signatures checked): every
 /// rendition kind lands in the bucket, and the item says where.
 @Suite struct R2IngestTests {
-    func store() throws -> (ObjectMediaStore, S3Client, String) {
-        let moto = try MotoS3.shared.get()
+    func store() async throws -> (ObjectMediaStore, S3Client, String) {
+        let moto = try await MotoS3.started()
         let client = S3Client(configuration: S3Configuration(
             endpoint: URL(string: moto.endpoint)!, bucket: moto.bucket,
             credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
@@ -20,7 +20,7 @@ import Testing
 
     @Test(arguments: ["photo.jpg", "video/hevc10-rotated.mp4"])
     func everyRenditionLandsInTheBucket(sample: String) async throws {
-        let (store, client, staging) = try store()
+        let (store, client, staging) = try await store()
         defer { Fixtures.cleanUp(staging) }
         let pipeline = try Pipeline(store: store)
         let item = try await pipeline.ingest(path: Fixtures.sample(sample))
@@ -42,7 +42,7 @@ import Testing
     /// An item stored before manifests moved to `.kiln-manifest-<id>.json` is still found, listed,
     /// read and deleted whole.
     @Test func anItemStoredBeforeTheManifestsMovedIsStillRead() async throws {
-        let (store, client, staging) = try store()
+        let (store, client, staging) = try await store()
         defer { Fixtures.cleanUp(staging) }
         let item = try await Pipeline(store: store).ingest(path: Fixtures.sample("orient-3.jpg"))
         let manifest = Data(try await client.open(key: ".kiln-manifest-\(item.id).json", range: nil).collect())
@@ -61,7 +61,7 @@ import Testing
 
     @Test func aFailedUploadLeavesNoItemBehind() async throws {
         // A bucket that does not exist: the first put fails, nothing is published, staging is gone.
-        let moto = try MotoS3.shared.get()
+        let moto = try await MotoS3.started()
         let client = S3Client(configuration: S3Configuration(
             endpoint: URL(string: moto.endpoint)!, bucket: "missing-bucket",
             credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey),

@@ -58,7 +58,7 @@ import Testing
     }
 
     /// The README's imports are all in the library product another package depends on.
-    @Test func theLibraryProductExportsWhatTheExampleImports() throws {
+    @Test func theLibraryProductExportsWhatTheExampleImports() async throws {
         let readme = try String(contentsOfFile: Fixtures.root + "/README.md", encoding: .utf8)
         let imports = Set(readme.components(separatedBy: "\n").filter { $0.hasPrefix("import Kiln") }
             .map { String($0.dropFirst("import ".count)) })
@@ -66,7 +66,7 @@ import Testing
         // A scratch path of its own: the running `swift test` holds the package's build lock.
         let scratch = Fixtures.scratchDirectory("kiln-dump-package")
         defer { Fixtures.cleanUp(scratch) }
-        let dump = try Tool.check("swift", ["package", "--package-path", Fixtures.root, "--scratch-path", scratch,
+        let dump = try await Tool.check("swift", ["package", "--package-path", Fixtures.root, "--scratch-path", scratch,
                                             "dump-package"])
         let package = try #require(try JSONSerialization.jsonObject(with: dump.stdout) as? [String: Any])
         let products = package["products"] as? [[String: Any]] ?? []

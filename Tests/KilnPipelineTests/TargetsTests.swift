@@ -128,7 +128,7 @@ import Testing
         // 5 s of 640x360 H.264 and AAC: long and large enough for TikTok and Pinterest.
         let clip = Fixtures.scratchDirectory("kiln-shared-encode") + ".mp4"
         defer { try? FileManager.default.removeItem(atPath: clip) }
-        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=5",
+        try await Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=5",
                                   "-f", "lavfi", "-i", "sine=frequency=440:duration=5", "-c:v", "libx264", "-preset", "ultrafast",
                                   "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", clip])
         let harness = try PipelineHarness()

@@ -120,7 +120,7 @@ import Testing
         #expect(page["offsets"] as? [Int] == [size / 2, size] && page["head_offset"] as? Int == size, "\(page)")
         #expect(page["patch"] as? Int == 204 && (page["kiln_location"] as? String)?.hasPrefix("/v1/media/") == true)
         #expect(page["media"] as? Int == 200)
-        let digest = try Tool.check("sha256sum", [photo]).stdout
+        let digest = try await Tool.check("sha256sum", [photo]).stdout
         #expect(page["source_sha256"] as? String == String(decoding: digest.prefix(64), as: UTF8.self))
         // Not allowed there: the browser blocks the call before the page sees any answer.
         #expect(page["other"] == nil && (page["other_error"] as? String)?.contains("Failed to fetch") == true, "\(page)")

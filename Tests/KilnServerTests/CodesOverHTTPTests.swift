@@ -125,7 +125,7 @@ extension CodesOverHTTPTests {
 
     /// FILE_007 is said before anything listens: a server that cannot store never starts.
     @Test func aBucketThatRefusesTheKeyStopsTheStartWithFILE_007() async throws {
-        let moto = try MotoS3.shared.get()
+        let moto = try await MotoS3.started()
         await #expect {
             _ = try await TestServer.start { settings in
                 settings.engine.storage = .r2

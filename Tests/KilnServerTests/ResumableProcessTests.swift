@@ -27,7 +27,7 @@ import Glibc
         let size = try #require(try FileManager.default.attributesOfItem(atPath: video)[.size] as? Int)
         let chunk = 16_384
 
-        let first = try ServeProcess(data: data)
+        let first = try await ServeProcess(data: data)
         // Three chunks, the first sent with a wrong checksum: refused (460), asked again, sent again.
         let started = try await Self.tuspy(first, video, chunk: chunk, ["--stop-at", String(3 * chunk), "--corrupt-first"])
         #expect(started["offset"] as? Int == 3 * chunk)
@@ -40,7 +40,7 @@ import Glibc
         _ = try await first.waitForExit()
         #expect((try FileManager.default.attributesOfItem(atPath: data + "/uploads/" + id)[.size] as? Int) == 3 * chunk)
 
-        let second = try ServeProcess(data: data, key: first.writeKey)
+        let second = try await ServeProcess(data: data, key: first.writeKey)
         // The restarted server listens on another free port; the upload's path is the same.
         let resumed = try await Self.tuspy(second, video, chunk: chunk, ["--url", "http://127.0.0.1:\(second.port)/v1/uploads/" + id])
         #expect(resumed["offset"] as? Int == size)
@@ -53,7 +53,7 @@ import Glibc
         let ended = try await second.poll(job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
         #expect(ended["status"] as? String == "succeeded", "\(ended)")
         let media = try #require(ended["media"] as? [String: Any])
-        let digest = String(decoding: try Tool.check("sha256sum", [video]).stdout.prefix(64), as: UTF8.self)
+        let digest = String(decoding: try await Tool.check("sha256sum", [video]).stdout.prefix(64), as: UTF8.self)
         #expect(media["source_sha256"] as? String == digest)
         #expect(media["input"] as? String == "h264-aac-faststart.mp4")
         // HEAD after the end says the same; nothing is left under uploads/.

@@ -51,14 +51,14 @@ final class WorkerProcess: @unchecked Sendable {
         let root = Fixtures.scratchDirectory("kiln-scale")
         let presets: String
 
-        init(moto: MotoS3) throws {
-            queue = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+        init(moto: MotoS3) async throws {
+            queue = try await PostgresCluster.started().database() + "?sslmode=disable"
             self.moto = moto
             presets = try SlowTranscode.presets(in: root)
         }
 
-        func server() throws -> ServeProcess {
-            try ServeProcess(data: root + "/api", arguments: ["--storage", "r2", "--presets", presets, "--queue", queue,
+        func server() async throws -> ServeProcess {
+            try await ServeProcess(data: root + "/api", arguments: ["--storage", "r2", "--presets", presets, "--queue", queue,
                                                               "--upload-min-chunk", "1024"],
                              environment: moto.environment)
         }
@@ -85,17 +85,17 @@ final class WorkerProcess: @unchecked Sendable {
     @Test func twoAPINodesAreInterchangeable() async throws {
         let moto = try MotoS3()
         defer { moto.stop() }
-        let setup = try Setup(moto: moto)
+        let setup = try await Setup(moto: moto)
         defer { Fixtures.cleanUp(setup.root) }
         let hooks = try WebhookTests.Receiver(secrets: ["nodes"])
         let arguments = ["--storage", "r2", "--queue", setup.queue, "--webhook", hooks.url, "--webhook-secret", "nodes",
                          "--rate-limit", "30", "--upload-min-chunk", "1024"]
-        let a = try ServeProcess(data: setup.root + "/a", arguments: arguments, environment: moto.environment)
+        let a = try await ServeProcess(data: setup.root + "/a", arguments: arguments, environment: moto.environment)
         // The first key is in the shared database: the second node makes none and uses it.
-        let b = try ServeProcess(data: setup.root + "/b", key: a.writeKey, arguments: arguments, environment: moto.environment)
+        let b = try await ServeProcess(data: setup.root + "/b", key: a.writeKey, arguments: arguments, environment: moto.environment)
 
         // A key made once, by `kiln keys` on the shared database, works on both nodes.
-        let made = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "ops", "--scope", "media:write",
+        let made = try await Tool.check(ServeProcess.binary, ["keys", "create", "--name", "ops", "--scope", "media:write",
                                                         "--database", setup.queue])
         let key = String(decoding: made.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         for node in [a, b] {
@@ -106,7 +106,7 @@ final class WorkerProcess: @unchecked Sendable {
         // straddles a minute's edge starts again in the next window: counted again with a new key.
         var served = 0
         for _ in 0..<3 {
-            let counted = try Tool.check(ServeProcess.binary, ["keys", "create", "--name", "counted", "--scope", "media:read",
+            let counted = try await Tool.check(ServeProcess.binary, ["keys", "create", "--name", "counted", "--scope", "media:read",
                                                                "--database", setup.queue])
             let countedKey = String(decoding: counted.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             let minute = Int(Date().timeIntervalSince1970) / 60
@@ -187,10 +187,10 @@ final class WorkerProcess: @unchecked Sendable {
     @Test func aWorkerKilledMidTranscodeLosesNothingAndDuplicatesNothing() async throws {
         let moto = try MotoS3()
         defer { moto.stop() }
-        let setup = try Setup(moto: moto)
+        let setup = try await Setup(moto: moto)
         let (queue, root) = (setup.queue, setup.root)
         defer { Fixtures.cleanUp(root) }
-        let server = try setup.server()
+        let server = try await setup.server()
 
         // Three videos (three media ids), each a transcode of seconds, queued before any
         // worker runs: both workers take one at once when they start.
@@ -265,10 +265,10 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     @Test func aCancelReachesATranscodeOnAWorkerAndSIGTERMDrainsIt() async throws {
-        let moto = try MotoS3.shared.get()
-        let setup = try Setup(moto: moto)
+        let moto = try await MotoS3.started()
+        let setup = try await Setup(moto: moto)
         defer { Fixtures.cleanUp(setup.root) }
-        let server = try setup.server()
+        let server = try await setup.server()
         let port = try Loopback.freePort()
         let worker = try setup.worker("worker", ["--jobs", "1", "--metrics-port", String(port)])
         try await worker.ready()
@@ -315,9 +315,9 @@ final class WorkerProcess: @unchecked Sendable {
         defer { cluster.stop() }
         let root = Fixtures.scratchDirectory("kiln-scale-ready")
         defer { Fixtures.cleanUp(root) }
-        let server = try ServeProcess(data: root, arguments: ["--queue", cluster.url + "?sslmode=disable", "--ready-cache", "0"])
+        let server = try await ServeProcess(data: root, arguments: ["--queue", cluster.url + "?sslmode=disable", "--ready-cache", "0"])
         #expect(try await server.request(.GET, "/ready").status == 200)
-        cluster.stop()
+        try await cluster.stopped()
         let answer = try await server.request(.GET, "/ready")
         #expect(answer.status == 503 && answer.code == "FILE_006", "\(answer.json)")
         server.signal(SIGTERM)

@@ -43,7 +43,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     }
 
     /// Starts the server on `data`; `key` is reused on a restart (a first key is printed once).
-    init(data: String, key: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) throws {
+    init(data: String, key: String? = nil, arguments: [String] = [], environment: [String: String] = [:]) async throws {
         try Self.spawn(process, ["serve", "--data", data, "--port", "0", "--first-key"] + arguments,
                        environment: environment, into: output)
         var found: (port: Int, key: String?)?
@@ -54,7 +54,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
                     ($0, text.firstMatch(of: /kiln_[a-z0-9]+_[a-z0-9]+/).map { String($0.0) })
                 }
             }
-            if found == nil { Thread.sleep(forTimeInterval: 0.02) }
+            if found == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         guard let found, let key = key ?? found.key else {
             process.terminate()
@@ -132,12 +132,12 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(data) }
         let presets = try SlowTranscode.presets(in: data)
-        let first = try ServeProcess(data: data, arguments: ["--presets", presets])
+        let first = try await ServeProcess(data: data, arguments: ["--presets", presets])
         let job = try await Self.transcode(on: first, signal: SIGKILL)
         #expect(try await first.waitForExit() == SIGKILL || first.process.terminationReason == .uncaughtSignal)
         #expect(FileManager.default.fileExists(atPath: data + "/jobs/\(job)/0"), "the received video outlives the crash")
 
-        let second = try ServeProcess(data: data, key: first.writeKey, arguments: ["--presets", presets])
+        let second = try await ServeProcess(data: data, key: first.writeKey, arguments: ["--presets", presets])
         let ended = try await second.poll(job) { ["succeeded", "failed", "cancelled"].contains($0["status"] as? String ?? "") }
         #expect(ended["status"] as? String == "succeeded", "\(ended)\n\(second.log.suffix(3_000))")
         #expect(ended["attempts"] as? Int == 2)
@@ -160,7 +160,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
     @Test func firstKeyIsMintedOnlyWhenNoKeyWasEverMade() async throws {
         let data = Fixtures.scratchDirectory("kiln-first-key")
         defer { Fixtures.cleanUp(data) }
-        let first = try ServeProcess(data: data)
+        let first = try await ServeProcess(data: data)
         #expect(try await first.request(.GET, "/v1/presets", key: first.writeKey).status == 200)
         first.signal(SIGTERM)
         #expect(try await first.waitForExit() == 0)
@@ -168,7 +168,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         let id = try #require(first.writeKey.split(separator: "_").dropFirst().first.map(String.init))
         #expect(try await keys.revoke(id))
 
-        let second = try ServeProcess(data: data, key: first.writeKey)
+        let second = try await ServeProcess(data: data, key: first.writeKey)
         #expect(!second.log.contains("kiln_"), "no new key was printed: \(second.log)")
         #expect(try await keys.list().count == 1)
         #expect(try await second.request(.GET, "/v1/presets", key: first.writeKey).code == "AUTH_001")
@@ -180,7 +180,7 @@ final class ServeProcess: LoopbackHTTP, @unchecked Sendable {
         let data = Fixtures.scratchDirectory("kiln-drain")
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         defer { Fixtures.cleanUp(data) }
-        let server = try ServeProcess(data: data, arguments: ["--presets", try SlowTranscode.presets(in: data)])
+        let server = try await ServeProcess(data: data, arguments: ["--presets", try SlowTranscode.presets(in: data)])
         // An upload under way (its 100 Continue says the server has taken it) when SIGTERM
         // arrives, sent while a transcode runs; the upload's body follows the signal.
         let jpeg = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.sample("photo.jpg"))))

@@ -319,7 +319,7 @@ import Testing
     }
 
     @Test func renditionsOnABucketRedirectToPresignedURLs() async throws {
-        let moto = try MotoS3.shared.get()
+        let moto = try await MotoS3.started()
         let server = try await TestServer.start { settings in
             settings.engine.storage = .r2
             settings.engine.r2 = S3Configuration(endpoint: URL(string: moto.endpoint)!, bucket: moto.bucket,

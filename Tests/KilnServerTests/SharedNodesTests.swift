@@ -15,7 +15,7 @@ import Testing
     static func withNodes(rateLimit: Int = 600, webhook: WebhookTests.Receiver? = nil,
                           _ body: @Sendable (TestServer, TestServer, String) async throws -> Void) async throws
     {
-        let url = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+        let url = try await PostgresCluster.started().database() + "?sslmode=disable"
         let media = Fixtures.scratchDirectory("kiln-shared-media")
         defer { Fixtures.cleanUp(media) }
         func node() async throws -> TestServer {
@@ -106,8 +106,8 @@ import Testing
     }
 
     @Test func aQueueAndAStateInTwoDatabasesEachHoldTheirOwn() async throws {
-        let cluster = try PostgresCluster.shared.get()
-        let (queue, state) = (try cluster.database(), try cluster.database())
+        let cluster = try await PostgresCluster.started()
+        let (queue, state) = await (try cluster.database(), try cluster.database())
         let server = try await TestServer.start {
             $0.queueURL = queue + "?sslmode=disable"
             $0.databaseURL = state + "?sslmode=disable"
@@ -116,13 +116,15 @@ import Testing
         defer { Task { await server.stop() } }
         let queued = try await server.upload(Fixtures.sample("video/h264-aac-faststart.mp4"))
         #expect(queued.status == 202)
-        func count(_ url: String, _ table: String) throws -> String {
-            let rows = try Tool.check("psql", ["-tA", url, "-c", "SELECT count(*) FROM \(table)"])
+        func count(_ url: String, _ table: String) async throws -> String {
+            let rows = try await Tool.check("psql", ["-tA", url, "-c", "SELECT count(*) FROM \(table)"])
             return String(decoding: rows.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         // The job in the queue's database, the keys in the state's: each migrated and up.
-        #expect(try count(queue, "kiln_jobs") == "1" && count(state, "kiln_jobs") == "0")
-        #expect(try count(state, "kiln_api_keys") == "4" && count(queue, "kiln_api_keys") == "0")
+        let (jobsInQueue, jobsInState) = (try await count(queue, "kiln_jobs"), try await count(state, "kiln_jobs"))
+        #expect(jobsInQueue == "1" && jobsInState == "0")
+        let (keysInState, keysInQueue) = (try await count(state, "kiln_api_keys"), try await count(queue, "kiln_api_keys"))
+        #expect(keysInState == "4" && keysInQueue == "0")
         #expect(try await server.request(.GET, "/ready").status == 200)
     }
 

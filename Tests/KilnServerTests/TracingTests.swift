@@ -57,13 +57,13 @@ import Testing
         let hooks = try WebhookTests.Receiver(secrets: ["traced"])
         let moto = try MotoS3()
         defer { moto.stop() }
-        let queue = try PostgresCluster.shared.get().database() + "?sslmode=disable"
+        let queue = try await PostgresCluster.started().database() + "?sslmode=disable"
         let root = Fixtures.scratchDirectory("kiln-trace")
         defer { Fixtures.cleanUp(root) }
         // Exported in batches every 100 ms: the spans arrive soon after they end.
         let environment = moto.environment.merging(["OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
                                                     "OTEL_BSP_SCHEDULE_DELAY": "100"]) { $1 }
-        let server = try ServeProcess(data: root + "/api", arguments: [
+        let server = try await ServeProcess(data: root + "/api", arguments: [
             "--storage", "r2", "--queue", queue, "--webhook", hooks.url, "--webhook-secret", "traced",
         ], environment: environment)
         let worker = try WorkerProcess(queue: queue, data: root + "/worker", arguments: ["--storage", "r2"],

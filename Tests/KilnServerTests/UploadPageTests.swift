@@ -67,7 +67,7 @@ import Testing
         // The bytes that arrived in pieces are the file's.
         let id = try #require(text.firstMatch(of: /image image\/jpeg ([0-9a-f]{64})/).map { String($0.1) }, "\(text)")
         let item = try await server.request(.GET, "/v1/media/\(id)", key: server.readKey)
-        let digest = String(decoding: try Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
+        let digest = String(decoding: try await Tool.check("sha256sum", [photo]).stdout.prefix(64), as: UTF8.self)
         #expect(item.data["source_sha256"] as? String == digest)
     }
 }

@@ -9,13 +9,13 @@ import Testing
     let body = Array(#"{"type":"job.succeeded","data":{"id":"job_1"}}"#.utf8)
     let time = Date(timeIntervalSince1970: 1_795_000_000)
 
-    @Test func matchesAnIndependentHMAC() throws {
+    @Test func matchesAnIndependentHMAC() async throws {
         let script = """
             import hmac, hashlib, sys
             body = sys.argv[1].encode()
             print(hmac.new(b"s3cret", b"1795000000." + body, hashlib.sha256).hexdigest())
             """
-        let run = try Tool.check("python3", ["-c", script, String(decoding: body, as: UTF8.self)])
+        let run = try await Tool.check("python3", ["-c", script, String(decoding: body, as: UTF8.self)])
         let expected = String(decoding: run.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(WebhookSignature.sign(body, secrets: ["s3cret"], time: time) == "t=1795000000,v1=\(expected)")
     }

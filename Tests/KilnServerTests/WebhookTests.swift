@@ -345,7 +345,7 @@ import Glibc
         defer { Fixtures.cleanUp(data) }
         let receiver = try Receiver(failFirst: 1, secrets: ["k"])
         let arguments = ["--webhook", receiver.url, "--webhook-secret", "k"]
-        let first = try ServeProcess(data: data, arguments: arguments)
+        let first = try await ServeProcess(data: data, arguments: arguments)
         let item = try await first.upload(Fixtures.sample("photo.jpg"))
         let id = try #require(item.data["id"] as? String)
         #expect(try await first.request(.DELETE, "/v1/media/\(id)", key: first.writeKey).status == 200)
@@ -353,7 +353,7 @@ import Glibc
         first.signal(SIGKILL)
         _ = try await first.waitForExit()
 
-        let second = try ServeProcess(data: data, key: first.writeKey, arguments: arguments)
+        let second = try await ServeProcess(data: data, key: first.writeKey, arguments: arguments)
         let posts = try await receiver.delivered("media.deleted")
         #expect(posts.map { $0["answered"] as? Int } == [503, 204])
         #expect(Set(posts.compactMap { $0["delivery"] as? String }).count == 1, "the same delivery, tried again")

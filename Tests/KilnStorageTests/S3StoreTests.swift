@@ -10,7 +10,7 @@ import Testing
 @Suite struct S3StoreTests {
     let moto: MotoS3
 
-    init() throws { moto = try MotoS3.shared.get() }
+    init() async throws { moto = try await MotoS3.started() }
 
     /// Short timeouts for the fault tests (a frozen server); long ones where moto is only slow
     /// because the machine is busy.

@@ -51,13 +51,17 @@ public final class Harness: @unchecked Sendable {
         return value
     }
 
-    /// Stops the server and waits for the script to exit.
-    public func stop() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+    /// Closes the script's input: it stops its server and exits by itself. Not waited for, so a
+    /// test's `defer` never holds one of the cooperative pool's threads while a server shuts down.
+    public func stop() { try? input.fileHandleForWriting.close() }
+
+    /// Stops the server and waits (bounded, off the pool) until the script has exited.
+    public func stopped(seconds: Double = 60) async throws {
+        stop()
+        _ = try await Loopback.exit(of: process, seconds: seconds)
     }
 
-    deinit { if process.isRunning { stop() } }
+    deinit { stop() }
 
     private final class LineBox: @unchecked Sendable {
         var line: Data?

@@ -21,6 +21,9 @@ public final class MotoS3: @unchecked Sendable {
         }
     }()
 
+    /// The shared server, started (the first time) on a thread of its own, not on the pool.
+    public static func started() async throws -> MotoS3 { try await Tool.detached { try shared.get() } }
+
     /// Starts the server; fails after `timeout` seconds without an answer.
     public init(timeout: Double = 60) throws {
         harness = try Harness(script: "moto_s3.py", timeout: timeout, hint: "is moto installed? pip install 'moto[server]'")

@@ -18,6 +18,9 @@ public final class PostgresCluster: Sendable {
         }
     }()
 
+    /// The shared cluster, started (the first time) on a thread of its own, not on the pool.
+    public static func started() async throws -> PostgresCluster { try await Tool.detached { try shared.get() } }
+
     public init(timeout: Double = 90) throws {
         harness = try Harness(script: "postgres_cluster.py", timeout: timeout,
                               hint: "is Debian's postgresql installed? make test installs it")
@@ -33,5 +36,13 @@ public final class PostgresCluster: Sendable {
         return String(url.dropLast("kiln".count)) + name
     }
 
+    /// The same, from async code: psql runs on a thread of its own.
+    public func database(_ name: String = "t" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")) async throws -> String {
+        try await Tool.detached { try self.database(name) as String }
+    }
+
     public func stop() { harness.stop() }
+
+    /// Stops the cluster and waits until it is down.
+    public func stopped() async throws { try await harness.stopped() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a reference tool (ffmpeg, ffprobe) found on PATH and returns what it printed.
 public enum Tool {
@@ -13,23 +14,47 @@ public enum Tool {
         public init(description: String) { self.description = description }
     }
 
+    /// Runs `tool` (a path, or a name looked up on PATH) and waits for it, reading both of its
+    /// outputs as it runs (stderr on a thread) so neither fills and blocks it. A tool still
+    /// running after `seconds` is killed and the run fails: a test never waits forever.
     @discardableResult
-    public static func run(_ tool: String, _ arguments: [String]) throws -> Run {
+    public static func run(_ tool: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil,
+                           seconds: Double = 600) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let out = Pipe(), err = Pipe()
+        if tool.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [tool] + arguments
+        }
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
-        // Read both pipes while the tool runs (stderr on a thread), so neither fills and blocks it.
+        if let input {
+            Thread {
+                stdin.fileHandleForWriting.write(input)
+                try? stdin.fileHandleForWriting.close()
+            }.start()
+        }
         let errors = ErrorText()
         let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile(); errors.done.signal() }
         reader.start()
+        let overdue = DispatchWorkItem { [process] in
+            errors.overdue.store(true, ordering: .relaxed)
+            process.terminate()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: overdue)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         errors.done.wait()
         process.waitUntilExit()
+        overdue.cancel()
+        if errors.overdue.load(ordering: .relaxed) {
+            throw Failure(description: "\(tool) \(arguments.joined(separator: " ")) was still running after \(Int(seconds)) s: killed")
+        }
         return Run(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: errors.data, as: UTF8.self))
     }
 
@@ -39,6 +64,31 @@ public enum Tool {
         let run = try run(tool, arguments)
         guard run.status == 0 else { throw Failure(description: "\(tool) \(arguments.joined(separator: " ")): \(run.stderr)") }
         return run
+    }
+
+    // From async code the tools run on a thread of their own: waiting for a process on Swift's
+    // cooperative pool (two threads on a 2-core machine) stalls every other test in the process,
+    // and deadlocks it when the process waits for a server in this process. Swift picks these
+    // overloads in an async context, so such a wait cannot be written by mistake.
+
+    @discardableResult
+    public static func run(_ tool: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil,
+                           seconds: Double = 600) async throws -> Run {
+        try await detached { try run(tool, arguments, input: input, environment: environment, seconds: seconds) as Run }
+    }
+
+    @discardableResult
+    public static func check(_ tool: String, _ arguments: [String]) async throws -> Run {
+        try await detached { try check(tool, arguments) as Run }
+    }
+
+    public static func probe(_ path: String) async throws -> [String: Any] {
+        let json = try await detached { try check("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path]).stdout }
+        return try JSONSerialization.jsonObject(with: json) as? [String: Any] ?? [:]
+    }
+
+    public static func packetSizes(_ path: String, _ kind: String) async throws -> [Int] {
+        try await detached { try packetSizes(path, kind) as [Int] }
     }
 
     /// Runs blocking work (waiting for a process) on a thread of its own: on Swift's cooperative
@@ -65,8 +115,9 @@ public enum Tool {
             .compactMap { $0.split(separator: ",").first.flatMap { Int($0) } }
     }
 
-    private final class ErrorText: @unchecked Sendable {
+    private final class ErrorText: @unchecked Sendable {  // `data` is written before `done` is signalled, read after
         var data = Data()
+        let overdue = Atomic(false)
         let done = DispatchSemaphore(value: 0)
     }
 }

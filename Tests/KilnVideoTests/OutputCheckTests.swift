@@ -105,7 +105,7 @@ import Testing
     }
 
     /// Images: the header read back by libvips, each rule broken by one file.
-    @Test func imageRulesAreEachCaught() throws {
+    @Test func imageRulesAreEachCaught() async throws {
         let photo = Fixtures.sample("photo.jpg")
         let facts = try ImageProber.facts(path: photo, format: try #require(MediaFormat.forMIME("image/jpeg")), sizeBytes: 300_000)
         let spec = RenditionSpec(name: "display", maxWidth: 2048, maxHeight: 2048, maxBytes: 8_000_000)
@@ -133,7 +133,7 @@ import Testing
         // A kept animated GIF: its frames counted from the file, held to the animation's limit.
         let gif = Fixtures.scratchDirectory("kiln-check-gif") + ".gif"
         defer { try? FileManager.default.removeItem(atPath: gif) }
-        try Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=2", gif])
+        try await Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=2", gif])
         let frames = try ImageProber.facts(path: gif, format: try #require(MediaFormat.forMIME("image/gif")), sizeBytes: 1000)
         var kept = spec
         kept.format = .gif
