@@ -61,8 +61,8 @@ extension Pipeline {
         where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
     {
         let presets = try resolve(targets: targets, limits: options.limits)
-        let limit = presets.flatMap { preset in MediaKind.allCases.compactMap(preset.maxBytes(for:)) }.max() ?? 0
-        if let size, size > limit { throw KilnError.requestTooLarge(size: size, limit: limit) }
+        let limit = IntakeLimits(presets).anyFile
+        try IntakeLimits.check(size, within: limit)
         let control = options.makeControl()
         let path = try ReceivedUpload.createFile(in: temporaryDirectory)
         defer { unlink(path) }
@@ -78,9 +78,7 @@ extension Pipeline {
                     break
                 }
                 pending.append(contentsOf: chunk)
-                if written + Int64(pending.count) > limit {
-                    throw KilnError.requestTooLarge(size: written + Int64(pending.count), limit: limit)
-                }
+                try IntakeLimits.check(written + Int64(pending.count), within: limit)
             }
             try await writer.write(pending, at: written)
             written += Int64(pending.count)

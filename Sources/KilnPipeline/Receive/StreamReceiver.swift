@@ -42,10 +42,10 @@ struct StreamReceiver {
         var hasher = SHA256()
         var size = Int64(pending.count)
         hasher.update(data: pending)
-        guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
+        try IntakeLimits.check(file: size, within: limit, kind: format.kind)
         while !ended, let chunk = try await Self.next(&iterator, control) {
             size += Int64(chunk.count)
-            guard size <= limit else { throw KilnError.tooLarge(size: size, limit: limit, kind: format.kind) }
+            try IntakeLimits.check(file: size, within: limit, kind: format.kind)
             if chunk.withContiguousStorageIfAvailable({ hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
                 hasher.update(data: Array(chunk))
             }
@@ -70,7 +70,7 @@ struct StreamReceiver {
     {
         let mime = head.withUnsafeBytes { sniffer.mimeType(of: UnsafeRawBufferPointer(rebasing: $0.prefix(ContentSniffer.headerBytes))) }
         let format = try Sniffing.accept(mime: mime, declared: declared)
-        return (mime, format, try Sniffing.sizeLimit(for: format.kind, presets: presets))
+        return (mime, format, try IntakeLimits(presets).file(format.kind))
     }
 
     /// Takes a file already whole on disk (a completed resumable upload) as an upload without
@@ -103,7 +103,7 @@ struct StreamReceiver {
                     // The head first: a format Kiln refuses, or a file over its kind's limit, is
                     // refused before the rest is read.
                     let admitted = try receiver.admit(head: Array(block.prefix(count)), presets: presets, declared: declared)
-                    guard size <= admitted.limit else { throw KilnError.tooLarge(size: size, limit: admitted.limit, kind: admitted.format.kind) }
+                    try IntakeLimits.check(file: size, within: admitted.limit, kind: admitted.format.kind)
                     mime = admitted.mime
                 }
                 block.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }

@@ -35,13 +35,4 @@ enum Sniffing {
         guard let limit = preset.maxBytes(for: kind) else { throw KilnError.presetRejects(kind: kind, preset: preset.name) }
         return limit
     }
-
-    /// The largest limit any of `presets` has for `kind`: what an upload for all of them may
-    /// grow to; MEDIA_001 when none takes the kind.
-    static func sizeLimit(for kind: MediaKind, presets: [Preset]) throws(KilnError) -> Int64 {
-        guard let limit = presets.compactMap({ $0.maxBytes(for: kind) }).max() else {
-            throw KilnError.presetRejects(kind: kind, preset: presets.map(\.name).joined(separator: ", "))
-        }
-        return limit
-    }
 }

@@ -9,9 +9,7 @@ extension Step {
     static let admit = Step(name: "validate") { context, _ in
         let kind = try context.required(context.format, "format").kind
         let limit = try Sniffing.sizeLimit(for: kind, preset: context.preset)
-        guard context.sizeBytes <= limit else {
-            throw KilnError.tooLarge(size: context.sizeBytes, limit: limit, kind: kind)
-        }
+        try IntakeLimits.check(file: context.sizeBytes, within: limit, kind: kind)
     }
 
     /// probe: the header facts (dimensions, pixel count, duration, streams), read once.

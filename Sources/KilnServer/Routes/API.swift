@@ -43,10 +43,8 @@ struct API: Sendable {
         // form field can only be known once read, so until then the largest any preset takes.
         let query = request.uri.queryParameters
         let named = query["preset"] != nil || query["targets"] != nil ? form.names.compactMap { presets.presets[$0] } : nil
-        let limit = (named ?? Array(presets.presets.values)).largestRequest(carousel: carousel)
-        if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
-            throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: true)
-        }
+        let limit = IntakeLimits(named ?? Array(presets.presets.values)).request(carousel: carousel)
+        try beforeBody { () throws(KilnError) in try IntakeLimits.check(request.headers[.contentLength].flatMap(Int64.init), within: limit) }
         try beforeBody { () throws(KilnError) in try pipeline.scheduler.checkCapacity() }
 
         // A retried POST with the same Idempotency-Key gets the first answer, once its body is
@@ -128,11 +126,9 @@ struct API: Sendable {
                 let targets = try pipeline.resolve(targets: form.names, limits: form.options.limits)
                 // The chosen presets' cap, from the first file on: a declared length at once, a
                 // chunked body as it is read.
-                let cap = targets.largestRequest(carousel: carousel)
+                let cap = IntakeLimits(targets).request(carousel: carousel)
                 if uploads.isEmpty {
-                    if let length = request.headers[.contentLength].flatMap(Int64.init), length > cap {
-                        throw KilnError.requestTooLarge(size: length, limit: cap)
-                    }
+                    try IntakeLimits.check(request.headers[.contentLength].flatMap(Int64.init), within: cap)
                     reader.limit = cap
                 }
                 var options = form.options

@@ -30,11 +30,11 @@ extension API {
         }
         let multipart = request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true
         let length = request.headers[.contentLength].flatMap(Int64.init)
+        // One file (with a multipart body's framing) for these targets.
         let most = try beforeBody { () throws(KilnError) in
-            try pipeline.resolve(targets: form.names, limits: form.options.limits).map(\.largestFile).max() ?? 0
-        }
-        if let length, length > most + (1 << 20) {
-            throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: most), closeConnection: true)
+            let most = IntakeLimits(try pipeline.resolve(targets: form.names, limits: form.options.limits)).request(carousel: false)
+            try IntakeLimits.check(length, within: most)
+            return most
         }
         if request.headers[.expect]?.lowercased() == "100-continue" {
             try await context.channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue)))
@@ -44,7 +44,7 @@ extension API {
             if multipart {
                 let boundary = try UploadForm.boundary(request.headers[.contentType])
                 let reader = MultipartReader(boundary: boundary, body: request.body.makeAsyncIterator())
-                reader.limit = most + (1 << 20)
+                reader.limit = most
                 var filename: String??
                 while filename == nil, let part = try await reader.nextPart() {
                     if part.name == "file" {

@@ -96,21 +96,3 @@ struct UploadForm {
     }
 }
 
-extension [Preset] {
-    /// The most one request for all of these presets may carry (see `Preset.largestRequest`).
-    func largestRequest(carousel: Bool) -> Int64 { map { $0.largestRequest(carousel: carousel) }.max() ?? 0 }
-}
-
-extension Preset {
-    /// The largest file of any kind this preset takes (a resumable upload's most).
-    var largestFile: Int64 { MediaKind.allCases.compactMap(maxBytes(for:)).max() ?? 0 }
-
-    /// The most one request for this preset may carry: its largest file, or for a carousel the
-    /// largest of the kinds it holds times its item count, plus room for the multipart framing.
-    func largestRequest(carousel: Bool) -> Int64 {
-        guard carousel, let rules = self.carousel else { return largestFile + (1 << 20) }
-        // Only the kinds the carousel holds: Bluesky's four images, not four of its videos.
-        let file = rules.kinds.compactMap(maxBytes(for:)).max() ?? 0
-        return file * Int64(rules.maxItems) + (1 << 20)
-    }
-}

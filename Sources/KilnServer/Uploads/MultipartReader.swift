@@ -1,4 +1,5 @@
 import KilnCore
+import KilnPipeline
 import MultipartKit
 import NIOCore
 
@@ -126,9 +127,7 @@ final class MultipartReader<Body: AsyncIteratorProtocol> where Body.Element == B
                 continue
             }
             bytesRead += chunk.readableBytes
-            if let limit, Int64(bytesRead) > limit {
-                throw KilnError.requestTooLarge(size: Int64(bytesRead), limit: limit)
-            }
+            if let limit { try IntakeLimits.check(Int64(bytesRead), within: limit) }
             remember(chunk)
             // multipart-kit 4.7.1 indexes a 128-entry table with a header name's bytes: one at 0x80
             // or above crashes the process. Refused here before the parser sees it.

@@ -26,7 +26,7 @@ struct ResumableUploads: Sendable {
 
     /// `OPTIONS /v1/uploads`: what this server speaks (no key needed, as tus clients discover first).
     func options(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let largest = api.pipeline.presets.presets.values.map(\.largestFile).max() ?? 0
+        let largest = IntakeLimits(Array(api.pipeline.presets.presets.values)).anyFile
         return Response(status: .noContent, headers: [
             .tusResumable: Self.version, .tusVersion: Self.version, .tusExtension: Self.extensions,
             .tusMaxSize: String(largest), .tusChecksumAlgorithm: Self.checksums,
@@ -55,10 +55,7 @@ struct ResumableUploads: Sendable {
                                                    fields: ["Upload-Length": "the size in bytes", "Upload-Defer-Length": "1"])
                 }
             }
-            let limit = targets.map(\.largestFile).max() ?? 0
-            if let length, length > limit {
-                throw AnsweredError(error: KilnError.requestTooLarge(size: length, limit: limit), closeConnection: request.hasBody)
-            }
+            try refusing(request) { () throws(KilnError) in try IntakeLimits.check(length, within: IntakeLimits(targets).anyFile) }
             let now = Date()
             let record = UploadRecord(id: UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
                                       keyID: context.key?.id, tenant: context.key?.tenant, length: length, metadata: metadata,
@@ -182,7 +179,7 @@ struct ResumableUploads: Sendable {
         }
         let form = try form(record.metadata)
         let options = form.options
-        let most = try api.pipeline.resolve(targets: form.names, limits: form.options.limits).map(\.largestFile).max() ?? 0
+        let most = IntakeLimits(try api.pipeline.resolve(targets: form.names, limits: form.options.limits)).anyFile
         // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
         let settings = server.settings
         let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
@@ -202,7 +199,7 @@ struct ResumableUploads: Sendable {
                 throw KilnError.invalidRequest("Upload-Length \(declared) is less than the \(offset) bytes received",
                                                fields: ["Upload-Length": "at least \(offset)"])
             }
-            guard declared <= most else { throw KilnError.requestTooLarge(size: declared, limit: most) }
+            try IntakeLimits.check(declared, within: most)
             return declared
         }
         // A deferred length never lets an upload grow past what its preset takes; once its first
@@ -215,15 +212,13 @@ struct ResumableUploads: Sendable {
             guard !admitted, head.count >= Pipeline.headBytes else { return }
             admitted = true
             let (kind, kindLimit) = try api.pipeline.admit(head: head, options: options, targets: form.names)
-            if let length, length > kindLimit { throw KilnError.tooLarge(size: length, limit: kindLimit, kind: kind) }
+            if let length { try IntakeLimits.check(file: length, within: kindLimit, kind: kind) }
             limit = min(limit, kindLimit)
         }
         try refusing(request, admit)
         var digest = try refusing(request) { () throws(KilnError) in try ChunkDigest(request.headers[.uploadChecksum]) }
         let announced = request.headers[.contentLength].flatMap(Int64.init)
-        if let size = announced, offset + size > limit {
-            throw AnsweredError(error: KilnError.requestTooLarge(size: offset + size, limit: limit), closeConnection: true)
-        }
+        try api.beforeBody { () throws(KilnError) in try IntakeLimits.check(announced.map { offset + $0 }, within: limit) }
         // Each chunk an object in the bucket: none but the last smaller than the minimum.
         let minimum = area.bytes is ObjectUploadBytes ? settings.uploadMinChunk : 0
         func small(_ size: Int64) -> Bool { size < minimum && offset + size != length }
@@ -251,10 +246,11 @@ struct ResumableUploads: Sendable {
         pending.reserveCapacity(BlockFile.blockSize)
         do {
             for try await buffer in request.body {
-                guard offset + written + Int64(pending.count + buffer.readableBytes) <= limit else {
+                do {
+                    try IntakeLimits.check(offset + written + Int64(pending.count + buffer.readableBytes), within: limit)
+                } catch {
                     await writer.discard()
-                    throw AnsweredError(error: KilnError.requestTooLarge(size: offset + written + Int64(pending.count + buffer.readableBytes),
-                                                                         limit: limit), closeConnection: true)
+                    throw AnsweredError(error: error, closeConnection: true)
                 }
                 buffer.withUnsafeReadableBytes { bytes in
                     digest?.update(bytes)
@@ -263,9 +259,7 @@ struct ResumableUploads: Sendable {
                 }
                 if !admitted {
                     try admit()
-                    if offset + written + Int64(pending.count) > limit {
-                        throw KilnError.requestTooLarge(size: offset + written + Int64(pending.count), limit: limit)
-                    }
+                    try IntakeLimits.check(offset + written + Int64(pending.count), within: limit)
                 }
                 if pending.count >= BlockFile.blockSize {
                     try await writer.write(pending)
