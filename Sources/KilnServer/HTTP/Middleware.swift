@@ -41,15 +41,6 @@ struct FrontMiddleware: RouterMiddleware {
             } else {
                 response = try await next(request, context)
             }
-        } catch let answered as AnsweredError where answered.error is Replayed {
-            // A stored first answer, sent again; the body of the retry is not read.
-            let replayed = answered.error as? Replayed ?? Replayed(status: 500, body: Data())
-            response = Reply.raw(replayed.body, status: .init(code: replayed.status))
-            response.headers[.idempotentReplayed] = "true"
-            response.headers.append(contentsOf: answered.headers)
-            if answered.closeConnection {
-                response = Self.closing(response, body: ByteBuffer(bytes: replayed.body), channel: context.channel)
-            }
         } catch {
             var answered = error as? AnsweredError ?? AnsweredError(error: error)
             let failure: KilnError

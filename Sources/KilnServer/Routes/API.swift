@@ -49,8 +49,8 @@ struct API: Sendable {
 
         // A retried POST with the same Idempotency-Key gets the first answer, once its body is
         // seen to be the same request; a first request still in flight is waited for (409).
-        let replay = try await Replay(request: request, context: context, records: server.idempotency)
-        let previous = try await replay.begin(hasBody: request.hasBody)
+        let idempotency = try await Idempotency(request: request, context: context, records: server.idempotency)
+        let previous = try await idempotency.begin(hasBody: request.hasBody)
         do {
             if request.headers[.expect]?.lowercased() == "100-continue" {
                 // Hummingbird never sends it; without it curl waits a second before every body over 1 MiB.
@@ -58,12 +58,13 @@ struct API: Sendable {
             }
             if let previous {
                 let sent = try await Self.sentDigest(request, boundary: boundary, form: form, presets: presets, limit: limit)
-                try replay.answer(previous, sent: sent)
+                return try idempotency.replay(previous, sent: sent)
             }
-            return try await receiveAndProcess(request, context, carousel: carousel, form: form, boundary: boundary, replay: replay)
+            return try await receiveAndProcess(request, context, carousel: carousel, form: form, boundary: boundary,
+                                               idempotency: idempotency)
         } catch {
             // Only this request's own in-flight marker goes (a kept answer stays).
-            await replay.abandon()
+            await idempotency.abandon()
             throw error
         }
     }
@@ -89,11 +90,11 @@ struct API: Sendable {
         } catch {
             throw AnsweredError(error: error, closeConnection: true)
         }
-        return Replay.digest(form, files: files)
+        return Idempotency.digest(form, files: files)
     }
 
     private func receiveAndProcess(_ request: Request, _ context: KilnRequestContext, carousel: Bool, form: UploadForm,
-                                   boundary: String, replay: Replay) async throws -> Response {
+                                   boundary: String, idempotency: Idempotency) async throws -> Response {
         var form = form
         let presets = pipeline.presets
 
@@ -164,8 +165,8 @@ struct API: Sendable {
         server.metrics.stage("receive", ContinuousClock.now - receiveStart)
         let outcome = try await process(uploads, carousel: carousel, options: form.options, targets: form.targets,
                                         keyID: context.key?.id, control: control, requestID: context.requestID)
-        try await replay.record(status: outcome.status.code, body: outcome.body,
-                                sent: Replay.digest(form, files: uploads.map(\.sha256)))
+        try await idempotency.record(status: outcome.status.code, body: outcome.body,
+                                sent: Idempotency.digest(form, files: uploads.map(\.sha256)))
         var response = Reply.raw(outcome.body, status: outcome.status)
         if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
         return response

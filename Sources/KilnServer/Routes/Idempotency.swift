@@ -9,16 +9,10 @@ import KilnStorage
 import NIOCore
 import NIOHTTPTypes
 
-/// A stored first answer, sent again.
-struct Replayed: Error {
-    let status: Int
-    let body: Data
-}
-
 /// `Idempotency-Key` on a POST: the first answer per key is kept and replayed to a retry that
 /// sends the same request (route, query, form fields, files); another request with the key is
 /// refused (422, API_009), and a retry while the first is in flight waits (409, API_007).
-struct Replay {
+struct Idempotency {
     let records: any IdempotencyStore
     let keyID: String?
     let idempotencyKey: String?
@@ -62,12 +56,15 @@ struct Replay {
         return answer
     }
 
-    /// The first answer again (`Replayed`) when the body sent the same; API_009 otherwise.
-    func answer(_ previous: IdempotencyRecords.Answer, sent: String) throws -> Never {
+    /// The first answer again, marked `Idempotent-Replayed: true`, when the body sent the same;
+    /// API_009 otherwise.
+    func replay(_ previous: IdempotencyRecords.Answer, sent: String) throws -> Response {
         guard previous.requestHash == route + " #" + sent else {
             throw AnsweredError(error: KilnError.idempotencyReused("other form fields or files"))
         }
-        throw AnsweredError(error: Replayed(status: previous.status, body: previous.body))
+        var response = Reply.raw(previous.body, status: .init(code: previous.status))
+        response.headers[.idempotentReplayed] = "true"
+        return response
     }
 
     func record(status: Int, body: Data, sent: String) async throws {
