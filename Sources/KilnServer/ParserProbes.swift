@@ -38,7 +38,7 @@ public enum ParserProbes {
     /// A `Range` header against a file of `size` bytes: the inclusive range a 206 would send,
     /// nil to send the whole file. A range given is never empty nor starts below 0.
     public static func byteRange(_ header: String, size: Int64) -> ClosedRange<Int64>? {
-        let range = API.range(header, size: size)
+        let range = ByteRange.parse(header, size: size)
         if let range { precondition(range.lowerBound >= 0 && range.lowerBound <= range.upperBound, "\(header): \(range)") }
         return range
     }

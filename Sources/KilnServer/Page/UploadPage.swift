@@ -303,10 +303,18 @@ enum UploadPage {
           failures += 1;
           box.dataset.retries = String(failures);
           status.textContent = "interrupted at " + offset + " (" + (xhr ? "HTTP " + xhr.status : "network") + "), retrying";
-          if (failures > 30) { box.append(text("p", "the upload failed after " + failures + " tries", "error")); return; }
-          await pause(Math.min(250 * failures, 3000));
-          const kept = await serverOffset(url).catch(() => null);
-          if (kept !== null) { offset = kept; status.textContent = "resumed at " + offset; }
+          // Nothing more is sent until the server says what it kept (the link may still be down).
+          let kept = null;
+          while (kept === null) {
+            if (failures > 30) { box.append(text("p", "the upload failed after " + failures + " tries", "error")); return; }
+            await pause(Math.min(250 * failures, 3000));
+            // Refused (the upload gone): the next chunk's answer says so, and the page shows it.
+            kept = await fetch(url, { method: "HEAD", headers: tusHeaders() }).then((r) => r.ok
+              ? Number(r.headers.get("Upload-Offset")) : r.status >= 400 && r.status < 500 && r.status !== 429 ? offset : null, () => null);
+            if (kept === null) failures += 1;
+          }
+          offset = kept;
+          status.textContent = "resumed at " + offset;
         }
         bar.value = 1;
         localStorage.removeItem(remembered);

@@ -9,7 +9,7 @@ import KilnStorage
 import NIOCore
 import NIOHTTPTypes
 
-/// Media: an item or carousel as shown, its rendition bytes (ETag, 304, Range, redirect), deletion.
+/// Media: an item or carousel as shown, its renditions (sent by `RenditionBytes`), deletion.
 extension API {
     // MARK: Media
 
@@ -64,73 +64,7 @@ extension API {
         guard let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("rendition \"\(name)\" of media \(id); it has \(item.renditions.map(\.name).joined(separator: ", "))")
         }
-        return try await send(rendition, of: id, request, cache: .privateImmutable)
-    }
-
-    /// Who may keep a rendition's answer, and how long.
-    enum Caching {
-        /// Asked for with a key: the caller's cache only, never a shared one; the bytes never change.
-        case privateImmutable
-        /// A keyless URL's: any cache, no longer than the URL lives.
-        case shared(seconds: Int)
-
-        var header: String {
-            switch self {
-            case .privateImmutable: "private, max-age=31536000, immutable"
-            case .shared(let seconds): "public, max-age=\(seconds)"
-            }
-        }
-
-        /// A redirect to a URL that works `lifetime` seconds is kept no longer than that.
-        func redirect(lifetime: Int) -> String {
-            switch self {
-            case .privateImmutable: "private, max-age=\(lifetime)"
-            case .shared(let seconds): "public, max-age=\(min(seconds, lifetime))"
-            }
-        }
-    }
-
-    /// A rendition's bytes: ETag (its SHA-256), 304 for a matching If-None-Match, 206 for a
-    /// Range, no body for HEAD, or a redirect to the bucket's URL (cached no longer than the URL
-    /// works).
-    func send(_ rendition: Rendition, of id: String, _ request: Request, cache: Caching) async throws -> Response {
-        let store = try requireStore()
-        let etag = "\"\(rendition.sha256)\""
-        var headers: HTTPFields = [.eTag: etag, .cacheControl: cache.header, .acceptRanges: "bytes"]
-        if let match = request.headers[.ifNoneMatch],
-           match == "*" || match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
-            return Response(status: .notModified, headers: headers)
-        }
-        if let url = store.url(forItem: id, file: rendition.file) {
-            headers[.location] = url
-            // The redirect is kept no longer than the URL it names works (5 minutes short of a
-            // presigned URL's hour); a public domain's for a day.
-            headers[.cacheControl] = cache.redirect(lifetime: store.urlLifetime.map { max(0, Int($0.components.seconds) - 300) } ?? 86_400)
-            return Response(status: .found, headers: headers)
-        }
-        let range: ClosedRange<Int64>?
-        do {
-            range = try StoredFile.clip(Self.range(request.headers[.range], size: rendition.bytes), size: rendition.bytes)
-        } catch {
-            throw AnsweredError(error: error, headers: [.contentRange: "bytes */\(rendition.bytes)"])
-        }
-        let file = try await store.open(id, file: rendition.file, range: range)
-        headers[.contentType] = file.contentType
-        if let range = file.range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(file.size)" }
-        let status: HTTPResponse.Status = file.range == nil ? .ok : .partialContent
-        if request.method == .head {
-            headers[.contentLength] = String(file.length)
-            return Response(status: status, headers: headers)
-        }
-        let metrics = server.metrics
-        let body = ResponseBody(contentLength: Int(file.length)) { writer in
-            for try await chunk in file.body {
-                try await writer.write(ByteBuffer(bytes: chunk))
-                metrics.bytesOut(chunk.count)
-            }
-            try await writer.finish(nil)
-        }
-        return Response(status: status, headers: headers, body: body)
+        return try await RenditionBytes(store: try requireStore(), metrics: server.metrics).send(rendition, of: id, request, cache: .privateImmutable)
     }
 
     /// An item as clients see it: each rendition's address is its route here (or the bucket's
@@ -156,22 +90,6 @@ extension API {
             }
         }
         return item
-    }
-
-    /// `bytes=A-B`, `bytes=A-` or `bytes=-N` as an inclusive range; nil for none, several, or
-    /// one that is not of these forms (RFC 9110 lets a server ignore it: the whole file is sent).
-    static func range(_ header: String?, size: Int64) -> ClosedRange<Int64>? {
-        guard let header, header.hasPrefix("bytes=") else { return nil }
-        let bounds = header.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard bounds.count == 2 else { return nil }
-        if bounds[0].isEmpty {
-            guard let suffix = Int64(bounds[1]), suffix > 0 else { return nil }
-            return max(0, size - suffix)...max(0, size - 1)
-        }
-        guard let start = Int64(bounds[0]), start >= 0 else { return nil }
-        if bounds[1].isEmpty { return start...max(start, size - 1) }
-        guard let end = Int64(bounds[1]), end >= start else { return nil }
-        return start...end
     }
 
     func mediaID(_ context: KilnRequestContext) throws(KilnError) -> String {

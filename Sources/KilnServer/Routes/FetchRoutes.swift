@@ -30,7 +30,8 @@ extension API {
             throw KilnError.notFoundResource("media \(id)")
         }
         // Anyone holding the URL may read it, for as long as it lives and no longer.
-        return try await send(rendition, of: id, request, cache: .shared(seconds: max(0, expires - Int(now.timeIntervalSince1970))))
+        return try await RenditionBytes(store: try requireStore(), metrics: server.metrics)
+            .send(rendition, of: id, request, cache: .shared(seconds: max(0, expires - Int(now.timeIntervalSince1970))))
     }
 
     /// What `POST /v1/media/{id}/urls` takes (JSON, optional): a life, and which renditions.
