@@ -90,7 +90,7 @@ import Testing
         }
         let jobSpan = try #require(trace.first { $0.name.hasPrefix("job ") })
         #expect(jobSpan.parent == upload.id, "the job's span is a child of the upload's: \(trace)")
-        for step in ["sniff", "validate", "process", "check", "store"] {
+        for step in ["sniff", "admit", "probe", "validate", "hash", "identify", "process", "check", "store"] {
             #expect(trace.contains { $0.service == "kiln-worker" && $0.name == step }, "no \(step) span: \(trace.map(\.name))")
         }
         #expect(trace.contains { $0.service == "kiln-serve" && $0.name == "receive" && $0.parent == upload.id })

@@ -5,7 +5,7 @@ import KilnStorage
 /// file otherwise, after the cheap checks passed) and the media id it makes with the options.
 extension Step {
     /// hash: once per input, whatever the number of targets.
-    static let hash = Step(name: "identify") { context, _ in
+    static let hash = Step(name: "hash") { context, _ in
         if context.sourceSHA256 == nil { context.sourceSHA256 = try FileDigest.sha256(path: context.path) }
     }
 

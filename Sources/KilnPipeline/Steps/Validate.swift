@@ -6,14 +6,14 @@ import KilnVideo
 /// targets, `probe` runs once and `admit` and `validate` once per target.
 extension Step {
     /// admit: the target takes the sniffed kind, at this size (from stat).
-    static let admit = Step(name: "validate") { context, _ in
+    static let admit = Step(name: "admit") { context, _ in
         let kind = try context.required(context.format, "format").kind
         let limit = try Sniffing.sizeLimit(for: kind, preset: context.preset)
         try IntakeLimits.check(file: context.sizeBytes, within: limit, kind: kind)
     }
 
     /// probe: the header facts (dimensions, pixel count, duration, streams), read once.
-    static let probe = Step(name: "validate") { context, _ in
+    static let probe = Step(name: "probe") { context, _ in
         guard context.facts == nil else { return }
         let format = try context.required(context.format, "format")
         switch format.kind {
