@@ -19,7 +19,7 @@ import Testing
 
     func kiln(_ arguments: [String], stdin: Data? = nil) async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build first: swift build")
-        let run = try await Tool.run(Self.binary, arguments, input: stdin ?? Data())
+        let run = try await Tool.run(Self.binary, arguments, input: stdin)
         return Run(status: run.status, stdout: run.stdout, stderr: run.stderr)
     }
 

@@ -35,8 +35,10 @@ public enum Tool {
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         try process.run()
         if let input {
+            // A tool that exits before reading all its input must not take the tests with it.
+            signal(SIGPIPE, SIG_IGN)
             Thread {
-                stdin.fileHandleForWriting.write(input)
+                try? stdin.fileHandleForWriting.write(contentsOf: input)
                 try? stdin.fileHandleForWriting.close()
             }.start()
         }
@@ -45,7 +47,7 @@ public enum Tool {
         reader.start()
         let overdue = DispatchWorkItem { [process] in
             errors.overdue.store(true, ordering: .relaxed)
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: overdue)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
