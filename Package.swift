@@ -78,11 +78,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
-        .target(name: "KilnJobs", dependencies: [
+        .target(name: "KilnFolders", dependencies: [
             "KilnPipeline", "KilnDatabase", "CKilnOS", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kiln", dependencies: [
-            "KilnPipeline", "KilnServer", "KilnDatabase", "KilnJobs",
+            "KilnPipeline", "KilnServer", "KilnDatabase", "KilnFolders",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "KilnDatabaseTests", dependencies: [
             "KilnDatabase", "KilnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "KilnJobsTests", dependencies: ["KilnJobs", "KilnTestSupport"]),
+        .testTarget(name: "KilnFoldersTests", dependencies: ["KilnFolders", "KilnTestSupport"]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnPipeline", "KilnDatabase", "KilnStorage", "KilnTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

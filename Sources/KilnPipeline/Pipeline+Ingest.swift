@@ -22,7 +22,7 @@ extension Pipeline {
         let presets = try resolve(targets: request.targets, limits: request.options.limits)
         guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
         let control = request.control ?? request.options.makeControl()
-        let threads = scheduler.limits.threadsPerJob
+        let threads = places.limits.threadsPerJob
         let trace = ServiceContext.current
         // Received uploads (and so their files) live until the job is over.
         defer { withExtendedLifetime(request.inputs) {} }
@@ -43,8 +43,8 @@ extension Pipeline {
             }
             let estimate = runs.flatMap { run in run.failure != nil ? [] : zip(run.contexts, run.existing).filter { $0.1 == nil }.map(\.0.memoryEstimate) }
                 .max() ?? 0
-            let reservation = try await scheduler.reserve(memory: estimate)
-            defer { scheduler.release(reservation) }
+            let reservation = try await places.reserve(memory: estimate)
+            defer { places.release(reservation) }
             let checked = runs
             let (made, counts) = try await Blocking.job { () throws(KilnError) -> ([TargetRun], (decodes: Int, encodes: Int)) in
                 var runs = checked
@@ -75,7 +75,7 @@ extension Pipeline {
                                              control: JobControl? = nil) async throws(KilnError) -> MediaItem
         where Bytes.Element: RandomAccessCollection, Bytes.Element.Element == UInt8
     {
-        try scheduler.checkCapacity()
+        try places.checkCapacity()
         let control = control ?? options.makeControl()
         let upload = try await receive(stream: stream, name: name ?? "upload", options: options, control: control)
         return try await ingest(IngestRequest(IngestInput(upload: upload), options: options, control: control)).item()

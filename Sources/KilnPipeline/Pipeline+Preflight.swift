@@ -16,7 +16,7 @@ extension Pipeline {
         let presets = try resolve(targets: request.targets, limits: request.options.limits)
         guard !request.inputs.isEmpty else { throw KilnError.invalidRequest("send at least one file") }
         let control = request.control ?? request.options.makeControl()
-        let threads = scheduler.limits.threadsPerJob
+        let threads = places.limits.threadsPerJob
         let environment = environment
         let trace = ServiceContext.current
         let told = try await Blocking.job { () throws(KilnError) -> [TargetPreview] in

@@ -28,7 +28,7 @@ public final class Pipeline: Sendable {
 
     public let presets: PresetCatalog
     /// Admits jobs (PROCESSING_004 past the queue) and holds their memory under the budget.
-    public let scheduler: JobScheduler
+    public let places: EnginePlaces
     /// Where received streams are spooled.
     public let temporaryDirectory: String
     let environment: PipelineEnvironment
@@ -42,7 +42,7 @@ public final class Pipeline: Sendable {
                 limits: ExecutionLimits = ExecutionLimits(),
                 temporaryDirectory: String = NSTemporaryDirectory() + "kiln") throws {
         self.presets = presets
-        scheduler = JobScheduler(limits: limits)
+        places = EnginePlaces(limits: limits)
         self.temporaryDirectory = temporaryDirectory
         environment = PipelineEnvironment(sniffer: try ContentSniffer(), store: store)
         ImageEngine.setThreads(limits.threadsPerJob)
@@ -190,8 +190,8 @@ public final class Pipeline: Sendable {
     {
         let result: Result<T, KilnError> = await withTaskCancellationHandler {
             do throws(KilnError) {
-                let admission = try await scheduler.admit()
-                defer { scheduler.finish(admission) }
+                let admission = try await places.admit()
+                defer { places.finish(admission) }
                 try control.checkpoint()
                 let value = try await body()
                 control.report(.done)

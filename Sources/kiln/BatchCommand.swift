@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import KilnCore
 import KilnDatabase
-import KilnJobs
+import KilnFolders
 import KilnPipeline
 import Synchronization
 

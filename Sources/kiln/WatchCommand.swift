@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
-import KilnJobs
+import KilnFolders
 import KilnPipeline
 import KilnServer
 import Logging

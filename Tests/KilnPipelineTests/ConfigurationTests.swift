@@ -63,7 +63,7 @@ import Testing
         var configuration = try KilnConfiguration.fromEnvironment(["KILN_DATA": data, "KILN_JOBS": "1", "KILN_QUEUE": "0"])
         configuration.threadsPerJob = 1
         let pipeline = try await configuration.makePipeline()
-        #expect(pipeline.scheduler.limits.jobs == 1 && pipeline.scheduler.limits.queueDepth == 0)
+        #expect(pipeline.places.limits.jobs == 1 && pipeline.places.limits.queueDepth == 0)
         #expect(pipeline.temporaryDirectory == data + "/tmp")
         let item = try await pipeline.ingest(path: Fixtures.sample("small.jpg"), options: configuration.ingestOptions)
         #expect(item.location == data + "/media/" + item.id)

@@ -144,7 +144,7 @@ import Testing
         }
         await gate.waitUntilReached()
         let second = Task { try await pipeline.ingest(path: Fixtures.sample("small.jpg")) }
-        try await eventually { pipeline.scheduler.stats.waiting == 1 }
+        try await eventually { pipeline.places.stats.waiting == 1 }
         do {
             _ = try await pipeline.ingest(path: Fixtures.sample("grey.png"))
             Issue.record("a third job must be refused")
@@ -154,11 +154,11 @@ import Testing
             #expect((error.details["retry_after_seconds"].flatMap { if case .int(let s) = $0 { s } else { nil } } ?? 0) >= 1)
             #expect(error.details["running"] == .int(1) && error.details["waiting"] == .int(1))
         }
-        #expect(throws: KilnError.self) { try pipeline.scheduler.checkCapacity() }
+        #expect(throws: KilnError.self) { try pipeline.places.checkCapacity() }
         gate.open()
         _ = try await first.value
         _ = try await second.value
-        let stats = pipeline.scheduler.stats
+        let stats = pipeline.places.stats
         #expect(stats.running == 0 && stats.waiting == 0 && stats.memoryReserved == 0)
     }
 
@@ -179,14 +179,14 @@ import Testing
         let first = Task { try await pipeline.ingest(path: Fixtures.sample("photo.jpg"), options: firstOptions) }
         await gate.waitUntilReached()
         let second = Task { try await pipeline.ingest(path: Fixtures.sample("panorama.jpg"), options: secondOptions) }
-        try await eventually { pipeline.scheduler.stats.waitingForMemory == 1 }
-        #expect(pipeline.scheduler.stats.running == 2, "it holds a place but waits for memory")
+        try await eventually { pipeline.places.stats.waitingForMemory == 1 }
+        #expect(pipeline.places.stats.running == 2, "it holds a place but waits for memory")
         #expect(processing.withLock { $0 } == ["first"], "the second has not started processing")
         gate.open()
         _ = try await first.value
         _ = try await second.value
         #expect(processing.withLock { $0 } == ["first", "second"])
-        #expect(pipeline.scheduler.stats.memoryReserved == 0)
+        #expect(pipeline.places.stats.memoryReserved == 0)
     }
 
     @Test func cancellingDuringATranscodeIsPROCESSING_005AndPublishesNothing() async throws {

@@ -33,7 +33,7 @@ import Testing
             }
         }
         // One upload waits in the queue; the other three are answered while the place is held.
-        try await eventually(seconds: 60) { finished.value == 3 && pipeline.scheduler.stats.waiting == 1 }
+        try await eventually(seconds: 60) { finished.value == 3 && pipeline.places.stats.waiting == 1 }
         gate.open()
         _ = try await holder.value
         var replies: [Reply] = []
@@ -47,7 +47,7 @@ import Testing
             #expect((reply.json["error"] as? [String: Any])?["retryable"] as? Bool == true)
         }
         #expect(replies.filter { $0.status == 201 }.count == 1, "the queued upload ran once the place was free")
-        let stats = pipeline.scheduler.stats
+        let stats = pipeline.places.stats
         #expect(stats.running == 0 && stats.waiting == 0)
         #expect(Fixtures.files(under: server.directory + "/tmp").isEmpty, "refused uploads leave nothing behind")
     }
@@ -120,7 +120,7 @@ import Testing
         let (gate, holder) = await holdTheEngine(pipeline)
         // Read whole, then waiting for the engine's one place.
         let upload = Task { try await server.upload(Fixtures.sample("small.jpg")) }
-        try await eventually(seconds: 60) { pipeline.scheduler.stats.waiting == 1 }
+        try await eventually(seconds: 60) { pipeline.places.stats.waiting == 1 }
         // A connection opened now that sends nothing: once the server closes it, the idle time
         // has passed for the waiting upload's connection too.
         let port = server.port

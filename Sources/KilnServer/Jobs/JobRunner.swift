@@ -51,7 +51,7 @@ final class JobRunner: Service, Sendable {
     func run() async throws {
         let released = try await queue.release(worker: settings.workerName)
         if released > 0 { logger.info("requeued \(released) job(s) left running by the last run") }
-        let slots = max(1, pipeline.scheduler.limits.jobs)
+        let slots = max(1, pipeline.places.limits.jobs)
         await withDiscardingTaskGroup { group in
             var lastLook = ContinuousClock.now
             while !Task.isCancelled, !Task.isShuttingDownGracefully {

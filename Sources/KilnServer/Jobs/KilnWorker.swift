@@ -38,7 +38,7 @@ public final class KilnWorker: Service, Sendable {
 
     public func run() async throws {
         try await queue.serving {
-            logger.info("worker \(settings.workerName) is taking jobs", metadata: ["jobs": "\(pipeline.scheduler.limits.jobs)"])
+            logger.info("worker \(settings.workerName) is taking jobs", metadata: ["jobs": "\(pipeline.places.limits.jobs)"])
             try await withThrowingTaskGroup(of: Void.self) { work in
                 work.addTask { try await self.runner.run() }
                 if let port = metricsPort {
@@ -47,7 +47,7 @@ public final class KilnWorker: Service, Sendable {
                     // A port that cannot be served stops the worker: its operator asked for it.
                     let endpoint = Task.detached { [metrics, queue, pipeline, logger] in
                         try await MetricsEndpoint(port: port, metrics: metrics, logger: logger) {
-                            let engine = pipeline.scheduler.stats
+                            let engine = pipeline.places.stats
                             metrics.gauges(running: engine.running, waiting: engine.waiting, queue: try? await queue.stats())
                         }.run()
                     }

@@ -57,7 +57,7 @@ extension API {
     }
 
     func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let stats = pipeline.scheduler.stats
+        let stats = pipeline.places.stats
         server.metrics.gauges(running: stats.running, waiting: stats.waiting, queue: try? await server.queue.stats())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.render())))

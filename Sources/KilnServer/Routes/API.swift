@@ -45,7 +45,7 @@ struct API: Sendable {
         let named = query["preset"] != nil || query["targets"] != nil ? form.names.compactMap { presets.presets[$0] } : nil
         let limit = IntakeLimits(named ?? Array(presets.presets.values)).request(carousel: carousel)
         try beforeBody { () throws(KilnError) in try IntakeLimits.check(request.headers[.contentLength].flatMap(Int64.init), within: limit) }
-        try beforeBody { () throws(KilnError) in try pipeline.scheduler.checkCapacity() }
+        try beforeBody { () throws(KilnError) in try pipeline.places.checkCapacity() }
 
         // A retried POST with the same Idempotency-Key gets the first answer, once its body is
         // seen to be the same request; a first request still in flight is waited for (409).

@@ -1,5 +1,5 @@
 import Foundation
-import KilnJobs
+import KilnFolders
 import KilnTestSupport
 import Testing
 

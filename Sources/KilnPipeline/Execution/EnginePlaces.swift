@@ -2,12 +2,13 @@ import Dispatch
 import KilnCore
 import Synchronization
 
+/// The engine's places, where jobs run (an admission slot, not a job: that is `JobQueue`'s row).
 /// Admits jobs under `ExecutionLimits`: at most `jobs` run, at most `queueDepth` wait in order,
 /// and the rest are refused at once with PROCESSING_004 and a Retry-After estimate. Running
 /// jobs also reserve their memory estimate; one that would pass the budget waits.
 ///
 /// Waiting is cancellable: a waiter whose task is cancelled leaves the queue (PROCESSING_005).
-public final class JobScheduler: Sendable {
+public final class EnginePlaces: Sendable {
     public let limits: ExecutionLimits
 
     /// A snapshot for metrics and tests.
