@@ -166,7 +166,7 @@ struct API: Sendable {
         let outcome = try await process(uploads, carousel: carousel, options: form.options, targets: form.targets,
                                         keyID: context.key?.id, control: control, requestID: context.requestID)
         try await idempotency.record(status: outcome.status.code, body: outcome.body,
-                                sent: Idempotency.digest(form, files: uploads.map(\.sha256)))
+                                     sent: Idempotency.digest(form, files: uploads.map(\.sha256)))
         var response = Reply.raw(outcome.body, status: outcome.status)
         if let job = outcome.jobID { response.headers[.location] = "/v1/jobs/\(job)" }
         return response
