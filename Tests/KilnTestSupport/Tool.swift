@@ -85,7 +85,7 @@ public enum Tool {
     }
 
     public static func probe(_ path: String) async throws -> [String: Any] {
-        let json = try await detached { try check("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path]).stdout }
+        let json = try await detached { try check("ffprobe", probeArguments(path)).stdout }
         return try JSONSerialization.jsonObject(with: json) as? [String: Any] ?? [:]
     }
 
@@ -103,9 +103,11 @@ public enum Tool {
 
     /// ffprobe's JSON for `path` (streams and format).
     public static func probe(_ path: String) throws -> [String: Any] {
-        let run = try check("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path])
+        let run = try check("ffprobe", probeArguments(path))
         return try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any] ?? [:]
     }
+
+    static func probeArguments(_ path: String) -> [String] { ["-v", "error", "-show_streams", "-show_format", "-of", "json", path] }
 
     /// Sizes of the packets of the first stream of `kind` ("v" or "a"), in order: equal lists
     /// mean the stream was copied, not re-encoded.

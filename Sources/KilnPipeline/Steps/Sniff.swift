@@ -29,10 +29,4 @@ enum Sniffing {
         guard let format else { throw KilnError.unsupportedFormat(mime: mime) }
         return format
     }
-
-    /// The preset's input size limit for `kind`; MEDIA_001 when the preset takes no such kind.
-    static func sizeLimit(for kind: MediaKind, preset: Preset) throws(KilnError) -> Int64 {
-        guard let limit = preset.maxBytes(for: kind) else { throw KilnError.presetRejects(kind: kind, preset: preset.name) }
-        return limit
-    }
 }

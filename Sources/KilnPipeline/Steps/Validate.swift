@@ -8,7 +8,7 @@ extension Step {
     /// admit: the target takes the sniffed kind, at this size (from stat).
     static let admit = Step(name: "admit") { context, _ in
         let kind = try context.required(context.format, "format").kind
-        let limit = try Sniffing.sizeLimit(for: kind, preset: context.preset)
+        let limit = try IntakeLimits([context.preset]).file(kind)
         try IntakeLimits.check(file: context.sizeBytes, within: limit, kind: kind)
     }
 
