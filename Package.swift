@@ -17,6 +17,7 @@ let package = Package(
         // The API server (`kiln serve`); swift-configuration support left out (not used, slow to build).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -61,9 +62,22 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
-        // The HTTP API front end: routes, multipart streaming, auth, limits, metrics.
+        // The ingest service (received files to a job or to media now) and the jobs it queues:
+        // payload, runner, `kiln worker`, and the metrics the front ends share. No HTTP framework.
+        .target(name: "KilnQueue", dependencies: [
+            "KilnPipeline", "KilnDatabase", "KilnStorage",
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The HTTP API front end: routes, multipart streaming, auth, limits, tus.
         .target(name: "KilnServer", dependencies: [
-            "KilnPipeline", "KilnDatabase",
+            "KilnPipeline", "KilnDatabase", "KilnQueue",
             .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -71,7 +85,6 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "MultipartKit", package: "multipart-kit"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -82,7 +95,7 @@ let package = Package(
             "KilnPipeline", "KilnDatabase", "CKilnOS", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kiln", dependencies: [
-            "KilnPipeline", "KilnServer", "KilnDatabase", "KilnFolders",
+            "KilnPipeline", "KilnServer", "KilnQueue", "KilnDatabase", "KilnFolders",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -119,6 +132,9 @@ let package = Package(
             "KilnDatabase", "KilnTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "KilnFoldersTests", dependencies: ["KilnFolders", "KilnTestSupport"]),
+        .testTarget(name: "KilnQueueTests", dependencies: [
+            "KilnQueue", "KilnPipeline", "KilnDatabase", "KilnStorage", "KilnTestSupport",
+        ]),
         .testTarget(name: "KilnServerTests", dependencies: [
             "KilnServer", "KilnPipeline", "KilnDatabase", "KilnStorage", "KilnTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

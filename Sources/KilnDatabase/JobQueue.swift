@@ -119,14 +119,10 @@ public protocol JobQueue: Sendable {
     /// was handed on (dead letters stay for the operator); returns how many went.
     @discardableResult
     func prune(endedLongerThan retention: Duration) async throws(KilnError) -> Int
-    /// Calls `handler` whenever another process may have added work (a shared queue's
-    /// notifications), so idle workers look at once instead of at their next poll.
+    /// Calls `handler` whenever work may have been added (by this process, or by another
+    /// through a shared queue's notifications), so idle workers look at once instead of at
+    /// their next poll.
     func onWork(_ handler: @escaping @Sendable () -> Void)
-}
-
-extension JobQueue {
-    /// An embedded queue has no other process to hear from: its own front end wakes its runner.
-    public func onWork(_ handler: @escaping @Sendable () -> Void) {}
 }
 
 /// What the queue holds, for metrics.

@@ -20,7 +20,11 @@ struct IngestContext: Sendable {
     /// libvips and FFmpeg threads this job may use.
     let threads: Int
 
-    /// Set by receive (a stream's hash is known from receiving it; a file's, from identify).
+    /// An item of a carousel (its kind is held to the target's carousel kinds).
+    var carouselItem = false
+
+    /// Set by receive, or carried from receiving an upload with its type and hash (a file's
+    /// hash comes from identify). A preflight's is the whole file's, not the head's it reads.
     var sizeBytes: Int64 = 0
     var sourceSHA256: String?
     /// Set by sniff.

@@ -21,8 +21,6 @@ import Tracing
 /// Every failure is a `KilnError` with a catalog code; nothing half-written is left behind.
 /// Cancelling the calling task cancels the job (PROCESSING_005).
 public final class Pipeline: Sendable {
-    /// The cheap checks, run for every item before any expensive work.
-    static let checks: [Step] = [.receive, .sniff, .admit, .probe, .validate]
     /// The work, run once the checks pass and the item is not stored already.
     static let work: [Step] = [.processImage, .processVideo, .checkOutput, .stageItem]
 
@@ -114,16 +112,19 @@ public final class Pipeline: Sendable {
 
     // MARK: Checks
 
-    /// Runs only the cheap checks (receive, sniff, validate against the preset) on `path`:
+    /// Runs only the check phase (`Pipeline.checks`: receive, sniff, admit, probe, validate) on `path`:
     /// what an upload would be rejected for, without processing it.
     public func check(path: String, options: IngestOptions = IngestOptions()) async throws(KilnError) -> MediaFacts {
         let preset = try resolve(options.preset)
         let environment = environment
         let control = options.makeControl()
+        let threads = places.limits.threadsPerJob
         return try await Blocking.job { () throws(KilnError) in
-            var context = IngestContext(path: path, input: path, options: options, preset: preset, control: control)
-            try Self.runSteps(Self.checks, &context, environment)
-            return try context.required(context.facts, "facts")
+            let request = IngestRequest(IngestInput(path: path), options: options, control: control)
+            let run = try Self.check(request, presets: [preset], control: control, threads: threads, identify: false,
+                                     environment)[0]
+            if let failure = run.failure { throw failure.error }
+            return try run.contexts[0].required(run.contexts[0].facts, "facts")
         }
     }
 

@@ -4,6 +4,7 @@ import Hummingbird
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnQueue
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -28,11 +29,24 @@ public final class KilnServer: Service, Sendable {
     var idempotency: any IdempotencyStore { state.idempotency }
     var records: any MediaRecordStore { state.records }
     let uploads: UploadArea
-    let metrics = ServerMetrics()
+    let metrics = KilnMetrics()
     let limiter: RateLimiter
-    /// `/ready`'s last answer, reused for `settings.readyCache`.
-    let readiness = Mutex<(at: ContinuousClock.Instant, failure: KilnError?)?>(nil)
+    /// What `/ready` answers, reused for `settings.readyCache`.
+    let readiness: Readiness
+    /// Received uploads to media now or to a job: every upload route and the upload sweeper hand theirs here.
+    let ingest: IngestService
     let runner: JobRunner
+    /// Stored media as the routes reach it and show it.
+    var media: MediaAccess {
+        MediaAccess(store: pipeline.store, records: records) { [weak self] in
+            self?.listeningPort.flatMap { self?.fetchURLs(port: $0) }
+        }
+    }
+    /// A complete resumable upload's last step: the tus handler's and the sweeper's.
+    var completion: UploadCompletion {
+        UploadCompletion(area: uploads, ingest: ingest, answers: IngestAnswers(present: media.present),
+                         base: settings.engine.ingestOptions)
+    }
     let logger: Logger
     let formats: FormatSupport
     /// The secrets that sign and check the keyless URLs of renditions: given (`--url-secret`),
@@ -73,7 +87,13 @@ public final class KilnServer: Service, Sendable {
                              expiry: settings.uploadExpiry, lifetime: settings.uploadLifetime)
         limiter = RateLimiter(limit: settings.rateLimit, counter: state.rates)
         formats = FormatSupport.current()
-        runner = JobRunner(queue: queue, pipeline: pipeline, records: state.records, metrics: metrics, settings: settings,
+        readiness = Readiness(database: database, shared: shared, queue: queue, store: pipeline.store, cache: settings.readyCache)
+        ingest = IngestService(pipeline: pipeline, queue: queue, records: state.records, base: settings.engine.ingestOptions,
+                               dataDirectory: settings.engine.dataDirectory, shared: queue is PostgresJobQueue)
+        runner = JobRunner(queue: queue, ingest: ingest, metrics: metrics,
+                           settings: RunnerSettings(workerName: settings.workerName, lease: settings.lease,
+                                                    dataDirectory: settings.engine.dataDirectory,
+                                                    timeout: settings.engine.ingestOptions.timeout),
                            logger: logger)
     }
 
@@ -150,9 +170,8 @@ public final class KilnServer: Service, Sendable {
     /// What runs beside the listener: resumable uploads' upkeep, the webhook outbox, and the
     /// pruning of what is kept for a while.
     private func backgroundServices() -> [any Service] {
-        let api = API(server: self)
-        return [UploadSweeper(uploads: ResumableUploads(api: api), interval: settings.uploadSweep, logger: logger),
-                WebhookDeliverer(webhooks: Webhooks(server: self), present: api.present, logger: logger),
+        [UploadSweeper(completion: completion, interval: settings.uploadSweep, logger: logger),
+                WebhookDeliverer(webhooks: Webhooks(server: self), present: media.present, logger: logger),
                 Housekeeping(server: self, logger: logger)]
     }
 
@@ -167,53 +186,24 @@ public final class KilnServer: Service, Sendable {
         logger.info("kiln serve listening on http://\(settings.host):\(port)")
     }
 
-    typealias Handler = @Sendable (Request, KilnRequestContext) async throws -> Response
-
-    /// One route: behind a key with at least `scope` (`/v1`), or open (nil).
-    struct Route {
-        let method: HTTPRequest.Method
-        let path: String
-        let scope: Scope?
-        let handler: Handler
+    /// The resources' controllers, each with its own dependencies.
+    func controllers() -> [any Controller] {
+        let media = media
+        let answers = IngestAnswers(present: media.present)
+        return [
+            MediaUploadController(ingest: ingest, answers: answers, idempotency: idempotency, metrics: metrics,
+                                  base: settings.engine.ingestOptions),
+            MediaController(media: media, metrics: metrics, webhooks: Webhooks(server: self)),
+            FetchController(media: media, metrics: metrics),
+            JobsController(queue: queue, runner: runner, outbox: state.outbox, present: media.present, waitLimit: settings.waitLimit),
+            UploadsController(pipeline: pipeline, area: uploads, completion: completion, metrics: metrics, settings: settings),
+            KeysController(keys: keys),
+            OperationsController(pipeline: pipeline, formats: formats, metrics: metrics, queue: queue, readiness: readiness),
+        ]
     }
 
     /// The one list of routes (`openapi.yaml` describes each; a test keeps them equal).
-    func routes() -> [Route] {
-        let api = API(server: self)
-        let uploads = ResumableUploads(api: api)
-        let keys = KeysAPI(server: self)
-        return [
-            Route(method: .post, path: "/v1/media", scope: .write, handler: api.uploadMedia),
-            Route(method: .post, path: "/v1/carousels", scope: .write, handler: api.uploadCarousel),
-            Route(method: .post, path: "/v1/preflight", scope: .write, handler: api.preflight),
-            Route(method: .get, path: "/v1/media/{id}", scope: .read, handler: api.media),
-            Route(method: .delete, path: "/v1/media/{id}", scope: .write, handler: api.deleteMedia),
-            Route(method: .get, path: "/v1/media/{id}/{rendition}", scope: .read, handler: api.rendition),
-            Route(method: .post, path: "/v1/media/{id}/urls", scope: .read, handler: api.fetchURLList),
-            Route(method: .get, path: "/fetch/{id}/{rendition}", scope: nil, handler: api.fetch),
-            Route(method: .head, path: "/fetch/{id}/{rendition}", scope: nil, handler: api.fetch),
-            Route(method: .get, path: "/v1/jobs/{id}", scope: .read, handler: api.job),
-            Route(method: .delete, path: "/v1/jobs/{id}", scope: .write, handler: api.cancelJob),
-            Route(method: .options, path: "/v1/uploads", scope: nil, handler: uploads.options),
-            Route(method: .post, path: "/v1/uploads", scope: .write, handler: uploads.create),
-            Route(method: .head, path: "/v1/uploads/{id}", scope: .read, handler: uploads.head),
-            Route(method: .patch, path: "/v1/uploads/{id}", scope: .write, handler: uploads.patch),
-            Route(method: .delete, path: "/v1/uploads/{id}", scope: .write, handler: uploads.delete),
-            Route(method: .get, path: "/v1/uploads/{id}", scope: .read, handler: uploads.status),
-            Route(method: .post, path: "/v1/uploads/{id}", scope: .write, handler: uploads.overridden),
-            Route(method: .post, path: "/v1/keys", scope: .admin, handler: keys.create),
-            Route(method: .get, path: "/v1/keys", scope: .admin, handler: keys.list),
-            Route(method: .delete, path: "/v1/keys/{id}", scope: .admin, handler: keys.revoke),
-            Route(method: .get, path: "/v1/webhooks/deliveries", scope: .read, handler: api.webhookDeliveries),
-            Route(method: .get, path: "/v1/presets", scope: .read, handler: api.presets),
-            Route(method: .get, path: "/v1/formats", scope: .read, handler: api.formatList),
-            Route(method: .get, path: "/health", scope: nil, handler: api.health),
-            Route(method: .get, path: "/ready", scope: nil, handler: api.ready),
-            Route(method: .get, path: "/metrics", scope: nil, handler: api.metricsText),
-            Route(method: .get, path: "/openapi.yaml", scope: nil, handler: api.openAPI),
-            Route(method: .get, path: "/", scope: nil, handler: api.page),
-        ]
-    }
+    func routes() -> [Route] { controllers().flatMap(\.routes) }
 
     func makeRouter() -> Router<KilnRequestContext> {
         let table = routes()

@@ -46,9 +46,9 @@ public enum ParserProbes {
     /// tus `Upload-Metadata`: its pairs, or nil when refused. Every key is non-empty and
     /// without a comma or a space, and the pairs encode back to metadata that reads the same.
     public static func tusMetadata(_ header: String) -> [String: String]? {
-        guard let pairs = try? ResumableUploads.metadata(header) else { return nil }
+        guard let pairs = try? UploadsController.metadata(header) else { return nil }
         precondition(pairs.keys.allSatisfy { !$0.isEmpty && !$0.contains(",") && !$0.contains(" ") }, "\(pairs)")
-        let again = try? ResumableUploads.metadata(ResumableUploads.encode(pairs))
+        let again = try? UploadsController.metadata(UploadsController.encode(pairs))
         precondition(again == pairs, "metadata \(pairs) does not read back: \(String(describing: again))")
         return pairs
     }

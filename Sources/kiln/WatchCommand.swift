@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import KilnFolders
 import KilnPipeline
+import KilnQueue
 import KilnServer
 import Logging
 import ServiceLifecycle
@@ -61,7 +62,7 @@ struct WatchCommand: AsyncParsableCommand {
             Output.printJSON(Envelope<MediaItem>.failure(error))
             throw ExitCode(1)
         }
-        let metrics = ServerMetrics()
+        let metrics = KilnMetrics()
         let service = WatchService(watch: watch) { report in
             metrics.fileEnded(outcome: report.outcome.rawValue, code: report.error?.code.rawValue,
                               duration: .milliseconds(Int64(report.seconds * 1000)))

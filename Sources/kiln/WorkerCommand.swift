@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import KilnQueue
 import KilnServer
 import Logging
 import ServiceLifecycle
@@ -16,6 +17,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "The shared job queue, postgres://USER:PASSWORD@HOST[:PORT]/DB (env KILN_QUEUE_URL).")
     var queue: String?
+
+    @Option(name: .long, help: "Where the API servers keep their state, when not in the queue's database (their --database; env KILN_DATABASE_URL): what a job makes is recorded there as its tenant's.")
+    var database: String?
 
     @Option(name: .long, help: "Jobs run at once (env KILN_JOBS; default: one per core).")
     var jobs: Int?
@@ -40,16 +44,16 @@ struct WorkerCommand: AsyncParsableCommand {
             let tracing = try Telemetry.start(service: "kiln-worker")
             var engine = try settings.configuration()
             if let jobs { engine.jobs = jobs }
-            var server = ServerSettings(engine: engine)
-            server.queueURL = queue ?? ProcessInfo.processInfo.environment["KILN_QUEUE_URL"]
-            server.lease = .milliseconds(Int64(lease * 1000))
-            server.shutdownGrace = .milliseconds(Int64(shutdownGrace * 1000))
-            server.workerName = ServerSettings.processWorkerName
-            let worker = try await KilnWorker(settings: server, metricsPort: metricsPort, logger: logger)
+            let environment = ProcessInfo.processInfo.environment
+            var settings = KilnWorker.Settings(engine: engine, queueURL: queue ?? environment["KILN_QUEUE_URL"],
+                                               workerName: ServerSettings.processWorkerName)
+            settings.databaseURL = database ?? environment["KILN_DATABASE_URL"]
+            settings.lease = .milliseconds(Int64(lease * 1000))
+            let worker = try await KilnWorker(settings: settings, metricsPort: metricsPort, logger: logger)
             // Services stop in reverse order: the trace exporter flushes last.
             var group = ServiceGroupConfiguration(services: (tracing.map { [$0] } ?? []) + [worker],
                                                   gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-            group.maximumGracefulShutdownDuration = server.shutdownGrace
+            group.maximumGracefulShutdownDuration = .milliseconds(Int64(shutdownGrace * 1000))
             try await ServiceGroup(configuration: group).run()
         } catch let error as KilnError {
             FileHandle.standardError.write(Data("kiln worker: \(error.code.rawValue): \(error.message)\n".utf8))

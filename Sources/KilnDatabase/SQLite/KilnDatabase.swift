@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 import KilnCore
 
@@ -13,6 +14,9 @@ import Glibc
 public final class KilnDatabase: Sendable {
     let pool: DatabasePool
     public let path: String
+    /// Who hears of a job enqueued here (this process's runners: the embedded queue has no
+    /// other process to hear from).
+    let workListeners = Mutex<[@Sendable () -> Void]>([])
 
     public static let fileName = "kiln.sqlite"
     static let busyTimeout: TimeInterval = 10

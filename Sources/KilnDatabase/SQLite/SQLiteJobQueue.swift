@@ -17,6 +17,7 @@ public struct SQLiteJobQueue: JobQueue {
 
     public func enqueue(_ job: NewJob) async throws(KilnError) -> JobRecord {
         let time = now().timeIntervalSince1970
+        defer { for listener in database.workListeners.withLock({ $0 }) { listener() } }
         return try await database.write { db in
             if let key = job.dedupeKey,
                let row = try Row.fetchOne(db, sql: """
@@ -34,6 +35,11 @@ public struct SQLiteJobQueue: JobQueue {
             }
             return Self.record(row)
         }
+    }
+
+    /// A job enqueued in this process wakes `handler` at once.
+    public func onWork(_ handler: @escaping @Sendable () -> Void) {
+        database.workListeners.withLock { $0.append(handler) }
     }
 
     public func claim(worker: String, lease: Duration) async throws(KilnError) -> JobRecord? {

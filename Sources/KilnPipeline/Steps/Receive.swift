@@ -1,8 +1,9 @@
 import Foundation
 import KilnCore
 
-/// receive: the input exists, is a regular file and is not empty. Its size comes from `stat`;
-/// the file is read in place later, never copied first.
+/// receive: the input exists, is a regular file and is not empty. Its size comes from `stat`
+/// (a preflight's head is held to the whole file's size it was told); the file is read in
+/// place later, never copied first.
 extension Step {
     static let receive = Step(name: "receive") { context, _ in
         var info = stat()
@@ -10,6 +11,6 @@ extension Step {
             throw KilnError.notFound(context.input)
         }
         guard info.st_size > 0 else { throw KilnError.emptyFile(context.input) }
-        context.sizeBytes = Int64(info.st_size)
+        context.sizeBytes = max(context.sizeBytes, Int64(info.st_size))
     }
 }

@@ -1,10 +1,11 @@
 import KilnCore
 
-/// sniff: libmagic on the first bytes decides the format; the allow-list is `MediaFormat.all`.
-/// Then the declared type (`--type`) must match what the content is.
+/// sniff: libmagic on the first bytes decides the format (an upload's was sniffed as it was
+/// received, and is carried); the allow-list is `MediaFormat.all`. Then the declared type
+/// (`--type`) must match what the content is.
 extension Step {
     static let sniff = Step(name: "sniff") { context, environment in
-        let mime = try environment.sniffer.mimeType(ofFileAt: context.path)
+        let mime = context.mime.isEmpty ? try environment.sniffer.mimeType(ofFileAt: context.path) : context.mime
         context.mime = mime
         context.format = try Sniffing.accept(mime: mime, declared: context.options.type)
     }

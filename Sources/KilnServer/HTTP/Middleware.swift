@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KilnCore
+import KilnQueue
 import KilnDatabase
 import Logging
 import NIOCore
@@ -20,7 +21,7 @@ struct AnsweredError: Error {
 struct FrontMiddleware: RouterMiddleware {
     typealias Context = KilnRequestContext
     let routes: RouteCatalog
-    let metrics: ServerMetrics
+    let metrics: KilnMetrics
     /// Cross-origin access for browsers; nil when no origin is allowed.
     let cors: CORSPolicy?
 

@@ -5,7 +5,7 @@ import KilnCore
 
 /// The tus headers' values as Kiln reads and writes them: lengths and offsets, `Upload-Metadata`,
 /// `Upload-Expires`, `Upload-Checksum`, and the headers' names.
-extension ResumableUploads {
+extension UploadsController {
     static func count(_ value: String, header: String) throws(KilnError) -> Int64 {
         guard let count = Int64(value.trimmingCharacters(in: .whitespaces)), count >= 0 else {
             throw KilnError.invalidRequest("\(header) must be a whole number of bytes", fields: [header: "a non-negative integer"])
@@ -94,7 +94,7 @@ struct ChunkDigest {
         case "sha256": hasher = .sha256(SHA256())
         default:
             throw KilnError.invalidRequest("checksum algorithm \(algorithm) is not offered",
-                                           fields: ["Upload-Checksum": ResumableUploads.checksums])
+                                           fields: ["Upload-Checksum": UploadsController.checksums])
         }
     }
 

@@ -8,14 +8,15 @@ import ServiceLifecycle
 /// processing never ended (a crash or a stop in between, the store down) are processed.
 /// An upload a request is on is left for the next round.
 struct UploadSweeper: Service {
-    let uploads: ResumableUploads
+    /// Where complete uploads are processed: the same step as a last chunk's.
+    let completion: UploadCompletion
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                do { try await uploads.area.removeOrphans() } catch { logger.warning("uploads: \(error)") }
+                do { try await completion.area.removeOrphans() } catch { logger.warning("uploads: \(error)") }
                 while true {
                     await sweep()
                     try await Task.sleep(for: interval)
@@ -27,7 +28,7 @@ struct UploadSweeper: Service {
     }
 
     func sweep() async {
-        let area = uploads.area
+        let area = completion.area
         do {
             for id in try await area.records.expired(at: Date()) {
                 try? await area.holding(id, offset: 0) { try await area.remove(id) }
@@ -37,7 +38,7 @@ struct UploadSweeper: Service {
                     _ = try await area.holding(record.id, offset: record.offset) {
                         // Read again under the hold: a request may have processed it meanwhile.
                         guard let current = try await area.records.get(record.id) else { return }
-                        let result = try await uploads.process(current, requestID: RequestID.make())
+                        let result = try await completion.process(current, requestID: RequestID.make())
                         logger.info("upload \(record.id) processed after its last chunk: \(result.status)")
                     }
                 } catch {

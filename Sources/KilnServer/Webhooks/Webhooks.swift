@@ -3,6 +3,7 @@ import Synchronization
 import Foundation
 import KilnCore
 import KilnDatabase
+import KilnQueue
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -75,7 +76,6 @@ struct Webhooks: Sendable {
     /// sent (a crash in between writes the same deliveries again, which the outbox ignores).
     func takeJobEvents(present: (MediaItem) -> MediaItem) async throws {
         for job in try await server.queue.pendingEvents(limit: 100) {
-            await JobRunner.recordResult(of: job, in: server.records)
             let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
             let payload = try? JSONDecoder().decode(JobPayload.self, from: job.payload)
             let keyID = payload?.keyID

@@ -13,24 +13,22 @@ import Tracing
 /// accepted before a crash is run again after the restart (`release` at start gives back what
 /// the last life of this worker held). On graceful shutdown it stops claiming and lets running
 /// jobs finish; if they are cancelled instead, they go back to the queue.
-final class JobRunner: Service, Sendable {
+public final class JobRunner: Service, Sendable {
     let queue: any JobQueue
-    let pipeline: Pipeline
-    /// Where a server records what it stored (a worker has no API database: nil).
-    let records: (any MediaRecordStore)?
-    let metrics: ServerMetrics
-    let settings: ServerSettings
+    /// Runs a job's files through the engine and records what they made as the tenant's.
+    let ingest: IngestService
+    var pipeline: Pipeline { ingest.pipeline }
+    let metrics: KilnMetrics
+    let settings: RunnerSettings
     let logger: Logger
     private let wakeUp = Atomic<Bool>(true)
     private let running = Atomic<Int>(0)
     /// The controls of the jobs running here, for cancels asked through this server's API.
     private let controls = Mutex<[String: JobControl]>([:])
 
-    init(queue: any JobQueue, pipeline: Pipeline, records: (any MediaRecordStore)?, metrics: ServerMetrics,
-         settings: ServerSettings, logger: Logger) {
+    public init(queue: any JobQueue, ingest: IngestService, metrics: KilnMetrics, settings: RunnerSettings, logger: Logger) {
         self.queue = queue
-        self.pipeline = pipeline
-        self.records = records
+        self.ingest = ingest
         self.metrics = metrics
         self.settings = settings
         self.logger = logger
@@ -38,17 +36,15 @@ final class JobRunner: Service, Sendable {
         queue.onWork { [weak self] in self?.wake() }
     }
 
-    static func directory(for id: String, data: String) -> String { data + "/jobs/" + id }
-
     /// Stops a job running here at once (other workers see the request at their next heartbeat).
-    func cancel(_ id: String, reason: String) {
+    public func cancel(_ id: String, reason: String) {
         controls.withLock { $0[id] }?.cancel(reason: reason)
     }
 
     /// A job was added: look now rather than at the next poll.
-    func wake() { wakeUp.store(true, ordering: .releasing) }
+    public func wake() { wakeUp.store(true, ordering: .releasing) }
 
-    func run() async throws {
+    public func run() async throws {
         let released = try await queue.release(worker: settings.workerName)
         if released > 0 { logger.info("requeued \(released) job(s) left running by the last run") }
         let slots = max(1, pipeline.places.limits.jobs)
@@ -93,8 +89,7 @@ final class JobRunner: Service, Sendable {
         }
         let progress = LatestProgress()
         let stages = StageClock(metrics: metrics)
-        let options = payload.options(base: settings.engine.ingestOptions)
-        let control = JobControl(timeout: options.timeout) { update in
+        let control = JobControl(timeout: settings.timeout) { update in
             progress.value.withLock { $0 = update }
             stages.reached(update.stage)
         }
@@ -126,7 +121,7 @@ final class JobRunner: Service, Sendable {
             // A span in the upload's trace, whichever process runs the job.
             return await withSpan("job \(job.kind)", context: TraceCarrier.context(payload.trace), ofKind: .consumer) { span in
                 span.attributes["kiln.job.id"] = job.id
-                let outcome = await run(payload, job: job.id, options: options, control: control)
+                let outcome = await run(payload, job: job.id, control: control)
                 // In the span: the line carries the trace's id.
                 logger.info("job \(job.id) ran", metadata: ["request_id": "\(payload.requestID ?? "-")"])
                 return outcome
@@ -134,7 +129,7 @@ final class JobRunner: Service, Sendable {
         }
         guard let outcome else { return }  // shut down: the job stays claimed and is given back at the next start
         if await finish(job, outcome) {
-            try? FileManager.default.removeItem(atPath: Self.directory(for: job.id, data: settings.engine.dataDirectory))
+            try? FileManager.default.removeItem(atPath: IngestService.directory(for: job.id, data: settings.dataDirectory))
             // Handed-off inputs are no longer needed by anyone.
             for key in payload.inputs.compactMap(\.key) { try? await pipeline.store?.handOff.delete(key: key) }
         }
@@ -165,30 +160,19 @@ final class JobRunner: Service, Sendable {
     }
 
     /// The job's work; nil when the server is shutting down and the job should run again later.
-    private func run(_ payload: JobPayload, job: String, options: IngestOptions, control: JobControl) async -> JobOutcome? {
-        let work = settings.engine.dataDirectory + "/tmp/jobs"
+    private func run(_ payload: JobPayload, job: String, control: JobControl) async -> JobOutcome? {
+        let work = settings.dataDirectory + "/tmp/jobs"
         let fetched = ((try? WorkSession.directory(under: work)) ?? work) + "/" + job
         defer { try? FileManager.default.removeItem(atPath: fetched) }
         do throws(KilnError) {
             let inputs = try await localInputs(payload, fetched: fetched)
-            guard let input = inputs.first else { throw KilnError.uploadFailed("the job has no input file") }
-            let request = payload.carousel ? IngestRequest(carousel: inputs, targets: payload.targets, options: options, control: control)
-                : IngestRequest(input, targets: payload.targets, options: options, control: control)
-            let result = try await pipeline.ingest(request)
-            let outcomes = result.outcomes
-            try? await records?.add(outcomes, tenant: payload.owner, keyID: payload.keyID)
-            if payload.targets != nil {
-                let stored = TargetsAnswer(outcomes.map { $0.presented(\.stored) })
-                // None made: the job failed, with the first target's error and every target's outcome.
-                if TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
-                    throw first.with(detail: "targets", Self.json(stored.targets))
-                }
-                return .succeeded(Self.encode(stored))
+            let result = try await ingest.make(inputs, carousel: payload.carousel, options: payload.options,
+                                               tenant: payload.owner, keyID: payload.keyID, control: control)
+            // None made for any target: the job failed, with the first target's error and every target's outcome.
+            if case .targets(let outcomes) = result, TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
+                throw first.with(detail: "targets", Self.json(outcomes.map { $0.presented(\.stored) }))
             }
-            let outcome = try result.made()
-            let items = outcome.items.map(\.stored)
-            return .succeeded(Self.encode(outcome.carousel.map { Self.json(CarouselResult(carousel: $0, items: items)) }
-                ?? Self.json(items.first)))
+            return .succeeded(Self.encode(result.map(\.stored)))
         } catch {
             if Task.isCancelled, error.code == .processing005 { return nil }
             if error.code == .processing005 { return .cancelled(Self.encode(error)) }
@@ -219,51 +203,39 @@ final class JobRunner: Service, Sendable {
         }
     }
 
-    /// Records what a succeeded job made for its tenant, from its stored result: a worker on
-    /// another machine has no database of the server's, so the server records it when it sees
-    /// the job end (recording twice is harmless).
-    static func recordResult(of job: JobRecord, in records: any MediaRecordStore) async {
-        let decoder = JSONDecoder()
-        guard job.status == .succeeded, let result = job.result,
-              let payload = try? decoder.decode(JobPayload.self, from: job.payload) else { return }
-        if let stored = try? decoder.decode(TargetsAnswer.self, from: result) {
-            try? await records.add(stored.targets, tenant: payload.owner, keyID: payload.keyID)
-        } else if payload.carousel, let stored = try? decoder.decode(CarouselResult.self, from: result) {
-            try? await records.add(stored.carousel, items: stored.items, tenant: payload.owner, keyID: payload.keyID)
-        } else if let item = try? decoder.decode(MediaItem.self, from: result) {
-            try? await records.add(item, tenant: payload.owner, keyID: payload.keyID)
-        }
+    public static func encode(_ value: some Encodable) -> Data { (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) }
+
+    public static func json(_ value: some Encodable) -> JSONValue { .encoding(value) }
+}
+
+/// How a runner takes jobs: the name it claims them under, how long a claim holds without a
+/// renewal, where jobs' files are kept, and the longest a job may run.
+public struct RunnerSettings: Sendable {
+    public var workerName: String
+    public var lease: Duration
+    public var dataDirectory: String
+    public var timeout: Duration?
+
+    public init(workerName: String, lease: Duration, dataDirectory: String, timeout: Duration?) {
+        self.workerName = workerName
+        self.lease = lease
+        self.dataDirectory = dataDirectory
+        self.timeout = timeout
     }
-
-    static func encode(_ value: some Encodable) -> Data { (try? JSONEncoder().encode(value)) ?? Data("{}".utf8) }
-
-    static func json(_ value: some Encodable) -> JSONValue { .encoding(value) }
 }
 
 final class LatestProgress: Sendable {
     let value = Mutex<JobProgress>(JobProgress(stage: .received, fraction: 1))
 }
 
-/// A carousel as the API shows it.
-struct CarouselResult: Codable, Sendable {
-    let carousel: CarouselRecord
-    let items: [MediaItem]
-
-    /// The carousel as a client is shown it (no server path), with its items as given.
-    init(carousel: CarouselRecord, items: [MediaItem]) {
-        self.carousel = carousel.shown
-        self.items = items
-    }
-}
-
 /// Times the pipeline's stages from its progress events: checks (received to checked),
 /// process (checked and processing, to storing), store (to done). The receive stage is timed
 /// by the upload route.
-final class StageClock: Sendable {
-    private let metrics: ServerMetrics
+public final class StageClock: Sendable {
+    private let metrics: KilnMetrics
     private let state = Mutex<(stage: JobStage, since: ContinuousClock.Instant)>((.received, .now))
 
-    init(metrics: ServerMetrics, start: JobStage = .received) {
+    public init(metrics: KilnMetrics, start: JobStage = .received) {
         self.metrics = metrics
         state.withLock { $0 = (start, .now) }
     }
@@ -278,7 +250,7 @@ final class StageClock: Sendable {
         }
     }
 
-    func reached(_ stage: JobStage) {
+    public func reached(_ stage: JobStage) {
         let finished: (String, Duration)? = state.withLock { state in
             let now = ContinuousClock.now
             guard Self.name(stage) != Self.name(state.stage) else {

@@ -33,13 +33,8 @@ struct Idempotency {
     }
 
     /// What a request's body amounts to: its options and its files' SHA-256s, in order.
-    static func digest(_ form: UploadForm, files: [String]) -> String {
-        let options = form.options
-        let targets = form.targets.map { ["targets=" + $0.joined(separator: ",")] } ?? []
-        let trim = options.fitDuration == .trim ? ["fit_duration=trim"] : []
-        let limits = AccountLimits.canonical(options.limits).map { ["limits=" + $0] } ?? []
-        return FileDigest.sha256(joining: ["preset=\(options.preset)", "type=\(options.type.rawValue)", "fit=\(options.fit.rawValue)"]
-            + trim + limits + targets + files)
+    static func digest(_ options: UploadOptions, files: [String]) -> String {
+        FileDigest.sha256(joining: options.canonicalLines + files)
     }
 
     /// Before the body: nil to go ahead (the key is marked in flight), or the first answer when

@@ -2,9 +2,22 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KilnCore
+import KilnQueue
 
-/// Keyless URLs of renditions, for platforms that fetch media themselves (`FetchURLs`).
-extension API {
+/// Keyless URLs of renditions, for platforms that fetch media themselves (`FetchURLs`): the
+/// open `/fetch` route, and the keyed route that makes them.
+struct FetchController: Controller {
+    let media: MediaAccess
+    let metrics: KilnMetrics
+
+    var routes: [Route] {
+        [
+            Route(.post, "/v1/media/{id}/urls", .read, fetchURLList),
+            Route(.get, "/fetch/{id}/{rendition}", nil, fetch),
+            Route(.head, "/fetch/{id}/{rendition}", nil, fetch),
+        ]
+    }
+
     /// `GET|HEAD /fetch/{id}/{rendition}?expires=E&signature=S`: the bytes, with no key. An
     /// altered or expired URL is AUTH_003 (403). The URL is judged before anything else is said:
     /// its expiry by itself, its signature against the tenant the media records name, or against
@@ -12,7 +25,7 @@ extension API {
     /// does (no keyless oracle of what a tenant uploaded). Items of no tenant, written by the
     /// CLI, are served to no one; a record whose bytes are gone is API_002.
     func fetch(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let id = try mediaID(context)
+        let id = try media.mediaID(context)
         let name = context.parameters.get("rendition") ?? ""
         let query = request.uri.queryParameters
         guard let expires = query.get("expires").flatMap(FetchURLs.expiry), let signature = query.get("signature") else {
@@ -20,17 +33,17 @@ extension API {
         }
         let now = Date()
         guard Double(expires) > now.timeIntervalSince1970 else { throw KilnError.fetchURL(expired: true) }
-        let tenant = try await server.records.tenant(of: id)
+        let tenant = try await media.records.tenant(of: id)
         // No record: judged against a tenant no key can belong to, which no signature matches.
-        let verdict = server.fetchURLs(port: await server.port())
+        let verdict = try media.requireSigner()
             .verify(tenant: tenant ?? FetchURLs.noTenant, id: id, rendition: name, expires: expires, signature: signature, now: now)
         guard verdict == .valid, let tenant else { throw KilnError.fetchURL(expired: false) }
-        guard case .item(let item)? = try await requireStore().entry(id), (item.options.tenant ?? tenant) == tenant,
+        guard case .item(let item)? = try await media.requireStore().entry(id), (item.options.tenant ?? tenant) == tenant,
               let rendition = item.renditions.first(where: { $0.name == name }) else {
             throw KilnError.notFoundResource("media \(id)")
         }
         // Anyone holding the URL may read it, for as long as it lives and no longer.
-        return try await RenditionBytes(store: try requireStore(), metrics: server.metrics)
+        return try await RenditionBytes(store: try media.requireStore(), metrics: metrics)
             .send(rendition, of: id, request, cache: .shared(seconds: max(0, expires - Int(now.timeIntervalSince1970))))
     }
 
@@ -59,7 +72,7 @@ extension API {
     /// `POST /v1/media/{id}/urls`: keyless URLs of the item's renditions (a carousel's: of each
     /// item's), living `expires_in` seconds (at most the server's maximum, 7 days by default).
     func fetchURLList(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let entry = try await ownedEntry(context)
+        let entry = try await media.ownedEntry(context)
         let body = try await request.body.collect(upTo: 16 * 1024)
         let asked: URLRequest
         do {
@@ -69,9 +82,9 @@ extension API {
             throw KilnError.invalidRequest("the body, when sent, is {\"expires_in\": seconds, \"renditions\": [names]}",
                                            fields: ["expires_in": "seconds", "renditions": "rendition names"])
         }
-        let signer = server.fetchURLs(port: await server.port())
+        let signer = try media.requireSigner()
         let expires = Date(timeIntervalSince1970: try signer.expiry(asked: asked.expiresIn).timeIntervalSince1970.rounded(.down))
-        let store = try requireStore()
+        let store = try media.requireStore()
         var items: [MediaItem] = []
         switch entry {
         case .item(let item): items = [item]
@@ -81,7 +94,7 @@ extension API {
         for item in items {
             guard let tenant = item.options.tenant ?? context.key?.tenant else { continue }
             for rendition in item.renditions where asked.renditions?.contains(rendition.name) ?? true {
-                let link = fetchLink(item.id, rendition, tenant: tenant, expires: expires, signer: signer)
+                let link = media.fetchLink(item.id, rendition, tenant: tenant, expires: expires, signer: signer)
                 links.append(FetchLink(mediaID: item.id, rendition: rendition.name, url: link.url,
                                        expiresAt: link.expiresAt?.formatted(.iso8601)))
             }
@@ -90,17 +103,5 @@ extension API {
             throw KilnError.notFoundResource("rendition \"\(missing)\" of media \(entry.id)")
         }
         return Reply.success(["urls": links], requestID: context.requestID)
-    }
-
-    /// A rendition's keyless URL until `expires`: the bucket's public domain when it has one (no
-    /// expiry), a presigned URL on a bucket without one, else this server's signed `/fetch` URL.
-    func fetchLink(_ id: String, _ rendition: Rendition, tenant: String, expires: Date, signer: FetchURLs)
-        -> (url: String, expiresAt: Date?)
-    {
-        let lifetime = Duration.seconds(max(1, Int(expires.timeIntervalSinceNow.rounded(.up))))
-        if let store = pipeline.store, let url = store.url(forItem: id, file: rendition.file, lasting: lifetime) {
-            return (url, store.urlLifetime == nil ? nil : expires)
-        }
-        return (signer.url(tenant: tenant, id: id, rendition: rendition.name, expires: expires), expires)
     }
 }

@@ -5,10 +5,11 @@ import Metrics
 import NIOCore
 import Prometheus
 
-/// The server's metrics, through swift-metrics into its own Prometheus registry (one per
-/// server, so tests can run several in one process without a global bootstrap). `kiln watch`
-/// uses it too, served by `MetricsEndpoint`.
-public final class ServerMetrics: Sendable {
+/// Kiln's metrics, through swift-metrics into a Prometheus registry of their own (one per
+/// server, worker or watcher, so tests can run several in one process without a global
+/// bootstrap); `kiln serve` shows them at `/metrics`, `kiln worker` and `kiln watch` through
+/// `MetricsEndpoint`.
+public final class KilnMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
 
@@ -22,7 +23,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// One answered request: counted by route, method and status, timed by route.
-    func request(route: String, method: String, status: Int, duration: Duration, errorCode: String?) {
+    public func request(route: String, method: String, status: Int, duration: Duration, errorCode: String?) {
         Counter(label: "kiln_http_requests_total",
                 dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
             .increment()
@@ -34,26 +35,26 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Time spent in one pipeline stage: receive, checks, process, store.
-    func stage(_ name: String, _ duration: Duration) {
+    public func stage(_ name: String, _ duration: Duration) {
         Timer(label: "kiln_stage_duration_seconds", dimensions: [("stage", name)], factory: factory).recordInterval(duration)
     }
 
     /// Time a job waited between being accepted and being started.
-    func queueWait(_ duration: Duration) {
+    public func queueWait(_ duration: Duration) {
         Timer(label: "kiln_queue_wait_seconds", factory: factory).recordInterval(duration)
     }
 
     /// One webhook attempt: delivered (2xx), retried later, or failed (given up).
-    func webhookAttempt(_ outcome: String) {
+    public func webhookAttempt(_ outcome: String) {
         Counter(label: "kiln_webhook_attempts_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
-    func bytesIn(_ count: Int) { Counter(label: "kiln_bytes_in_total", factory: factory).increment(by: count) }
-    func bytesOut(_ count: Int) { Counter(label: "kiln_bytes_out_total", factory: factory).increment(by: count) }
+    public func bytesIn(_ count: Int) { Counter(label: "kiln_bytes_in_total", factory: factory).increment(by: count) }
+    public func bytesOut(_ count: Int) { Counter(label: "kiln_bytes_out_total", factory: factory).increment(by: count) }
 
     /// Gauges read when scraped: the engine's own queue (work waiting for a place in this
     /// process), and the job queue (shared by every worker when it is PostgreSQL).
-    func gauges(running: Int, waiting: Int, queue: QueueStats?, now: Date = Date()) {
+    public func gauges(running: Int, waiting: Int, queue: QueueStats?, now: Date = Date()) {
         Gauge(label: "kiln_engine_jobs_running", factory: factory).record(running)
         Gauge(label: "kiln_engine_queue_depth", factory: factory).record(waiting)
         guard let queue else { return }
@@ -66,17 +67,17 @@ public final class ServerMetrics: Sendable {
     }
 
     /// A job this process claimed from the queue.
-    func jobClaimed() { Counter(label: "kiln_jobs_claimed_total", factory: factory).increment() }
+    public func jobClaimed() { Counter(label: "kiln_jobs_claimed_total", factory: factory).increment() }
 
     /// How a job this process ran ended: succeeded, failed, retried (failed, offered again
     /// later) or cancelled.
-    func jobEnded(_ outcome: String) {
+    public func jobEnded(_ outcome: String) {
         Counter(label: "kiln_jobs_ended_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
     /// A running job whose lease this process lost (it stalled past the lease, or the
     /// database was unreachable): another worker may run it now.
-    func leaseLost() { Counter(label: "kiln_jobs_lease_lost_total", factory: factory).increment() }
+    public func leaseLost() { Counter(label: "kiln_jobs_lease_lost_total", factory: factory).increment() }
 
     /// A file a watched folder (or batch) finished: counted by outcome and code, timed.
     public func fileEnded(outcome: String, code: String?, duration: Duration) {

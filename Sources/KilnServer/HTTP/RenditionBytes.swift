@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KilnCore
+import KilnQueue
 import KilnStorage
 import NIOCore
 
@@ -10,7 +11,7 @@ import NIOCore
 /// no longer than the URL works). Keyed routes and keyless fetch URLs send them alike.
 struct RenditionBytes {
     let store: any MediaStore
-    let metrics: ServerMetrics
+    let metrics: KilnMetrics
 
     /// Who may keep a rendition's answer, and how long.
     enum Caching {

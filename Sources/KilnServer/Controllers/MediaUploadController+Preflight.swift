@@ -10,7 +10,7 @@ import NIOHTTPTypes
 /// is uploaded. The body is a multipart form (fields, then a `file` part) or the file itself;
 /// `size` (a field or the query; a plain body's Content-Length otherwise) lets the answer come
 /// from the headers alone. Nothing is stored; the rest of the body is not read.
-extension API {
+extension MediaUploadController {
     /// The answer: one preview per target, and how much of the file was read to tell it.
     struct PreflightAnswer: Encodable, Sendable {
         let targets: [TargetPreview]
@@ -25,7 +25,7 @@ extension API {
 
     func preflight(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         var form = try beforeBody { () throws(KilnError) in
-            try UploadForm(query: request.uri.queryParameters, base: server.settings.engine.ingestOptions,
+            try UploadForm(query: request.uri.queryParameters, base: base,
                            presets: pipeline.presets, preflight: true)
         }
         let multipart = request.headers[.contentType]?.lowercased().hasPrefix("multipart/form-data") == true

@@ -4,29 +4,46 @@ import Hummingbird
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnQueue
 import NIOCore
 
 /// Resumable uploads: tus 1.0 at `/v1/uploads` (core, creation, creation-with-upload,
 /// creation-defer-length, checksum with sha1 and sha256, expiration, termination). A chunk is
 /// written at the upload's recorded offset, synced, and only then counted; a chunk whose
 /// `Upload-Checksum` does not match is cut off again (460, FILE_008). The last byte sends the
-/// file through the same pipeline as `POST /v1/media`, and the upload keeps that answer:
+/// file to the ingest service as `POST /v1/media` does (`UploadCompletion`), and the upload keeps that answer:
 /// `Kiln-Location` (on the last PATCH and on HEAD) and `GET /v1/uploads/{id}` point at the media
 /// or the job.
-struct ResumableUploads: Sendable {
+struct UploadsController: Controller {
     static let version = "1.0.0"
     static let extensions = "creation,creation-with-upload,creation-defer-length,checksum,expiration,termination"
     static let checksums = "sha1,sha256"
 
-    let api: API
-    var server: KilnServer { api.server }
-    var area: UploadArea { server.uploads }
+    let pipeline: Pipeline
+    let area: UploadArea
+    /// The last step of a complete upload (also the sweeper's).
+    let completion: UploadCompletion
+    let metrics: KilnMetrics
+    /// The tenants' quotas, the smallest chunk, the defaults of the upload options.
+    let settings: ServerSettings
+
+    var routes: [Route] {
+        [
+            Route(.options, "/v1/uploads", nil, options),
+            Route(.post, "/v1/uploads", .write, create),
+            Route(.head, "/v1/uploads/{id}", .read, head),
+            Route(.patch, "/v1/uploads/{id}", .write, patch),
+            Route(.delete, "/v1/uploads/{id}", .write, delete),
+            Route(.get, "/v1/uploads/{id}", .read, status),
+            Route(.post, "/v1/uploads/{id}", .write, overridden),
+        ]
+    }
 
     // MARK: Routes
 
     /// `OPTIONS /v1/uploads`: what this server speaks (no key needed, as tus clients discover first).
     func options(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let largest = IntakeLimits(Array(api.pipeline.presets.presets.values)).anyFile
+        let largest = IntakeLimits(Array(pipeline.presets.presets.values)).anyFile
         return Response(status: .noContent, headers: [
             .tusResumable: Self.version, .tusVersion: Self.version, .tusExtension: Self.extensions,
             .tusMaxSize: String(largest), .tusChecksumAlgorithm: Self.checksums,
@@ -42,7 +59,7 @@ struct ResumableUploads: Sendable {
             }
             let metadata = try refusing(request) { () throws(KilnError) in try Self.metadata(request.headers[.uploadMetadata]) }
             let form = try refusing(request) { () throws(KilnError) in try self.form(metadata) }
-            let targets = try refusing(request) { () throws(KilnError) in try api.pipeline.resolve(targets: form.names, limits: form.options.limits) }
+            let targets = try refusing(request) { () throws(KilnError) in try pipeline.resolve(targets: form.names, limits: form.options.limits) }
             let length = try refusing(request) { () throws(KilnError) -> Int64? in
                 let deferred = request.headers[.uploadDeferLength]
                 switch (request.headers[.uploadLength], deferred) {
@@ -62,7 +79,6 @@ struct ResumableUploads: Sendable {
                                       createdAt: now, expiresAt: area.expiresAt(from: now, created: now))
             // The room first, then its row: a crash in between leaves bytes the next start removes.
             try await area.bytes.create(record.id)
-            let settings = server.settings
             do {
                 guard try await area.records.create(record, maxOpen: settings.tenantOpenUploads, maxBytes: settings.tenantUploadBytes)
                 else {
@@ -179,9 +195,8 @@ struct ResumableUploads: Sendable {
         }
         let form = try form(record.metadata)
         let options = form.options
-        let most = IntakeLimits(try api.pipeline.resolve(targets: form.names, limits: form.options.limits)).anyFile
+        let most = IntakeLimits(try pipeline.resolve(targets: form.names, limits: form.options.limits)).anyFile
         // A deferred length counts at its offset among the tenant's open bytes: it grows only into what is left.
-        let settings = server.settings
         let usage = record.length == nil ? try await area.records.open(tenant: record.tenant) : nil
         let room = usage.map { max(0, settings.tenantUploadBytes - $0.bytes) }
         let length = try refusing(request) { () throws(KilnError) -> Int64? in
@@ -211,14 +226,14 @@ struct ResumableUploads: Sendable {
         func admit() throws(KilnError) {
             guard !admitted, head.count >= Pipeline.headBytes else { return }
             admitted = true
-            let (kind, kindLimit) = try api.pipeline.admit(head: head, options: options, targets: form.names)
+            let (kind, kindLimit) = try pipeline.admit(head: head, options: options, targets: form.names)
             if let length { try IntakeLimits.check(file: length, within: kindLimit, kind: kind) }
             limit = min(limit, kindLimit)
         }
         try refusing(request, admit)
         var digest = try refusing(request) { () throws(KilnError) in try ChunkDigest(request.headers[.uploadChecksum]) }
         let announced = request.headers[.contentLength].flatMap(Int64.init)
-        try api.beforeBody { () throws(KilnError) in try IntakeLimits.check(announced.map { offset + $0 }, within: limit) }
+        try beforeBody { () throws(KilnError) in try IntakeLimits.check(announced.map { offset + $0 }, within: limit) }
         // Each chunk an object in the bucket: none but the last smaller than the minimum.
         let minimum = area.bytes is ObjectUploadBytes ? settings.uploadMinChunk : 0
         func small(_ size: Int64) -> Bool { size < minimum && offset + size != length }
@@ -241,7 +256,7 @@ struct ResumableUploads: Sendable {
 
         let writer = try await area.bytes.chunk(record.id, at: offset)
         var written: Int64 = 0
-        defer { server.metrics.bytesIn(Int(written)) }
+        defer { metrics.bytesIn(Int(written)) }
         var pending: [UInt8] = []
         pending.reserveCapacity(BlockFile.blockSize)
         do {
@@ -313,7 +328,7 @@ struct ResumableUploads: Sendable {
     /// The answer to the chunk that completed `record`: 204 when the pipeline took it (with
     /// `Kiln-Location`), else the pipeline's error envelope; both carry the final offset.
     private func ending(_ record: UploadRecord, requestID: String) async throws -> Response {
-        let result = try await process(record, requestID: requestID)
+        let result = try await completion.process(record, requestID: requestID)
         var response: Response
         if result.status < 300 {
             response = Response(status: .noContent)
@@ -323,40 +338,6 @@ struct ResumableUploads: Sendable {
         response.headers[.uploadOffset] = String(record.offset)
         if let location = result.location { response.headers[.kilnLocation] = location }
         return response
-    }
-
-    /// Sends a complete upload through the pipeline (once: a stored result is answered again) and
-    /// keeps the answer. A refusal of the media is the upload's result; a failure that may pass
-    /// (storage unavailable, the server busy) is thrown and tried again by `UploadSweeper`.
-    func process(_ record: UploadRecord, requestID: String) async throws -> UploadResult {
-        if let result = record.result { return result }
-        let form = try form(record.metadata)
-        var options = form.options
-        options.tenant = record.tenant
-        let name = record.metadata["filename"] ?? record.metadata["name"] ?? "upload"
-        let control = options.makeControl()
-        let result: UploadResult
-        do {
-            // The upload's bytes stay until the result is recorded: a crash before is processed again.
-            let (path, done) = try await area.bytes.file(record.id, length: record.offset)
-            defer { done() }
-            let received = try await api.pipeline.receive(file: path, name: name, options: options,
-                                                          targets: form.names, control: control)
-            let outcome = try await api.process([received], carousel: false, options: options, targets: form.targets,
-                                                keyID: record.keyID, control: control, requestID: requestID)
-            result = UploadResult(status: outcome.status.code, body: outcome.body, location: outcome.location)
-        } catch where Task.isCancelled || (error as? KilnError).map({ $0.code == .file006 || $0.code == .processing004 }) == true {
-            // Not the media's fault: processed again later.
-            throw error
-        } catch {
-            let failure = error as? KilnError ?? KilnError.internalError("processing the upload failed unexpectedly")
-            result = UploadResult(status: failure.entry.httpStatus,
-                                  body: Data(Reply.envelopeBytes(failure, requestID: requestID).readableBytesView), location: nil)
-        }
-        try await area.records.finish(record.id, result)
-        // What the bytes became is recorded: they are done with.
-        await area.bytes.remove(record.id)
-        return result
     }
 
     // MARK: Helpers
@@ -371,11 +352,7 @@ struct ResumableUploads: Sendable {
     }
 
     private func form(_ metadata: [String: String]) throws(KilnError) -> UploadForm {
-        var form = UploadForm(base: server.settings.engine.ingestOptions)
-        for name in UploadForm.fields {
-            if let value = metadata[name] { try form.set(name, value, presets: api.pipeline.presets) }
-        }
-        return form
+        try UploadForm(metadata: metadata, base: settings.engine.ingestOptions, presets: pipeline.presets)
     }
 
     /// Every tus answer carries `Tus-Resumable`; every request but OPTIONS must send it.

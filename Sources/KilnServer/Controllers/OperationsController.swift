@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import KilnCore
+import KilnQueue
 import KilnDatabase
 import KilnPipeline
 import KilnStorage
@@ -10,7 +11,26 @@ import NIOCore
 import NIOHTTPTypes
 
 /// The catalog (presets, formats) and operations (health, readiness, metrics, OpenAPI, the page).
-extension API {
+struct OperationsController: Controller {
+    let pipeline: Pipeline
+    let formats: FormatSupport
+    let metrics: KilnMetrics
+    let queue: any JobQueue
+    /// What `/ready` asks: every database the server needs, and the store.
+    let readiness: Readiness
+
+    var routes: [Route] {
+        [
+            Route(.get, "/v1/presets", .read, presets),
+            Route(.get, "/v1/formats", .read, formatList),
+            Route(.get, "/health", nil, health),
+            Route(.get, "/ready", nil, ready),
+            Route(.get, "/metrics", nil, metricsText),
+            Route(.get, "/openapi.yaml", nil, openAPI),
+            Route(.get, "/", nil, page),
+        ]
+    }
+
     // MARK: Catalog
 
     func presets(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
@@ -18,7 +38,7 @@ extension API {
     }
 
     func formatList(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        Reply.success(server.formats, requestID: context.requestID)
+        Reply.success(formats, requestID: context.requestID)
     }
 
     // MARK: Operations
@@ -28,39 +48,17 @@ extension API {
     }
 
     /// Ready when the database (and a shared queue) answers and the store is usable (FILE_006,
-    /// 503, otherwise); the answer is reused for `readyCache`.
+    /// 503, otherwise); the answer is reused for a while (`Readiness.cache`).
     func ready(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
-        let now = ContinuousClock.now
-        let cached = server.readiness.withLock { last in last.flatMap { now - $0.at < server.settings.readyCache ? $0 : nil } }
-        let failure: KilnError?
-        if let cached {
-            failure = cached.failure
-        } else {
-            do throws(KilnError) {
-                try await checkReady()
-                failure = nil
-            } catch {
-                failure = error
-            }
-            server.readiness.withLock { $0 = (now, failure) }
-        }
-        if let failure { throw failure }
+        if let failure = await readiness.check() { throw failure }
         return Reply.success(["status": "ready"], requestID: context.requestID)
-    }
-
-    private func checkReady() async throws(KilnError) {
-        guard await server.database.ping() else { throw KilnError.storageUnavailable("the database does not answer") }
-        // The shared database (state, queue) must answer too, or no request could be served.
-        if let shared = server.shared { try await shared.checkAvailable() }
-        if let queue = server.queue as? PostgresJobQueue, queue.database !== server.shared { try await queue.checkAvailable() }
-        try await requireStore().checkAvailable()
     }
 
     func metricsText(_ request: Request, _ context: KilnRequestContext) async throws -> Response {
         let stats = pipeline.places.stats
-        server.metrics.gauges(running: stats.running, waiting: stats.waiting, queue: try? await server.queue.stats())
+        metrics.gauges(running: stats.running, waiting: stats.waiting, queue: try? await queue.stats())
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.render())))
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render())))
     }
 
     /// The API's description (`openapi.yaml`, embedded at build time).

@@ -6,9 +6,16 @@ import KilnDatabase
 /// Keys over HTTP, for a key with the `admin` scope: a publishing tool makes a key per
 /// customer (each customer a tenant) without a shell on the server. The same operations as
 /// `kiln keys create|list|revoke`.
-struct KeysAPI: Sendable {
-    let server: KilnServer
-    var keys: any KeyStore { server.keys }
+struct KeysController: Controller {
+    let keys: any KeyStore
+
+    var routes: [Route] {
+        [
+            Route(.post, "/v1/keys", .admin, create),
+            Route(.get, "/v1/keys", .admin, list),
+            Route(.delete, "/v1/keys/{id}", .admin, revoke),
+        ]
+    }
 
     /// What `POST /v1/keys` takes (JSON).
     struct NewKey: Decodable {
