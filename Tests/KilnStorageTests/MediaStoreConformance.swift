@@ -4,87 +4,58 @@ import KilnStorage
 import KilnTestSupport
 import Testing
 
-/// One suite every `MediaStore` passes: publish, read back (manifest, paths, byte ranges),
-/// exists, list in pages, delete, and a unit (a carousel) that is published whole or not at all.
+/// The behaviours every `MediaStore` keeps, each a test of its own run against each backend (a
+/// failure names the behaviour and the backend): publish and read back, byte ranges, publishing
+/// again, a unit (a carousel) published whole or not at all, listing in pages, deletion.
+enum MediaStoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case local, objectLayout = "object layout", bucket
+    var testDescription: String { rawValue }
+}
+
 enum MediaStoreConformance {
-    /// - Parameter sabotage: makes the commit of a staged item fail (each store breaks differently).
-    static func run(_ store: any MediaStore, sabotage: (Staging) throws -> Void) async throws {
-        try await store.checkAvailable()
-        let a = try stage(store, seed: 1, bytes: 300_000)
-        try await store.commit(a.staged)
-        #expect(try await store.exists(a.id))
-        let item = try #require(try await store.item(a.id), "the item reads back")
-        #expect(item.id == a.id && item.renditions.map(\.file) == ["display.jpg"])
-        #expect(item.location == store.location(forItem: a.id))
-        #expect(item.renditions[0].path == store.location(forItem: a.id) + "/display.jpg", "paths are made when read")
-        // The same address (a presigned one is signed at each read: its query carries the time).
-        #expect(item.renditions[0].url?.split(separator: "?").first == store.url(forItem: a.id, file: "display.jpg")?.split(separator: "?").first)
-        let manifest = try #require(try await store.manifest(a.id))
-        #expect(String(decoding: manifest, as: UTF8.self).contains("\"path\"") == false, "manifests hold no paths")
+    /// A new, empty store of `backend`, with what makes its commits fail (each store breaks
+    /// differently) and the staging area that must be left empty.
+    final class Subject: @unchecked Sendable {
+        let store: any MediaStore
+        let sabotage: (Staging) throws -> Void
+        let staging: String
+        private let directories: [String]
 
-        // Byte ranges, and whole files streamed.
-        #expect(try await store.open(a.id, file: "display.jpg", range: 10...19).collect() == Array(a.bytes[10...19]))
-        let whole = try await store.open(a.id, file: "display.jpg", range: nil)
-        #expect(whole.size == 300_000 && whole.contentType == "image/jpeg")
-        #expect(try await whole.collect() == a.bytes)
-        let tail = try await store.open(a.id, file: "display.jpg", range: 299_990...400_000)
-        #expect(tail.range == 299_990...299_999)
-        #expect(try await tail.collect() == Array(a.bytes[299_990...]))
-        await #expect { try await store.open(a.id, file: "display.jpg", range: 300_000...300_010) } throws: {
-            ($0 as? KilnError)?.code == .api006
-        }
-        await #expect { try await store.open(a.id, file: "missing.jpg", range: nil) } throws: {
-            ($0 as? KilnError)?.code == .file002
-        }
-        await #expect { try await store.open(a.id, file: "../\(a.id)/display.jpg", range: nil) } throws: {
-            ($0 as? KilnError)?.code == .api002
+        init(_ backend: MediaStoreBackend) async throws {
+            let root = Fixtures.scratchDirectory("kiln-store")
+            let staging = Fixtures.scratchDirectory("kiln-staging")
+            directories = [root, staging]
+            switch backend {
+            case .local:
+                store = try LocalStore(root: root)
+                // A staging directory that vanished cannot be renamed into place.
+                sabotage = { staging in try FileManager.default.removeItem(atPath: staging.directory) }
+                self.staging = root + "/.staging"
+            case .objectLayout:
+                store = try ObjectMediaStore(objects: Poison.objects(try LocalStore(root: root)), stagingRoot: staging,
+                                             locationPrefix: "objects:/")
+                sabotage = Poison.add
+                self.staging = staging
+            case .bucket:
+                // The shared moto server; each test's objects under a prefix of their own.
+                let moto = try await MotoS3.started()
+                let client = S3Client(configuration: S3Configuration(
+                    endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
+                    credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+                let objects = PrefixedObjects(base: client, prefix: "conformance-" + UUID().uuidString.prefix(8).lowercased() + "-")
+                store = try ObjectMediaStore(objects: Poison.objects(objects), stagingRoot: staging,
+                                             locationPrefix: "s3://\(moto.bucket)")
+                sabotage = Poison.add
+                self.staging = staging
+            }
         }
 
-        // Publishing an id again (same bytes and options, so the same content) changes nothing.
-        let again = try stage(store, seed: 1, bytes: 300_000)
-        try await store.commit(again.staged)
-        #expect(try await store.manifest(a.id) == manifest)
-        #expect(!FileManager.default.fileExists(atPath: again.staged.staging.directory), "its staging is dropped")
+        deinit { for directory in directories { Fixtures.cleanUp(directory) } }
 
-        // A unit that fails half-way publishes none of its items.
-        let b = try stage(store, seed: 2, bytes: 1000)
-        let c = try stage(store, seed: 3, bytes: 1000)
-        let carousel = try stageCarousel(store, items: [b.id, c.id])
-        try sabotage(c.staged.staging)
-        await #expect { try await store.commit([b.staged, c.staged, carousel.staged], progress: nil) } throws: {
-            $0 is KilnError
+        /// Nothing staged is left behind.
+        func expectNoStaging(sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(Fixtures.files(under: staging).isEmpty, "no staging left behind", sourceLocation: sourceLocation)
         }
-        for id in [b.id, c.id, carousel.id] {
-            #expect(try await !store.exists(id), "nothing of the failed unit is published")
-        }
-        #expect(try await store.list(after: nil, limit: 100) == [a.id])
-
-        // The same unit, unbroken, publishes whole; progress reaches 1.
-        let b2 = try stage(store, seed: 2, bytes: 1000)
-        let c2 = try stage(store, seed: 3, bytes: 1000)
-        let carousel2 = try stageCarousel(store, items: [b2.id, c2.id])
-        let last = ProgressBox()
-        try await store.commit([b2.staged, c2.staged, carousel2.staged]) { fraction in last.set(fraction) }
-        #expect(last.value == 1)
-        #expect(try await store.carousel(carousel2.id)?.items == [b2.id, c2.id])
-        #expect(try await store.item(carousel2.id) == nil, "a carousel is not an item")
-
-        // Listing in pages, in id order.
-        let all = [a.id, b2.id, c2.id, carousel2.id].sorted()
-        #expect(try await store.list(after: nil, limit: 100) == all)
-        let page = try await store.list(after: nil, limit: 2)
-        #expect(page == Array(all.prefix(2)))
-        #expect(try await store.list(after: page.last, limit: 10) == Array(all.dropFirst(2)))
-
-        // Delete: the whole item goes, manifest first; deleting again finds nothing.
-        #expect(try await store.delete(a.id))
-        #expect(try await !store.exists(a.id))
-        #expect(try await store.manifest(a.id) == nil)
-        await #expect { try await store.open(a.id, file: "display.jpg", range: nil) } throws: {
-            ($0 as? KilnError)?.code == .file002
-        }
-        #expect(try await !store.delete(a.id))
-        #expect(try await store.list(after: nil, limit: 100) == [b2.id, c2.id, carousel2.id].sorted())
     }
 
     struct Staged {
@@ -140,47 +111,156 @@ enum Poison {
 }
 
 @Suite struct MediaStoreConformanceTests {
-    @Test func localStorePassesTheMediaStoreSuite() async throws {
+    typealias Subject = MediaStoreConformance.Subject
+    static func stage(_ store: any MediaStore, seed: UInt8, bytes: Int) throws -> MediaStoreConformance.Staged {
+        try MediaStoreConformance.stage(store, seed: seed, bytes: bytes)
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func aPublishedItemReadsBackWithItsPathsMadeOnRead(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        try await store.checkAvailable()
+        let a = try Self.stage(store, seed: 1, bytes: 1000)
+        try await store.commit(a.staged)
+        #expect(try await store.exists(a.id))
+        let item = try #require(try await store.item(a.id), "the item reads back")
+        #expect(item.id == a.id && item.renditions.map(\.file) == ["display.jpg"])
+        #expect(item.location == store.location(forItem: a.id))
+        #expect(item.renditions[0].path == store.location(forItem: a.id) + "/display.jpg", "paths are made when read")
+        // The same address (a presigned one is signed at each read: its query carries the time).
+        #expect(item.renditions[0].url?.split(separator: "?").first == store.url(forItem: a.id, file: "display.jpg")?.split(separator: "?").first)
+        let manifest = try #require(try await store.manifest(a.id))
+        #expect(String(decoding: manifest, as: UTF8.self).contains("\"path\"") == false, "manifests hold no paths")
+        subject.expectNoStaging()
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func filesAreReadWholeOrByRange(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        let a = try Self.stage(store, seed: 1, bytes: 300_000)
+        try await store.commit(a.staged)
+        #expect(try await store.open(a.id, file: "display.jpg", range: 10...19).collect() == Array(a.bytes[10...19]))
+        let whole = try await store.open(a.id, file: "display.jpg", range: nil)
+        #expect(whole.size == 300_000 && whole.contentType == "image/jpeg")
+        #expect(try await whole.collect() == a.bytes)
+        let tail = try await store.open(a.id, file: "display.jpg", range: 299_990...400_000)
+        #expect(tail.range == 299_990...299_999)
+        #expect(try await tail.collect() == Array(a.bytes[299_990...]))
+        await #expect { try await store.open(a.id, file: "display.jpg", range: 300_000...300_010) } throws: {
+            ($0 as? KilnError)?.code == .api006
+        }
+        await #expect { try await store.open(a.id, file: "missing.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .file002
+        }
+        await #expect { try await store.open(a.id, file: "../\(a.id)/display.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .api002
+        }
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func publishingAnIdAgainChangesNothing(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        let a = try Self.stage(store, seed: 1, bytes: 1000)
+        try await store.commit(a.staged)
+        let manifest = try await store.manifest(a.id)
+        // The same id (same bytes and options, so the same content).
+        let again = try Self.stage(store, seed: 1, bytes: 1000)
+        try await store.commit(again.staged)
+        #expect(try await store.manifest(a.id) == manifest)
+        #expect(!FileManager.default.fileExists(atPath: again.staged.staging.directory), "its staging is dropped")
+        #expect(try await store.list(after: nil, limit: 100) == [a.id])
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func aUnitThatFailsHalfWayPublishesNone(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        let b = try Self.stage(store, seed: 2, bytes: 1000)
+        let c = try Self.stage(store, seed: 3, bytes: 1000)
+        let carousel = try MediaStoreConformance.stageCarousel(store, items: [b.id, c.id])
+        try subject.sabotage(c.staged.staging)
+        await #expect { try await store.commit([b.staged, c.staged, carousel.staged], progress: nil) } throws: {
+            $0 is KilnError
+        }
+        for id in [b.id, c.id, carousel.id] {
+            #expect(try await !store.exists(id), "nothing of the failed unit is published")
+        }
+        #expect(try await store.list(after: nil, limit: 100).isEmpty)
+        subject.expectNoStaging()
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func aUnitIsPublishedWholeWithItsProgress(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        let b = try Self.stage(store, seed: 2, bytes: 1000)
+        let c = try Self.stage(store, seed: 3, bytes: 1000)
+        let carousel = try MediaStoreConformance.stageCarousel(store, items: [b.id, c.id])
+        let last = MediaStoreConformance.ProgressBox()
+        try await store.commit([b.staged, c.staged, carousel.staged]) { fraction in last.set(fraction) }
+        #expect(last.value == 1)
+        #expect(try await store.carousel(carousel.id)?.items == [b.id, c.id])
+        #expect(try await store.item(carousel.id) == nil, "a carousel is not an item")
+        #expect(try await store.item(b.id) != nil)
+        #expect(try await store.item(c.id) != nil)
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func listingGoesInPagesInIdOrder(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        var ids: [String] = []
+        for seed in UInt8(1)...4 {
+            let item = try Self.stage(store, seed: seed, bytes: 100)
+            try await store.commit(item.staged)
+            ids.append(item.id)
+        }
+        let all = ids.sorted()
+        #expect(try await store.list(after: nil, limit: 100) == all)
+        let page = try await store.list(after: nil, limit: 2)
+        #expect(page == Array(all.prefix(2)))
+        #expect(try await store.list(after: page.last, limit: 10) == Array(all.dropFirst(2)))
+    }
+
+    @Test(arguments: MediaStoreBackend.allCases)
+    func deletingRemovesTheWholeItemOnce(_ backend: MediaStoreBackend) async throws {
+        let subject = try await Subject(backend)
+        let store = subject.store
+        let a = try Self.stage(store, seed: 1, bytes: 1000)
+        let b = try Self.stage(store, seed: 2, bytes: 1000)
+        try await store.commit(a.staged)
+        try await store.commit(b.staged)
+        #expect(try await store.delete(a.id))
+        #expect(try await !store.exists(a.id))
+        #expect(try await store.manifest(a.id) == nil)
+        await #expect { try await store.open(a.id, file: "display.jpg", range: nil) } throws: {
+            ($0 as? KilnError)?.code == .file002
+        }
+        #expect(try await !store.delete(a.id), "deleting again finds nothing")
+        #expect(try await store.list(after: nil, limit: 100) == [b.id])
+    }
+
+    @Test func aLocalTreeThatBrokeUnderTheStoreIsUnavailable() async throws {
         let root = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(root) }
         let store = try LocalStore(root: root)
-        // A staging directory that vanished cannot be renamed into place.
-        try await MediaStoreConformance.run(store) { staging in try FileManager.default.removeItem(atPath: staging.directory) }
-        #expect(Fixtures.files(under: root + "/.staging").isEmpty, "no staging or deleted item left behind")
-
-        // A tree that broke under the store (a disk unmounted, a directory replaced) is unavailable.
+        try await store.checkAvailable()
+        // A disk unmounted, a directory replaced.
         try FileManager.default.removeItem(atPath: root)
         try Data().write(to: URL(fileURLWithPath: root))
         await #expect { try await store.checkAvailable() } throws: { ($0 as? KilnError)?.code == .file006 }
     }
 
-    @Test func objectStoreLayoutPassesTheMediaStoreSuite() async throws {
-        let root = Fixtures.scratchDirectory()
-        let staging = Fixtures.scratchDirectory()
-        defer { Fixtures.cleanUp(root); Fixtures.cleanUp(staging) }
-        let store = try ObjectMediaStore(objects: Poison.objects(try LocalStore(root: root)), stagingRoot: staging,
-                                         locationPrefix: "objects:/")
-        try await MediaStoreConformance.run(store, sabotage: Poison.add)
-        #expect(Fixtures.files(under: staging).isEmpty)
-    }
-
-    @Test func bucketPassesTheMediaStoreSuite() async throws {
-        let moto = try MotoS3()
-        defer { moto.stop() }
-        let client = S3Client(configuration: S3Configuration(
-            endpoint: try #require(URL(string: moto.endpoint)), bucket: moto.bucket,
-            credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)))
+    @Test func aBucketThatIsNotThereIsUnavailable() async throws {
+        // A bucket that is not there is no store to be ready with, though a HEAD would say 404.
+        let moto = try await MotoS3.started()
         let staging = Fixtures.scratchDirectory()
         defer { Fixtures.cleanUp(staging) }
-        let store = try ObjectMediaStore(objects: Poison.objects(client), stagingRoot: staging,
-                                         locationPrefix: "s3://\(moto.bucket)")
-        try await MediaStoreConformance.run(store, sabotage: Poison.add)
-        #expect(try await client.list(prefix: "").allSatisfy { !$0.key.hasSuffix("poison.bin") })
-        #expect(Fixtures.files(under: staging).isEmpty)
-
-        // A bucket that is not there is no store to be ready with, though a HEAD would say 404.
-        var missing = client.configuration
-        missing.bucket = "kiln-no-such-bucket"
+        let missing = S3Configuration(endpoint: try #require(URL(string: moto.endpoint)), bucket: "kiln-no-such-bucket",
+                                      credentials: .init(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey))
         let elsewhere = try ObjectMediaStore(objects: S3Client(configuration: missing), stagingRoot: staging, locationPrefix: "s3://x")
         await #expect { try await elsewhere.checkAvailable() } throws: { ($0 as? KilnError)?.code.rawValue.hasPrefix("FILE_") == true }
     }
