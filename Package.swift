@@ -92,7 +92,7 @@ let package = Package(
         ], resources: [.embedInCode("OpenAPI/openapi.yaml")]),
         // The batch and watched-folder front ends: walking, journals, the folder watcher.
         .target(name: "KilnFolders", dependencies: [
-            "KilnPipeline", "KilnDatabase", "CKilnOS", .product(name: "Logging", package: "swift-log"),
+            "KilnPipeline", "KilnQueue", "KilnDatabase", "CKilnOS", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kiln", dependencies: [
             "KilnPipeline", "KilnServer", "KilnQueue", "KilnDatabase", "KilnFolders",

@@ -2,6 +2,7 @@ import Foundation
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnQueue
 import Synchronization
 
 /// How one input of a batch ended.
@@ -161,7 +162,9 @@ public final class BatchRun: Sendable {
             return try await several(input, targets: targets, options: options, report: report)
         }
         do throws(KilnError) {
-            let item = try await pipeline.ingest(path: input.path, name: input.relativePath, options: options)
+            let item = try await IngestService(pipeline: pipeline, base: options)
+                .make(IngestSubmission(inputs: [IngestInput(path: input.path, name: input.relativePath)],
+                                       options: UploadOptions(base: options))).item()
             let done = report(item.reused ? .reused : .processed, item: item)
             try await journal.finish(path: input.relativePath, status: .done, mediaID: item.id, code: nil, seconds: done.seconds)
             return done
@@ -183,8 +186,9 @@ public final class BatchRun: Sendable {
         guard let journal else { throw KilnError.internalError("a batch that writes needs its journal") }
         let outcomes: [TargetOutcome]
         do throws(KilnError) {
-            outcomes = try await pipeline.ingest(IngestRequest(IngestInput(path: input.path, name: input.relativePath),
-                                                              targets: targets, options: options)).outcomes
+            outcomes = try await IngestService(pipeline: pipeline, base: options)
+                .make(IngestSubmission(inputs: [IngestInput(path: input.path, name: input.relativePath)],
+                                       options: UploadOptions(base: options, targets: targets))).outcomes
         } catch {
             if error.code == .processing005 { return report(.interrupted, nil, error) }
             let ended = report(Self.isInputsFault(error) ? .rejected : .failed, nil, error)

@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import KilnDatabase
 import KilnPipeline
+import KilnQueue
 import Logging
 import Synchronization
 
@@ -184,12 +185,14 @@ public final class FolderWatch: Sendable {
             }
             var options = options.ingest
             options.progress = nil
+            let service = IngestService(pipeline: pipeline, base: options)
+            let input = IngestInput(path: path, name: name)
             var lastError: KilnError?
             for attempt in attempts...self.options.maxAttempts {
                 do throws(KilnError) {
                     if let targets = self.options.targets {
-                        let outcomes = try await pipeline.ingest(IngestRequest(IngestInput(path: path, name: name),
-                                                                              targets: targets, options: options)).outcomes
+                        let outcomes = try await service.make(IngestSubmission(
+                            inputs: [input], options: UploadOptions(base: options, targets: targets))).outcomes
                         let briefs = outcomes.map(\.brief)
                         // No target took it: refused (or tried again) as one error, every target's outcome in it.
                         if TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
@@ -201,7 +204,7 @@ public final class FolderWatch: Sendable {
                         return Report(name: name, outcome: reused ? .reused : .processed, item: nil, error: nil,
                                       movedTo: movedTo, targets: outcomes)
                     }
-                    let item = try await pipeline.ingest(path: path, name: name, options: options)
+                    let item = try await service.make(IngestSubmission(inputs: [input], options: UploadOptions(base: options))).item()
                     let movedTo = Self.move(path, into: inbox + "/processed", named: name)
                     try await journal.finish(path: name, status: .done, mediaID: item.id, code: nil, seconds: 0)
                     return Report(name: name, outcome: item.reused ? .reused : .processed, item: item, error: nil, movedTo: movedTo)

@@ -96,8 +96,20 @@ public enum JobResult: Codable, Sendable {
         }
     }
 
-    /// What the result made as an engine result would say it (for recording ownership).
-    var outcomes: [TargetOutcome] {
+    /// The one item made (a request for one target and one file).
+    public func item() throws(KilnError) -> MediaItem {
+        guard case .item(let item) = self else { throw KilnError.internalError("the result is not one item") }
+        return item
+    }
+
+    /// The carousel made and its items (a carousel request for one target).
+    public func carousel() throws(KilnError) -> (carousel: CarouselRecord, items: [MediaItem]) {
+        guard case .carousel(let record, let items) = self else { throw KilnError.internalError("the result is not a carousel") }
+        return (record, items)
+    }
+
+    /// What was made, target by target.
+    public var outcomes: [TargetOutcome] {
         switch self {
         case .item(let item): [TargetOutcome(target: item.preset, items: [item])]
         case .carousel(let record, let items): [TargetOutcome(target: record.preset, items: items, carousel: record)]

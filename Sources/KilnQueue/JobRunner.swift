@@ -166,8 +166,9 @@ public final class JobRunner: Service, Sendable {
         defer { try? FileManager.default.removeItem(atPath: fetched) }
         do throws(KilnError) {
             let inputs = try await localInputs(payload, fetched: fetched)
-            let result = try await ingest.make(inputs, carousel: payload.carousel, options: payload.options,
-                                               tenant: payload.owner, keyID: payload.keyID, control: control)
+            let result = try await ingest.make(IngestSubmission(inputs: inputs, carousel: payload.carousel, options: payload.options,
+                                                                tenant: payload.owner, keyID: payload.keyID,
+                                                                requestID: payload.requestID, control: control))
             // None made for any target: the job failed, with the first target's error and every target's outcome.
             if case .targets(let outcomes) = result, TargetOutcome.tally(outcomes) == .none, let first = outcomes.first?.error {
                 throw first.with(detail: "targets", Self.json(outcomes.map { $0.presented(\.stored) }))

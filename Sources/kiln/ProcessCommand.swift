@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnCore
 import KilnPipeline
+import KilnQueue
 import KilnStorage
 
 /// `kiln process`: runs files through the pipeline and reports one envelope.
@@ -80,11 +81,15 @@ struct ProcessCommand: AsyncParsableCommand {
             return IngestInput(upload: try stdin.get())
         }
 
+        // The options as every front end hands them to the ingest service (which makes all at once here).
+        let service = IngestService(pipeline: pipeline, base: options)
+        var upload = UploadOptions(base: options)
+        upload.targets = targets
         if type == .carousel {
             let made: ProcessReport
             do throws(KilnError) {
                 let inputs = try files.map { file throws(KilnError) in try input(file) }
-                let result = try await pipeline.ingest(IngestRequest(carousel: inputs, targets: targets, options: options))
+                let result = try await service.make(IngestSubmission(inputs: inputs, carousel: true, options: upload))
                 if targets != nil {
                     made = ProcessReport(targets: result.outcomes)
                 } else {
@@ -99,7 +104,7 @@ struct ProcessCommand: AsyncParsableCommand {
         var outcomes: [ItemOutcome] = []
         for file in files {
             do throws(KilnError) {
-                let result = try await pipeline.ingest(IngestRequest(try input(file), targets: targets, options: options))
+                let result = try await service.make(IngestSubmission(inputs: [try input(file)], options: upload))
                 outcomes.append(targets == nil ? .success(try result.item()) : .targets(file, result.outcomes))
             } catch {
                 outcomes.append(.failure(file, error))

@@ -38,7 +38,7 @@ import Testing
         }
 
         func submission(_ uploads: [ReceivedUpload], _ options: UploadOptions, tenant: String = "t1") -> IngestSubmission {
-            IngestSubmission(uploads: uploads, carousel: false, options: options, tenant: tenant, keyID: "key-1",
+            IngestSubmission(inputs: uploads.map(IngestInput.init(upload:)), carousel: false, options: options, tenant: tenant, keyID: "key-1",
                              requestID: "req-test", control: JobControl(timeout: .seconds(120)))
         }
     }

@@ -6,7 +6,8 @@ import KilnCore
 public struct IngestInput: Sendable {
     let path: String
     let name: String
-    let upload: ReceivedUpload?
+    /// The received upload the file is, when it is one (its type, size and digest known).
+    public let upload: ReceivedUpload?
     /// The whole file's size when `path` holds only its first bytes (a preflight).
     let size: Int64?
 

@@ -21,8 +21,9 @@ public struct UploadOptions: Codable, Sendable, Equatable {
     /// The presets the upload is for.
     public var names: [String] { targets ?? [preset] }
 
-    /// The choices `base` makes (a server's or a command's defaults).
-    public init(base: IngestOptions) {
+    /// The choices `base` makes (a server's or a command's defaults), for `targets` when given.
+    public init(base: IngestOptions, targets: [String]? = nil) {
+        self.targets = targets
         preset = base.preset
         type = base.type
         fit = base.fit

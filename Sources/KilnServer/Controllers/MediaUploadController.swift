@@ -171,9 +171,10 @@ struct MediaUploadController: Controller {
             throw KilnError.uploadFailed("the request has no `file` part; send the file as a multipart field named file")
         }
         metrics.stage("receive", ContinuousClock.now - receiveStart)
-        let outcome = try await process(IngestSubmission(uploads: uploads, carousel: carousel, options: form.upload,
+        let outcome = try await process(IngestSubmission(inputs: uploads.map(IngestInput.init(upload:)), carousel: carousel, options: form.upload,
                                                          tenant: form.tenant, keyID: context.key?.id,
-                                                         requestID: context.requestID, control: control))
+                                                         requestID: context.requestID, control: control),
+                                        requestID: context.requestID)
         try await idempotency.record(status: outcome.status.code, body: outcome.body,
                                      sent: Idempotency.digest(form.upload, files: uploads.map(\.sha256)))
         var response = Reply.raw(outcome.body, status: outcome.status)
@@ -189,8 +190,8 @@ struct MediaUploadController: Controller {
 
     /// Received uploads through the ingest service, the one way for `POST /v1/media` and
     /// `/v1/carousels` (completed resumable uploads: `UploadCompletion`), and its answer as HTTP.
-    func process(_ submission: IngestSubmission) async throws -> IngestAnswers.Outcome {
-        try answers.outcome(try await ingest.submit(submission), requestID: submission.requestID)
+    func process(_ submission: IngestSubmission, requestID: String) async throws -> IngestAnswers.Outcome {
+        try answers.outcome(try await ingest.submit(submission), requestID: requestID)
     }
 
 }

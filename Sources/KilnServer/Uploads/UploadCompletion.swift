@@ -31,7 +31,7 @@ struct UploadCompletion: Sendable {
             defer { done() }
             let received = try await ingest.pipeline.receive(file: path, name: name, options: options,
                                                              targets: form.names, control: control)
-            let answer = try await ingest.submit(IngestSubmission(uploads: [received], carousel: false, options: form.upload,
+            let answer = try await ingest.submit(IngestSubmission(inputs: [IngestInput(upload: received)], carousel: false, options: form.upload,
                                                                   tenant: record.tenant, keyID: record.keyID,
                                                                   requestID: requestID, control: control))
             let outcome = try answers.outcome(answer, requestID: requestID)
