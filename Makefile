@@ -9,7 +9,7 @@ SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif 
 	samples/*.jxl samples/*.gif samples/*.tiff) samples/video/h264-aac-moov-end.mp4 samples/video/hevc10-rotated.mp4 \
 	samples/video/vp9-opus.webm samples/video/hlg-hdr.mp4
 
-.PHONY: run test build release deps test-deps bench-deps bench samples fuzz clean
+.PHONY: run test build release release-dependencies deps test-deps bench-deps bench samples fuzz clean
 
 # Install only what is missing (apt-get update once, first: a new machine's lists may be stale).
 define apt_install
@@ -49,10 +49,16 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xcc -O1
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
+# The Swift packages alone (no C library of Debian's needed yet).
+release-dependencies:
+	$(SWIFT) build $(RELEASE_FLAGS) --target KilnDependencies
+
 # The main job on embedded defaults: the API server on local disk + SQLite under ./kiln-data,
 # a first key printed when there is none, and the address of the upload page. Only the kiln
-# product is built (not the fuzzer or the benchmarks): the first run's build is the wait.
-run: deps
+# product is built (not the fuzzer or the benchmarks): the first run's build is the wait, so
+# the packages it links (most of it) are built while apt-get installs the C libraries.
+run:
+	@$(MAKE) --no-print-directory -j2 deps release-dependencies
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln
 	.build/release/kiln serve --data kiln-data --first-key
 

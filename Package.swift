@@ -104,6 +104,25 @@ let package = Package(
             .product(name: "OTel", package: "swift-otel"),
         ]),
 
+        // Every package `kiln` links and nothing of Kiln's: `make run` builds it while apt-get
+        // installs the C libraries (a fresh machine's build is mostly these packages).
+        .target(name: "KilnDependencies", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "OTel", package: "swift-otel"),
+        ]),
+
         // The shared queue's own cost, printed by `make bench` (benchmarks/run.sh).
         .executableTarget(name: "kiln-queue-bench", dependencies: [
             "KilnDatabase", "KilnPipeline", .product(name: "Logging", package: "swift-log"),

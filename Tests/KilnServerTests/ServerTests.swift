@@ -11,7 +11,17 @@ import Testing
 /// `kiln serve` over real HTTP on loopback: uploads, read-back, jobs, and every code the
 /// server answers on its own.
 @Suite(.serialized) struct ServerTests {
-    @Test func imageUploadReadBackAndDelete() async throws {
+    /// An image uploaded to `server`: its id and its first rendition (name, SHA-256, bytes).
+    static func uploaded(_ server: TestServer) async throws -> (id: String, name: String, sha: String, bytes: Int) {
+        let created = try await server.upload(Fixtures.sample("orient-6.jpg"), fields: [("preset", "default"), ("fit", "reject")])
+        #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+        let id = try #require(created.data["id"] as? String)
+        let first = try #require((created.data["renditions"] as? [[String: Any]])?.first)
+        return (id, try #require(first["name"] as? String), try #require(first["sha256"] as? String),
+                try #require(first["bytes"] as? Int))
+    }
+
+    @Test func anImageIsUploadedReadBackAndReused() async throws {
         let server = try await TestServer.start()
         defer { Task { await server.stop() } }
         let created = try await server.upload(Fixtures.sample("orient-6.jpg"), fields: [("preset", "default"), ("fit", "reject")])
@@ -28,17 +38,28 @@ import Testing
 
         let read = try await server.request(.GET, "/v1/media/\(id)", key: server.readKey)
         #expect(read.status == 200 && read.data["id"] as? String == id)
+    }
 
-        let first = try #require(renditions.first)
-        let name = try #require(first["name"] as? String)
-        let sha = try #require(first["sha256"] as? String)
+    @Test func aRenditionIsSentWithItsETagAndA304ForAMatch() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let (id, name, sha, bytes) = try await Self.uploaded(server)
         let whole = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey)
         #expect(whole.status == 200 && whole.headers.first(name: "ETag") == "\"\(sha)\"")
-        #expect(whole.body.count == first["bytes"] as? Int)
+        #expect(whole.body.count == bytes)
         #expect(whole.headers.first(name: "Content-Type") == "image/jpeg")
         let cached = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey,
                                               headers: [("If-None-Match", "\"\(sha)\"")])
         #expect(cached.status == 304 && cached.body.isEmpty)
+        let missing = try await server.request(.GET, "/v1/media/\(id)/nope", key: server.readKey)
+        #expect(missing.status == 404 && missing.code == "API_002")
+    }
+
+    @Test func aRenditionIsReadByRangeAndARangePastItsEndIs416() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let (id, name, _, _) = try await Self.uploaded(server)
+        let whole = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey)
         let part = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey, headers: [("Range", "bytes=10-19")])
         #expect(part.status == 206 && part.body == whole.body[10..<20])
         #expect(part.headers.first(name: "Content-Range") == "bytes 10-19/\(whole.body.count)")
@@ -49,11 +70,13 @@ import Testing
         #expect(past.status == 416 && past.code == "API_006")
         #expect(past.headers.first(name: "Content-Range") == "bytes */\(whole.body.count)")
         let odd = try await server.request(.GET, "/v1/media/\(id)/\(name)", key: server.readKey, headers: [("Range", "items=1-2")])
-        #expect(odd.status == 200 && odd.body == whole.body)
-        let missing = try await server.request(.GET, "/v1/media/\(id)/nope", key: server.readKey)
-        #expect(missing.status == 404 && missing.code == "API_002")
+        #expect(odd.status == 200 && odd.body == whole.body, "a range in another unit is ignored")
+    }
 
-        // Deleting needs the write scope; then the media is gone.
+    @Test func deletingNeedsTheWriteScopeAndThenTheMediaIsGone() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let (id, _, _, _) = try await Self.uploaded(server)
         #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.readKey).code == "AUTH_002")
         #expect(try await server.request(.DELETE, "/v1/media/\(id)", key: server.writeKey).status == 200)
         #expect(try await server.request(.GET, "/v1/media/\(id)", key: server.readKey).code == "API_002")

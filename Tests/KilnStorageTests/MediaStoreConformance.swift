@@ -21,6 +21,8 @@ enum MediaStoreConformance {
         let staging: String
         private let directories: [String]
 
+        typealias Staged = MediaStoreConformance.Staged
+
         init(_ backend: MediaStoreBackend) async throws {
             let root = Fixtures.scratchDirectory("kiln-store")
             let staging = Fixtures.scratchDirectory("kiln-staging")
@@ -51,6 +53,20 @@ enum MediaStoreConformance {
         }
 
         deinit { for directory in directories { Fixtures.cleanUp(directory) } }
+
+        /// An item of `bytes` pseudo-random bytes, published.
+        func published(seed: UInt8, bytes: Int) async throws -> Staged {
+            let item = try MediaStoreConformance.stage(store, seed: seed, bytes: bytes)
+            try await store.commit(item.staged)
+            return item
+        }
+
+        /// Two items and the carousel holding them, staged: one unit to publish.
+        func stagedUnit() throws -> (b: Staged, c: Staged, carousel: Staged) {
+            let b = try MediaStoreConformance.stage(store, seed: 2, bytes: 1000)
+            let c = try MediaStoreConformance.stage(store, seed: 3, bytes: 1000)
+            return (b, c, try MediaStoreConformance.stageCarousel(store, items: [b.id, c.id]))
+        }
 
         /// Nothing staged is left behind.
         func expectNoStaging(sourceLocation: SourceLocation = #_sourceLocation) {
@@ -112,17 +128,13 @@ enum Poison {
 
 @Suite struct MediaStoreConformanceTests {
     typealias Subject = MediaStoreConformance.Subject
-    static func stage(_ store: any MediaStore, seed: UInt8, bytes: Int) throws -> MediaStoreConformance.Staged {
-        try MediaStoreConformance.stage(store, seed: seed, bytes: bytes)
-    }
 
     @Test(arguments: MediaStoreBackend.allCases)
     func aPublishedItemReadsBackWithItsPathsMadeOnRead(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
         try await store.checkAvailable()
-        let a = try Self.stage(store, seed: 1, bytes: 1000)
-        try await store.commit(a.staged)
+        let a = try await subject.published(seed: 1, bytes: 1000)
         #expect(try await store.exists(a.id))
         let item = try #require(try await store.item(a.id), "the item reads back")
         #expect(item.id == a.id && item.renditions.map(\.file) == ["display.jpg"])
@@ -139,8 +151,7 @@ enum Poison {
     func filesAreReadWholeOrByRange(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
-        let a = try Self.stage(store, seed: 1, bytes: 300_000)
-        try await store.commit(a.staged)
+        let a = try await subject.published(seed: 1, bytes: 300_000)
         #expect(try await store.open(a.id, file: "display.jpg", range: 10...19).collect() == Array(a.bytes[10...19]))
         let whole = try await store.open(a.id, file: "display.jpg", range: nil)
         #expect(whole.size == 300_000 && whole.contentType == "image/jpeg")
@@ -163,12 +174,10 @@ enum Poison {
     func publishingAnIdAgainChangesNothing(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
-        let a = try Self.stage(store, seed: 1, bytes: 1000)
-        try await store.commit(a.staged)
+        let a = try await subject.published(seed: 1, bytes: 1000)
         let manifest = try await store.manifest(a.id)
         // The same id (same bytes and options, so the same content).
-        let again = try Self.stage(store, seed: 1, bytes: 1000)
-        try await store.commit(again.staged)
+        let again = try await subject.published(seed: 1, bytes: 1000)
         #expect(try await store.manifest(a.id) == manifest)
         #expect(!FileManager.default.fileExists(atPath: again.staged.staging.directory), "its staging is dropped")
         #expect(try await store.list(after: nil, limit: 100) == [a.id])
@@ -178,9 +187,7 @@ enum Poison {
     func aUnitThatFailsHalfWayPublishesNone(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
-        let b = try Self.stage(store, seed: 2, bytes: 1000)
-        let c = try Self.stage(store, seed: 3, bytes: 1000)
-        let carousel = try MediaStoreConformance.stageCarousel(store, items: [b.id, c.id])
+        let (b, c, carousel) = try subject.stagedUnit()
         try subject.sabotage(c.staged.staging)
         await #expect { try await store.commit([b.staged, c.staged, carousel.staged], progress: nil) } throws: {
             $0 is KilnError
@@ -196,9 +203,7 @@ enum Poison {
     func aUnitIsPublishedWholeWithItsProgress(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
-        let b = try Self.stage(store, seed: 2, bytes: 1000)
-        let c = try Self.stage(store, seed: 3, bytes: 1000)
-        let carousel = try MediaStoreConformance.stageCarousel(store, items: [b.id, c.id])
+        let (b, c, carousel) = try subject.stagedUnit()
         let last = MediaStoreConformance.ProgressBox()
         try await store.commit([b.staged, c.staged, carousel.staged]) { fraction in last.set(fraction) }
         #expect(last.value == 1)
@@ -213,11 +218,7 @@ enum Poison {
         let subject = try await Subject(backend)
         let store = subject.store
         var ids: [String] = []
-        for seed in UInt8(1)...4 {
-            let item = try Self.stage(store, seed: seed, bytes: 100)
-            try await store.commit(item.staged)
-            ids.append(item.id)
-        }
+        for seed in UInt8(1)...4 { ids.append(try await subject.published(seed: seed, bytes: 100).id) }
         let all = ids.sorted()
         #expect(try await store.list(after: nil, limit: 100) == all)
         let page = try await store.list(after: nil, limit: 2)
@@ -229,10 +230,8 @@ enum Poison {
     func deletingRemovesTheWholeItemOnce(_ backend: MediaStoreBackend) async throws {
         let subject = try await Subject(backend)
         let store = subject.store
-        let a = try Self.stage(store, seed: 1, bytes: 1000)
-        let b = try Self.stage(store, seed: 2, bytes: 1000)
-        try await store.commit(a.staged)
-        try await store.commit(b.staged)
+        let a = try await subject.published(seed: 1, bytes: 1000)
+        let b = try await subject.published(seed: 2, bytes: 1000)
         #expect(try await store.delete(a.id))
         #expect(try await !store.exists(a.id))
         #expect(try await store.manifest(a.id) == nil)

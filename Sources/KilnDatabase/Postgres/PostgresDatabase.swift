@@ -100,7 +100,7 @@ public final class PostgresDatabase: Sendable {
     // MARK: Schema
 
     /// Each version's statements, applied once, in order: the queue's, then the stores'.
-    static var migrations: [[String]] { PostgresJobQueue.migrations + PostgresStores.migrations }
+    static var migrations: [[String]] { PostgresSchema.migrations }
 
     /// The schema's version once migrated (one per entry of `migrations`).
     public static var schemaVersion: Int { migrations.count }
@@ -208,5 +208,14 @@ public final class PostgresDatabase: Sendable {
             return error.serverInfo?[.sqlState].map { "\(message) (SQLSTATE \($0))" } ?? message
         }
         return "\(error)"
+    }
+}
+
+/// Rows a query answered.
+enum PostgresRows {
+    /// Whether `rows` has a row (an UPDATE … RETURNING that changed one).
+    static func any(_ rows: PostgresRowSequence) async throws -> Bool {
+        for try await _ in rows { return true }
+        return false
     }
 }

@@ -17,7 +17,7 @@ public struct PostgresIdempotencyStore: IdempotencyStore {
             // A request that does not take it reads the answer (or marker) that holds it; one
             // abandoned in between is tried again.
             for _ in 0..<5 {
-                if try await PostgresStores.any(client.query("""
+                if try await PostgresRows.any(client.query("""
                     INSERT INTO kiln_idempotency (key_id, idempotency_key, request_hash, status, body, created_at)
                     VALUES (\(keyID), \(idempotencyKey), \(requestHash), 0, '', \(now))
                     ON CONFLICT (key_id, idempotency_key) DO UPDATE

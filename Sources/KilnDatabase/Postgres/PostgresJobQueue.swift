@@ -86,50 +86,6 @@ public final class PostgresJobQueue: JobQueue {
         handlers.withLock { $0.append(handler) }
     }
 
-    // MARK: Schema
-
-    /// The queue's schema versions (the first of `PostgresDatabase.migrations`), each applied
-    /// once, in order, under an advisory lock.
-    static let migrations: [[String]] = [
-        [
-            """
-            CREATE TABLE kiln_jobs (
-                id text PRIMARY KEY,
-                kind text NOT NULL,
-                status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
-                stage text,
-                progress double precision NOT NULL DEFAULT 0,
-                priority integer NOT NULL DEFAULT 0,
-                payload bytea NOT NULL,
-                result bytea,
-                error bytea,
-                attempts integer NOT NULL DEFAULT 0,
-                dedupe_key text,
-                worker text,
-                cancel_requested boolean NOT NULL DEFAULT false,
-                dead_letter boolean NOT NULL DEFAULT false,
-                available_at timestamptz NOT NULL,
-                lease_expires_at timestamptz,
-                created_at timestamptz NOT NULL,
-                updated_at timestamptz NOT NULL
-            )
-            """,
-            // Unique jobs: one unfinished job per key, even under concurrent enqueues.
-            "CREATE UNIQUE INDEX kiln_jobs_dedupe ON kiln_jobs (dedupe_key) WHERE status IN ('queued', 'running')",
-            "CREATE INDEX kiln_jobs_claim ON kiln_jobs (priority DESC, created_at, id) WHERE status IN ('queued', 'running')",
-            "CREATE INDEX kiln_jobs_dead ON kiln_jobs (updated_at) WHERE dead_letter",
-        ],
-        [
-            "ALTER TABLE kiln_jobs ADD COLUMN event_sent_at timestamptz",
-            // Jobs that ended before events existed have nothing to send.
-            "UPDATE kiln_jobs SET event_sent_at = updated_at WHERE status IN ('succeeded', 'failed', 'cancelled')",
-            """
-            CREATE INDEX kiln_jobs_events ON kiln_jobs (updated_at, id)
-            WHERE event_sent_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled')
-            """,
-        ],
-    ]
-
     // MARK: JobQueue
 
     private static let columns = """

@@ -24,7 +24,7 @@ public struct PostgresKeyStore: KeyStore {
             try await client.withTransaction(logger: logger) { connection in
                 // Nodes starting at once: one at a time, so one sees no key and adds it.
                 _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtext('kiln_api_keys:first'))", logger: logger)
-                return try await PostgresStores.any(connection.query("""
+                return try await PostgresRows.any(connection.query("""
                     INSERT INTO kiln_api_keys (id, name, scope, tenant_id, hash, created_at)
                     SELECT \(key.id), \(key.name), \(key.scope.rawValue), \(key.tenant), \(hash), \(key.createdAt.timeIntervalSince1970)
                     WHERE NOT EXISTS (SELECT 1 FROM kiln_api_keys) RETURNING id
@@ -50,7 +50,7 @@ public struct PostgresKeyStore: KeyStore {
             _ = try await client.query("""
                 UPDATE kiln_api_keys SET revoked_at = \(Date().timeIntervalSince1970) WHERE id = \(id) AND revoked_at IS NULL
                 """, logger: logger)
-            return try await PostgresStores.any(client.query("SELECT 1 FROM kiln_api_keys WHERE id = \(id)", logger: logger))
+            return try await PostgresRows.any(client.query("SELECT 1 FROM kiln_api_keys WHERE id = \(id)", logger: logger))
         }
     }
 
@@ -58,7 +58,7 @@ public struct PostgresKeyStore: KeyStore {
         let logger = database.logger
         let secrets = webhook.map { APIKeys.encode(secrets: $0.secrets) }
         return try await database.query { client in
-            try await PostgresStores.any(client.query("""
+            try await PostgresRows.any(client.query("""
                 UPDATE kiln_api_keys SET webhook_url = \(webhook?.url), webhook_secrets = \(secrets) WHERE id = \(id) RETURNING id
                 """, logger: logger))
         }

@@ -68,7 +68,7 @@ public struct PostgresMediaRecords: MediaRecordStore {
                     DELETE FROM kiln_media WHERE tenant_id IS NOT DISTINCT FROM \(tenant) AND ((id = \(id) AND holder = '') OR holder = \(id))
                     """, logger: logger)
                 var free: [String] = []
-                for item in items where !(try await PostgresStores.any(connection.query(
+                for item in items where !(try await PostgresRows.any(connection.query(
                     "SELECT 1 FROM kiln_media WHERE id = \(item) LIMIT 1", logger: logger))) {
                     free.append(item)
                 }

@@ -56,7 +56,7 @@ public struct PostgresUploadStore: UploadStore {
     public func advance(_ id: String, from: Int64, to: Int64, length: Int64?, expiresAt: Date) async throws(KilnError) -> Bool {
         let logger = database.logger
         return try await database.query { client in
-            try await PostgresStores.any(client.query("""
+            try await PostgresRows.any(client.query("""
                 UPDATE kiln_uploads SET "offset" = \(to), length = COALESCE(length, \(length)), expires_at = \(expiresAt.timeIntervalSince1970),
                     reserved = 0
                 WHERE id = \(id) AND "offset" = \(from) AND result_status IS NULL RETURNING id
@@ -94,7 +94,7 @@ public struct PostgresUploadStore: UploadStore {
     public func claimWriter(_ id: String, writer: String, until: Date, at time: Date) async throws(KilnError) -> Bool {
         let logger = database.logger
         return try await database.query { client in
-            try await PostgresStores.any(client.query("""
+            try await PostgresRows.any(client.query("""
                 UPDATE kiln_uploads SET writer = \(writer), writer_until = \(until.timeIntervalSince1970)
                 WHERE id = \(id) AND (writer IS NULL OR writer = \(writer) OR writer_until < \(time.timeIntervalSince1970))
                 RETURNING id
@@ -121,7 +121,7 @@ public struct PostgresUploadStore: UploadStore {
                 _ = try await connection.query("UPDATE kiln_uploads SET reserved = 0 WHERE id = \(id)", logger: logger)
                 let (_, open) = try await Self.open(connection, tenant: tenant, at: time, logger: logger)
                 guard open + bytes <= maxBytes else { return false }
-                return try await PostgresStores.any(connection.query(
+                return try await PostgresRows.any(connection.query(
                     "UPDATE kiln_uploads SET reserved = \(bytes) WHERE id = \(id) RETURNING id", logger: logger))
             }
         }

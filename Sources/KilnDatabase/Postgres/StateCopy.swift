@@ -96,7 +96,7 @@ public enum StateCopy {
                 var counts = Counts()
                 func insert(_ kind: String, _ query: PostgresQuery) async throws {
                     counts.read[kind, default: 0] += 1
-                    if try await PostgresStores.any(connection.query(query, logger: logger)) { counts.added[kind, default: 0] += 1 }
+                    if try await PostgresRows.any(connection.query(query, logger: logger)) { counts.added[kind, default: 0] += 1 }
                 }
                 for key in rows.keys {
                     try await insert("keys", """

@@ -1,16 +1,58 @@
-import Foundation
-import KilnCore
-import PostgresNIO
+/// The PostgreSQL schema, in one place: versions applied once each, in order, under an advisory
+/// lock (`PostgresDatabase.migrate`); a version once released is never edited, only followed.
+/// The job queue's versions come first, then those of `SharedState`'s stores (one file each:
+/// PostgresKeyStore, PostgresIdempotencyStore, PostgresMediaRecords, PostgresUploadStore,
+/// PostgresOutbox, PostgresRateCounter, PostgresKeptValues), for API nodes that are
+/// interchangeable (SPEC §8): each does what its embedded twin does (one conformance suite holds
+/// both to it). Times the application gives are kept as epoch seconds (`double precision`), as
+/// SQLite keeps them.
+enum PostgresSchema {
+    /// Every version, in the order they are applied.
+    static var migrations: [[String]] { queue + state }
 
-/// The schema of `SharedState`'s PostgreSQL stores (one file each: PostgresKeyStore,
-/// PostgresIdempotencyStore, PostgresMediaRecords, PostgresUploadStore, PostgresOutbox,
-/// PostgresRateCounter, PostgresKeptValues), for API nodes that are interchangeable (SPEC §8):
-/// each does what its embedded twin does (one conformance suite holds both to it). Times the
-/// application gives are kept as epoch seconds (`double precision`), as SQLite keeps them.
-enum PostgresStores {
-    /// Their schema: versions after the queue's in `PostgresDatabase.migrations`, each applied
-    /// once, in order.
-    static let migrations: [[String]] = [
+    /// The job queue (`PostgresJobQueue`): the first versions.
+    static let queue: [[String]] = [
+        [
+            """
+            CREATE TABLE kiln_jobs (
+                id text PRIMARY KEY,
+                kind text NOT NULL,
+                status text NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+                stage text,
+                progress double precision NOT NULL DEFAULT 0,
+                priority integer NOT NULL DEFAULT 0,
+                payload bytea NOT NULL,
+                result bytea,
+                error bytea,
+                attempts integer NOT NULL DEFAULT 0,
+                dedupe_key text,
+                worker text,
+                cancel_requested boolean NOT NULL DEFAULT false,
+                dead_letter boolean NOT NULL DEFAULT false,
+                available_at timestamptz NOT NULL,
+                lease_expires_at timestamptz,
+                created_at timestamptz NOT NULL,
+                updated_at timestamptz NOT NULL
+            )
+            """,
+            // Unique jobs: one unfinished job per key, even under concurrent enqueues.
+            "CREATE UNIQUE INDEX kiln_jobs_dedupe ON kiln_jobs (dedupe_key) WHERE status IN ('queued', 'running')",
+            "CREATE INDEX kiln_jobs_claim ON kiln_jobs (priority DESC, created_at, id) WHERE status IN ('queued', 'running')",
+            "CREATE INDEX kiln_jobs_dead ON kiln_jobs (updated_at) WHERE dead_letter",
+        ],
+        [
+            "ALTER TABLE kiln_jobs ADD COLUMN event_sent_at timestamptz",
+            // Jobs that ended before events existed have nothing to send.
+            "UPDATE kiln_jobs SET event_sent_at = updated_at WHERE status IN ('succeeded', 'failed', 'cancelled')",
+            """
+            CREATE INDEX kiln_jobs_events ON kiln_jobs (updated_at, id)
+            WHERE event_sent_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled')
+            """,
+        ],
+    ]
+
+    /// The shared state's stores: the versions after the queue's.
+    static let state: [[String]] = [
         [
             """
             CREATE TABLE kiln_api_keys (
@@ -68,10 +110,4 @@ enum PostgresStores {
             "ALTER TABLE kiln_uploads ADD COLUMN reserved bigint NOT NULL DEFAULT 0",
         ],
     ]
-
-    /// Whether `rows` has a row (an UPDATE … RETURNING that changed one).
-    static func any(_ rows: PostgresRowSequence) async throws -> Bool {
-        for try await _ in rows { return true }
-        return false
-    }
 }
