@@ -60,8 +60,6 @@ public struct WebhookDelivery: Sendable, Equatable {
 public protocol OutboxStore: Sendable {
     /// Adds deliveries; one per event and URL (a second add of the same is ignored).
     func add(_ deliveries: [WebhookDelivery]) async throws(KilnError)
-    /// Drops an event's pending deliveries (another server hands it on).
-    func withdraw(eventID: String) async throws(KilnError)
     /// Takes up to `limit` pending deliveries due at `time`, oldest first, and holds them from
     /// every other claimer until `time + lease` (when one whose sender died is due again): on
     /// any number of nodes, each attempt is made by one.

@@ -42,7 +42,7 @@ import Testing
             let deadline = Date().addingTimeInterval(30)
             while true {
                 do {
-                    let connection = try RawConnection(port: port)
+                    let connection = try RawConnection(port: port, seconds: 60)
                     connection.send(Array("GET \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
                     return connection.receive()
                 } catch where Date() < deadline {

@@ -29,15 +29,6 @@ public struct PostgresOutbox: OutboxStore {
         }
     }
 
-    public func withdraw(eventID: String) async throws(KilnError) {
-        let logger = database.logger
-        try await database.query { client in
-            _ = try await client.query("""
-                DELETE FROM kiln_webhook_deliveries WHERE event_id = \(eventID) AND status = 'pending' AND attempts = 0
-                """, logger: logger)
-        }
-    }
-
     public func claim(at time: Date, limit: Int, lease: TimeInterval) async throws(KilnError) -> [WebhookDelivery] {
         // SKIP LOCKED: nodes claiming at once each take others, never wait for one another.
         let claimed = try await deliveries("""

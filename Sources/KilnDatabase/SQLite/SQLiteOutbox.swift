@@ -21,13 +21,6 @@ public struct SQLiteOutbox: OutboxStore {
         }
     }
 
-    public func withdraw(eventID: String) async throws(KilnError) {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE event_id = ? AND status = 'pending' AND attempts = 0",
-                           arguments: [eventID])
-        }
-    }
-
     public func claim(at time: Date, limit: Int, lease: TimeInterval) async throws(KilnError) -> [WebhookDelivery] {
         try await database.write { db in
             let due = try Row.fetchAll(db, sql: """

@@ -73,7 +73,10 @@ struct Webhooks: Sendable {
     }
 
     /// Hands finished jobs' events to the outbox: their deliveries first, then the job marked as
-    /// sent (a crash in between writes the same deliveries again, which the outbox ignores).
+    /// sent (a crash in between writes the same deliveries again, which the outbox ignores: one
+    /// delivery per event and URL). Several API nodes may post the same event at once: their
+    /// deliveries to a URL are one row, whoever wrote it, and none is withdrawn (a node that
+    /// lost the race once deleted the winner's row before it was marked delivered).
     func takeJobEvents(present: (MediaItem) -> MediaItem) async throws {
         for job in try await server.queue.pendingEvents(limit: 100) {
             let type = job.status == .succeeded ? "job.succeeded" : "job.failed"
@@ -82,10 +85,7 @@ struct Webhooks: Sendable {
             try await post(Event(id: "evt_" + job.id, type: type, createdAt: job.updatedAt.formatted(.iso8601),
                                  job: JobView(job, present: present), media: nil),
                            keyID: keyID, to: try await endpoints(keyID: keyID), trace: payload?.trace)
-            if try await !server.queue.markEventSent(job.id) {
-                // Another API server handed it on first: its deliveries are the ones sent.
-                try await outbox.withdraw(eventID: "evt_" + job.id)
-            }
+            try await server.queue.markEventSent(job.id)
         }
     }
 
