@@ -35,11 +35,13 @@ public enum ImageProcessor {
         public let spec: RenditionSpec
         public let aspect: AspectRange?
         public let fit: Fit
+        public let focus: Focus
 
-        public init(spec: RenditionSpec, aspect: AspectRange?, fit: Fit) {
+        public init(spec: RenditionSpec, aspect: AspectRange?, fit: Fit, focus: Focus = .auto) {
             self.spec = spec
             self.aspect = aspect
             self.fit = fit
+            self.focus = focus
         }
     }
 
@@ -55,7 +57,7 @@ public enum ImageProcessor {
             let g = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                            spec: plan.spec, aspect: plan.aspect, fit: plan.fit)
             let (x, y) = (Double(g.width) / sw, Double(g.height) / sh)
-            return g.mode == .pad ? min(x, y) : max(x, y)
+            return g.fills ? min(x, y) : max(x, y)
         }.max() ?? 1)
         // Exactly the largest plan's size: that rendition is then the decode itself, with no resample.
         let width = min(Int(sw), max(1, Int((sw * scale).rounded())))
@@ -79,20 +81,22 @@ public enum ImageProcessor {
     /// - Parameter decoded: the source already decoded (`decode(path:facts:for:)`); the file is
     ///   then not read again.
     public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
-                              fit: Fit, outputPath: String, quality: Int? = nil, decoded: Decoded? = nil,
-                              control: JobControl? = nil) throws -> Output {
+                              fit: Fit, focus: Focus = .auto, outputPath: String, quality: Int? = nil,
+                              decoded: Decoded? = nil, control: JobControl? = nil) throws -> Output {
         if let stop = control?.stopError() { throw stop }
         let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
-                                              spec: spec, aspect: aspect, fit: fit)
+                                              spec: spec, aspect: aspect, fit: fit, focus: focus)
         let quality = quality ?? spec.quality
         do {
             // A GIF kept animated is read whole (every frame), and each frame resized.
             var image = try decoded.map { decoded throws(VipsFailure) in try derive(decoded.image, geometry: geometry) }
                 ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif,
-                          enlarge: geometry.width > facts.displayWidth)
+                          enlarge: geometry.width > facts.displayWidth, source: (facts.displayWidth, facts.displayHeight))
             image = try toSRGB(image, flatten: spec.format == .jpeg)
             if geometry.mode == .pad {
                 image = try letterbox(image, width: geometry.width, height: geometry.height)
+            } else if geometry.mode == .blur {
+                image = try blurredFill(image, width: geometry.width, height: geometry.height)
             }
             let watch = control.map(EvalWatch.init)
             watch?.watch(image)
@@ -157,20 +161,53 @@ public enum ImageProcessor {
 
     /// Decode with shrink-on-load, auto-rotate, import any ICC profile (or CMYK) into sRGB.
     private static func shrink(path: String, geometry: RenditionGeometry, allPages: Bool = false,
-                               enlarge: Bool = false) throws(VipsFailure)
+                               enlarge: Bool = false, source: (Int, Int)? = nil) throws(VipsFailure)
         -> ImageHandle
     {
         let crop = geometry.mode == .crop
+        if crop, case .point = geometry.focus, let (sw, sh) = source {
+            // Shrunk on load only to cover the box, then the window around the point.
+            let scale = max(Double(geometry.width) / Double(max(1, sw)), Double(geometry.height) / Double(max(1, sh)))
+            let covering = try unwrap(try VipsOperation.call("thumbnail", [
+                "filename": .string(allPages ? path + "[n=-1]" : path),
+                "width": .int(Int((Double(sw) * scale).rounded(.up)) + 1),
+                "height": .int(Int((Double(sh) * scale).rounded(.up)) + 1),
+                "size": .string("both"), "crop": .string("none"), "fail_on": .string("error"),
+            ]), "thumbnail")
+            return try window(covering, geometry: geometry)
+        }
         // Loader options ride on the file name, as libvips reads them: every frame of an animation.
         let image = try VipsOperation.call("thumbnail", [
             "filename": .string(allPages ? path + "[n=-1]" : path),
             "width": .int(geometry.width),
             "height": .int(geometry.height),
             "size": .string(crop || enlarge ? "both" : "down"),
-            "crop": .string(crop ? "attention" : "none"),
+            "crop": .string(crop ? cropNick(geometry.focus) : "none"),
             "fail_on": .string("error"),
         ])
         return try unwrap(image, "thumbnail")
+    }
+
+    /// libvips' crop for a focus: its attention measure for auto, the centre for center.
+    private static func cropNick(_ focus: Focus) -> String { focus == .center ? "centre" : "attention" }
+
+    /// The box's window of `source`, scaled to cover it, kept around the focus point.
+    private static func window(_ source: ImageHandle, geometry: RenditionGeometry) throws(VipsFailure) -> ImageHandle {
+        guard case .point(let x, let y) = geometry.focus else { return source }
+        let (w, h) = (geometry.width, geometry.height)
+        let scale = max(Double(w) / Double(source.width), Double(h) / Double(source.height))
+        // A hair over the cover scale, so rounding never leaves the picture a pixel short; none
+        // when the source covers the box at about its size already (shrunk on load to it).
+        let covered = (0.99...1).contains(scale) ? source : try unwrap(try VipsOperation.call("resize", [
+            "in": .image(source), "scale": .double(scale * (1 + 1.0 / Double(max(w, h)))),
+        ]), "resize")
+        let (cw, ch) = (min(w, covered.width), min(h, covered.height))
+        return try unwrap(try VipsOperation.call("extract_area", [
+            "input": .image(covered),
+            "left": .int(Focus.origin(keeping: x, window: cw, side: covered.width)),
+            "top": .int(Focus.origin(keeping: y, window: ch, side: covered.height)),
+            "width": .int(cw), "height": .int(ch),
+        ]), "extract_area")
     }
 
     /// The same from an image already decoded (upright and sRGB). A shrink to fit is to the planned
@@ -189,12 +226,13 @@ public enum ImageProcessor {
             ]), "resize")
         }
         let crop = geometry.mode == .crop
+        if crop, case .point = geometry.focus { return try window(source, geometry: geometry) }
         let image = try VipsOperation.call("thumbnail_image", [
             "in": .image(source),
             "width": .int(geometry.width),
             "height": .int(geometry.height),
             "size": .string(crop ? "both" : "down"),
-            "crop": .string(crop ? "attention" : "none"),
+            "crop": .string(crop ? cropNick(geometry.focus) : "none"),
         ])
         return try unwrap(image, "thumbnail_image")
     }
@@ -224,6 +262,36 @@ public enum ImageProcessor {
             "in": .image(image), "direction": .string("centre"), "width": .int(width), "height": .int(height),
             "extend": .string("background"), "background": .doubles(background),
         ]), "gravity")
+    }
+
+    /// `image` (fitted inside the box) over a blurred, darkened copy of itself that fills the
+    /// box: made at an eighth of the size, so the blur costs little, then scaled up.
+    private static func blurredFill(_ image: ImageHandle, width: Int, height: Int) throws(VipsFailure) -> ImageHandle {
+        let (sw, sh) = (max(1, width / 8), max(1, height / 8))
+        let small = try unwrap(try VipsOperation.call("thumbnail_image", [
+            "in": .image(image), "width": .int(sw), "height": .int(sh), "size": .string("both"), "crop": .string("centre"),
+        ]), "thumbnail_image")
+        let blurred = try unwrap(try VipsOperation.call("gaussblur", [
+            "in": .image(small), "sigma": .double(max(1, Double(min(sw, sh)) / 10)),
+        ]), "gaussblur")
+        // Darker colour; any alpha kept as it is.
+        let factors: [Double] = switch image.bands {
+        case 2: [0.75, 1]
+        case 4: [0.75, 0.75, 0.75, 1]
+        default: [0.75]
+        }
+        let darker = try unwrap(try VipsOperation.call("linear", [
+            "in": .image(blurred), "a": .doubles(factors), "b": .doubles(factors.map { _ in 0 }), "uchar": .bool(true),
+        ]), "linear")
+        let fill = try unwrap(try VipsOperation.call("resize", [
+            "in": .image(darker), "scale": .double(Double(width) / Double(darker.width)),
+            "vscale": .double(Double(height) / Double(darker.height)),
+        ]), "resize")
+        return try unwrap(try VipsOperation.call("insert", [
+            "main": .image(fill), "sub": .image(image),
+            "x": .int((width - image.width) / 2), "y": .int((height - image.height) / 2),
+            "expand": .bool(false),
+        ]), "insert")
     }
 
     static func save(_ image: ImageHandle, format: OutputFormat, quality: Int, to path: String)

@@ -10,6 +10,8 @@ public struct IngestOptions: Sendable {
     public var fit: Fit
     /// What to do with a video longer than the preset allows: refuse it (MEDIA_005) or cut it.
     public var fitDuration: DurationFit = .reject
+    /// Where a crop keeps the subject (`fit=crop`).
+    public var focus: Focus = .auto
     /// Each target's account limits (`{"tiktok": {"max_duration_seconds": 180}}`): the preset is
     /// narrowed to them before anything is checked (so they are part of the item's id).
     public var limits: [String: AccountLimits] = [:]

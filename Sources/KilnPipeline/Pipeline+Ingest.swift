@@ -126,7 +126,8 @@ extension Pipeline {
                     // A GIF kept animated is read from the file, all its frames: not from the one decode.
                     let plans = images.flatMap { r in
                         runs[r].preset.renditions(for: facts).filter { $0.format != .gif }.map {
-                            ImageProcessor.Plan(spec: $0, aspect: runs[r].preset.image?.aspect, fit: request.options.fit)
+                            ImageProcessor.Plan(spec: $0, aspect: runs[r].preset.image?.aspect, fit: request.options.fit,
+                                               focus: request.options.focus)
                         }
                     }
                     if plans.count > 1 {

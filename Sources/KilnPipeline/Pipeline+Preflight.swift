@@ -119,11 +119,12 @@ extension Pipeline {
                     changes.append("\(ByteCount.metric(facts.sizeBytes)) over \(preset.name)'s \(ByteCount.metric(limit)): re-encoded within it")
                 }
             }
-            return (changes + ImageWarnings.describe(facts, preset: preset, fit: fit), [])
+            return (changes + ImageWarnings.describe(facts, preset: preset, fit: fit, focus: context.options.focus), [])
         case .video(let facts):
             let rules = try context.required(preset.video, "video rules")
             let (plan, unchecked) = try VideoPlan.preview(facts: facts, rules: rules, fit: fit,
-                                                          fitDuration: context.options.fitDuration, preset: preset.name)
+                                                          fitDuration: context.options.fitDuration,
+                                                          focus: context.options.focus, preset: preset.name)
             return (plan.warnings, unchecked)
         }
     }

@@ -41,7 +41,7 @@ public struct VideoPlan: Sendable, Equatable {
     /// Decides from the header facts and the packets' measurement: a stream is copied only when
     /// it meets every rule of the preset, and only a stream that breaks one is redone.
     public static func make(facts: VideoFacts, measured: VideoMeasurement, rules: VideoRules, fit: Fit,
-                            fitDuration: DurationFit = .reject, preset: String) throws -> VideoPlan {
+                            fitDuration: DurationFit = .reject, focus: Focus = .auto, preset: String) throws -> VideoPlan {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
         // Cut a little short of the maximum: the last frames' own durations end past the cut.
         let trim = fitDuration == .trim && facts.duration > rules.maxDuration
@@ -51,7 +51,7 @@ public struct VideoPlan: Sendable, Equatable {
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
-                                              spec: box, aspect: rules.aspect, fit: fit).evenSized
+                                              spec: box, aspect: rules.aspect, fit: fit, focus: focus).evenSized
         let verdicts = PublishCheck.video(facts, measured, rules: rules)
         var reasons: [String] = []
         if video.codec != "h264" { reasons.append("transcoded \(video.codec.uppercased()) to H.264") }
@@ -67,6 +67,7 @@ public struct VideoPlan: Sendable, Equatable {
         switch geometry.mode {
         case .crop: reasons.append("cropped to \(geometry.width)x\(geometry.height) (--fit crop)")
         case .pad: reasons.append("padded to \(geometry.width)x\(geometry.height) (--fit pad)")
+        case .blur: reasons.append("fitted in \(geometry.width)x\(geometry.height) over a blurred fill (--fit blur)")
         case .within:
             if geometry.width != video.displayWidth || geometry.height != video.displayHeight {
                 let scaled = "scaled \(video.displayWidth)x\(video.displayHeight) to \(geometry.width)x\(geometry.height)"
@@ -132,7 +133,7 @@ public struct VideoPlan: Sendable, Equatable {
     /// bitrate is the header's (or the average) and the key frames are assumed to meet the rules;
     /// `unchecked` names what that assumes.
     public static func preview(facts: VideoFacts, rules: VideoRules, fit: Fit, fitDuration: DurationFit = .reject,
-                               preset: String) throws
+                               focus: Focus = .auto, preset: String) throws
         -> (plan: VideoPlan, unchecked: [String])
     {
         let average = facts.duration > 0 ? Int(Double(facts.sizeBytes) * 8 / facts.duration) : 0
@@ -145,7 +146,8 @@ public struct VideoPlan: Sendable, Equatable {
         unchecked.append("key frames at most \(ByteCount.decimal(output.maxKeyframeInterval, places: 2)) s apart")
         if output.maxBitRate != nil { unchecked.append("peak video bitrate") }
         if output.maxAudioBitRate != nil { unchecked.append("audio bitrate") }
-        return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, fitDuration: fitDuration, preset: preset),
+        return (try make(facts: facts, measured: assumed, rules: rules, fit: fit, fitDuration: fitDuration, focus: focus,
+                         preset: preset),
                 unchecked)
     }
 
@@ -236,10 +238,24 @@ public struct VideoPlan: Sendable, Equatable {
             let source = Double(displayWidth) / Double(displayHeight)
             let cropW = source > ratio ? Int((Double(displayHeight) * ratio).rounded()) & ~1 : displayWidth & ~1
             let cropH = source > ratio ? displayHeight & ~1 : Int((Double(displayWidth) / ratio).rounded()) & ~1
-            chain.append("crop=\(cropW):\(cropH),scale=\(w):\(h):flags=bicubic")
+            // The window around the focus point; the centre (FFmpeg's default) for auto and center.
+            let (fx, fy) = if case .point(let x, let y) = geometry.focus { (x, y) } else { (0.5, 0.5) }
+            let x = Focus.origin(keeping: fx, window: cropW, side: displayWidth) & ~1
+            let y = Focus.origin(keeping: fy, window: cropH, side: displayHeight) & ~1
+            chain.append("crop=\(cropW):\(cropH):\(x):\(y),scale=\(w):\(h):flags=bicubic")
         case .pad:
             chain.append("scale=\(w):\(h):force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bicubic,"
                 + "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2:color=black")
+        case .blur:
+            // The fill is made at an eighth of the size (cheap to blur), darkened, and scaled up
+            // under the fitted picture.
+            let (sw, sh) = (max(2, (w / 8) & ~1), max(2, (h / 8) & ~1))
+            chain.append("split[kiln_fill][kiln_picture];"
+                + "[kiln_fill]scale=\(sw):\(sh):force_original_aspect_ratio=increase:flags=fast_bilinear,crop=\(sw):\(sh),"
+                + "gblur=sigma=\(max(1, min(sw, sh) / 10)),lutyuv=y=16+(val-16)*0.75,"
+                + "scale=\(w):\(h):flags=bilinear[kiln_bars];"
+                + "[kiln_picture]scale=\(w):\(h):force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bicubic[kiln_fit];"
+                + "[kiln_bars][kiln_fit]overlay=(W-w)/2:(H-h)/2")
         }
         chain.append("setsar=1")
         if includeFrameRate, let frameRate { chain.append("fps=\(ByteCount.decimal(frameRate, places: 3))") }

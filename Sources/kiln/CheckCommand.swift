@@ -14,7 +14,8 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check", abstract: "Check files against a preset's platform rules, or preflight them for several targets (nothing is written).")
 
     @Option(help: "The preset whose rules apply; several (a,b,c) for a preflight.") var preset: String = "default"
-    @Option(help: "A preflight's fit when the aspect ratio is out of range: reject, crop or pad.") var fit: Fit = .reject
+    @Option(help: "A preflight's fit when the aspect ratio is out of range: reject, crop, pad or blur.") var fit: Fit = .reject
+    @Option(help: "A preflight's focus for a crop: auto, center, or x,y (0-1).") var focus: Focus = .auto
     @Option(help: "A preflight's fit when a video is too long: reject or trim.") var fitDuration: DurationFit = .reject
     @Option(help: "A JSON file of extra presets.") var presets: String?
     @Option(help: "Each target's account limits, as JSON: {\"tiktok\": {\"max_duration_seconds\": 180}}.") var limits: String?
@@ -37,6 +38,7 @@ struct CheckCommand: AsyncParsableCommand {
             if preset.contains(",") {
                 var options = IngestOptions()
                 options.fit = fit
+                options.focus = focus
                 options.fitDuration = fitDuration
                 options.limits = account
                 for file in files {

@@ -16,8 +16,11 @@ struct ProcessCommand: AsyncParsableCommand {
     @Option(name: .long, help: "auto, image, video or carousel (all FILEs form one carousel).")
     var type: DeclaredType = .auto
 
-    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
+    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop, pad, or blur (fit the picture over a blurred fill).")
     var fit: Fit = .reject
+
+    @Option(name: .long, help: "Where a crop keeps the subject: auto, center, or x,y (0-1 of the picture from its top left).")
+    var focus: Focus = .auto
 
     @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
     var fitDuration: DurationFit = .reject
@@ -60,6 +63,7 @@ struct ProcessCommand: AsyncParsableCommand {
         }
         options.type = type
         options.fit = fit
+        options.focus = focus
         options.fitDuration = fitDuration
         options.keepOriginal = keepOriginal
         options.progress = json ? nil : Output.progressLine

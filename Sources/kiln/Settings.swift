@@ -71,8 +71,11 @@ struct FolderOptions: ParsableArguments {
     @Option(name: .long, help: "auto, image or video.")
     var type: DeclaredType = .auto
 
-    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop or pad.")
+    @Option(name: .long, help: "When the aspect ratio is out of range: reject, crop, pad, or blur (fit the picture over a blurred fill).")
     var fit: Fit = .reject
+
+    @Option(name: .long, help: "Where a crop keeps the subject: auto, center, or x,y (0-1 of the picture from its top left).")
+    var focus: Focus = .auto
 
     @Option(name: .long, help: "When a video is longer than the preset allows: reject, or trim (cut at its maximum).")
     var fitDuration: DurationFit = .reject
@@ -92,6 +95,7 @@ struct FolderOptions: ParsableArguments {
         var options = configuration.ingestOptions
         options.type = type
         options.fit = fit
+        options.focus = focus
         options.fitDuration = fitDuration
         if let limits { options.limits = try AccountLimits.parse(limits) }
         return (configuration, options)
@@ -102,3 +106,6 @@ extension KilnConfiguration.Storage: ExpressibleByArgument {}
 extension Fit: ExpressibleByArgument {}
 extension DurationFit: ExpressibleByArgument {}
 extension DeclaredType: ExpressibleByArgument {}
+extension Focus: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

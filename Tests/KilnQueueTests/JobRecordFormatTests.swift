@@ -16,11 +16,16 @@ import Testing
         try options.set("fit", "crop", presets: Self.presets)
         try options.set("fit_duration", "trim", presets: Self.presets)
         try options.set("limits", #"{"x": {"max_duration_seconds": 60}}"#, presets: Self.presets)
+        try options.set("focus", "0.2,0.8", presets: Self.presets)
+        #expect(options.focus == .point(x: 0.2, y: 0.8))
+        #expect(options.canonicalLines.contains("focus=0.2,0.8"), "a focus is part of what a retry must send again")
+        let written = try JSONDecoder().decode(UploadOptions.self, from: JSONEncoder().encode(options))
+        #expect(written == options)
         #expect(options.names == ["x", "bluesky"])
         #expect(options.fit == .crop && options.fitDuration == .trim)
         #expect(options.limits["x"]?.maxDurationSeconds == 60)
         for (name, value) in [("preset", "myspace"), ("targets", "x,nowhere"), ("type", "song"), ("fit", "squash"),
-                              ("fit_duration", "loop"), ("colour", "red")] {
+                              ("fit_duration", "loop"), ("focus", "2,2"), ("focus", "left"), ("colour", "red")] {
             #expect(throws: KilnError.self) { try options.set(name, value, presets: Self.presets) }
             do {
                 try options.set(name, value, presets: Self.presets)

@@ -264,6 +264,8 @@ public enum Fit: String, Codable, Sendable, CaseIterable {
     case crop
     /// Letterbox to the nearest allowed ratio.
     case pad
+    /// Fit the whole picture and fill the bars with a blurred, darkened copy of itself.
+    case blur
 }
 
 /// How a video longer than the preset allows is handled.

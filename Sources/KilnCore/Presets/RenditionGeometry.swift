@@ -8,21 +8,29 @@ public struct RenditionGeometry: Hashable, Sendable {
         case crop
         /// Fit inside the box and letterbox to its exact size.
         case pad
+        /// Fit inside the box; the bars a blurred, darkened, scaled-up copy of the picture.
+        case blur
     }
 
     public let mode: Mode
     public let width: Int
     public let height: Int
+    /// Where a crop keeps the subject.
+    public let focus: Focus
 
-    public init(mode: Mode, width: Int, height: Int) {
+    public init(mode: Mode, width: Int, height: Int, focus: Focus = .auto) {
         self.mode = mode
         self.width = width
         self.height = height
+        self.focus = focus
     }
+
+    /// Whether the picture is fitted inside the box and the rest filled (pad, blur).
+    public var fills: Bool { mode == .pad || mode == .blur }
 
     /// The same plan with even sides (4:2:0 video needs them), never below 2.
     public var evenSized: RenditionGeometry {
-        RenditionGeometry(mode: mode, width: max(2, width & ~1), height: max(2, height & ~1))
+        RenditionGeometry(mode: mode, width: max(2, width & ~1), height: max(2, height & ~1), focus: focus)
     }
 
     /// Plans a rendition of a `sourceWidth` x `sourceHeight` (as displayed) image. Never enlarges,
@@ -30,7 +38,7 @@ public struct RenditionGeometry: Hashable, Sendable {
     /// `aspect` and `fit` decide crop or pad when the source's shape is out of range; `reject`
     /// is handled by validation before this is reached, and here falls back to `within`.
     public static func plan(sourceWidth: Int, sourceHeight: Int, spec: RenditionSpec, aspect: AspectRange?,
-                            fit: Fit) -> RenditionGeometry {
+                            fit: Fit, focus: Focus = .auto) -> RenditionGeometry {
         let sw = Double(max(1, sourceWidth))
         let sh = Double(max(1, sourceHeight))
         let ratio = sw / sh
@@ -39,7 +47,11 @@ public struct RenditionGeometry: Hashable, Sendable {
         var extentH = sh
         if let aspect, !aspect.contains(ratio), fit != .reject {
             let target = aspect.clamp(ratio)
-            mode = fit == .crop ? .crop : .pad
+            mode = switch fit {
+            case .crop: .crop
+            case .blur: .blur
+            case .pad, .reject: .pad
+            }
             let wider = ratio > target
             switch (fit, wider) {
             case (.crop, true): extentW = sh * target
@@ -57,6 +69,6 @@ public struct RenditionGeometry: Hashable, Sendable {
         }
         let width = max(1, Int((extentW * scale).rounded(scale > 1 ? .up : .down)))
         let height = max(1, Int((extentH * scale).rounded(.down)))
-        return RenditionGeometry(mode: mode, width: width, height: height)
+        return RenditionGeometry(mode: mode, width: width, height: height, focus: focus)
     }
 }

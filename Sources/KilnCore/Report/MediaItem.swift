@@ -138,9 +138,11 @@ public struct ProcessingOptions: Codable, Sendable, Equatable {
     public let tenant: String?
     /// `trim` when a video too long for the preset was cut at its maximum; nil for `reject`.
     public let fitDuration: DurationFit?
+    /// Where a crop was centred, when not `auto` (nil).
+    public let focus: Focus?
 
     public init(preset: String, presetDigest: String, fit: Fit, type: DeclaredType, keepOriginal: Bool,
-                tenant: String? = nil, fitDuration: DurationFit? = nil) {
+                tenant: String? = nil, fitDuration: DurationFit? = nil, focus: Focus? = nil) {
         self.preset = preset
         self.presetDigest = presetDigest
         self.fit = fit
@@ -148,19 +150,21 @@ public struct ProcessingOptions: Codable, Sendable, Equatable {
         self.keepOriginal = keepOriginal
         self.tenant = tenant
         self.fitDuration = fitDuration == .reject ? nil : fitDuration
+        self.focus = focus == .auto ? nil : focus
     }
 
-    /// One line per option, in a fixed order, versioned: the text the id hashes. The tenant's
-    /// and the duration fit's lines come only when there are ones, so earlier items keep their ids.
+    /// One line per option, in a fixed order, versioned: the text the id hashes. The tenant's,
+    /// the duration fit's and the focus's lines come only when there are ones, so earlier items
+    /// keep their ids.
     public var canonical: String {
         (["kiln-media-id-v1", "preset=\(preset)", "preset_sha256=\(presetDigest)", "fit=\(fit.rawValue)",
           "type=\(type.rawValue)", "keep_original=\(keepOriginal)"] + (tenant.map { ["tenant=\($0)"] } ?? [])
-            + (fitDuration.map { ["fit_duration=\($0.rawValue)"] } ?? []))
+            + (fitDuration.map { ["fit_duration=\($0.rawValue)"] } ?? []) + (focus.map { ["focus=\($0)"] } ?? []))
             .joined(separator: "\n")
     }
 
     enum CodingKeys: String, CodingKey {
-        case preset, fit, type, tenant
+        case preset, fit, type, tenant, focus
         case presetDigest = "preset_sha256", keepOriginal = "keep_original", fitDuration = "fit_duration"
     }
 }

@@ -11,7 +11,8 @@ public enum MediaIdentity {
     public static func options(_ options: IngestOptions, preset: Preset) -> ProcessingOptions {
         ProcessingOptions(preset: preset.name, presetDigest: presetDigest(preset), fit: options.fit,
                           type: options.type, keepOriginal: options.keepOriginal,
-                          tenant: options.tenant, fitDuration: options.fitDuration)
+                          tenant: options.tenant, fitDuration: options.fitDuration,
+                          focus: options.fit == .crop ? options.focus : nil)
     }
 
     /// SHA-256 of the preset's content (its JSON with sorted keys).

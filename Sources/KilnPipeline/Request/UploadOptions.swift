@@ -7,7 +7,7 @@ import KilnCore
 /// `IngestOptions` by `ingestOptions`.
 public struct UploadOptions: Codable, Sendable, Equatable {
     /// The names `set` takes, in the order they are written.
-    public static let fields = ["preset", "targets", "type", "fit", "fit_duration", "limits"]
+    public static let fields = ["preset", "targets", "type", "fit", "fit_duration", "focus", "limits"]
 
     public var preset: String
     /// Several presets for one upload (`targets=a,b,c`): the answer is one outcome per target.
@@ -15,6 +15,8 @@ public struct UploadOptions: Codable, Sendable, Equatable {
     public var type: DeclaredType
     public var fit: Fit
     public var fitDuration: DurationFit
+    /// Where a crop keeps the subject.
+    public var focus: Focus
     /// Each target's account limits.
     public var limits: [String: AccountLimits]
 
@@ -28,6 +30,7 @@ public struct UploadOptions: Codable, Sendable, Equatable {
         type = base.type
         fit = base.fit
         fitDuration = base.fitDuration
+        focus = base.focus
         limits = base.limits
     }
 
@@ -38,6 +41,7 @@ public struct UploadOptions: Codable, Sendable, Equatable {
         options.type = type
         options.fit = fit
         options.fitDuration = fitDuration
+        options.focus = focus
         options.limits = limits
         options.tenant = tenant
         return options
@@ -64,6 +68,12 @@ public struct UploadOptions: Codable, Sendable, Equatable {
         case "type": type = try Self.choice(name, value)
         case "fit": fit = try Self.choice(name, value)
         case "fit_duration": fitDuration = try Self.choice(name, value)
+        case "focus":
+            guard let point = Focus(value) else {
+                throw KilnError.invalidRequest("focus \"\(value)\" is not auto, center or a point x,y with each in 0-1",
+                                               fields: ["focus": "auto|center|x,y (0-1 of the picture, from its top left)"])
+            }
+            focus = point
         case "limits": limits = try AccountLimits.parse(value)
         default:
             throw KilnError.invalidRequest("unknown field \"\(name)\"",
@@ -86,6 +96,7 @@ public struct UploadOptions: Codable, Sendable, Equatable {
     public var canonicalLines: [String] {
         ["preset=\(preset)", "type=\(type.rawValue)", "fit=\(fit.rawValue)"]
             + (fitDuration == .trim ? ["fit_duration=trim"] : [])
+            + (focus == .auto ? [] : ["focus=\(focus)"])
             + (AccountLimits.canonical(limits).map { ["limits=" + $0] } ?? [])
             + (targets.map { ["targets=" + $0.joined(separator: ",")] } ?? [])
     }
@@ -98,6 +109,7 @@ public struct UploadOptions: Codable, Sendable, Equatable {
         type = try c.decode(DeclaredType.self, forKey: .type)
         fit = try c.decode(Fit.self, forKey: .fit)
         fitDuration = try c.decodeIfPresent(DurationFit.self, forKey: .fitDuration) ?? .reject
+        focus = try c.decodeIfPresent(Focus.self, forKey: .focus) ?? .auto
         limits = try c.decodeIfPresent([String: AccountLimits].self, forKey: .limits) ?? [:]
     }
 
@@ -108,11 +120,12 @@ public struct UploadOptions: Codable, Sendable, Equatable {
         try c.encode(type, forKey: .type)
         try c.encode(fit, forKey: .fit)
         if fitDuration != .reject { try c.encode(fitDuration, forKey: .fitDuration) }
+        if focus != .auto { try c.encode(focus, forKey: .focus) }
         if !limits.isEmpty { try c.encode(limits, forKey: .limits) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case preset, targets, type, fit, limits
+        case preset, targets, type, fit, limits, focus
         case fitDuration = "fit_duration"
     }
 }

@@ -17,14 +17,15 @@ extension Step {
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
-            let key = SharedRenditions.Key(spec, facts: facts, aspect: aspect, fit: context.options.fit)
+            let key = SharedRenditions.Key(spec, facts: facts, aspect: aspect, fit: context.options.fit,
+                                           focus: context.options.focus)
             let output: ImageProcessor.Output
             if let shared = context.shared?.link(key, to: staging.path(file)) {
                 output = try shared.get()
             } else {
                 output = try ImageProcessor.render(path: context.path, facts: facts, spec: spec, aspect: aspect,
-                                                   fit: context.options.fit, outputPath: staging.path(file),
-                                                   control: context.control)
+                                                   fit: context.options.fit, focus: context.options.focus,
+                                                   outputPath: staging.path(file), control: context.control)
                 context.decodes += 1
             }
             if let limit = spec.maxBytes, output.quality != spec.quality || output.width != output.plannedWidth {
@@ -41,7 +42,7 @@ extension Step {
             context.placeholder = (hints.thumbhash, hints.dominantColor)
         }
         context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
-                                                                   fit: context.options.fit))
+                                                                   fit: context.options.fit, focus: context.options.focus))
     }
 }
 
@@ -56,9 +57,9 @@ final class SharedRenditions: Sendable {
         let quality: Int
         let maxBytes: Int64?
 
-        init(_ spec: RenditionSpec, facts: ImageFacts, aspect: AspectRange?, fit: Fit) {
+        init(_ spec: RenditionSpec, facts: ImageFacts, aspect: AspectRange?, fit: Fit, focus: Focus) {
             geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
-                                              spec: spec, aspect: aspect, fit: fit)
+                                              spec: spec, aspect: aspect, fit: fit, focus: focus)
             (format, quality, maxBytes) = (spec.format, spec.quality, spec.maxBytes)
         }
     }
@@ -74,7 +75,7 @@ final class SharedRenditions: Sendable {
     {
         var distinct: [(key: Key, plan: ImageProcessor.Plan)] = []
         for plan in plans {
-            let key = Key(plan.spec, facts: facts, aspect: plan.aspect, fit: plan.fit)
+            let key = Key(plan.spec, facts: facts, aspect: plan.aspect, fit: plan.fit, focus: plan.focus)
             if !distinct.contains(where: { $0.key == key }) { distinct.append((key, plan)) }
         }
         let work = distinct
@@ -85,8 +86,8 @@ final class SharedRenditions: Sendable {
             let result = Result { () throws(KilnError) -> (path: String, output: ImageProcessor.Output) in
                 do {
                     return (file, try ImageProcessor.render(path: path, facts: facts, spec: plan.spec, aspect: plan.aspect,
-                                                            fit: plan.fit, outputPath: file, decoded: decoded,
-                                                            control: control))
+                                                            fit: plan.fit, focus: plan.focus, outputPath: file,
+                                                            decoded: decoded, control: control))
                 } catch {
                     throw Pipeline.catalogError(error, step: "process")
                 }
@@ -112,7 +113,7 @@ final class SharedRenditions: Sendable {
 
 /// What the pipeline changed or removed, in words for the envelope's `warnings`.
 enum ImageWarnings {
-    static func describe(_ facts: ImageFacts, preset: Preset, fit: Fit) -> [String] {
+    static func describe(_ facts: ImageFacts, preset: Preset, fit: Fit, focus: Focus = .auto) -> [String] {
         var warnings: [String] = []
         if facts.orientation != 1 { warnings.append("rotated upright from EXIF orientation \(facts.orientation)") }
         if facts.metadata.contains("gps") { warnings.append("stripped GPS metadata") }
@@ -138,8 +139,15 @@ enum ImageWarnings {
         }
         if let aspect = preset.image?.aspect, !aspect.contains(Double(facts.displayWidth) / Double(facts.displayHeight)) {
             switch fit {
-            case .crop: warnings.append("cropped to aspect \(aspect) (--fit crop)")
+            case .crop:
+                let around = switch focus {
+                case .auto: ""
+                case .center: " around the centre"
+                case .point: " around the focus \(focus)"
+                }
+                warnings.append("cropped to aspect \(aspect)\(around) (--fit crop)")
             case .pad: warnings.append("padded to aspect \(aspect) (--fit pad)")
+            case .blur: warnings.append("fitted to aspect \(aspect) over a blurred fill (--fit blur)")
             case .reject: break
             }
         }

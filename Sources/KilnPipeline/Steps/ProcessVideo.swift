@@ -15,7 +15,8 @@ extension Step {
         let measured = try context.video?.measured
             ?? VideoProcessor.measure(path: context.path, format: format, control: context.control)
         let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: context.options.fit,
-                                      fitDuration: context.options.fitDuration, preset: context.preset.name)
+                                      fitDuration: context.options.fitDuration, focus: context.options.focus,
+                                      preset: context.preset.name)
         let output: VideoProcessor.Output
         if let shared = context.video?.link(VideoProcessor.Encode(plan, output: rules.output),
                                             video: staging.path("video.mp4"), poster: staging.path("poster.jpg")) {
@@ -71,7 +72,8 @@ final class SharedVideo: Sendable {
         for context in contexts {
             guard case .video(let facts)? = context.facts, let rules = context.preset.video,
                   let plan = try? VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: context.options.fit,
-                                                 fitDuration: context.options.fitDuration, preset: context.preset.name)
+                                                 fitDuration: context.options.fitDuration, focus: context.options.focus,
+                                      preset: context.preset.name)
             else { continue }
             let encode = VideoProcessor.Encode(plan, output: rules.output)
             if let index = groups.firstIndex(where: { $0.encode == encode }) {
