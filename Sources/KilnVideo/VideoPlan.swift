@@ -50,8 +50,10 @@ public struct VideoPlan: Sendable, Equatable {
         let loops = loopsToReach(rules.minDuration, facts: facts)
         let output = rules.output
         let box = RenditionSpec(name: "video", maxWidth: output.maxWidth, maxHeight: output.maxHeight)
+        // An explicit fit makes the platform's own frame; without one, any shape it takes is kept.
+        let frame = fit == .reject ? rules.aspect : rules.nativeAspect.map { AspectRange(min: $0, max: $0) } ?? rules.aspect
         let geometry = RenditionGeometry.plan(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
-                                              spec: box, aspect: rules.aspect, fit: fit, focus: focus).evenSized
+                                              spec: box, aspect: frame, fit: fit, focus: focus).evenSized
         let verdicts = PublishCheck.video(facts, measured, rules: rules)
         var reasons: [String] = []
         if video.codec != "h264" { reasons.append("transcoded \(video.codec.uppercased()) to H.264") }

@@ -54,7 +54,9 @@ import Testing
         #expect(shorts.requires(.duration) && shorts.requires(.aspect))
         let page = Preset.platformsMarkdown()
         #expect(page.contains("| key-frame interval | video | <= 0.5 s | recommended |"))
-        #expect(try PresetCatalog().preset(named: "instagram-reel").video?.recommended.isEmpty == true)
+        // A reel's one recommendation is its native frame, made only with an explicit fit.
+        #expect(try PresetCatalog().preset(named: "instagram-reel").video?.recommended == [.nativeFrame])
+        #expect(page.contains("| native frame | video | 0.563:1 (what fit=crop, pad or blur makes) | recommended |"))
     }
 
     /// The data files are the form `--presets` reads: printed and read back, every preset is the same.

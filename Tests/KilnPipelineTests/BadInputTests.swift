@@ -268,7 +268,7 @@ import Testing
     @Test func videoOverTheBudgetIsMEDIA_003() async throws {
         let harness = try PipelineHarness()
         let error = await harness.failure("video/hlg-hdr.mp4", IngestOptions(memoryBudget: 4 << 20))
-        #expect(error?.code == .media003 && error?.message.contains("budget") == true)
+        #expect(error?.code == .media003 && error?.message.contains("budget") == true, "\(String(describing: error))")
     }
 
     @Test func theDefaultBudgetLeavesRoomForTheLimits() {

@@ -137,6 +137,24 @@ import Testing
         #expect(focused.redShare > 0.05, "the window keeps the point: \(focused.redShare)")
     }
 
+    @Test func anExplicitFitMakesTheNativeFrameAndNoFitKeepsAnAcceptedShape() async throws {
+        let harness = try PipelineHarness()
+        let input = try await Self.subjectAtTheLeft(in: harness.out + "-in", video: true)
+        defer { Fixtures.cleanUp(harness.out + "-in") }
+        // Reels take any shape: a 16:9 clip stays 16:9 without a fit...
+        let kept = try await made(input, harness, fit: .reject, preset: "instagram-reel")
+        let keptVideo = try #require(kept.renditions.first { $0.name == "video" })
+        let keptRatio = Double(keptVideo.width) / Double(keptVideo.height)
+        #expect(abs(keptRatio - 1.7778) < 0.01, "\(keptVideo.width)x\(keptVideo.height)")
+        // ...and becomes the reel's own 9:16 with one.
+        for fit in [Fit.crop, .pad, .blur] {
+            let framed = try await made(input, harness, fit: fit, preset: "instagram-reel")
+            let video = try #require(framed.renditions.first { $0.name == "video" })
+            let ratio = Double(video.width) / Double(video.height)
+            #expect(abs(ratio - 0.5625) < 0.01, "\(fit): \(video.width)x\(video.height)")
+        }
+    }
+
     @Test func focusIsReadAsAutoCenterOrAPointInsideThePicture() {
         #expect(Focus("auto") == .auto && Focus("center") == .center && Focus("centre") == .center)
         #expect(Focus("0.25,1") == .point(x: 0.25, y: 1))

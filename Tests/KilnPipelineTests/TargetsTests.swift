@@ -125,7 +125,8 @@ import Testing
     }
 
     @Test func targetsWhosePlansMatchShareOneEncode() async throws {
-        // 5 s of 640x360 H.264 and AAC: long and large enough for TikTok and Pinterest.
+        // 5 s of 640x360 H.264 and AAC, padded: to the 9:16 native frame of reels and stories (their
+        // plans match), and kept 16:9 for Pinterest, which has no frame of its own.
         let clip = Fixtures.scratchDirectory("kiln-shared-encode") + ".mp4"
         defer { try? FileManager.default.removeItem(atPath: clip) }
         try await Tool.check("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30:duration=5",
@@ -134,11 +135,11 @@ import Testing
         let harness = try PipelineHarness()
         var options = IngestOptions()
         options.fit = .pad
-        let targets = ["tiktok", "pinterest", "youtube-shorts"]
+        let targets = ["instagram-reel", "instagram-story", "pinterest"]
         let result = try await harness.pipeline.ingest(IngestRequest(IngestInput(path: clip), targets: targets, options: options))
         #expect(result.outcomes.allSatisfy { $0.error == nil }, "\(result.outcomes.map { $0.error?.message })")
         let videos = result.outcomes.map { $0.items.first?.renditions.first { $0.name == "video" }?.sha256 }
-        // TikTok and Pinterest plan the same encode: made once, linked to both. Shorts' is its own.
+        // The reel and the story plan the same encode: made once, linked to both. Pinterest's is its own.
         #expect(videos[0] != nil && videos[0] == videos[1] && videos[2] != videos[0])
         #expect(result.encodes == 2, "one shared, one of its own")
         #expect(result.outcomes.map { $0.items.first?.id }.compactMap { $0 }.count == 3)

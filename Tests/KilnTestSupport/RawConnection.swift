@@ -19,10 +19,9 @@ public final class RawConnection: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            close(descriptor)
-            throw Tool.Failure(description: "connect to port \(port) failed")
-        }
+        // No close here: the object is whole, so `deinit` runs after the throw and closes it (closing
+        // twice closed whatever descriptor another thread had opened under the number meanwhile).
+        guard connected == 0 else { throw Tool.Failure(description: "connect to port \(port) failed") }
     }
 
     deinit { close(descriptor) }

@@ -51,6 +51,9 @@ extension Preset {
             add(.minSize, "video input", ">= \(video.minWidth)x\(video.minHeight), long edge <= \(video.maxLongEdge), short edge <= \(video.maxShortEdge)")
             add(.minFrameRate, "video", ">= \(ByteCount.decimal(video.minFrameRate, places: 2)) fps (a slower video has frames repeated)")
             if let aspect = video.aspect { add(.aspect, "video", aspect.description) }
+            if let native = video.nativeAspect {
+                add(.nativeFrame, "video", "\(AspectRange(min: native, max: native).description) (what fit=crop, pad or blur makes)")
+            }
             add(.container, "video", "MP4")
             add(.moovFirst, "video", "yes")
             add(.editLists, "video", "none")
@@ -113,7 +116,8 @@ extension Preset {
         (.inputBytes, "refused (FILE_004), before anything is read"),
         (.inputPixels, "refused (MEDIA_003), before decoding"),
         (.minSize, "images: enlarged to the platform's narrowest width; videos below the smallest size: refused (MEDIA_003)"),
-        (.aspect, "refused (MEDIA_004) under fit=reject; cropped or padded with fit=crop or fit=pad"),
+        (.aspect, "refused (MEDIA_004) under fit=reject; cropped, padded or fitted over a blurred fill with fit=crop, pad or blur"),
+        (.nativeFrame, "made with fit=crop, pad or blur (a video in another shape the platform takes is kept as it is without one)"),
         (.duration, "too short: refused (MEDIA_005), but an animated GIF is looped up to it; too long: refused, or cut with fit_duration=trim"),
         (.minFrameRate, "fixed: frames repeated up to the platform's slowest rate"),
         (.carousel, "refused (MEDIA_002)"),

@@ -11,6 +11,8 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
     case minFrameRate = "min_frame_rate"
     case carousel
     case animation
+    /// The shape an explicit fit (crop, pad, blur) makes: the platform's own frame.
+    case nativeFrame = "native_frame"
     // The published video.
     case container
     case moovFirst = "moov_first"
@@ -47,7 +49,7 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
 
     public var scope: Scope {
         switch self {
-        case .inputBytes, .inputPixels, .minSize, .aspect, .duration, .minFrameRate, .carousel, .animation: .input
+        case .inputBytes, .inputPixels, .minSize, .aspect, .duration, .minFrameRate, .carousel, .animation, .nativeFrame: .input
         case .container, .moovFirst, .editLists, .fileBytes: .file
         case .videoCodec, .profile, .level, .pixelFormat, .scan, .sampleAspect, .frameRate, .closedGOP,
              .keyframeInterval, .videoBitRate, .videoPeakBitRate, .videoBox: .video
@@ -67,6 +69,7 @@ public enum PublishRule: String, Codable, Sendable, CaseIterable {
         case .minFrameRate: "slowest frame rate"
         case .carousel: "carousel items"
         case .animation: "animated GIF"
+        case .nativeFrame: "native frame"
         case .container: "container"
         case .moovFirst: "moov before mdat"
         case .editLists: "edit lists"

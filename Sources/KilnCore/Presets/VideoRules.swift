@@ -20,6 +20,10 @@ public struct VideoRules: Codable, Sendable, Equatable {
     public var maxFrames: Int
     /// Allowed width/height range (MEDIA_004 under `--fit reject`).
     public var aspect: AspectRange?
+    /// The platform's own frame (width/height: 9:16 for reels, stories, TikTok, Shorts): what an
+    /// explicit `fit` (crop, pad, blur) makes, though the platform takes other shapes; no `fit`
+    /// keeps any shape it takes.
+    public var nativeAspect: Double?
     /// Whether variable frame rate must be made constant.
     public var constantFrameRate: Bool
     /// The published video.
@@ -33,7 +37,7 @@ public struct VideoRules: Codable, Sendable, Equatable {
     public init(maxBytes: Int64 = defaultMaxBytes, minDuration: Double = 0, maxDuration: Double = 4 * 3600,
                 minWidth: Int = 2, minHeight: Int = 2, maxLongEdge: Int = 4096, maxShortEdge: Int = 2160,
                 minFrameRate: Double = 1, maxFrameRate: Double = 120, maxFrames: Int = 4 * 3600 * 120,
-                aspect: AspectRange? = nil, constantFrameRate: Bool = false,
+                aspect: AspectRange? = nil, nativeAspect: Double? = nil, constantFrameRate: Bool = false,
                 output: VideoOutputSpec = VideoOutputSpec(), recommended: [PublishRule] = []) {
         self.maxBytes = maxBytes
         self.minDuration = minDuration
@@ -46,6 +50,7 @@ public struct VideoRules: Codable, Sendable, Equatable {
         self.maxFrameRate = maxFrameRate
         self.maxFrames = maxFrames
         self.aspect = aspect
+        self.nativeAspect = nativeAspect
         self.constantFrameRate = constantFrameRate
         self.output = output
         self.recommended = recommended
@@ -69,6 +74,7 @@ public struct VideoRules: Codable, Sendable, Equatable {
             maxFrameRate: try c.value(.maxFrameRate, or: defaults.maxFrameRate),
             maxFrames: try c.value(.maxFrames, or: defaults.maxFrames),
             aspect: try c.decodeIfPresent(AspectRange.self, forKey: .aspect),
+            nativeAspect: try c.decodeIfPresent(Double.self, forKey: .nativeAspect),
             constantFrameRate: try c.value(.constantFrameRate, or: false),
             output: try c.value(.output, or: defaults.output),
             recommended: try c.value(.recommended, or: []))
@@ -79,7 +85,7 @@ public struct VideoRules: Codable, Sendable, Equatable {
         case maxBytes = "max_bytes", minDuration = "min_duration", maxDuration = "max_duration"
         case minWidth = "min_width", minHeight = "min_height", maxLongEdge = "max_long_edge"
         case maxShortEdge = "max_short_edge", minFrameRate = "min_frame_rate", maxFrameRate = "max_frame_rate"
-        case maxFrames = "max_frames", constantFrameRate = "constant_frame_rate"
+        case maxFrames = "max_frames", constantFrameRate = "constant_frame_rate", nativeAspect = "native_aspect"
     }
 }
 
