@@ -155,6 +155,20 @@ import Testing
         }
     }
 
+    @Test func thePreflightSaysWhichTargetsAreReframedAndHow() async throws {
+        let harness = try PipelineHarness()
+        let input = try await Self.subjectAtTheLeft(in: harness.out + "-in", video: true)
+        defer { Fixtures.cleanUp(harness.out + "-in") }
+        var options = IngestOptions(fit: .blur)
+        options.focus = .point(x: 0.1, y: 0.5)
+        let previews = try await harness.pipeline.preflight(
+            IngestRequest(IngestInput(path: input), targets: ["instagram-reel", "pinterest"], options: options))
+        let reel = try #require(previews.first { $0.target == "instagram-reel" })
+        let pinterest = try #require(previews.first { $0.target == "pinterest" })
+        #expect(reel.changes.contains { $0.contains("over a blurred fill (--fit blur)") }, "\(reel.changes)")
+        #expect(!pinterest.changes.contains { $0.contains("blurred fill") }, "no frame of its own: kept 16:9: \(pinterest.changes)")
+    }
+
     @Test func focusIsReadAsAutoCenterOrAPointInsideThePicture() {
         #expect(Focus("auto") == .auto && Focus("center") == .center && Focus("centre") == .center)
         #expect(Focus("0.25,1") == .point(x: 0.25, y: 1))
