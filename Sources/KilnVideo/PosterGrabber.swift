@@ -1,12 +1,60 @@
 import CFFmpeg
 
-/// Decodes one representative frame (upright, tone-mapped, at the video's output size) as
-/// packed RGB for libvips to encode.
+/// Decodes one representative frame (upright, tone-mapped, at the video's output size, inside
+/// its crop) as packed RGB for libvips to encode: the best of a few candidates, scored on
+/// sharpness and contrast, so a fade, a black opening or a motion blur is not the poster.
 enum PosterGrabber {
     struct Picture {
         let pixels: [UInt8]
         let width: Int
         let height: Int
+
+        /// Higher for a sharper, better exposed picture: the mean gradient of its brightness
+        /// (sampled), times how far its spread of brightness is from flat, and near zero for a
+        /// black or washed-out frame.
+        var score: Double {
+            guard width > 2, height > 2 else { return 0 }
+            let step = max(1, min(width, height) / 180)
+            var sum = 0.0, squares = 0.0, gradient = 0.0, count = 0.0
+            func luma(_ x: Int, _ y: Int) -> Double {
+                let i = (y * width + x) * 3
+                return 0.299 * Double(pixels[i]) + 0.587 * Double(pixels[i + 1]) + 0.114 * Double(pixels[i + 2])
+            }
+            for y in stride(from: 0, to: height - step, by: step) {
+                for x in stride(from: 0, to: width - step, by: step) {
+                    let value = luma(x, y)
+                    sum += value
+                    squares += value * value
+                    gradient += abs(luma(x + step, y) - value) + abs(luma(x, y + step) - value)
+                    count += 1
+                }
+            }
+            guard count > 0 else { return 0 }
+            let mean = sum / count
+            let spread = max(0, squares / count - mean * mean).squareRoot()
+            // Black or nearly so, white or nearly so: not a picture of anything.
+            let exposed = mean < 16 || mean > 245 ? 0.05 : 1.0
+            return (gradient / count + 1) * min(1, spread / 40 + 0.05) * exposed
+        }
+    }
+
+    /// The best-scored of the frames at `times` (seconds; one when the video is short).
+    static func best(input: Demuxer, plan: VideoPlan, rotation: Int, at times: [Double], threads: Int)
+        throws(AVFailure) -> Picture
+    {
+        var best: (picture: Picture, score: Double)?
+        var lastFailure: AVFailure?
+        for time in times {
+            do throws(AVFailure) {
+                let picture = try grab(input: input, plan: plan, rotation: rotation, at: time, threads: threads)
+                let score = picture.score
+                if score > best?.score ?? -1 { best = (picture, score) }
+            } catch {
+                lastFailure = error
+            }
+        }
+        if let best { return best.picture }
+        throw lastFailure ?? AVFailure("poster", message: "no frame could be decoded")
     }
 
     /// The key frame at or before `seconds` (decoding only from there to the first picture is

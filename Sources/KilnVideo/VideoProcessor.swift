@@ -86,8 +86,8 @@ public enum VideoProcessor {
                 throw KilnError.corrupt("the video ends at \(ByteCount.decimal(input.secondsRead, places: 2)) s of the \(ByteCount.decimal(facts.duration, places: 2)) s it declares (truncated upload?)")
             }
             let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
-            let picture = try PosterGrabber.grab(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
-                                                 at: posterTime(duration), threads: threads)
+            let picture = try PosterGrabber.best(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
+                                                 at: posterTimes(duration), threads: threads)
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
             return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,
@@ -129,7 +129,12 @@ public enum VideoProcessor {
     }
 
     /// A frame a tenth of the way in (the first is often black), at most 10 s in.
-    static func posterTime(_ duration: Double) -> Double { min(10, max(0, duration * 0.1)) }
+    /// Where the poster's candidates are: a few points through the video (the first frame of a
+    /// video under a second), each the key frame at or before it.
+    static func posterTimes(_ duration: Double) -> [Double] {
+        guard duration >= 1 else { return [0] }
+        return [0.1, 0.3, 0.5, 0.7].map { duration * $0 }
+    }
 
     static func expectedFrames(_ facts: VideoFacts, plan: VideoPlan) -> Int {
         let kept = VideoPlan.keptFraction(trim: plan.trim, duration: facts.duration) * Double(plan.loops)

@@ -169,6 +169,24 @@ import Testing
         #expect(!pinterest.changes.contains { $0.contains("blurred fill") }, "no frame of its own: kept 16:9: \(pinterest.changes)")
     }
 
+    @Test func thePosterIsASharpLitFrameNotTheBlackOpening() async throws {
+        let harness = try PipelineHarness()
+        let directory = harness.out + "-in"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(directory) }
+        // 2.4 s of black, then the pattern; a key frame each second (the poster's candidates are key frames).
+        let input = directory + "/opening.mp4"
+        try await Tool.check("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                                        "color=c=black:s=640x360:r=25:d=2.4", "-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=2.6",
+                                        "-filter_complex", "[0][1]concat=n=2:v=1:a=0", "-c:v", "libx264", "-g", "25",
+                                        "-pix_fmt", "yuv420p", input])
+        let item = try await made(input, harness, fit: .reject, preset: "default")
+        let poster = try await Pixels(try #require(item.renditions.first { $0.name == "poster" }?.path))
+        // A fixed tenth of the way in (0.5 s) is black; the best candidate is the pattern.
+        let whole = poster.brightness(rows: 0..<poster.height)
+        #expect(whole.mean > 40 && whole.spread > 20, "\(whole)")
+    }
+
     @Test func focusIsReadAsAutoCenterOrAPointInsideThePicture() {
         #expect(Focus("auto") == .auto && Focus("center") == .center && Focus("centre") == .center)
         #expect(Focus("0.25,1") == .point(x: 0.25, y: 1))
