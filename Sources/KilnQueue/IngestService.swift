@@ -52,7 +52,7 @@ public struct IngestService: Sendable {
     /// Where queued files are kept (`<data>/jobs/<id>/`) until their job ends.
     let dataDirectory: String
     /// A shared queue: a job's files go through the store to a worker on any machine.
-    let shared: Bool
+    public let shared: Bool
 
     public init(pipeline: Pipeline, queue: (any JobQueue)?, records: (any MediaRecordStore)?, base: IngestOptions,
                 dataDirectory: String, shared: Bool) {

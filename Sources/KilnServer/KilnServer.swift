@@ -112,7 +112,7 @@ public final class KilnServer: Service, Sendable {
     }
 
     /// Whether workers elsewhere run this server's jobs (inputs are then handed off in the store).
-    var queueIsShared: Bool { queue is PostgresJobQueue }
+    var queueIsShared: Bool { ingest.shared }
 
     public func run() async throws {
         // The shared database's connections stay up until the server (and its running jobs) is done.
