@@ -50,6 +50,8 @@ struct IngestContext: Sendable {
     var renditionFiles: [(spec: RenditionSpec, file: String, width: Int, height: Int)] = []
     var placeholder: (thumbhash: String, dominantColor: String)?
     var warnings: [String] = []
+    /// The crop path a video followed, for the manifest.
+    var framing: CropPath?
     /// Set by check: the rules every rendition passed, `preset@digest`.
     var rulesPassed: String?
     /// Set by stage.

@@ -65,7 +65,8 @@ enum PosterGrabber {
         guard let index = input.bestStream(AVMEDIA_TYPE_VIDEO) else { throw AVFailure("poster", message: "no video stream") }
         let stream = input.streams[index]
         let decoder = try Decoder(stream: stream, index: index, threads: threads)
-        let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base,
+        let crop = plan.frameCrop(decoder: decoder, stream: stream, rotation: rotation)
+        let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base, size: crop.map { ($0.width, $0.height) },
                                     description: plan.filters(pixelFormat: "rgb24", rotation: rotation, includeFrameRate: false))
         let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
         if seconds > 0 {
@@ -92,6 +93,7 @@ enum PosterGrabber {
         }
         guard found else { throw AVFailure("poster", message: "no frame could be decoded") }
         chosen.pointer.pointee.pts = chosen.pointer.pointee.best_effort_timestamp
+        try crop?.apply(to: chosen)
         try graph.push(chosen)
         try graph.push(nil)
         let rgb = try Frame()

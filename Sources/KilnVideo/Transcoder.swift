@@ -127,6 +127,7 @@ final class Transcoder {
             let f = frame.pointer.pointee
             frame.pointer.pointee.pts = f.best_effort_timestamp + offset
             playEnd = max(playEnd, f.best_effort_timestamp + offset + max(1, f.pkt_duration))
+            try video.crop?.apply(to: frame)
             try video.graph.push(frame)
             try encodeFiltered(video, filtered, encoded)
         }
@@ -182,9 +183,10 @@ private struct StreamCopy {
     }
 }
 
-/// Decoder -> filter graph -> libx264 for the main video stream.
+/// Decoder -> (the window following the subject) -> filter graph -> libx264 for the main video stream.
 private struct VideoEncoding {
     let decoder: Decoder
+    let crop: FrameCrop?
     let graph: FilterGraph
     let encoder: Encoder
     let stream: UnsafeMutablePointer<AVStream>
@@ -194,7 +196,8 @@ private struct VideoEncoding {
     {
         let source = input.streams[index]
         decoder = try Decoder(stream: source, index: index, threads: threads)
-        graph = try FilterGraph(video: decoder, timeBase: source.pointee.time_base,
+        crop = plan.frameCrop(decoder: decoder, stream: source, rotation: plan.rotation)
+        graph = try FilterGraph(video: decoder, timeBase: source.pointee.time_base, size: crop.map { ($0.width, $0.height) },
                                 description: plan.filters(pixelFormat: "yuv420p", rotation: plan.rotation))
         encoder = try Encoder(name: "libx264")
         stream = try muxer.addStream()

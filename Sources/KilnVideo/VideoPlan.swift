@@ -37,11 +37,19 @@ public struct VideoPlan: Sendable, Equatable {
     public let warnings: [String]
     let displayWidth: Int
     let displayHeight: Int
+    /// The crop's window as it follows the subject (`fit=crop`, `focus=auto`, given a track).
+    public internal(set) var framing: CropPath? = nil
+
+    /// Whether this plan's crop would follow the subject if it had the analysis pass's track.
+    public var wantsSubject: Bool { geometry.mode == .crop && geometry.focus == .auto && framing == nil }
 
     /// Decides from the header facts and the packets' measurement: a stream is copied only when
     /// it meets every rule of the preset, and only a stream that breaks one is redone.
+    /// - Parameter track: the analysis pass's (`VideoProcessor.analyse`): a crop with focus auto
+    ///   follows the subject through it; without one it is the centre.
     public static func make(facts: VideoFacts, measured: VideoMeasurement, rules: VideoRules, fit: Fit,
-                            fitDuration: DurationFit = .reject, focus: Focus = .auto, preset: String) throws -> VideoPlan {
+                            fitDuration: DurationFit = .reject, focus: Focus = .auto, track: SubjectTrack? = nil,
+                            preset: String) throws -> VideoPlan {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
         // Cut a little short of the maximum: the last frames' own durations end past the cut.
         let trim = fitDuration == .trim && facts.duration > rules.maxDuration
@@ -66,8 +74,27 @@ public struct VideoPlan: Sendable, Equatable {
         // What only a recommendation asks: done when the video is re-encoded for a required rule,
         // never a reason to re-encode on its own.
         var advice: [String] = []
+        var framing: CropPath?
+        if geometry.mode == .crop, geometry.focus == .auto, let track, !track.shots.isEmpty {
+            let window = cropWindow(geometry, displayWidth: video.displayWidth, displayHeight: video.displayHeight)
+            framing = track.path(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
+                                 cropWidth: window.width, cropHeight: window.height)
+        }
         switch geometry.mode {
-        case .crop: reasons.append("cropped to \(geometry.width)x\(geometry.height) (--fit crop)")
+        case .crop:
+            let size = "\(geometry.width)x\(geometry.height)"
+            let reframed = "reframed \(CropPath.shapeName(width: video.displayWidth, height: video.displayHeight)) to "
+                + "\(CropPath.shapeName(width: geometry.width, height: geometry.height)) following the subject"
+            switch (geometry.focus, framing, track) {
+            case (.auto, let framing?, _):
+                let shots = framing.shots.count
+                reasons.append("\(reframed), \(shots) shot\(shots == 1 ? "" : "s") (\(size), --fit crop)")
+            case (.auto, nil, nil):
+                // A preview: the pass that finds the subject runs when the video is made.
+                reasons.append("\(reframed) (\(size), --fit crop)")
+            case (.point, _, _): reasons.append("cropped to \(size) around the focus \(geometry.focus) (--fit crop)")
+            default: reasons.append("cropped to \(size) (--fit crop)")
+            }
         case .pad: reasons.append("padded to \(geometry.width)x\(geometry.height) (--fit pad)")
         case .blur: reasons.append("fitted in \(geometry.width)x\(geometry.height) over a blurred fill (--fit blur)")
         case .within:
@@ -128,7 +155,7 @@ public struct VideoPlan: Sendable, Equatable {
                          toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced,
                          maxRate: encodeCap(output: output, duration: trim ?? facts.duration, audio: audio),
                          keyframeInterval: output.encodeKeyframeInterval, trim: trim, loops: loops, warnings: warnings,
-                         displayWidth: video.displayWidth, displayHeight: video.displayHeight)
+                         displayWidth: video.displayWidth, displayHeight: video.displayHeight, framing: framing)
     }
 
     /// The plan told from the header alone, for a preflight: the packets are not read, so the
@@ -159,7 +186,7 @@ public struct VideoPlan: Sendable, Equatable {
         VideoPlan(mode: mode, audio: audio, geometry: geometry, rotation: rotation, toneMap: toneMap, frameRate: frameRate,
                   deinterlace: deinterlace, maxRate: maxRate, keyframeInterval: keyframeInterval, trim: trim, loops: loops,
                   warnings: [],
-                  displayWidth: displayWidth, displayHeight: displayHeight)
+                  displayWidth: displayWidth, displayHeight: displayHeight, framing: framing)
     }
 
     /// The plays of an animated GIF shorter than `minimum` that reach it (1 for anything else).
@@ -216,17 +243,30 @@ public struct VideoPlan: Sendable, Equatable {
                 reasons)
     }
 
+    /// The part of a `displayWidth` x `displayHeight` picture a crop to `geometry`'s shape keeps (even sides).
+    static func cropWindow(_ geometry: RenditionGeometry, displayWidth: Int, displayHeight: Int) -> (width: Int, height: Int) {
+        let ratio = Double(geometry.width) / Double(max(1, geometry.height))
+        let source = Double(displayWidth) / Double(max(1, displayHeight))
+        return source > ratio ? (Int((Double(displayHeight) * ratio).rounded()) & ~1, displayHeight & ~1)
+            : (displayWidth & ~1, Int((Double(displayWidth) / ratio).rounded()) & ~1)
+    }
+
+    /// The filter that turns a picture `rotation` degrees clockwise (nil for none).
+    static func turn(_ rotation: Int) -> String? {
+        switch rotation {
+        case 90: "transpose=clock"
+        case 180: "hflip,vflip"
+        case 270: "transpose=cclock"
+        default: nil
+        }
+    }
+
     /// The libavfilter chain from decoded frames to the output picture in `pixelFormat`.
     /// `rotation` is the turn to apply (the poster of a remux still needs the display matrix's).
     func filters(pixelFormat: String, rotation: Int, includeFrameRate: Bool = true) -> String {
         var chain: [String] = []
         if deinterlace { chain.append("yadif") }
-        switch rotation {
-        case 90: chain.append("transpose=clock")
-        case 180: chain.append("hflip,vflip")
-        case 270: chain.append("transpose=cclock")
-        default: break
-        }
+        if let turn = Self.turn(rotation) { chain.append(turn) }
         if toneMap != nil {
             chain.append("zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,"
                 + "zscale=t=bt709:m=bt709:r=tv")
@@ -235,11 +275,11 @@ public struct VideoPlan: Sendable, Equatable {
         switch geometry.mode {
         case .within:
             chain.append("scale=\(w):\(h):flags=bicubic")
+        case .crop where framing != nil:
+            // Each frame was cut to its window before the graph (`FrameCrop`).
+            chain.append("scale=\(w):\(h):flags=bicubic")
         case .crop:
-            let ratio = Double(w) / Double(h)
-            let source = Double(displayWidth) / Double(displayHeight)
-            let cropW = source > ratio ? Int((Double(displayHeight) * ratio).rounded()) & ~1 : displayWidth & ~1
-            let cropH = source > ratio ? displayHeight & ~1 : Int((Double(displayWidth) / ratio).rounded()) & ~1
+            let (cropW, cropH) = Self.cropWindow(geometry, displayWidth: displayWidth, displayHeight: displayHeight)
             // The window around the focus point; the centre (FFmpeg's default) for auto and center.
             let (fx, fy) = if case .point(let x, let y) = geometry.focus { (x, y) } else { (0.5, 0.5) }
             let x = Focus.origin(keeping: fx, window: cropW, side: displayWidth) & ~1

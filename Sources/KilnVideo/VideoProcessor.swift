@@ -45,8 +45,14 @@ public enum VideoProcessor {
                                posterPath: String, control: JobControl = JobControl(timeout: nil),
                                threads: Int = 0, progress: Progress? = nil) throws -> Output {
         let measured = try measured ?? measure(path: path, format: format, control: control)
-        let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
+        var plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
                                       preset: preset)
+        if plan.wantsSubject {
+            let track = try analyse(path: path, format: format, facts: facts, until: plan.trim ?? rules.maxDuration,
+                                    control: control, threads: threads)
+            plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
+                                      track: track, preset: preset)
+        }
         return try make(plan, path: path, format: format, facts: facts, rules: rules, videoPath: videoPath,
                         posterPath: posterPath, control: control, threads: threads, progress: progress)
     }
@@ -128,7 +134,19 @@ public enum VideoProcessor {
         }
     }
 
-    /// A frame a tenth of the way in (the first is often black), at most 10 s in.
+    /// The analysis pass a crop that follows the subject plans from (`VideoPlan.wantsSubject`):
+    /// the video decoded once, small, up to `limit` seconds; its shots and where the interest is.
+    /// One track serves every target of the input.
+    public static func analyse(path: String, format: MediaFormat, facts: VideoFacts, until limit: Double,
+                               control: JobControl, threads: Int = 0) throws -> SubjectTrack {
+        do {
+            let demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(control))
+            return try SubjectAnalysis.track(input: demuxer, rotation: facts.video?.rotation ?? 0, limit: limit, threads: threads)
+        } catch {
+            throw classify(error, control: control)
+        }
+    }
+
     /// Where the poster's candidates are: a few points through the video (the first frame of a
     /// video under a second), each the key frame at or before it.
     static func posterTimes(_ duration: Double) -> [Double] {

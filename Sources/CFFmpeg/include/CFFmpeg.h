@@ -41,6 +41,7 @@
     X(avutil, av_dict_set) \
     X(avutil, av_display_rotation_get) \
     X(avutil, av_frame_alloc) \
+    X(avutil, av_frame_apply_cropping) \
     X(avutil, av_frame_free) \
     X(avutil, av_frame_move_ref) \
     X(avutil, av_frame_unref) \

@@ -27,6 +27,8 @@ public struct MediaItem: Codable, Sendable, Equatable {
     public var original: StoredOriginal?
     /// What the pipeline changed to meet the preset, or removed ("stripped GPS metadata").
     public var warnings: [String]
+    /// Where a video's crop window went as it followed the subject (`fit=crop`, `focus=auto`).
+    public var framing: CropPath?
     /// The platform rules every rendition was read back and checked against, `preset@digest`.
     public var rules: String?
     /// Where the item's files are (directory or bucket prefix); set when read from a store.
@@ -38,7 +40,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
     public init(id: String, sourceSha256: String, options: ProcessingOptions, input: String?, kind: MediaKind,
                 mime: String, source: MediaFacts, renditions: [Rendition] = [], thumbhash: String? = nil,
                 dominantColor: String? = nil, original: StoredOriginal? = nil, warnings: [String] = [],
-                rules: String? = nil, location: String? = nil, reused: Bool = false) {
+                framing: CropPath? = nil, rules: String? = nil, location: String? = nil, reused: Bool = false) {
         self.id = id
         self.sourceSha256 = sourceSha256
         self.options = options
@@ -51,6 +53,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
         self.dominantColor = dominantColor
         self.original = original
         self.warnings = warnings
+        self.framing = framing
         self.rules = rules
         self.location = location
         self.reused = reused
@@ -90,7 +93,8 @@ public struct MediaItem: Codable, Sendable, Equatable {
             thumbhash: try c.decodeIfPresent(String.self, forKey: .thumbhash),
             dominantColor: try c.decodeIfPresent(String.self, forKey: .dominantColor),
             original: try c.decodeIfPresent(StoredOriginal.self, forKey: .original),
-            warnings: try c.value(.warnings, or: []), rules: try c.decodeIfPresent(String.self, forKey: .rules),
+            warnings: try c.value(.warnings, or: []), framing: try c.decodeIfPresent(CropPath.self, forKey: .framing),
+            rules: try c.decodeIfPresent(String.self, forKey: .rules),
             location: try c.decodeIfPresent(String.self, forKey: .location),
             reused: try c.value(.reused, or: false))
     }
@@ -110,6 +114,7 @@ public struct MediaItem: Codable, Sendable, Equatable {
         try c.encodeIfPresent(dominantColor, forKey: .dominantColor)
         try c.encodeIfPresent(original, forKey: .original)
         try c.encode(warnings, forKey: .warnings)
+        try c.encodeIfPresent(framing, forKey: .framing)
         try c.encodeIfPresent(rules, forKey: .rules)
         try c.encodeIfPresent(location, forKey: .location)
         // Only a reused item says so; stored manifests never do.
@@ -117,7 +122,8 @@ public struct MediaItem: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, options, preset, input, kind, mime, source, renditions, thumbhash, original, warnings, rules, location
+        case id, options, preset, input, kind, mime, source, renditions, thumbhash, original, warnings, framing, rules
+        case location
         case reused
         case sourceSha256 = "source_sha256", dominantColor = "dominant_color"
     }

@@ -33,7 +33,8 @@ extension Step {
             options: try context.required(context.processingOptions, "options"), input: context.input,
             kind: context.format?.kind ?? .image, mime: context.mime, source: facts, renditions: renditions,
             thumbhash: context.placeholder?.thumbhash, dominantColor: context.placeholder?.dominantColor,
-            original: original, warnings: context.warnings, rules: context.rulesPassed)
+            original: original, warnings: context.warnings, framing: context.framing,
+            rules: context.rulesPassed)
         try ManifestFile.write(item.stored, to: staging.path(StoreKey.manifest))
         context.item = item
     }

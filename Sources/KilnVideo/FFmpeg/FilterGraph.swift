@@ -7,11 +7,14 @@ final class FilterGraph {
     let source: UnsafeMutablePointer<AVFilterContext>
     let sink: UnsafeMutablePointer<AVFilterContext>
 
-    /// A video graph fed by frames like those `decoder` produces.
-    convenience init(video decoder: Decoder, timeBase: AVRational, description: String) throws(AVFailure) {
+    /// A video graph fed by frames like those `decoder` produces, or cut from them to `size`
+    /// (a `FrameCrop`'s window).
+    convenience init(video decoder: Decoder, timeBase: AVRational, size: (width: Int, height: Int)? = nil,
+                     description: String) throws(AVFailure) {
         let c = decoder.context.pointee
         let aspect = c.sample_aspect_ratio.num > 0 ? c.sample_aspect_ratio : AVRational(num: 1, den: 1)
-        let arguments = "video_size=\(c.width)x\(c.height):pix_fmt=\(c.pix_fmt.rawValue)"
+        let (width, height) = size ?? (Int(c.width), Int(c.height))
+        let arguments = "video_size=\(width)x\(height):pix_fmt=\(c.pix_fmt.rawValue)"
             + ":time_base=\(timeBase.num)/\(timeBase.den):pixel_aspect=\(aspect.num)/\(aspect.den)"
         try self.init(source: "buffer", sink: "buffersink", arguments: arguments, description: description)
     }
