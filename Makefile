@@ -2,7 +2,7 @@
 SWIFT ?= swift
 # C libraries Kiln links, and the tools the tests and benchmarks use as references.
 BUILD_PACKAGES := pkg-config libvips-dev libmagic-dev libsqlite3-dev libavformat-dev libavcodec-dev libavfilter-dev \
-	libswscale-dev libswresample-dev libavutil-dev
+	libswscale-dev libswresample-dev libavutil-dev libdlib-dev liblapack-dev libblas-dev
 TEST_PACKAGES := ffmpeg time chromium chromium-driver postgresql
 BENCH_PACKAGES := libvips-tools imagemagick hyperfine libimage-exiftool-perl ffmpeg curl postgresql
 SAMPLES := $(wildcard samples/*.jpg samples/*.png samples/*.webp samples/*.avif samples/*.heic \

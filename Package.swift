@@ -38,12 +38,16 @@ let package = Package(
         // FFmpeg's headers (libav*-dev) and a loader that opens its libraries on first use.
         .target(name: "CFFmpeg", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CKilnOS"),
+        // dlib's frontal face detector (Debian's libdlib-dev) behind one C function; C++ inside,
+        // optimised even in debug builds (its templates are ~50x slower unoptimised).
+        .target(name: "CKilnFaces", cxxSettings: [.unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("dlib"), .linkedLibrary("lapack"), .linkedLibrary("blas")]),
 
         // Pure Swift: catalog, envelope, formats, presets. The platforms' rules are data, one JSON
         // file per platform, embedded in the binary.
         .target(name: "KilnCore", resources: [.embedInCode("Presets/Platforms")]),
         .target(name: "KilnSniff", dependencies: ["KilnCore", "CMagic"]),
-        .target(name: "KilnImaging", dependencies: ["KilnCore", "CVips"]),
+        .target(name: "KilnImaging", dependencies: ["KilnCore", "CVips", "CKilnFaces"]),
         .target(name: "KilnVideo", dependencies: ["KilnCore", "KilnImaging", "CFFmpeg"]),
         .target(name: "KilnStorage", dependencies: [
             "KilnCore", "CKilnOS", .product(name: "Crypto", package: "swift-crypto"),

@@ -13,6 +13,8 @@ public enum ImageProcessor {
         /// The size the geometry planned, before a byte limit shrank it (equal when it did not).
         public let plannedWidth: Int
         public let plannedHeight: Int
+        /// Faces the crop was kept around (`focus=auto`); 0 when none were found or none was looked for.
+        public var faces: Int = 0
     }
 
     /// The byte-limit search: quality down to `minQuality` by bisection, then the picture
@@ -84,10 +86,19 @@ public enum ImageProcessor {
                               fit: Fit, focus: Focus = .auto, outputPath: String, quality: Int? = nil,
                               decoded: Decoded? = nil, control: JobControl? = nil) throws -> Output {
         if let stop = control?.stopError() { throw stop }
-        let geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
+        var geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit, focus: focus)
         let quality = quality ?? spec.quality
         do {
+            // A crop left to Kiln keeps the faces when there are any, else libvips' attention.
+            var faces = 0
+            if geometry.mode == .crop, geometry.focus == .auto, spec.format != .gif {
+                let found = try self.faces(path: path, decoded: decoded?.image)
+                if let point = Face.focus(of: found) {
+                    geometry = RenditionGeometry(mode: .crop, width: geometry.width, height: geometry.height, focus: point)
+                    faces = found.count
+                }
+            }
             // A GIF kept animated is read whole (every frame), and each frame resized.
             var image = try decoded.map { decoded throws(VipsFailure) in try derive(decoded.image, geometry: geometry) }
                 ?? shrink(path: path, geometry: geometry, allPages: spec.format == .gif,
@@ -107,13 +118,13 @@ public enum ImageProcessor {
                                  to: outputPath, control: control)
                 }
                 return Output(width: fitted.image.width, height: fitted.image.pageHeight, quality: fitted.quality,
-                              plannedWidth: planned.0, plannedHeight: planned.1)
+                              plannedWidth: planned.0, plannedHeight: planned.1, faces: faces)
             }
             try withExtendedLifetime(watch) { () throws(VipsFailure) in
                 try save(image, format: spec.format, quality: quality, to: outputPath)
             }
             return Output(width: image.width, height: image.pageHeight, quality: quality, plannedWidth: image.width,
-                          plannedHeight: image.pageHeight)
+                          plannedHeight: image.pageHeight, faces: faces)
         } catch {
             if let stop = control?.stopError() { throw stop }
             throw error.kilnError(decoding: true, format: facts.format)
@@ -186,6 +197,32 @@ public enum ImageProcessor {
             "fail_on": .string("error"),
         ])
         return try unwrap(image, "thumbnail")
+    }
+
+    /// The faces in the picture as shown: dlib's detector on a grey copy `FaceFinder.side` long,
+    /// made from `decoded` when there is one, else from the file (shrunk on load, so cheap).
+    static func faces(path: String, decoded: ImageHandle? = nil) throws(VipsFailure) -> [Face] {
+        let side = FaceFinder.side
+        let shrunk = if let decoded {
+            try VipsOperation.call("thumbnail_image", ["in": .image(decoded), "width": .int(side), "height": .int(side),
+                                                       "size": .string("down")])
+        } else {
+            try VipsOperation.call("thumbnail", ["filename": .string(path), "width": .int(side), "height": .int(side),
+                                                 "size": .string("down"), "fail_on": .string("error")])
+        }
+        let small = try unwrap(shrunk, "thumbnail")
+        var grey = try unwrap(try VipsOperation.call("colourspace", ["in": .image(small), "space": .string("b-w")]),
+                              "colourspace")
+        if grey.bands > 1 {
+            grey = try unwrap(try VipsOperation.call("extract_band", ["in": .image(grey), "band": .int(0)]), "extract_band")
+        }
+        grey = try unwrap(try VipsOperation.call("cast", ["in": .image(grey), "format": .string("uchar")]), "cast")
+        let (width, height) = (grey.width, grey.height)
+        let pixels = try grey.pixelBytes()
+        guard pixels.count >= width * height else { return [] }
+        return pixels.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress.map { FaceFinder.faces(grey: $0, width: width, height: height, stride: width) } ?? []
+        }
     }
 
     /// libvips' crop for a focus: its attention measure for auto, the centre for center.

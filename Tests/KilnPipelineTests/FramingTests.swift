@@ -85,6 +85,42 @@ import Testing
         #expect((shares[.auto] ?? 0) > 0.05, "attention finds the red square: \(shares)")
     }
 
+    /// Where `window`'s pixels sit along the width of `source` (same height, same scale): the
+    /// offset whose columns differ least, compared on a sparse grid.
+    static func offset(of window: Pixels, in source: Pixels) -> Int {
+        var best = (offset: 0, difference: Int.max)
+        for offset in stride(from: 0, through: source.width - window.width, by: 2) {
+            var difference = 0
+            for y in stride(from: 5, to: min(window.height, source.height), by: 10) {
+                for x in stride(from: 5, to: window.width, by: 10) {
+                    let a = (y * window.width + x) * 3, b = (y * source.width + x + offset) * 3
+                    for channel in 0..<3 { difference += abs(Int(window.rgb[a + channel]) - Int(source.rgb[b + channel])) }
+                }
+            }
+            if difference < best.difference { best = (offset, difference) }
+        }
+        return best.offset
+    }
+
+    @Test func aCropKeepsTheFaceOverABusierPattern() async throws {
+        let harness = try PipelineHarness()
+        let directory = harness.out + "-in"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(directory) }
+        // A saturated, edge-filled pattern (700 wide) beside a portrait (900): the face is at
+        // 1015-1169 across the 1600.
+        let input = directory + "/portrait.png"
+        try await Tool.check("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=700x900",
+                                        "-i", Fixtures.root + "/Tests/Fixtures/faces/astronaut.jpg", "-filter_complex",
+                                        "[1]scale=900:900[a];[0][a]hstack", "-frames:v", "1", input])
+        let item = try await made(input, harness, fit: .crop)
+        #expect(item.warnings.contains { $0.hasSuffix("around 1 face (--fit crop)") }, "\(item.warnings)")
+        let window = try await Pixels(try #require(item.renditions.first { $0.name == "display" }?.path))
+        #expect(window.width == 506 && window.height == 900, "\(window.width)x\(window.height)")
+        let at = Self.offset(of: window, in: try await Pixels(input))
+        #expect((1169 - 506)...1015 ~= at, "the window starts at \(at): the face is not all in it")
+    }
+
     @Test func aFocusIsPartOfTheItemsIdOnlyForACrop() async throws {
         let harness = try PipelineHarness()
         let input = try await Self.subjectAtTheLeft(in: harness.out + "-in")

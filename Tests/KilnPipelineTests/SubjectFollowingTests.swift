@@ -115,4 +115,26 @@ import Testing
         let kept = try await Self.keptShare(try #require(item.renditions.first { $0.name == "video" }?.path))
         #expect(kept.share >= 0.95, "\(kept)")
     }
+
+    /// A face at the left, a moving, saturated pattern at the right: the pattern has more edges,
+    /// colour and motion; the crop keeps the face (without faces it went to the pattern).
+    @Test func aFaceHoldsTheWindowAgainstAMovingPattern() async throws {
+        let harness = try PipelineHarness()
+        let directory = harness.out + "-in"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { Fixtures.cleanUp(directory) }
+        let input = directory + "/face.mp4"
+        try await Tool.check("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-framerate", "25", "-t", "4",
+                                        "-i", Fixtures.root + "/Tests/Fixtures/faces/astronaut.jpg",
+                                        "-f", "lavfi", "-i", "testsrc2=s=560x720:r=25:d=4", "-filter_complex",
+                                        "[0]scale=720:720,setsar=1[a];[a][1]hstack", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                                        input])
+        let item = try await harness.pipeline.ingest(path: input, options: IngestOptions(preset: "instagram-reel", fit: .crop))
+        let path = try #require(item.framing)
+        // The face spans 252-375 of the 1280: every window holds it.
+        for time in stride(from: 0.0, to: 4.0, by: 0.25) {
+            let at = path.offset(at: time)
+            #expect(at <= 252 && at + path.width >= 375, "at \(time) s the window is \(at)-\(at + path.width)")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KilnCore
+@testable import KilnImaging
 @testable import KilnVideo
 import Testing
 
@@ -63,5 +64,16 @@ import Testing
         #expect(try JSONDecoder().decode(CropPath.self, from: try JSONEncoder().encode(path)) == path)
         #expect(CropPath.shapeName(width: 1920, height: 1080) == "16:9" && CropPath.shapeName(width: 1080, height: 1350) == "4:5")
         #expect(CropPath.shapeName(width: 2500, height: 1000) == "2.5:1")
+    }
+
+    @Test func facesGiveTheirAreaWeighedCentre() {
+        let big = Face(x: 0.1, y: 0.2, width: 0.2, height: 0.2, score: 1)
+        let small = Face(x: 0.7, y: 0.2, width: 0.05, height: 0.05, score: 1)
+        guard case .point(let x, let y)? = Face.focus(of: [big, small]) else {
+            Issue.record("no focus")
+            return
+        }
+        #expect(abs(x - 0.2309) < 0.005 && abs(y - 0.2956) < 0.005, "\(x),\(y)")
+        #expect(Face.focus(of: []) == nil)
     }
 }

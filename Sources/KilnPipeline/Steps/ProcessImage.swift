@@ -14,6 +14,7 @@ extension Step {
         context.staging = staging
         let aspect = context.preset.image?.aspect
         let specs = context.preset.renditions(for: facts)
+        var faces = 0
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
@@ -36,13 +37,14 @@ extension Step {
                 context.warnings.append("re-encoded \(spec.name) at \(given.joined(separator: " and ")) to fit \(context.preset.name)'s \(ByteCount.metric(limit)) limit")
             }
             context.renditionFiles.append((spec, file, output.width, output.height))
+            faces = max(faces, output.faces)
         }
         if let smallest = context.renditionFiles.min(by: { $0.width * $0.height < $1.width * $1.height }) {
             let hints = try Placeholder.make(fromRendition: staging.path(smallest.file))
             context.placeholder = (hints.thumbhash, hints.dominantColor)
         }
-        context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset,
-                                                                   fit: context.options.fit, focus: context.options.focus))
+        context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset, fit: context.options.fit,
+                                                                   focus: context.options.focus, faces: faces))
     }
 }
 
@@ -113,7 +115,8 @@ final class SharedRenditions: Sendable {
 
 /// What the pipeline changed or removed, in words for the envelope's `warnings`.
 enum ImageWarnings {
-    static func describe(_ facts: ImageFacts, preset: Preset, fit: Fit, focus: Focus = .auto) -> [String] {
+    /// - Parameter faces: the faces a crop with focus auto was kept around.
+    static func describe(_ facts: ImageFacts, preset: Preset, fit: Fit, focus: Focus = .auto, faces: Int = 0) -> [String] {
         var warnings: [String] = []
         if facts.orientation != 1 { warnings.append("rotated upright from EXIF orientation \(facts.orientation)") }
         if facts.metadata.contains("gps") { warnings.append("stripped GPS metadata") }
@@ -141,7 +144,7 @@ enum ImageWarnings {
             switch fit {
             case .crop:
                 let around = switch focus {
-                case .auto: ""
+                case .auto: faces > 0 ? " around \(faces) face\(faces == 1 ? "" : "s")" : ""
                 case .center: " around the centre"
                 case .point: " around the focus \(focus)"
                 }

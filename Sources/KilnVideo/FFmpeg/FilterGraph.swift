@@ -89,9 +89,11 @@ final class FilterGraph {
     /// Makes the sink hand out audio frames of exactly `samples` (AAC wants 1024).
     func setFrameSize(_ samples: Int32) { ff.av_buffersink_set_frame_size(sink, UInt32(samples)) }
 
-    /// Feeds a frame (nil: end of stream).
-    func push(_ frame: Frame?) throws(AVFailure) {
-        try check(ff.av_buffersrc_add_frame_flags(source, frame?.pointer, 0), "av_buffersrc_add_frame")
+    /// Feeds a frame (nil: end of stream); the frame is emptied, or with `keep` left as it was
+    /// (the graph takes a reference of its own: no pixels are copied).
+    func push(_ frame: Frame?, keep: Bool = false) throws(AVFailure) {
+        let flags = keep ? Int32(AV_BUFFERSRC_FLAG_KEEP_REF) : 0
+        try check(ff.av_buffersrc_add_frame_flags(source, frame?.pointer, flags), "av_buffersrc_add_frame")
     }
 
     /// The next filtered frame, or false when the graph needs input or is drained.

@@ -1,7 +1,10 @@
+import KilnImaging
+
 /// Reads a video's frames, small and upright (packed RGB), one after another: tells a scene
 /// cut from the frame before (a frame-difference score on every frame) and, a few times a
 /// second, where the interest is: edges, saturation and skin, as libvips' attention crop
-/// weighs a still, and motion since the last sample, which a still does not have.
+/// weighs a still, motion since the last sample, which a still does not have, and above all
+/// faces (`saw`), where the detector found any.
 struct InterestMeter {
     /// Seconds between samples inside a shot.
     static let interval = 0.25
@@ -16,6 +19,12 @@ struct InterestMeter {
     private var sampleLuma: [Float]?
     /// How much frames usually change here (a running mean): a cut stands out against it.
     private var usualChange: Float = 0
+    /// The faces last looked for, and when: they count for the samples of the next second and a
+    /// half of the same shot.
+    private var faces: (time: Double, found: [Face])?
+
+    /// Faces found in the frame `time` seconds in (given before that frame is taken).
+    mutating func saw(_ found: [Face], at time: Double) { faces = (time, found) }
 
     /// Takes one frame `width` x `height` of RGB bytes, `stride` bytes a row, `time` seconds in.
     mutating func take(_ rgb: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int, time: Double) {
@@ -48,9 +57,23 @@ struct InterestMeter {
             return
         }
         lastSample = time
-        let (columns, rows) = interest(rgb, luma: luma, width: width, height: height, stride: stride)
+        var (columns, rows) = interest(rgb, luma: luma, width: width, height: height, stride: stride)
+        if let faces, let start = shots.last?.start, faces.time >= start - 1e-6, time - faces.time <= 1.5 {
+            // A face outweighs whatever else the picture holds.
+            let (columnPeak, rowPeak) = (columns.max() ?? 0, rows.max() ?? 0)
+            for face in faces.found {
+                for x in Self.span(face.x, face.width, width) { columns[x] += 3 * columnPeak }
+                for y in Self.span(face.y, face.height, height) { rows[y] += 3 * rowPeak }
+            }
+        }
         sampleLuma = luma
         shots[shots.count - 1].samples.append(SubjectTrack.Sample(time: max(0, time), columns: columns, rows: rows))
+    }
+
+    /// The pixels from `start` (0-1) over `length` (0-1) of a side `count` long.
+    private static func span(_ start: Double, _ length: Double, _ count: Int) -> Range<Int> {
+        let low = max(0, min(count, Int(start * Double(count))))
+        return low..<max(low, min(count, Int(((start + length) * Double(count)).rounded(.up))))
     }
 
     var track: SubjectTrack { SubjectTrack(shots: shots.filter { !$0.samples.isEmpty }, frames: frames) }

@@ -1,11 +1,15 @@
 import CFFmpeg
 import KilnCore
+import KilnImaging
 
 /// The analysis pass: the video decoded once, fast (no deblocking: the pictures are only
-/// looked at), scaled to a small upright picture, and read by an `InterestMeter`.
+/// looked at), scaled to a small upright picture and read by an `InterestMeter`, and once a
+/// second to a grey one `FaceFinder.side` long that dlib's detector looks for faces in.
 enum SubjectAnalysis {
     /// The small picture's longer side, in pixels.
     static let longSide = 160
+    /// Seconds between looks for faces (each ~50 ms of detector).
+    static let faceInterval = 1.0
 
     /// The track of `input`'s main video stream up to `limit` seconds in.
     static func track(input: Demuxer, rotation: Int, limit: Double, threads: Int) throws(AVFailure) -> SubjectTrack {
@@ -19,6 +23,14 @@ enum SubjectAnalysis {
         let chain = (VideoPlan.turn(rotation).map { [$0] } ?? []) + ["scale=\(width):\(height):flags=fast_bilinear", "setsar=1",
                                                                     "format=rgb24"]
         let graph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base, description: chain.joined(separator: ","))
+        let faceFit = min(1, Double(FaceFinder.side) / Double(max(1, uprightWidth, uprightHeight)))
+        let faceChain = (VideoPlan.turn(rotation).map { [$0] } ?? [])
+            + ["scale=\(max(2, Int(Double(uprightWidth) * faceFit) & ~1)):\(max(2, Int(Double(uprightHeight) * faceFit) & ~1))",
+               "setsar=1", "format=gray"]
+        let faceGraph = try FilterGraph(video: decoder, timeBase: stream.pointee.time_base,
+                                        description: faceChain.joined(separator: ","))
+        let grey = try Frame()
+        var lastFaces = -Double.infinity
         let start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
         let timeBase = av_q2d(graph.outputTimeBase)
         var meter = InterestMeter()
@@ -31,10 +43,22 @@ enum SubjectAnalysis {
             while try decoder.receive(into: frame) {
                 let pts = frame.pointer.pointee.best_effort_timestamp
                 frame.pointer.pointee.pts = pts
-                if pts != kiln_nopts_value(), Double(pts - start) * av_q2d(stream.pointee.time_base) > limit {
+                let seconds = pts == kiln_nopts_value() ? 0 : Double(pts - start) * av_q2d(stream.pointee.time_base)
+                if seconds > limit {
                     frame.unref()
                     done = true
                     break
+                }
+                if seconds - lastFaces >= faceInterval {
+                    lastFaces = seconds
+                    try faceGraph.push(frame, keep: true)
+                    while try faceGraph.pull(into: grey) {
+                        defer { grey.unref() }
+                        let g = grey.pointer.pointee
+                        guard let data = g.data.0 else { continue }
+                        meter.saw(FaceFinder.faces(grey: data, width: Int(g.width), height: Int(g.height),
+                                                   stride: Int(g.linesize.0)), at: seconds)
+                    }
                 }
                 try graph.push(frame)
                 frame.unref()
