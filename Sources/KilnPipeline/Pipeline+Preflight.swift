@@ -28,17 +28,21 @@ extension Pipeline {
                 }
                 var changes: [String] = []
                 var unchecked: [String] = []
+                var frame: TargetPreview.Frame?
                 for (index, context) in run.contexts.enumerated() {
                     let place = request.isCarousel ? TargetOutcome.FailedItem(index: index, name: context.input) : nil
                     do {
                         let told = try Self.preview(context)
                         changes += told.changes.map { place == nil ? $0 : "item \(index): \($0)" }
                         unchecked += told.unchecked.filter { !unchecked.contains($0) }
+                        if !request.isCarousel { frame = told.frame }
                     } catch {
                         return TargetPreview(target: run.preset.name, error: Self.catalogError(error, step: "preflight"), failedItem: place)
                     }
                 }
-                return TargetPreview(target: run.preset.name, changes: changes, unchecked: unchecked)
+                var preview = TargetPreview(target: run.preset.name, changes: changes, unchecked: unchecked)
+                preview.frame = frame
+                return preview
             }
         }
         // Each target says which account limits it was narrowed to.
@@ -99,16 +103,19 @@ extension Pipeline {
     static let headerCutShort: Set<ErrorCode> = [.file005, .media006, .processing001, .processing002]
 
     /// What one checked input would be changed by for its target, from its header facts.
-    static func preview(_ context: IngestContext) throws -> (changes: [String], unchecked: [String]) {
+    static func preview(_ context: IngestContext) throws -> (changes: [String], unchecked: [String], frame: TargetPreview.Frame?) {
         let preset = context.preset
         let fit = context.options.fit
         switch try context.required(context.facts, "facts") {
         case .image(let facts):
             var changes: [String] = []
+            var frame: TargetPreview.Frame?
             // The published rendition (the first) says what a platform receives.
             if let spec = preset.renditions(for: facts).first {
                 let planned = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
-                                                     spec: spec, aspect: preset.image?.aspect, fit: fit)
+                                                     spec: spec, aspect: preset.image?.aspect, fit: fit,
+                                                     focus: context.options.focus)
+                frame = TargetPreview.Frame(planned, sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight)
                 if planned.mode == .within, planned.width != facts.displayWidth || planned.height != facts.displayHeight {
                     changes.append("resized \(facts.displayWidth)x\(facts.displayHeight) to \(planned.width)x\(planned.height)")
                 }
@@ -119,13 +126,16 @@ extension Pipeline {
                     changes.append("\(ByteCount.metric(facts.sizeBytes)) over \(preset.name)'s \(ByteCount.metric(limit)): re-encoded within it")
                 }
             }
-            return (changes + ImageWarnings.describe(facts, preset: preset, fit: fit, focus: context.options.focus), [])
+            return (changes + ImageWarnings.describe(facts, preset: preset, fit: fit, focus: context.options.focus), [], frame)
         case .video(let facts):
             let rules = try context.required(preset.video, "video rules")
             let (plan, unchecked) = try VideoPlan.preview(facts: facts, rules: rules, fit: fit,
                                                           fitDuration: context.options.fitDuration,
                                                           focus: context.options.focus, preset: preset.name)
-            return (plan.warnings, unchecked)
+            let frame = facts.video.map {
+                TargetPreview.Frame(plan.geometry, sourceWidth: $0.displayWidth, sourceHeight: $0.displayHeight)
+            }
+            return (plan.warnings, unchecked, frame)
         }
     }
 }

@@ -243,12 +243,13 @@ public struct VideoPlan: Sendable, Equatable {
                 reasons)
     }
 
-    /// The part of a `displayWidth` x `displayHeight` picture a crop to `geometry`'s shape keeps (even sides).
-    static func cropWindow(_ geometry: RenditionGeometry, displayWidth: Int, displayHeight: Int) -> (width: Int, height: Int) {
-        let ratio = Double(geometry.width) / Double(max(1, geometry.height))
-        let source = Double(displayWidth) / Double(max(1, displayHeight))
-        return source > ratio ? (Int((Double(displayHeight) * ratio).rounded()) & ~1, displayHeight & ~1)
-            : (displayWidth & ~1, Int((Double(displayWidth) / ratio).rounded()) & ~1)
+    /// The part of a `displayWidth` x `displayHeight` picture a crop to `geometry` keeps, even
+    /// everywhere (4:2:0 chroma).
+    static func cropWindow(_ geometry: RenditionGeometry, displayWidth: Int, displayHeight: Int)
+        -> (x: Int, y: Int, width: Int, height: Int)
+    {
+        let window = geometry.cropWindow(sourceWidth: displayWidth, sourceHeight: displayHeight)
+        return (window.x & ~1, window.y & ~1, window.width & ~1, window.height & ~1)
     }
 
     /// The filter that turns a picture `rotation` degrees clockwise (nil for none).
@@ -279,11 +280,8 @@ public struct VideoPlan: Sendable, Equatable {
             // Each frame was cut to its window before the graph (`FrameCrop`).
             chain.append("scale=\(w):\(h):flags=bicubic")
         case .crop:
-            let (cropW, cropH) = Self.cropWindow(geometry, displayWidth: displayWidth, displayHeight: displayHeight)
-            // The window around the focus point; the centre (FFmpeg's default) for auto and center.
-            let (fx, fy) = if case .point(let x, let y) = geometry.focus { (x, y) } else { (0.5, 0.5) }
-            let x = Focus.origin(keeping: fx, window: cropW, side: displayWidth) & ~1
-            let y = Focus.origin(keeping: fy, window: cropH, side: displayHeight) & ~1
+            // The window around the focus point; the centre for auto (without a track) and center.
+            let (x, y, cropW, cropH) = Self.cropWindow(geometry, displayWidth: displayWidth, displayHeight: displayHeight)
             chain.append("crop=\(cropW):\(cropH):\(x):\(y),scale=\(w):\(h):flags=bicubic")
         case .pad:
             chain.append("scale=\(w):\(h):force_original_aspect_ratio=decrease:force_divisible_by=2:flags=bicubic,"

@@ -117,3 +117,33 @@ import Testing
         #expect((video["fetch"] as? [String])?.isEmpty == false)
     }
 }
+
+/// The page's crop windows: each target's window is drawn over the chosen picture, and a click on
+/// the picture sets `focus` there: the preflight moves the windows and the upload keeps it.
+@Suite(.serialized) struct UploadPageFocusTests {
+    @Test func aClickOnThePictureSetsTheFocusAndMovesTheWindows() async throws {
+        let server = try await TestServer.start()
+        defer { Task { await server.stop() } }
+        let script = Fixtures.root + "/Tests/Support/page_focus_test.py"
+        let run = try await Tool.detached {
+            try Tool.run("python3", [script, "http://127.0.0.1:\(server.port)", server.writeKey, "instagram-story,x",
+                                     Fixtures.sample("panorama.jpg")])
+        }
+        #expect(run.status == 0, "\(run.stderr.suffix(4_000))")
+        let page = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        func window(_ key: String) throws -> [Int] {
+            let windows = try #require(page[key] as? [String: String], "\(page)")
+            #expect(windows["x"] == nil, "X takes 3:1 whole: no window")
+            return try #require(windows["instagram-story"]).split(separator: ",").compactMap { Int($0) }
+        }
+        // The 1500x500 panorama cut to 9:16: a 281x500 window, centred, then around a tenth across.
+        let before = try window("before"), after = try window("after")
+        #expect(before == [610, 0, 281, 500], "\(before)")
+        #expect(after.count == 4 && after[0] < 100 && after[2] == 281, "\(after)")
+        let focus = try #require(page["focus"] as? String)
+        let x = try #require(focus.split(separator: ",").first.flatMap { Double($0) }, "\(focus)")
+        #expect(abs(x - 0.1) < 0.03, "\(focus)")
+        #expect((page["caption"] as? String)?.contains("focus auto") == true)
+        #expect((page["result"] as? String)?.contains("around the focus \(focus)") == true, "\(page["result"] ?? "")")
+    }
+}

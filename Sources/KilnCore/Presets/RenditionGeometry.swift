@@ -1,7 +1,7 @@
 /// The size and shape of one rendition, planned from the displayed source size before any
 /// pixel is touched.
 public struct RenditionGeometry: Hashable, Sendable {
-    public enum Mode: Hashable, Sendable {
+    public enum Mode: String, Hashable, Sendable, Codable {
         /// Shrink to fit inside the box, keeping the shape.
         case within
         /// Fill the box exactly, cropping around the most interesting region.
@@ -23,6 +23,19 @@ public struct RenditionGeometry: Hashable, Sendable {
         self.width = width
         self.height = height
         self.focus = focus
+    }
+
+    /// The part of a `sourceWidth` x `sourceHeight` picture (as displayed) a crop to this shape
+    /// keeps: the largest window of the shape, placed around the focus point (centred for auto
+    /// and center: where auto puts it is found when the file is made).
+    public func cropWindow(sourceWidth: Int, sourceHeight: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+        let ratio = Double(width) / Double(max(1, height))
+        let source = Double(sourceWidth) / Double(max(1, sourceHeight))
+        let (w, h) = source > ratio ? (min(sourceWidth, Int((Double(sourceHeight) * ratio).rounded())), sourceHeight)
+            : (sourceWidth, min(sourceHeight, Int((Double(sourceWidth) / ratio).rounded())))
+        let (fx, fy) = if case .point(let x, let y) = focus { (x, y) } else { (0.5, 0.5) }
+        return (Focus.origin(keeping: fx, window: w, side: sourceWidth), Focus.origin(keeping: fy, window: h, side: sourceHeight),
+                w, h)
     }
 
     /// Whether the picture is fitted inside the box and the rest filled (pad, blur).

@@ -13,6 +13,42 @@ public struct TargetPreview: Codable, Sendable, Equatable {
     public let failedItem: TargetOutcome.FailedItem?
     /// The account limits the target was narrowed to, when the request gave some.
     public var limits: AccountLimits?
+    /// How the target frames a single file's picture (none for a carousel).
+    public var frame: Frame?
+
+    /// The target's output picture and, for a crop, the window of the source it keeps (in the
+    /// source's displayed pixels): what a page draws over the first frame.
+    public struct Frame: Codable, Sendable, Equatable {
+        public struct Window: Codable, Sendable, Equatable {
+            public let x: Int
+            public let y: Int
+            public let width: Int
+            public let height: Int
+        }
+
+        /// The source as displayed (upright), which the window is in.
+        public let sourceWidth: Int
+        public let sourceHeight: Int
+        public let width: Int
+        public let height: Int
+        public let fit: RenditionGeometry.Mode
+        public let focus: Focus
+        /// Around the focus point; centred for auto, whose place is found when the file is made
+        /// (faces, then attention; a video's follows the subject through it).
+        public let window: Window?
+
+        enum CodingKeys: String, CodingKey {
+            case width, height, fit, focus, window
+            case sourceWidth = "source_width", sourceHeight = "source_height"
+        }
+
+        public init(_ geometry: RenditionGeometry, sourceWidth: Int, sourceHeight: Int) {
+            (self.sourceWidth, self.sourceHeight) = (sourceWidth, sourceHeight)
+            (width, height, fit, focus) = (geometry.width, geometry.height, geometry.mode, geometry.focus)
+            let kept = geometry.cropWindow(sourceWidth: sourceWidth, sourceHeight: sourceHeight)
+            window = geometry.mode == .crop ? Window(x: kept.x, y: kept.y, width: kept.width, height: kept.height) : nil
+        }
+    }
 
     public init(target: String, changes: [String], unchecked: [String] = []) {
         self.target = target
@@ -41,7 +77,7 @@ public struct TargetPreview: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, status, changes, unchecked, error, limits
+        case target, status, changes, unchecked, error, limits, frame
         case failedItem = "failed_item"
     }
 
@@ -54,5 +90,6 @@ public struct TargetPreview: Codable, Sendable, Equatable {
         if let error { try c.encode(ErrorBody(error), forKey: .error) }
         try c.encodeIfPresent(failedItem, forKey: .failedItem)
         try c.encodeIfPresent(limits, forKey: .limits)
+        try c.encodeIfPresent(frame, forKey: .frame)
     }
 }

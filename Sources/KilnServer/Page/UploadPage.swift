@@ -4,7 +4,9 @@
 /// chunk checked by SHA-256), carousels in one multipart request. It shows upload and job
 /// progress, renditions, warnings, or the error code with its message. With targets picked, a
 /// file is preflighted as soon as it is chosen, and both the preflight and the upload's outcomes
-/// show one column per target (the renditions with their fetch URLs).
+/// show one column per target (the renditions with their fetch URLs). Each chosen file is shown
+/// with every target's crop window over it (its first frame for a video); a click on the
+/// picture sets `focus` there for the preflight and the upload.
 enum UploadPage {
     static let html = #"""
     <!doctype html>
@@ -25,6 +27,11 @@ enum UploadPage {
       table.targets th, table.targets td { border: 1px solid #ddd; padding: .3rem .5rem; vertical-align: top; text-align: left; }
       td.accepted { background: #eef8ee; } td.changed { background: #fff8e6; } td.rejected { background: #fbeeee; }
       #targets label { margin-right: .6rem; }
+      figure.frame { position: relative; display: inline-block; margin: .4rem 0; cursor: crosshair; line-height: 0; }
+      figure.frame img, figure.frame video { max-width: 360px; max-height: 360px; margin: 0; border: 0; }
+      figure.frame .window { position: absolute; box-sizing: border-box; border: 2px solid; pointer-events: none; }
+      figure.frame .window span { position: absolute; top: 0; left: 0; font-size: 11px; line-height: 1.2; color: #fff; padding: 0 .2rem; }
+      figure.frame .dot { position: absolute; width: 10px; height: 10px; margin: -5px; border-radius: 50%; background: #fff; border: 2px solid #000; pointer-events: none; }
     </style>
     <h1>Kiln</h1>
     <form id="form">
@@ -34,13 +41,18 @@ enum UploadPage {
       <fieldset>
         <label>Files <input id="files" type="file" multiple></label>
         <label>Preset <select id="preset"><option>default</option></select></label>
-        <label>Fit <select id="fit"><option>reject</option><option>crop</option><option>pad</option></select></label>
+        <label>Fit <select id="fit"><option>reject</option><option>crop</option><option>pad</option><option>blur</option></select></label>
         <label><input id="carousel" type="checkbox"> one carousel</label>
         <button id="send">Upload</button>
       </fieldset>
       <fieldset>
         <legend>Targets (several networks at once: the preset above is then not used)</legend>
         <span id="targets"></span>
+      </fieldset>
+      <fieldset>
+        <legend>Focus: where the subject is, kept when a shape change crops (click a picture below)</legend>
+        <span id="focus">auto</span> <button id="focus-auto" type="button">auto</button>
+        <button id="focus-center" type="button">center</button>
       </fieldset>
     </form>
     <div id="preflight"></div>
@@ -69,6 +81,56 @@ enum UploadPage {
       }));
     }
     const chosenTargets = () => Array.from(document.querySelectorAll("input[name=target]:checked"), c => c.value);
+    const focus = () => $("focus").textContent;
+    function setFocus(value) { $("focus").textContent = value; preflight(); }
+    $("focus-auto").addEventListener("click", () => setFocus("auto"));
+    $("focus-center").addEventListener("click", () => setFocus("center"));
+    // The file's picture (a video's first frame) with each target's crop window drawn over it, in
+    // the preflight's own numbers (pixels of the picture as shown); a click sets the focus there.
+    const colours = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
+    function framePicture(file, targets) {
+      const framed = targets.filter(t => t.frame);
+      if (!framed.length || !/^(image|video)\//.test(file.type)) return null;
+      const figure = document.createElement("figure"), source = framed[0].frame;
+      figure.className = "frame";
+      const picture = document.createElement(file.type.startsWith("video/") ? "video" : "img");
+      picture.src = URL.createObjectURL(file);
+      if (picture.tagName === "VIDEO") { picture.muted = true; picture.preload = "auto"; }
+      figure.append(picture);
+      const percent = (value, side) => (100 * value / side) + "%";
+      framed.forEach((t, index) => {
+        if (!t.frame.window) return;
+        const w = t.frame.window, box = document.createElement("div");
+        box.className = "window";
+        box.dataset.target = t.target;
+        box.dataset.window = [w.x, w.y, w.width, w.height].join(",");
+        box.style.borderColor = colours[index % colours.length];
+        Object.assign(box.style, { left: percent(w.x, source.source_width), top: percent(w.y, source.source_height),
+                                   width: percent(w.width, source.source_width), height: percent(w.height, source.source_height) });
+        const label = text("span", t.target);
+        label.style.background = colours[index % colours.length];
+        box.append(label);
+        figure.append(box);
+      });
+      const [x, y] = focus().split(",").map(Number);
+      if (!Number.isNaN(x) && !Number.isNaN(y)) {
+        const dot = document.createElement("div");
+        dot.className = "dot";
+        Object.assign(dot.style, { left: (100 * x) + "%", top: (100 * y) + "%" });
+        figure.append(dot);
+      }
+      figure.addEventListener("click", (event) => {
+        const area = picture.getBoundingClientRect(), round = (v) => Math.min(1, Math.max(0, v)).toFixed(3).replace(/\.?0+$/, "");
+        setFocus(round((event.clientX - area.left) / area.width) + "," + round((event.clientY - area.top) / area.height));
+      });
+      const caption = document.createElement("figcaption");
+      caption.style.lineHeight = "1.4";
+      for (const t of framed.filter(t => !t.frame.window)) caption.append(text("p", t.target + ": " + t.frame.width + "x" + t.frame.height + ", " + (t.frame.fit === "within" ? "the whole picture" : t.frame.fit)));
+      if (focus() === "auto" && framed.some(t => t.frame.window)) caption.append(text("p", "focus auto: the windows are drawn centred; Kiln keeps faces, else the busiest part, and a video's window follows the subject"));
+      const wrap = document.createElement("div");
+      wrap.append(figure, caption);
+      return wrap;
+    }
 
     // One column per target: its status, then what it said (`describe` fills the cell).
     function targetTable(outcomes, describe) {
@@ -93,7 +155,7 @@ enum UploadPage {
     // The preflight: as soon as a file is chosen (or the targets or the fit change), its first MiB
     // and its size; the whole file when that was not enough (a video whose moov is at its end).
     async function askPreflight(file, targets, bytes) {
-      const query = new URLSearchParams({ targets: targets.join(","), fit: $("fit").value, size: String(file.size), name: file.name });
+      const query = new URLSearchParams({ targets: targets.join(","), fit: $("fit").value, focus: focus(), size: String(file.size), name: file.name });
       const r = await fetch("/v1/preflight?" + query, { method: "POST", body: bytes,
         headers: { ...auth(), "Content-Type": "application/octet-stream" } });
       return r.json();
@@ -113,7 +175,11 @@ enum UploadPage {
           const cut = body.success && body.data.targets.some(t => t.error && ["FILE_005", "MEDIA_006"].includes(t.error.code));
           if (cut && file.size > (1 << 20)) body = await askPreflight(file, targets, file);
           if (!body.success) showError(box, body.error);
-          else box.append(targetTable(body.data.targets, (cell, t) => { for (const c of t.changes) cell.append(text("p", c)); }));
+          else {
+            box.append(targetTable(body.data.targets, (cell, t) => { for (const c of t.changes) cell.append(text("p", c)); }));
+            const picture = framePicture(file, body.data.targets);
+            if (picture) box.append(picture);
+          }
         } catch (e) {
           box.append(text("p", "the preflight failed: " + e, "error"));
         } finally {
@@ -203,6 +269,7 @@ enum UploadPage {
       const form = new FormData(), targets = chosenTargets();
       if (targets.length) form.append("targets", targets.join(",")); else form.append("preset", $("preset").value);
       form.append("fit", $("fit").value);
+      form.append("focus", focus());
       for (const f of files) form.append("file", f, f.name);
       const xhr = new XMLHttpRequest();
       xhr.open("POST", "/v1/carousels");
@@ -259,15 +326,15 @@ enum UploadPage {
       const status = text("p", "");
       box.append(status);
       const chunkSize = Number(localStorage.getItem("kiln-chunk-bytes")) || 8 << 20;
-      const preset = $("preset").value, fit = $("fit").value, targets = chosenTargets().join(",");
-      const remembered = "kiln-upload:" + [file.name, file.size, file.lastModified, targets || preset, fit].join(":");
+      const preset = $("preset").value, fit = $("fit").value, targets = chosenTargets().join(","), focused = focus();
+      const remembered = "kiln-upload:" + [file.name, file.size, file.lastModified, targets || preset, fit, focused].join(":");
       const options = targets ? "targets " + b64(targets) : "preset " + b64(preset);
       try {
         let url = localStorage.getItem(remembered), offset = url ? await serverOffset(url).catch(() => null) : null;
         if (offset === null) {
           const r = await fetch("/v1/uploads", { method: "POST", headers: { ...tusHeaders(),
             "Upload-Length": String(file.size),
-            "Upload-Metadata": "filename " + b64(file.name) + "," + options + ",fit " + b64(fit) } });
+            "Upload-Metadata": "filename " + b64(file.name) + "," + options + ",fit " + b64(fit) + ",focus " + b64(focused) } });
           if (r.status !== 201) { showError(box, (await r.json()).error); return; }
           url = r.headers.get("Location");
           offset = 0;
