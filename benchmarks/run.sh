@@ -24,6 +24,8 @@ SRC="-f lavfi -i testsrc2=size=1920x1080:rate=30:duration=10 -f lavfi -i sine=fr
 python3 benchmarks/bench.py "$@"
 # One upload for several targets against one run per target; preflight latency.
 python3 benchmarks/targets_bench.py
+# A crop that follows the subject against the centre crop (60 s 1080p, three shots).
+python3 benchmarks/framing_bench.py
 # The output check's share of the work it checks: a 12 MP image and a 10 s 1080p transcode.
 .build/release/kiln-check-bench instagram-feed "$inputs/12mp.jpg" instagram-reel "$inputs/hevc-1080p.mp4"
 # kiln serve: a 1 GiB upload, upload throughput beside vipsthumbnail and thumbor, RSS growth.

@@ -93,7 +93,12 @@ enum PosterGrabber {
         }
         guard found else { throw AVFailure("poster", message: "no frame could be decoded") }
         chosen.pointer.pointee.pts = chosen.pointer.pointee.best_effort_timestamp
-        try crop?.apply(to: chosen)
+        if let crop {
+            let window = VideoPlan.cropWindow(plan.geometry, displayWidth: plan.displayWidth, displayHeight: plan.displayHeight)
+            let seconds = crop.seconds(of: chosen)
+            try crop.apply(to: chosen, origin: plan.framing?.origin(at: seconds, sourceWidth: plan.displayWidth,
+                                                                     sourceHeight: plan.displayHeight) ?? (window.x, window.y))
+        }
         try graph.push(chosen)
         try graph.push(nil)
         let rgb = try Frame()

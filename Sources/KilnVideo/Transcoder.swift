@@ -59,6 +59,11 @@ final class Transcoder {
         try muxer.start()
     }
 
+    /// Where a crop that follows the subject went (after `run`).
+    var framing: CropPath? {
+        if case .encode(let encoding) = video { encoding.follower?.path() } else { nil }
+    }
+
     func run() throws(AVFailure) {
         let packet = try Packet()
         let frame = try Frame()
@@ -127,11 +132,23 @@ final class Transcoder {
             let f = frame.pointer.pointee
             frame.pointer.pointee.pts = f.best_effort_timestamp + offset
             playEnd = max(playEnd, f.best_effort_timestamp + offset + max(1, f.pkt_duration))
-            try video.crop?.apply(to: frame)
-            try video.graph.push(frame)
-            try encodeFiltered(video, filtered, encoded)
+            if let follower = video.follower {
+                // Held until the subject's next half second is seen, then cut to its window.
+                try follower.take(frame)
+                try follower.release(flush: false) { held throws(AVFailure) in
+                    try video.graph.push(held)
+                    try encodeFiltered(video, filtered, encoded)
+                }
+            } else {
+                try video.graph.push(frame)
+                try encodeFiltered(video, filtered, encoded)
+            }
         }
         guard flush else { return }
+        try video.follower?.release(flush: true) { held throws(AVFailure) in
+            try video.graph.push(held)
+            try encodeFiltered(video, filtered, encoded)
+        }
         try video.graph.push(nil)
         try encodeFiltered(video, filtered, encoded)
         try video.encoder.send(nil)
@@ -186,7 +203,7 @@ private struct StreamCopy {
 /// Decoder -> (the window following the subject) -> filter graph -> libx264 for the main video stream.
 private struct VideoEncoding {
     let decoder: Decoder
-    let crop: FrameCrop?
+    let follower: SubjectFollower?
     let graph: FilterGraph
     let encoder: Encoder
     let stream: UnsafeMutablePointer<AVStream>
@@ -196,8 +213,8 @@ private struct VideoEncoding {
     {
         let source = input.streams[index]
         decoder = try Decoder(stream: source, index: index, threads: threads)
-        crop = plan.frameCrop(decoder: decoder, stream: source, rotation: plan.rotation)
-        graph = try FilterGraph(video: decoder, timeBase: source.pointee.time_base, size: crop.map { ($0.width, $0.height) },
+        follower = plan.follows ? try SubjectFollower(plan: plan, decoder: decoder, stream: source, rotation: plan.rotation) : nil
+        graph = try FilterGraph(video: decoder, timeBase: source.pointee.time_base, size: follower?.croppedSize,
                                 description: plan.filters(pixelFormat: "yuv420p", rotation: plan.rotation))
         encoder = try Encoder(name: "libx264")
         stream = try muxer.addStream()

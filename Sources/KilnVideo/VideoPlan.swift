@@ -37,19 +37,18 @@ public struct VideoPlan: Sendable, Equatable {
     public let warnings: [String]
     let displayWidth: Int
     let displayHeight: Int
-    /// The crop's window as it follows the subject (`fit=crop`, `focus=auto`, given a track).
-    public internal(set) var framing: CropPath? = nil
+    /// Where the crop's window went as it followed the subject: known once the video is made
+    /// (the poster is cut by it).
+    var framing: CropPath? = nil
 
-    /// Whether this plan's crop would follow the subject if it had the analysis pass's track.
-    public var wantsSubject: Bool { geometry.mode == .crop && geometry.focus == .auto && framing == nil }
+    /// Whether the crop follows the subject (`fit=crop`, `focus=auto`): its window is moved frame
+    /// by frame as the video is transcoded (`SubjectFollower`).
+    public var follows: Bool { geometry.mode == .crop && geometry.focus == .auto }
 
     /// Decides from the header facts and the packets' measurement: a stream is copied only when
     /// it meets every rule of the preset, and only a stream that breaks one is redone.
-    /// - Parameter track: the analysis pass's (`VideoProcessor.analyse`): a crop with focus auto
-    ///   follows the subject through it; without one it is the centre.
     public static func make(facts: VideoFacts, measured: VideoMeasurement, rules: VideoRules, fit: Fit,
-                            fitDuration: DurationFit = .reject, focus: Focus = .auto, track: SubjectTrack? = nil,
-                            preset: String) throws -> VideoPlan {
+                            fitDuration: DurationFit = .reject, focus: Focus = .auto, preset: String) throws -> VideoPlan {
         guard let video = facts.video else { throw KilnError.noVideoStream(mime: facts.mime) }
         // Cut a little short of the maximum: the last frames' own durations end past the cut.
         let trim = fitDuration == .trim && facts.duration > rules.maxDuration
@@ -74,26 +73,13 @@ public struct VideoPlan: Sendable, Equatable {
         // What only a recommendation asks: done when the video is re-encoded for a required rule,
         // never a reason to re-encode on its own.
         var advice: [String] = []
-        var framing: CropPath?
-        if geometry.mode == .crop, geometry.focus == .auto, let track, !track.shots.isEmpty {
-            let window = cropWindow(geometry, displayWidth: video.displayWidth, displayHeight: video.displayHeight)
-            framing = track.path(sourceWidth: video.displayWidth, sourceHeight: video.displayHeight,
-                                 cropWidth: window.width, cropHeight: window.height)
-        }
         switch geometry.mode {
         case .crop:
             let size = "\(geometry.width)x\(geometry.height)"
-            let reframed = "reframed \(CropPath.shapeName(width: video.displayWidth, height: video.displayHeight)) to "
-                + "\(CropPath.shapeName(width: geometry.width, height: geometry.height)) following the subject"
-            switch (geometry.focus, framing, track) {
-            case (.auto, let framing?, _):
-                let shots = framing.shots.count
-                reasons.append("\(reframed), \(shots) shot\(shots == 1 ? "" : "s") (\(size), --fit crop)")
-            case (.auto, nil, nil):
-                // A preview: the pass that finds the subject runs when the video is made.
-                reasons.append("\(reframed) (\(size), --fit crop)")
-            case (.point, _, _): reasons.append("cropped to \(size) around the focus \(geometry.focus) (--fit crop)")
-            default: reasons.append("cropped to \(size) (--fit crop)")
+            switch geometry.focus {
+            case .auto: reasons.append(reframed(video.displayWidth, video.displayHeight, geometry, shots: nil))
+            case .point: reasons.append("cropped to \(size) around the focus \(geometry.focus) (--fit crop)")
+            case .center: reasons.append("cropped to \(size) (--fit crop)")
             }
         case .pad: reasons.append("padded to \(geometry.width)x\(geometry.height) (--fit pad)")
         case .blur: reasons.append("fitted in \(geometry.width)x\(geometry.height) over a blurred fill (--fit blur)")
@@ -155,7 +141,7 @@ public struct VideoPlan: Sendable, Equatable {
                          toneMap: toneMap, frameRate: frameRate, deinterlace: video.interlaced,
                          maxRate: encodeCap(output: output, duration: trim ?? facts.duration, audio: audio),
                          keyframeInterval: output.encodeKeyframeInterval, trim: trim, loops: loops, warnings: warnings,
-                         displayWidth: video.displayWidth, displayHeight: video.displayHeight, framing: framing)
+                         displayWidth: video.displayWidth, displayHeight: video.displayHeight)
     }
 
     /// The plan told from the header alone, for a preflight: the packets are not read, so the
@@ -243,6 +229,21 @@ public struct VideoPlan: Sendable, Equatable {
                 reasons)
     }
 
+    /// What a crop that follows the subject says: "reframed 16:9 to 9:16 following the subject,
+    /// 2 shots (302x540, --fit crop)"; the shots are counted once the video is made.
+    static func reframed(_ displayWidth: Int, _ displayHeight: Int, _ geometry: RenditionGeometry, shots: Int?) -> String {
+        "reframed \(CropPath.shapeName(width: displayWidth, height: displayHeight)) to "
+            + "\(CropPath.shapeName(width: geometry.width, height: geometry.height)) following the subject"
+            + (shots.map { ", \($0) shot\($0 == 1 ? "" : "s")" } ?? "") + " (\(geometry.width)x\(geometry.height), --fit crop)"
+    }
+
+    /// The warnings once the video is made: a followed crop's with its shots counted.
+    func warnings(followed path: CropPath?) -> [String] {
+        guard let path else { return warnings }
+        let told = Self.reframed(displayWidth, displayHeight, geometry, shots: nil)
+        return warnings.map { $0 == told ? Self.reframed(displayWidth, displayHeight, geometry, shots: path.shots.count) : $0 }
+    }
+
     /// The part of a `displayWidth` x `displayHeight` picture a crop to `geometry` keeps, even
     /// everywhere (4:2:0 chroma).
     static func cropWindow(_ geometry: RenditionGeometry, displayWidth: Int, displayHeight: Int)
@@ -276,11 +277,11 @@ public struct VideoPlan: Sendable, Equatable {
         switch geometry.mode {
         case .within:
             chain.append("scale=\(w):\(h):flags=bicubic")
-        case .crop where framing != nil:
+        case .crop where follows:
             // Each frame was cut to its window before the graph (`FrameCrop`).
             chain.append("scale=\(w):\(h):flags=bicubic")
         case .crop:
-            // The window around the focus point; the centre for auto (without a track) and center.
+            // The window around the focus point, or the centre.
             let (x, y, cropW, cropH) = Self.cropWindow(geometry, displayWidth: displayWidth, displayHeight: displayHeight)
             chain.append("crop=\(cropW):\(cropH):\(x):\(y),scale=\(w):\(h):flags=bicubic")
         case .pad:

@@ -17,6 +17,8 @@ public enum VideoProcessor {
         public let warnings: [String]
         /// Seconds of packets read: how long the video turned out, whatever its header said.
         public let secondsRead: Double
+        /// Where the crop's window went as it followed the subject.
+        public let framing: CropPath?
     }
 
     /// What decides the file a plan makes: the plan less its words, and the encoder's settings.
@@ -45,14 +47,8 @@ public enum VideoProcessor {
                                posterPath: String, control: JobControl = JobControl(timeout: nil),
                                threads: Int = 0, progress: Progress? = nil) throws -> Output {
         let measured = try measured ?? measure(path: path, format: format, control: control)
-        var plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
+        let plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
                                       preset: preset)
-        if plan.wantsSubject {
-            let track = try analyse(path: path, format: format, facts: facts, until: plan.trim ?? rules.maxDuration,
-                                    control: control, threads: threads)
-            plan = try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: fit, fitDuration: fitDuration,
-                                      track: track, preset: preset)
-        }
         return try make(plan, path: path, format: format, facts: facts, rules: rules, videoPath: videoPath,
                         posterPath: posterPath, control: control, threads: threads, progress: progress)
     }
@@ -86,19 +82,21 @@ public enum VideoProcessor {
             }
             try transcoder.run()
             progress?(total, total)
+            var made = plan
+            made.framing = transcoder.framing
             // A container whose index is at its start (WebM, fragmented MP4) can be cut short
             // and still read to an early, clean end: compare with the duration it declares.
             if duration > 1, input.secondsRead < duration * 0.9 - 0.5 {
                 throw KilnError.corrupt("the video ends at \(ByteCount.decimal(input.secondsRead, places: 2)) s of the \(ByteCount.decimal(facts.duration, places: 2)) s it declares (truncated upload?)")
             }
             let posterInput = try Demuxer(path: path, format: format.decoder, interrupt: interrupt)
-            let picture = try PosterGrabber.best(input: posterInput, plan: plan, rotation: facts.video?.rotation ?? 0,
+            let picture = try PosterGrabber.best(input: posterInput, plan: made, rotation: facts.video?.rotation ?? 0,
                                                  at: posterTimes(duration), threads: threads)
             try RawImageWriter.writeRGB(picture.pixels, width: picture.width, height: picture.height, format: .jpeg,
                                         quality: 85, to: posterPath)
             return Output(mode: plan.mode, audio: plan.audio, width: plan.geometry.width, height: plan.geometry.height,
-                          posterWidth: picture.width, posterHeight: picture.height, warnings: plan.warnings,
-                          secondsRead: input.secondsRead)
+                          posterWidth: picture.width, posterHeight: picture.height,
+                          warnings: plan.warnings(followed: made.framing), secondsRead: input.secondsRead, framing: made.framing)
         } catch let failure as AVFailure {
             if failure.operation == Demuxer.durationLimitOperation { throw tooLong(facts, rules) }
             throw classify(failure, control: control)
@@ -112,8 +110,9 @@ public enum VideoProcessor {
     {
         if output.secondsRead > readLimit(plan, rules) { throw tooLong(facts, rules) }
         return Output(mode: output.mode, audio: output.audio, width: output.width, height: output.height,
-                      posterWidth: output.posterWidth, posterHeight: output.posterHeight, warnings: plan.warnings,
-                      secondsRead: output.secondsRead)
+                      posterWidth: output.posterWidth, posterHeight: output.posterHeight,
+                      warnings: plan.warnings(followed: output.framing), secondsRead: output.secondsRead,
+                      framing: output.framing)
     }
 
     private static func readLimit(_ plan: VideoPlan, _ rules: VideoRules) -> Double { (plan.trim ?? rules.maxDuration) + 1 }
@@ -129,19 +128,6 @@ public enum VideoProcessor {
         do {
             let demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(control))
             return try StreamMeter.measure(demuxer, path: path)
-        } catch {
-            throw classify(error, control: control)
-        }
-    }
-
-    /// The analysis pass a crop that follows the subject plans from (`VideoPlan.wantsSubject`):
-    /// the video decoded once, small, up to `limit` seconds; its shots and where the interest is.
-    /// One track serves every target of the input.
-    public static func analyse(path: String, format: MediaFormat, facts: VideoFacts, until limit: Double,
-                               control: JobControl, threads: Int = 0) throws -> SubjectTrack {
-        do {
-            let demuxer = try Demuxer(path: path, format: format.decoder, interrupt: Interrupt(control))
-            return try SubjectAnalysis.track(input: demuxer, rotation: facts.video?.rotation ?? 0, limit: limit, threads: threads)
         } catch {
             throw classify(error, control: control)
         }

@@ -17,3 +17,14 @@ def paste_key(driver, key):
     field = driver.find_element(By.ID, "key")
     field.send_keys(key)
     driver.execute_script("arguments[0].dispatchEvent(new Event('change'))", field)
+
+
+def tick_targets(driver, targets, wait=20):
+    """Ticks exactly TARGETS among the page's target boxes once they are listed (in one script:
+    the page may list them again as the presets reload)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(driver, wait).until(lambda d: d.execute_script(
+        "const boxes = Array.from(document.querySelectorAll('input[name=target]'));"
+        "if (!arguments[0].every(t => boxes.some(b => b.value === t))) return false;"
+        "for (const b of boxes) b.checked = arguments[0].includes(b.value);"
+        "return true;", targets))

@@ -33,11 +33,7 @@ driver = chromium.headless()
 try:
     driver.get(base + "/")
     chromium.paste_key(driver, key)
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
-        "const boxes = Array.from(document.querySelectorAll('input[name=target]'));"
-        "if (!arguments[0].every(t => boxes.some(b => b.value === t))) return false;"
-        "for (const b of boxes) b.checked = arguments[0].includes(b.value);"
-        "return true;", targets))
+    chromium.tick_targets(driver, targets)
     driver.execute_script("const fit = document.getElementById('fit'); fit.value = 'crop';")
     driver.find_element(By.ID, "files").send_keys(file)
     WebDriverWait(driver, 60).until(preflighted)

@@ -32,12 +32,7 @@ driver = chromium.headless()
 try:
     driver.get(base + "/")
     chromium.paste_key(driver, key)
-    # Ticked in one script once listed: the page may list them again as the presets reload.
-    WebDriverWait(driver, 20).until(lambda d: d.execute_script(
-        "const boxes = Array.from(document.querySelectorAll('input[name=target]'));"
-        "if (!arguments[0].every(t => boxes.some(b => b.value === t))) return false;"
-        "for (const b of boxes) b.checked = arguments[0].includes(b.value);"
-        "return true;", targets))
+    chromium.tick_targets(driver, targets)
     driver.find_element(By.ID, "files").send_keys("\n".join(files))
     WebDriverWait(driver, 60).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#preflight .preflight[data-done='true']")) == len(files))

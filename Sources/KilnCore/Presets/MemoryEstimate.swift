@@ -19,13 +19,19 @@ public enum MemoryEstimate {
         return strips + largest * 2
     }
 
-    public static func video(_ facts: VideoFacts, output: VideoOutputSpec) -> Int64 {
+    /// - Parameter following: a crop that follows the subject holds half a second of decoded
+    ///   frames (at most `followingHeldBytes`) while it looks ahead.
+    public static func video(_ facts: VideoFacts, output: VideoOutputSpec, following: Bool = false) -> Int64 {
         guard let video = facts.video else { return 0 }
         let bytesPerSample = Int64(max(1, (video.bitDepth + 7) / 8))
         let decoded = Int64(video.width) * Int64(video.height) * 3 / 2 * bytesPerSample
         let toneMapping = video.hdr != nil ? Int64(video.width) * Int64(video.height) * 3 * 4 : 0
         let encoded = Int64(output.maxWidth) * Int64(output.maxHeight) * 3 / 2
+        let held = following ? min(Int64(followingHeldBytes), decoded * Int64((video.frameRate * 0.5).rounded(.up) + 2)) : 0
         // Decoder frames in flight, one float frame for tone mapping, x264's lookahead and B-frames.
-        return decoded * Int64(threads + 4) + toneMapping * 2 + encoded * 16
+        return decoded * Int64(threads + 4) + toneMapping * 2 + encoded * 16 + held
     }
+
+    /// The most the frames held by a crop that follows the subject may take.
+    public static let followingHeldBytes = 256 << 20
 }

@@ -24,7 +24,7 @@ extension Step {
             context.encodes += 1
         }
         context.warnings.append(contentsOf: output.warnings)
-        context.framing = plan.framing
+        context.framing = output.framing
         context.renditionFiles.append((
             RenditionSpec(name: "video", format: .mp4, maxWidth: rules.output.maxWidth, maxHeight: rules.output.maxHeight),
             "video.mp4", output.width, output.height))
@@ -46,14 +46,11 @@ extension Step {
     }
 }
 
-/// A video read once for every target of the input: its packets measured once, looked at once
-/// when a crop follows the subject (the analysis pass), and each file that two or more targets'
-/// plans make alike (same plan, same encoder settings: TikTok's and Pinterest's, say) made once,
-/// into a staging each of them links from.
+/// A video read once for every target of the input: its packets measured once, and each file that
+/// two or more targets' plans make alike (same plan, same encoder settings: TikTok's and
+/// Pinterest's, say) made once, into a staging each of them links from.
 final class SharedVideo: Sendable {
     let measured: VideoMeasurement
-    /// The analysis pass's, when some target's crop follows the subject.
-    let track: SubjectTrack?
     private let made: [(encode: VideoProcessor.Encode, result: Result<VideoProcessor.Output, KilnError>,
                         video: String, poster: String)]
     private let staging: Staging?
@@ -68,27 +65,11 @@ final class SharedVideo: Sendable {
             try VideoProcessor.measure(path: first.path, format: format, control: first.control)
         }
         self.measured = measured
-        let plans = contexts.map { context -> VideoPlan? in
-            guard case .video(let facts)? = context.facts, let rules = context.preset.video else { return nil }
-            return try? Self.plan(context, facts: facts, rules: rules, measured: measured, track: nil)
-        }
-        // Read as far as the longest of the crops that follow the subject goes.
-        let looked = zip(plans, contexts).compactMap { plan, context in
-            plan.flatMap { $0.wantsSubject ? $0.trim ?? context.preset.video?.maxDuration : nil }
-        }
-        var track: SubjectTrack?
-        if case .video(let facts)? = first.facts, let limit = looked.max() {
-            track = try Pipeline.guarded { () throws in
-                try VideoProcessor.analyse(path: first.path, format: format, facts: facts, until: limit + 1,
-                                           control: first.control, threads: first.threads)
-            }
-        }
-        self.track = track
         // Each target's plan; one that cannot be planned is left to its own step (which says why).
         var groups: [(encode: VideoProcessor.Encode, plan: VideoPlan, members: [IngestContext])] = []
         for context in contexts {
             guard case .video(let facts)? = context.facts, let rules = context.preset.video,
-                  let plan = try? Self.plan(context, facts: facts, rules: rules, measured: measured, track: track)
+                  let plan = try? Self.plan(context, facts: facts, rules: rules, measured: measured)
             else { continue }
             let encode = VideoProcessor.Encode(plan, output: rules.output)
             if let index = groups.firstIndex(where: { $0.encode == encode }) {
@@ -122,14 +103,14 @@ final class SharedVideo: Sendable {
 
     /// `context`'s plan for this video.
     func plan(for context: IngestContext, facts: VideoFacts, rules: VideoRules) throws(KilnError) -> VideoPlan {
-        try Self.plan(context, facts: facts, rules: rules, measured: measured, track: track)
+        try Self.plan(context, facts: facts, rules: rules, measured: measured)
     }
 
-    private static func plan(_ context: IngestContext, facts: VideoFacts, rules: VideoRules, measured: VideoMeasurement,
-                             track: SubjectTrack?) throws(KilnError) -> VideoPlan {
+    private static func plan(_ context: IngestContext, facts: VideoFacts, rules: VideoRules, measured: VideoMeasurement)
+        throws(KilnError) -> VideoPlan {
         try Pipeline.guarded { () throws in
             try VideoPlan.make(facts: facts, measured: measured, rules: rules, fit: context.options.fit,
-                               fitDuration: context.options.fitDuration, focus: context.options.focus, track: track,
+                               fitDuration: context.options.fitDuration, focus: context.options.focus,
                                preset: context.preset.name)
         }
     }

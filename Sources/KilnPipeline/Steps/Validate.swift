@@ -45,7 +45,8 @@ extension Step {
         case .video(let facts):
             let rules = try context.required(context.preset.video, "video rules")
             try VideoRulesCheck.check(facts, rules: rules, fit: context.options.fit, fitDuration: context.options.fitDuration)
-            needed = MemoryEstimate.video(facts, output: rules.output)
+            needed = MemoryEstimate.video(facts, output: rules.output,
+                                          following: context.options.fit == .crop && context.options.focus == .auto)
             size = (facts.video?.width ?? 0, facts.video?.height ?? 0)
         }
         if let budget = context.options.memoryBudget, needed > budget {

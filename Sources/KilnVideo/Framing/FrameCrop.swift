@@ -1,13 +1,11 @@
 import CFFmpeg
 import KilnCore
 
-/// Moves each decoded frame's picture to its crop path's window at the frame's time: the
-/// window is set in FFmpeg's cropping fields and `av_frame_apply_cropping` offsets the planes'
-/// pointers (no copy, and no second decode), as FFmpeg's own crop filter does. The path is in
-/// the picture's displayed pixels; the frame is as coded (before rotation, pixels maybe not
-/// square), so the window is turned and scaled back to it once.
+/// Cuts a decoded frame to a window that may move from frame to frame: the window is set in
+/// FFmpeg's cropping fields and `av_frame_apply_cropping` offsets the planes' pointers (no copy),
+/// as FFmpeg's own crop filter does. The window is placed in the picture's displayed pixels; the
+/// frame is as coded (before rotation, pixels maybe not square), so it is turned and scaled back.
 struct FrameCrop {
-    private let path: CropPath
     private let rotation: Int
     private let displayWidth: Int
     private let displayHeight: Int
@@ -19,9 +17,9 @@ struct FrameCrop {
     let width: Int
     let height: Int
 
-    init(path: CropPath, rotation: Int, displayWidth: Int, displayHeight: Int, decoder: Decoder,
+    /// A window `window` (displayed pixels) of frames from `decoder`.
+    init(window: (width: Int, height: Int), rotation: Int, displayWidth: Int, displayHeight: Int, decoder: Decoder,
          stream: UnsafeMutablePointer<AVStream>) {
-        self.path = path
         self.rotation = rotation
         self.displayWidth = max(1, displayWidth)
         self.displayHeight = max(1, displayHeight)
@@ -31,8 +29,8 @@ struct FrameCrop {
         start = stream.pointee.start_time == kiln_nopts_value() ? 0 : stream.pointee.start_time
         let (across, down) = Self.scale(rotation: rotation, codedWidth: codedWidth, codedHeight: codedHeight,
                                         displayWidth: self.displayWidth, displayHeight: self.displayHeight)
-        let w = min(Int(Double(path.width) * across) & ~1, rotation % 180 == 0 ? codedWidth : codedHeight)
-        let h = min(Int(Double(path.height) * down) & ~1, rotation % 180 == 0 ? codedHeight : codedWidth)
+        let w = min(Int(Double(window.width) * across) & ~1, rotation % 180 == 0 ? codedWidth : codedHeight)
+        let h = min(Int(Double(window.height) * down) & ~1, rotation % 180 == 0 ? codedHeight : codedWidth)
         (width, height) = rotation % 180 == 0 ? (max(2, w), max(2, h)) : (max(2, h), max(2, w))
     }
 
@@ -50,14 +48,13 @@ struct FrameCrop {
         return pts == kiln_nopts_value() ? 0 : Double(pts - start) * av_q2d(timeBase)
     }
 
-    /// Crops `frame` in place to the window at its time.
-    func apply(to frame: Frame) throws(AVFailure) {
+    /// Crops `frame` in place to the window whose top left is `origin` (displayed pixels).
+    func apply(to frame: Frame, origin: (x: Int, y: Int)) throws(AVFailure) {
         let f = frame.pointer.pointee
         let (fw, fh) = (Int(f.width), Int(f.height))
         guard fw == codedWidth, fh == codedHeight else {
             throw AVFailure("crop", message: "the picture changed size mid-stream (\(codedWidth)x\(codedHeight) to \(fw)x\(fh))")
         }
-        let origin = path.origin(at: seconds(of: frame), sourceWidth: displayWidth, sourceHeight: displayHeight)
         let (across, down) = Self.scale(rotation: rotation, codedWidth: fw, codedHeight: fh, displayWidth: displayWidth,
                                         displayHeight: displayHeight)
         // The window in the upright picture's coded pixels, then turned back to the frame as stored.
@@ -76,7 +73,7 @@ struct FrameCrop {
         frame.pointer.pointee.crop_top = top
         frame.pointer.pointee.crop_right = max(0, fw - left - width)
         frame.pointer.pointee.crop_bottom = max(0, fh - top - height)
-        // Unaligned: the window starts where the path says, as the crop filter's output does.
+        // Unaligned: the window starts where it is placed, as the crop filter's output does.
         try check(ff.av_frame_apply_cropping(frame.pointer, Int32(AV_FRAME_CROP_UNALIGNED)), "av_frame_apply_cropping")
     }
 }
@@ -84,7 +81,9 @@ struct FrameCrop {
 extension VideoPlan {
     /// The per-frame crop of a plan that follows the subject, for frames from `decoder` turned `rotation`.
     func frameCrop(decoder: Decoder, stream: UnsafeMutablePointer<AVStream>, rotation: Int) -> FrameCrop? {
-        framing.map { FrameCrop(path: $0, rotation: rotation, displayWidth: displayWidth, displayHeight: displayHeight,
-                                decoder: decoder, stream: stream) }
+        guard follows else { return nil }
+        let window = Self.cropWindow(geometry, displayWidth: displayWidth, displayHeight: displayHeight)
+        return FrameCrop(window: (window.width, window.height), rotation: rotation, displayWidth: displayWidth,
+                         displayHeight: displayHeight, decoder: decoder, stream: stream)
     }
 }

@@ -11,8 +11,16 @@ struct InterestMeter {
     /// A cut shorter than this after the last is a flash, not a new shot.
     static let shortestShot = 0.4
 
-    private(set) var shots: [SubjectTrack.Shot] = []
-    private(set) var frames = 0
+    /// What a sample saw: the interest summed down each column (left to right) and across each
+    /// row (top to bottom), and whether its frame starts a new shot (every cut is sampled).
+    struct Sample {
+        let time: Double
+        let cut: Bool
+        let columns: [Float]
+        let rows: [Float]
+    }
+
+    private var shotStart: Double?
     private var lastSample = -Double.infinity
     private var previousCells: [Float]?
     private var previousHistogram: [Float]?
@@ -26,10 +34,10 @@ struct InterestMeter {
     /// Faces found in the frame `time` seconds in (given before that frame is taken).
     mutating func saw(_ found: [Face], at time: Double) { faces = (time, found) }
 
-    /// Takes one frame `width` x `height` of RGB bytes, `stride` bytes a row, `time` seconds in.
-    mutating func take(_ rgb: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int, time: Double) {
-        guard width > 2, height > 2 else { return }
-        frames += 1
+    /// Takes one frame `width` x `height` of RGB bytes, `stride` bytes a row, `time` seconds in:
+    /// its sample when it is sampled (a few a second, and the first of every shot).
+    mutating func take(_ rgb: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int, time: Double) -> Sample? {
+        guard width > 2, height > 2 else { return nil }
         var luma = [Float](repeating: 0, count: width * height)
         for y in 0..<height {
             let row = rgb + y * stride
@@ -40,7 +48,7 @@ struct InterestMeter {
         }
         let (cells, histogram) = Self.signature(luma, width: width, height: height)
         var cut = false
-        if let previousCells, let previousHistogram, let start = shots.last?.start, time - start >= Self.shortestShot {
+        if let previousCells, let previousHistogram, let start = shotStart, time - start >= Self.shortestShot {
             let cellChange = zip(cells, previousCells).map { abs($0 - $1) }.reduce(0, +) / Float(cells.count)
             let histogramChange = zip(histogram, previousHistogram).map { abs($0 - $1) }.reduce(0, +)
             // Both the layout and the tones change at a cut, and more than they have been changing:
@@ -50,15 +58,16 @@ struct InterestMeter {
         }
         previousCells = cells
         previousHistogram = histogram
-        if shots.isEmpty || cut {
-            shots.append(SubjectTrack.Shot(start: max(0, time), samples: []))
+        let starts = shotStart == nil || cut
+        if starts {
+            shotStart = time
             sampleLuma = nil
         } else if time - lastSample < Self.interval {
-            return
+            return nil
         }
         lastSample = time
         var (columns, rows) = interest(rgb, luma: luma, width: width, height: height, stride: stride)
-        if let faces, let start = shots.last?.start, faces.time >= start - 1e-6, time - faces.time <= 1.5 {
+        if let faces, let start = shotStart, faces.time >= start - 1e-6, time - faces.time <= 1.5 {
             // A face outweighs whatever else the picture holds.
             let (columnPeak, rowPeak) = (columns.max() ?? 0, rows.max() ?? 0)
             for face in faces.found {
@@ -67,7 +76,7 @@ struct InterestMeter {
             }
         }
         sampleLuma = luma
-        shots[shots.count - 1].samples.append(SubjectTrack.Sample(time: max(0, time), columns: columns, rows: rows))
+        return Sample(time: time, cut: starts, columns: columns, rows: rows)
     }
 
     /// The pixels from `start` (0-1) over `length` (0-1) of a side `count` long.
@@ -75,8 +84,6 @@ struct InterestMeter {
         let low = max(0, min(count, Int(start * Double(count))))
         return low..<max(low, min(count, Int(((start + length) * Double(count)).rounded(.up))))
     }
-
-    var track: SubjectTrack { SubjectTrack(shots: shots.filter { !$0.samples.isEmpty }, frames: frames) }
 
     /// An 8x8 grid of mean brightness and a 32-bin histogram (summing to 1) of a frame.
     private static func signature(_ luma: [Float], width: Int, height: Int) -> (cells: [Float], histogram: [Float]) {

@@ -4,48 +4,56 @@ import KilnCore
 @testable import KilnVideo
 import Testing
 
-/// How a crop path is planned from what the analysis saw, and read back per frame.
-@Suite struct SubjectTrackTests {
+/// How the crop window is steered from what was seen of the subject, and read back per frame.
+@Suite struct WindowPilotTests {
     /// A profile `n` long, flat but for a bump `width` wide at `at`.
     func profile(_ n: Int, bumpAt at: Int, width: Int = 6) -> [Float] {
         (0..<n).map { abs($0 - at) <= width / 2 ? 50 : 5 }
     }
 
     @Test func theSubjectIsTheCentreOfTheStandoutInterest() throws {
-        let centre = try #require(SubjectTrack.subjectCentre(profile(160, bumpAt: 30), window: 300, side: 1600))
+        let centre = try #require(WindowPilot.subjectCentre(profile(160, bumpAt: 30), window: 300, side: 1600))
         #expect(abs(centre - 305) < 15, "\(centre)")
-        #expect(SubjectTrack.subjectCentre([Float](repeating: 7, count: 160), window: 300, side: 1600) == nil,
+        #expect(WindowPilot.subjectCentre([Float](repeating: 7, count: 160), window: 300, side: 1600) == nil,
                 "nothing stands out: no subject")
-        #expect(SubjectTrack.subjectCentre(profile(160, bumpAt: 30), window: 1600, side: 1600) == nil, "nothing to choose")
+        #expect(WindowPilot.subjectCentre(profile(160, bumpAt: 30), window: 1600, side: 1600) == nil, "nothing to choose")
+    }
+
+    /// Steps a pilot over `seconds` at 25 frames a second, the subject at `subject(time)`.
+    func steer(_ pilot: inout WindowPilot, for seconds: Double, from start: Double = 0,
+               subject: (Double) -> Double?) -> [(time: Double, offset: Int)] {
+        stride(from: start, to: start + seconds, by: 0.04).map { time in (time, pilot.step(time: time, subject: subject(time))) }
     }
 
     @Test func aSubjectThatStaysInTheWindowGetsAStillCrop() {
-        let times = stride(from: 0.0, to: 3.0, by: 0.25).map { $0 }
-        let centres: [Double?] = times.enumerated().map { i, _ in i == 3 ? nil : 500 + Double(i % 3) * 20 }
-        let keys = SubjectTrack.keys(times: times, centres: centres, window: 400, side: 1600)
-        #expect(keys.count == 1 && abs(keys[0].offset - 320) <= 2, "\(keys)")
+        var pilot = WindowPilot(window: 400, side: 1600)
+        // Wandering 60 px about 520, and once not seen at all.
+        let steps = steer(&pilot, for: 3) { time in abs(time - 1) < 0.02 ? nil : 500 + 60 * sin(time * 3) }
+        #expect(Set(steps.map(\.offset)).count == 1 && abs(steps[0].offset - 300) <= 2, "\(Set(steps.map(\.offset)))")
+        let path = pilot.path(axis: .x, width: 400, height: 900)
+        #expect(path.shots.count == 1 && path.shots[0].keys.count == 2, "a still shot is two keys: \(path)")
     }
 
-    @Test func aMovingSubjectIsFollowedAtABoundedSpeed() {
+    @Test func aMovingSubjectIsFollowedAtABoundedSpeedAndACutJumps() {
+        var pilot = WindowPilot(window: 400, side: 1600)
         // Across the whole side in a second: faster than a pan may go.
-        let times = stride(from: 0.0, to: 4.0, by: 0.25).map { $0 }
-        let centres: [Double?] = times.map { min(1500, 100 + $0 * 1400) }
-        let keys = SubjectTrack.keys(times: times, centres: centres, window: 400, side: 1600)
-        #expect(keys.count >= 2 && keys.last?.offset == 1200, "it gets there: \(keys)")
-        for (a, b) in zip(keys, keys.dropFirst()) {
-            let speed = Double(abs(b.offset - a.offset)) / (b.time - a.time)
-            #expect(speed <= SubjectTrack.panSpeed * 400 + 8, "\(speed) px/s between \(a) and \(b)")
+        let steps = steer(&pilot, for: 6) { min(1500, 100 + $0 * 1400) }
+        #expect(steps.first?.offset == 0 && abs((steps.last?.offset ?? 0) - 1200) <= 10, "it gets there: \(steps.last ?? (0, 0))")
+        for (a, b) in zip(steps, steps.dropFirst()) {
+            #expect(Double(abs(b.offset - a.offset)) <= WindowPilot.panSpeed * 400 * (b.time - a.time) + 2.5, "\(a) -> \(b)")
         }
-        let path = CropPath(axis: .x, width: 400, height: 900, shots: [CropPath.Shot(start: 0, keys: keys)])
-        for time in stride(from: 0.1, to: 4.0, by: 0.1) {
-            #expect(abs(path.offset(at: time) - path.offset(at: time - 0.1)) <= 40)
-        }
+        pilot.cut(at: 6)
+        let after = steer(&pilot, for: 1, from: 6) { _ in 300 }
+        #expect(after.first?.offset == 100, "a new shot starts around its subject: \(after.first ?? (0, 0))")
+        let path = pilot.path(axis: .x, width: 400, height: 900)
+        #expect(path.shots.count == 2 && path.shots[1].start == 6 && abs(path.offset(at: 5.99) - 1200) <= 10
+                && path.offset(at: 6) == 100, "\(path)")
     }
 
     @Test func keysOnAStraightLineAreDropped() {
         let keys = (0...10).map { CropPath.Key(time: Double($0), offset: $0 * 10) }
             + [CropPath.Key(time: 11, offset: 100), CropPath.Key(time: 12, offset: 100)]
-        #expect(SubjectTrack.simplified(keys, tolerance: 2) == [keys[0], keys[10], keys[12]])
+        #expect(WindowPilot.simplified(keys, tolerance: 2) == [keys[0], keys[10], keys[12]])
     }
 
     @Test func aPathIsReadPerFrameAndJumpsOnlyAtAShot() throws {
