@@ -5,11 +5,8 @@ final class Decoder {
     let context: UnsafeMutablePointer<AVCodecContext>
     let streamIndex: Int
 
-    /// - Parameters:
-    ///   - threads: decoding threads; 0 lets FFmpeg use every core.
-    ///   - lookOnly: the pictures are only looked at (analysis), never shown or encoded: the
-    ///     deblocking filter is skipped and speed taken over exactness.
-    init(stream: UnsafeMutablePointer<AVStream>, index: Int, threads: Int = 0, lookOnly: Bool = false) throws(AVFailure) {
+    /// - Parameter threads: decoding threads; 0 lets FFmpeg use every core.
+    init(stream: UnsafeMutablePointer<AVStream>, index: Int, threads: Int = 0) throws(AVFailure) {
         guard let parameters = stream.pointee.codecpar else {
             throw AVFailure("avcodec_parameters", message: "stream \(index) has no codec parameters")
         }
@@ -24,10 +21,6 @@ final class Decoder {
         try check(ff.avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
         context.pointee.thread_count = Int32(threads)
-        if lookOnly {
-            context.pointee.skip_loop_filter = AVDISCARD_ALL
-            context.pointee.flags2 |= AV_CODEC_FLAG2_FAST
-        }
         try check(ff.avcodec_open2(context, codec, nil), "avcodec_open2 (decoder)")
     }
 
