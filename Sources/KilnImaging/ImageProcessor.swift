@@ -13,8 +13,6 @@ public enum ImageProcessor {
         /// The size the geometry planned, before a byte limit shrank it (equal when it did not).
         public let plannedWidth: Int
         public let plannedHeight: Int
-        /// Faces the crop was kept around (`focus=auto`); 0 when none were found or none was looked for.
-        public var faces: Int = 0
     }
 
     /// The byte-limit search: quality down to `minQuality` by bisection, then the picture
@@ -82,22 +80,18 @@ public enum ImageProcessor {
     ///   A `control` stops the work mid-computation (PROCESSING_003 late, PROCESSING_005 cancelled).
     /// - Parameter decoded: the source already decoded (`decode(path:facts:for:)`); the file is
     ///   then not read again.
+    /// - Parameter faces: the input's faces (`faces(path:decoded:)`, looked for once per input):
+    ///   a crop with focus auto keeps them, else libvips' attention decides.
     public static func render(path: String, facts: ImageFacts, spec: RenditionSpec, aspect: AspectRange?,
-                              fit: Fit, focus: Focus = .auto, outputPath: String, quality: Int? = nil,
+                              fit: Fit, focus: Focus = .auto, faces: [Face] = [], outputPath: String, quality: Int? = nil,
                               decoded: Decoded? = nil, control: JobControl? = nil) throws -> Output {
         if let stop = control?.stopError() { throw stop }
         var geometry = RenditionGeometry.plan(sourceWidth: facts.displayWidth, sourceHeight: facts.displayHeight,
                                               spec: spec, aspect: aspect, fit: fit, focus: focus)
         let quality = quality ?? spec.quality
         do {
-            // A crop left to Kiln keeps the faces when there are any, else libvips' attention.
-            var faces = 0
-            if geometry.mode == .crop, geometry.focus == .auto, spec.format != .gif {
-                let found = try self.faces(path: path, decoded: decoded?.image)
-                if let point = Face.focus(of: found) {
-                    geometry = RenditionGeometry(mode: .crop, width: geometry.width, height: geometry.height, focus: point)
-                    faces = found.count
-                }
+            if geometry.mode == .crop, geometry.focus == .auto, spec.format != .gif, let point = Face.focus(of: faces) {
+                geometry = RenditionGeometry(mode: .crop, width: geometry.width, height: geometry.height, focus: point)
             }
             // A GIF kept animated is read whole (every frame), and each frame resized.
             var image = try decoded.map { decoded throws(VipsFailure) in try derive(decoded.image, geometry: geometry) }
@@ -118,13 +112,13 @@ public enum ImageProcessor {
                                  to: outputPath, control: control)
                 }
                 return Output(width: fitted.image.width, height: fitted.image.pageHeight, quality: fitted.quality,
-                              plannedWidth: planned.0, plannedHeight: planned.1, faces: faces)
+                              plannedWidth: planned.0, plannedHeight: planned.1)
             }
             try withExtendedLifetime(watch) { () throws(VipsFailure) in
                 try save(image, format: spec.format, quality: quality, to: outputPath)
             }
             return Output(width: image.width, height: image.pageHeight, quality: quality, plannedWidth: image.width,
-                          plannedHeight: image.pageHeight, faces: faces)
+                          plannedHeight: image.pageHeight)
         } catch {
             if let stop = control?.stopError() { throw stop }
             throw error.kilnError(decoding: true, format: facts.format)
@@ -201,7 +195,15 @@ public enum ImageProcessor {
 
     /// The faces in the picture as shown: dlib's detector on a grey copy `FaceFinder.side` long,
     /// made from `decoded` when there is one, else from the file (shrunk on load, so cheap).
-    static func faces(path: String, decoded: ImageHandle? = nil) throws(VipsFailure) -> [Face] {
+    public static func faces(path: String, facts: ImageFacts, decoded: Decoded? = nil) throws -> [Face] {
+        do {
+            return try faces(path: path, decoded: decoded?.image)
+        } catch {
+            throw error.kilnError(decoding: true, format: facts.format)
+        }
+    }
+
+    static func faces(path: String, decoded: ImageHandle?) throws(VipsFailure) -> [Face] {
         let side = FaceFinder.side
         let shrunk = if let decoded {
             try VipsOperation.call("thumbnail_image", ["in": .image(decoded), "width": .int(side), "height": .int(side),

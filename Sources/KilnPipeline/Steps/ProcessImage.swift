@@ -14,7 +14,11 @@ extension Step {
         context.staging = staging
         let aspect = context.preset.image?.aspect
         let specs = context.preset.renditions(for: facts)
-        var faces = 0
+        // Faces are looked for once per input: a crop with focus auto keeps them.
+        let crops = specs.contains { SharedRenditions.Key($0, facts: facts, aspect: aspect, fit: context.options.fit,
+                                                           focus: context.options.focus).followsFaces }
+        let faces = try context.shared.map { $0.faces }
+            ?? (crops ? ImageProcessor.faces(path: context.path, facts: facts) : [])
         for (index, spec) in specs.enumerated() {
             context.processing(Double(index) / Double(max(1, specs.count)))
             let file = "\(spec.name).\(spec.format.fileExtension)"
@@ -25,7 +29,7 @@ extension Step {
                 output = try shared.get()
             } else {
                 output = try ImageProcessor.render(path: context.path, facts: facts, spec: spec, aspect: aspect,
-                                                   fit: context.options.fit, focus: context.options.focus,
+                                                   fit: context.options.fit, focus: context.options.focus, faces: faces,
                                                    outputPath: staging.path(file), control: context.control)
                 context.decodes += 1
             }
@@ -37,14 +41,13 @@ extension Step {
                 context.warnings.append("re-encoded \(spec.name) at \(given.joined(separator: " and ")) to fit \(context.preset.name)'s \(ByteCount.metric(limit)) limit")
             }
             context.renditionFiles.append((spec, file, output.width, output.height))
-            faces = max(faces, output.faces)
         }
         if let smallest = context.renditionFiles.min(by: { $0.width * $0.height < $1.width * $1.height }) {
             let hints = try Placeholder.make(fromRendition: staging.path(smallest.file))
             context.placeholder = (hints.thumbhash, hints.dominantColor)
         }
         context.warnings.append(contentsOf: ImageWarnings.describe(facts, preset: context.preset, fit: context.options.fit,
-                                                                   focus: context.options.focus, faces: faces))
+                                                                   focus: context.options.focus, faces: crops ? faces.count : 0))
     }
 }
 
@@ -64,9 +67,14 @@ final class SharedRenditions: Sendable {
                                               spec: spec, aspect: aspect, fit: fit, focus: focus)
             (format, quality, maxBytes) = (spec.format, spec.quality, spec.maxBytes)
         }
+
+        /// Whether this rendition's crop is left to Kiln (focus auto): it keeps the input's faces.
+        var followsFaces: Bool { geometry.mode == .crop && geometry.focus == .auto && format != .gif }
     }
 
     private let made: [Key: Result<(path: String, output: ImageProcessor.Output), KilnError>]
+    /// The input's faces, looked for once when some rendition's crop keeps them.
+    let faces: [Face]
     /// Where the shared files are; discarded once every target has linked what it needs.
     let staging: Staging
 
@@ -81,6 +89,9 @@ final class SharedRenditions: Sendable {
             if !distinct.contains(where: { $0.key == key }) { distinct.append((key, plan)) }
         }
         let work = distinct
+        // A failed look leaves the crops to libvips' attention; the renditions say what is wrong.
+        let faces = work.contains { $0.key.followsFaces }
+            ? (try? ImageProcessor.faces(path: path, facts: facts, decoded: decoded)) ?? [] : []
         let results = Mutex<[Key: Result<(path: String, output: ImageProcessor.Output), KilnError>]>([:])
         DispatchQueue.concurrentPerform(iterations: work.count) { index in
             let (key, plan) = work[index]
@@ -88,7 +99,7 @@ final class SharedRenditions: Sendable {
             let result = Result { () throws(KilnError) -> (path: String, output: ImageProcessor.Output) in
                 do {
                     return (file, try ImageProcessor.render(path: path, facts: facts, spec: plan.spec, aspect: plan.aspect,
-                                                            fit: plan.fit, focus: plan.focus, outputPath: file,
+                                                            fit: plan.fit, focus: plan.focus, faces: faces, outputPath: file,
                                                             decoded: decoded, control: control))
                 } catch {
                     throw Pipeline.catalogError(error, step: "process")
@@ -97,6 +108,7 @@ final class SharedRenditions: Sendable {
             results.withLock { $0[key] = result }
         }
         made = results.withLock { $0 }
+        self.faces = faces
         self.staging = staging
     }
 
